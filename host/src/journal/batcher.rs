@@ -1,0 +1,90 @@
+//! Group commit: engines of many runs hand their [`RunWrite`]s to one
+//! batcher, which commits whatever has queued up in a single transaction.
+//! With one run in flight a write is committed at once (no added latency);
+//! with many, they share commits, so the cost in commits per workflow falls
+//! as load rises.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::{JournalError, RunWrite, SharedJournal};
+
+/// Tuning of the group commit.
+#[derive(Debug, Clone)]
+pub struct BatcherConfig {
+    /// Most writes in one transaction.
+    pub max_batch: usize,
+    /// Transactions in flight at once.
+    pub writers: usize,
+}
+
+impl Default for BatcherConfig {
+    fn default() -> Self {
+        Self { max_batch: 256, writers: 2 }
+    }
+}
+
+type Reply = oneshot::Sender<Result<bool, JournalError>>;
+
+/// A handle to the group-commit writer; cheap to clone.
+#[derive(Clone)]
+pub struct Batcher {
+    tx: mpsc::UnboundedSender<(RunWrite, Reply)>,
+}
+
+impl Batcher {
+    /// Starts the writer tasks on the current tokio runtime. They stop when
+    /// every handle is dropped.
+    pub fn start(journal: SharedJournal, config: BatcherConfig) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel::<(RunWrite, Reply)>();
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..config.writers.max(1) {
+            let rx = rx.clone();
+            let journal = journal.clone();
+            let max = config.max_batch.max(1);
+            tokio::spawn(async move {
+                loop {
+                    let mut batch = Vec::new();
+                    {
+                        let mut rx = rx.lock().await;
+                        match rx.recv().await {
+                            Some(item) => batch.push(item),
+                            None => return,
+                        }
+                        while batch.len() < max {
+                            match rx.try_recv() {
+                                Ok(item) => batch.push(item),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    let (writes, replies): (Vec<RunWrite>, Vec<Reply>) = batch.into_iter().unzip();
+                    match journal.commit(&writes).await {
+                        Ok(applied) => {
+                            for (reply, ok) in replies.into_iter().zip(applied) {
+                                let _ = reply.send(Ok(ok));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, writes = writes.len(), "group commit failed");
+                            let e = Arc::new(e);
+                            for reply in replies {
+                                let _ = reply.send(Err(JournalError::BatchFailed(e.clone())));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        Self { tx }
+    }
+
+    /// Commits one run's write, sharing the transaction with whatever else
+    /// is queued. Returns whether the fence held and the write was applied.
+    pub async fn commit(&self, write: RunWrite) -> Result<bool, JournalError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send((write, reply)).map_err(|_| JournalError::WriterClosed)?;
+        rx.await.map_err(|_| JournalError::WriterClosed)?
+    }
+}

@@ -1,0 +1,217 @@
+//! The journal: where every run, its events, timers, signals and activity
+//! tasks are stored. One trait, [`Journal`], with a Postgres implementation
+//! (production, many hosts) and a SQLite one (the embedded default, one
+//! process). Both pass the same test suite.
+
+mod batcher;
+mod model;
+mod postgres;
+mod sqlite;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use serde_json::Value;
+
+pub use batcher::{Batcher, BatcherConfig};
+pub use model::*;
+pub use postgres::PostgresJournal;
+pub use sqlite::SqliteJournal;
+
+/// A stream of wake-up notifications for one instance.
+pub type WakeStream = Pin<Box<dyn Stream<Item = Wake> + Send>>;
+
+/// Errors from the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The database refused or failed an operation.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying the migrations failed.
+    #[error("applying migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database URL names no supported database.
+    #[error("unsupported database URL `{0}` (expected postgres://... or sqlite:...)")]
+    UnsupportedUrl(String),
+    /// A run with that key exists already.
+    #[error("run `{0}` already exists")]
+    RunExists(RunKey),
+    /// No run with that key.
+    #[error("run `{0}` not found")]
+    UnknownRun(RunKey),
+    /// The run has already finished.
+    #[error("run `{key}` is already {state}")]
+    RunFinished {
+        /// The run.
+        key: RunKey,
+        /// Its final state.
+        state: RunState,
+    },
+    /// The group commit this write was part of failed; nothing of it was
+    /// applied.
+    #[error("batched commit failed: {0}")]
+    BatchFailed(Arc<JournalError>),
+    /// The batcher has shut down.
+    #[error("the journal writer has shut down")]
+    WriterClosed,
+    /// A stored row could not be decoded.
+    #[error("corrupt journal row for run `{key}`: {detail}")]
+    Corrupt {
+        /// The run (or `instance/?` when unknown).
+        key: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// The storage contract of the runtime. Every method is one transaction.
+///
+/// Writes that belong to an engine are fenced: they carry the [`Lease`] the
+/// engine holds and are applied only while the run's `lease_token` and
+/// `lease_owner` still match, so an engine that lost its lease can never
+/// write again.
+#[async_trait]
+pub trait Journal: Send + Sync + 'static {
+    /// `"postgres"` or `"sqlite"`.
+    fn kind(&self) -> &'static str;
+
+    /// Applies the migrations of this database kind (idempotent).
+    async fn migrate(&self) -> Result<(), JournalError>;
+
+    /// Inserts a new run. With `lease = Some((owner, ttl))` the run is
+    /// inserted `running` with the lease taken by `owner` (the starting host
+    /// executes it at once) and that lease is returned; otherwise it is
+    /// inserted `pending`, due now, and a [`WakeKind::Run`] is notified.
+    /// Fails with [`JournalError::RunExists`] if the key is taken.
+    async fn create_run(
+        &self,
+        run: &NewRun,
+        lease: Option<(&str, Duration)>,
+    ) -> Result<Option<Lease>, JournalError>;
+
+    /// Reads a run.
+    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError>;
+
+    /// Lists an instance's runs, newest first.
+    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError>;
+
+    /// Reads a run's journal in `seq` order.
+    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError>;
+
+    /// Runs of the instance an engine should pick up now: `pending` or
+    /// `suspended` with `wake_at <= now`, or `running` with an expired lease.
+    /// Oldest wake-up first.
+    async fn find_ready_runs(
+        &self,
+        instance: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<RunKey>, JournalError>;
+
+    /// Compare-and-set lease acquisition: succeeds when the run is not final
+    /// and nobody holds an unexpired lease on it. Increments the fencing
+    /// token, sets the state `running`, and returns the lease and the run as
+    /// updated. `None` when someone else holds it or the run is final.
+    async fn acquire_lease(
+        &self,
+        key: &RunKey,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<(Lease, RunRecord)>, JournalError>;
+
+    /// Extends the leases still held (owner and token match); returns, in
+    /// order, whether each was renewed.
+    async fn renew_leases(
+        &self,
+        leases: &[(RunKey, Lease)],
+        ttl: Duration,
+    ) -> Result<Vec<bool>, JournalError>;
+
+    /// Gives a lease up without finishing the run: the run becomes
+    /// `suspended` and due at once, for any engine to pick up. Returns false
+    /// if the lease was no longer held.
+    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError>;
+
+    /// Applies each write atomically and fenced (see [`RunWrite`]). All
+    /// writes share one transaction where the database allows; a write
+    /// whose fence fails is skipped without affecting the others. Returns,
+    /// in order, whether each was applied.
+    async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError>;
+
+    /// Appends a signal to a run's inbox, bumps its `wake_gen`, makes a
+    /// suspended run due and notifies. Fails with `UnknownRun` or
+    /// `RunFinished`.
+    async fn send_signal(
+        &self,
+        key: &RunKey,
+        name: &str,
+        payload: &Value,
+    ) -> Result<i64, JournalError>;
+
+    /// The run's undelivered signals, in the order they were sent.
+    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError>;
+
+    /// Records a cancellation request (bumps `wake_gen`, makes the run due,
+    /// notifies [`WakeKind::Cancel`]). Fails with `UnknownRun`.
+    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError>;
+
+    /// Marks the instance's timers due at `now` as fired and makes their
+    /// runs due; returns the runs woken.
+    async fn fire_due_timers(
+        &self,
+        instance: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RunKey>, JournalError>;
+
+    /// The earliest unfired timer of the instance.
+    async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError>;
+
+    /// Claims up to `limit` ready activity tasks of the given queues (and
+    /// activity names), highest priority first, skipping rows locked by
+    /// other claimers. A claim expires after `ttl`.
+    async fn claim_tasks(
+        &self,
+        instance: &str,
+        queues: &[String],
+        names: &[String],
+        owner: &str,
+        ttl: Duration,
+        limit: i64,
+    ) -> Result<Vec<ClaimedTask>, JournalError>;
+
+    /// Records a claimed task's outcome, fenced by its claim token; wakes
+    /// the run. Returns false (and records nothing) if the claim moved.
+    async fn complete_task(
+        &self,
+        key: &RunKey,
+        op: u32,
+        claim_token: i64,
+        outcome: &TaskOutcome,
+    ) -> Result<bool, JournalError>;
+
+    /// The outcomes recorded for the run's tasks that the journal has not
+    /// taken in yet, by operation number.
+    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError>;
+
+    /// Subscribes to the instance's wake-ups.
+    async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError>;
+}
+
+/// A shared journal.
+pub type SharedJournal = Arc<dyn Journal>;
+
+/// Opens the journal a URL names (`postgres://...` or `sqlite:...`), with a
+/// connection pool of `max_connections`. Does not migrate.
+pub async fn open(url: &str, max_connections: u32) -> Result<SharedJournal, JournalError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresJournal::connect(url, max_connections).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteJournal::connect(url).await?))
+    } else {
+        Err(JournalError::UnsupportedUrl(url.to_string()))
+    }
+}

@@ -1,0 +1,520 @@
+//! The journal's data model: runs, events, leases, and the fenced writes an
+//! engine commits.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Identifies a run: runs are keyed by `(instance, run_id)`, so two instances
+/// may share one database and hold the same run id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RunKey {
+    /// The instance name.
+    pub instance: String,
+    /// The run id, unique within the instance.
+    pub run_id: String,
+}
+
+impl RunKey {
+    /// Builds a key.
+    pub fn new(instance: impl Into<String>, run_id: impl Into<String>) -> Self {
+        Self { instance: instance.into(), run_id: run_id.into() }
+    }
+}
+
+impl std::fmt::Display for RunKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.instance, self.run_id)
+    }
+}
+
+/// Where a run is in its lifecycle:
+/// `pending -> running <-> suspended -> completed | failed | cancelled`,
+/// plus `drifted` when the journal no longer matches the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// Created, never executed yet.
+    Pending,
+    /// An engine holds the lease and executes it.
+    Running,
+    /// Waiting for a timer, a signal or an activity; no guest in memory.
+    Suspended,
+    /// Finished with an output.
+    Completed,
+    /// Finished with an error (the workflow's error or a trap).
+    Failed,
+    /// Cancelled on request.
+    Cancelled,
+    /// Stopped: replay found the module asking for a different step than
+    /// the journal holds. The error names the mismatch.
+    Drifted,
+}
+
+impl RunState {
+    /// The state's name as stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Pending => "pending",
+            RunState::Running => "running",
+            RunState::Suspended => "suspended",
+            RunState::Completed => "completed",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+            RunState::Drifted => "drifted",
+        }
+    }
+
+    /// Parses a stored state name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => RunState::Pending,
+            "running" => RunState::Running,
+            "suspended" => RunState::Suspended,
+            "completed" => RunState::Completed,
+            "failed" => RunState::Failed,
+            "cancelled" => RunState::Cancelled,
+            "drifted" => RunState::Drifted,
+            _ => return None,
+        })
+    }
+
+    /// True for states a run never leaves (`drifted` included: it needs an
+    /// operator, not an engine).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RunState::Completed | RunState::Failed | RunState::Cancelled | RunState::Drifted
+        )
+    }
+}
+
+impl std::fmt::Display for RunState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The run's key.
+    pub key: RunKey,
+    /// The workflow name (as declared in the manifest).
+    pub workflow: String,
+    /// Content hash (hex SHA-256) of the module the run started on.
+    pub module_hash: String,
+    /// The JSON input.
+    pub input: Value,
+    /// The lifecycle state.
+    pub state: RunState,
+    /// The JSON output, once completed.
+    pub output: Option<Value>,
+    /// The error, once failed, cancelled or drifted: a JSON object with at
+    /// least `code` and `message`.
+    pub error: Option<Value>,
+    /// The lease holder, `node/instance/counter`, if any.
+    pub lease_owner: Option<String>,
+    /// The fencing token; incremented by every lease acquisition.
+    pub lease_token: i64,
+    /// When the current lease expires.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// When a dispatcher should (re)consider the run.
+    pub wake_at: Option<DateTime<Utc>>,
+    /// Incremented by every outside event that concerns the run (signal,
+    /// activity result, cancel request), so a suspending engine can tell it
+    /// missed one.
+    pub wake_gen: i64,
+    /// When cancellation was requested, if it was.
+    pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A lease held on a run: who holds it and the fencing token every journal
+/// write is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The owner string, `node/instance/counter`.
+    pub owner: String,
+    /// The fencing token.
+    pub token: i64,
+}
+
+/// An activity's failure, as journaled and as the workflow sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// `activity_failed`, `timed_out`, `cancelled` or `unknown_activity`.
+    pub kind: FailureKind,
+    /// Description.
+    pub message: String,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+/// Why an operation did not produce a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The activity reported an error on its last attempt.
+    ActivityFailed,
+    /// The activity's attempts ran out of time.
+    TimedOut,
+    /// The operation was cancelled.
+    Cancelled,
+    /// No activity of that name is registered.
+    UnknownActivity,
+}
+
+/// Options of one activity call, as journaled (mirrors the WIT record).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ActivityOptions {
+    /// Retry policy; `None` means the host's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// Per-attempt timeout in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt_timeout_ms: Option<u64>,
+    /// Task queue; `None` means `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// Priority among ready tasks of the queue (higher first).
+    #[serde(default)]
+    pub priority: i32,
+    /// Idempotency key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// How failed attempts are retried (mirrors the WIT record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Attempts in all; 0 = unlimited.
+    pub max_attempts: u32,
+    /// First retry delay (ms).
+    pub initial_interval_ms: u64,
+    /// Growth factor of the delay.
+    pub backoff_coefficient: f64,
+    /// Cap on one delay (ms); 0 = none.
+    pub max_interval_ms: u64,
+    /// Random extra delay as a fraction of the delay.
+    pub jitter: f64,
+    /// No retry past this many ms after the first attempt; 0 = none.
+    pub horizon_ms: u64,
+}
+
+/// One journal entry's content. The `op` fields number the workflow's
+/// operations (activity calls, timers, signal receipts) in the order the
+/// workflow started them; they are the guest's handles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The run began executing (first attempt).
+    RunStarted {
+        /// The module hash it runs on.
+        module_hash: String,
+    },
+    /// The workflow called an activity.
+    ActivityScheduled {
+        /// Operation number.
+        op: u32,
+        /// Activity name.
+        name: String,
+        /// JSON input.
+        input: Value,
+        /// Options.
+        options: ActivityOptions,
+    },
+    /// An activity returned its output.
+    ActivityCompleted {
+        /// Operation number.
+        op: u32,
+        /// JSON output.
+        output: Value,
+        /// Attempts it took.
+        attempts: u32,
+    },
+    /// An activity failed for good.
+    ActivityFailed {
+        /// Operation number.
+        op: u32,
+        /// The failure.
+        failure: Failure,
+    },
+    /// The workflow started a timer.
+    TimerStarted {
+        /// Operation number.
+        op: u32,
+        /// Requested duration (part of the command's identity).
+        duration_ms: u64,
+        /// When it fires, in ms since the epoch.
+        fire_at_ms: i64,
+    },
+    /// A timer fired.
+    TimerFired {
+        /// Operation number.
+        op: u32,
+    },
+    /// The workflow asked for the next signal of a name.
+    SignalRequested {
+        /// Operation number.
+        op: u32,
+        /// Signal name.
+        name: String,
+    },
+    /// A signal was delivered to a waiting receipt.
+    SignalReceived {
+        /// Operation number.
+        op: u32,
+        /// Signal name.
+        name: String,
+        /// JSON payload.
+        payload: Value,
+        /// The inbox row it came from.
+        signal_id: i64,
+    },
+    /// `now()` returned this value.
+    ClockRead {
+        /// ms since the epoch.
+        value_ms: u64,
+    },
+    /// `random()` returned this value.
+    RandomDrawn {
+        /// The value.
+        value: u64,
+    },
+    /// `uuid()` returned this value.
+    UuidDrawn {
+        /// The value.
+        value: String,
+    },
+    /// The workflow returned an output.
+    RunCompleted {
+        /// JSON output.
+        output: Value,
+    },
+    /// The workflow returned an error or trapped.
+    RunFailed {
+        /// `{code, message}`.
+        error: Value,
+    },
+    /// The run was cancelled.
+    RunCancelled {
+        /// Why, if given.
+        reason: String,
+    },
+}
+
+impl EventBody {
+    /// The event's type name, as stored in the `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::RunStarted { .. } => "run_started",
+            EventBody::ActivityScheduled { .. } => "activity_scheduled",
+            EventBody::ActivityCompleted { .. } => "activity_completed",
+            EventBody::ActivityFailed { .. } => "activity_failed",
+            EventBody::TimerStarted { .. } => "timer_started",
+            EventBody::TimerFired { .. } => "timer_fired",
+            EventBody::SignalRequested { .. } => "signal_requested",
+            EventBody::SignalReceived { .. } => "signal_received",
+            EventBody::ClockRead { .. } => "clock_read",
+            EventBody::RandomDrawn { .. } => "random_drawn",
+            EventBody::UuidDrawn { .. } => "uuid_drawn",
+            EventBody::RunCompleted { .. } => "run_completed",
+            EventBody::RunFailed { .. } => "run_failed",
+            EventBody::RunCancelled { .. } => "run_cancelled",
+        }
+    }
+}
+
+/// A journal entry as stored: its position and content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the run's journal, from 1, without gaps.
+    pub seq: i64,
+    /// Content.
+    pub body: EventBody,
+    /// When it was written.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A new run to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    /// Key.
+    pub key: RunKey,
+    /// Workflow name.
+    pub workflow: String,
+    /// Module hash.
+    pub module_hash: String,
+    /// JSON input.
+    pub input: Value,
+}
+
+/// A durable timer row to insert with a suspension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTimer {
+    /// Operation number.
+    pub op: u32,
+    /// Due time.
+    pub fire_at: DateTime<Utc>,
+}
+
+/// A durable activity task to insert, for a dispatcher to claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewActivityTask {
+    /// Operation number within the run.
+    pub op: u32,
+    /// Activity name.
+    pub name: String,
+    /// JSON input.
+    pub input: Value,
+    /// Options.
+    pub options: ActivityOptions,
+}
+
+/// How a write moves the run's state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    /// Suspend and release the lease. The run is woken at `wake_at` (the
+    /// earliest pending timer), or at once if `wake_gen` moved past
+    /// `seen_wake_gen` since the engine loaded the run.
+    Suspend {
+        /// Earliest pending timer, if any.
+        wake_at: Option<DateTime<Utc>>,
+        /// The `wake_gen` the engine saw when it took the lease.
+        seen_wake_gen: i64,
+    },
+    /// Completed with an output; releases the lease.
+    Complete {
+        /// JSON output.
+        output: Value,
+    },
+    /// Failed with an error `{code, message}`; releases the lease.
+    Fail {
+        /// The error.
+        error: Value,
+    },
+    /// Cancelled; releases the lease; pending timers and tasks are dropped.
+    Cancel {
+        /// `{code: "cancelled", message}`.
+        error: Value,
+    },
+    /// Replay drift; releases the lease.
+    Drift {
+        /// `{code: "replay_drift", message, seq, expected, found}`.
+        error: Value,
+    },
+}
+
+/// Everything an engine commits for one run at once. The whole write is
+/// applied atomically, and only if the run's lease still carries the
+/// fencing token; otherwise nothing of it is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunWrite {
+    /// The run.
+    pub key: RunKey,
+    /// The lease the engine holds.
+    pub lease: Lease,
+    /// Events to append, with their `seq` already assigned (contiguous,
+    /// following the last stored one).
+    pub events: Vec<(i64, EventBody)>,
+    /// Timers to insert.
+    pub timers: Vec<NewTimer>,
+    /// Activity tasks to insert (pending, for a dispatcher).
+    pub tasks: Vec<NewActivityTask>,
+    /// Inbox signals delivered by this write (marked consumed).
+    pub consumed_signals: Vec<i64>,
+    /// State change, if any; without one the run stays `running`.
+    pub transition: Option<Transition>,
+}
+
+impl RunWrite {
+    /// An empty write for a run under a lease.
+    pub fn new(key: RunKey, lease: Lease) -> Self {
+        Self {
+            key,
+            lease,
+            events: Vec::new(),
+            timers: Vec::new(),
+            tasks: Vec::new(),
+            consumed_signals: Vec::new(),
+            transition: None,
+        }
+    }
+}
+
+/// A signal waiting in a run's inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxSignal {
+    /// Row id; signals of one run are delivered in id order.
+    pub id: i64,
+    /// Signal name.
+    pub name: String,
+    /// JSON payload.
+    pub payload: Value,
+}
+
+/// An activity task's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOutcome {
+    /// Completed with an output after `attempts` attempts.
+    Completed {
+        /// JSON output.
+        output: Value,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Failed for good.
+    Failed(Failure),
+}
+
+/// A claimed activity task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedTask {
+    /// The run that scheduled it.
+    pub key: RunKey,
+    /// Operation number.
+    pub op: u32,
+    /// Activity name.
+    pub name: String,
+    /// Input.
+    pub input: Value,
+    /// Options.
+    pub options: ActivityOptions,
+    /// The claim's fencing token: completion is refused if it moved.
+    pub claim_token: i64,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WakeKind {
+    /// A run became ready (started, signalled, activity done, timer due).
+    Run,
+    /// Cancellation was requested for a run.
+    Cancel,
+    /// A new activity task is ready.
+    Task,
+}
+
+/// A wake-up notification (LISTEN/NOTIFY on Postgres, in-process on SQLite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wake {
+    /// Instance.
+    pub instance: String,
+    /// Run concerned (empty for `Task`).
+    pub run_id: String,
+    /// Kind.
+    pub kind: WakeKind,
+}
+
+/// The outcome of a cancellation request against the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelRequest {
+    /// Recorded; the run will be cancelled by whoever executes it next.
+    Requested,
+    /// The run had already finished in this state.
+    AlreadyFinal(RunState),
+}

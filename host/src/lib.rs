@@ -1,0 +1,2 @@
+//! Continuum host: a durable workflow runtime for WebAssembly workflows.
+pub mod journal;
