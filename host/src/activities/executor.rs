@@ -1,0 +1,136 @@
+//! Executes activities with their options: per-attempt timeout, retries with
+//! backoff, a concurrency limit per instance, and cancellation.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::{watch, Semaphore};
+
+use crate::journal::{ActivityOptions, Failure, FailureKind, TaskOutcome};
+
+use super::registry::ActivityRegistry;
+use super::retry::{default_policy, next_delay};
+
+/// Runs activity attempts for one instance.
+pub struct ActivityExecutor {
+    registry: ActivityRegistry,
+    permits: Arc<Semaphore>,
+    default_timeout: Duration,
+    instance: Arc<str>,
+}
+
+impl ActivityExecutor {
+    /// An executor over `registry` running at most `max_concurrent`
+    /// attempts at once; attempts without a timeout of their own get
+    /// `default_timeout`.
+    pub fn new(
+        instance: Arc<str>,
+        registry: ActivityRegistry,
+        max_concurrent: usize,
+        default_timeout: Duration,
+    ) -> Self {
+        Self {
+            registry,
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            default_timeout,
+            instance,
+        }
+    }
+
+    /// True if this executor has an activity of that name.
+    pub fn has(&self, name: &str) -> bool {
+        self.registry.contains(name)
+    }
+
+    /// The activity names this executor serves.
+    pub fn names(&self) -> Vec<String> {
+        self.registry.names()
+    }
+
+    /// Runs the activity to its final outcome, retrying as its policy says.
+    /// Stops early (outcome `cancelled`) when `cancel` turns true.
+    pub async fn execute(
+        &self,
+        name: &str,
+        input: Value,
+        options: &ActivityOptions,
+        mut cancel: watch::Receiver<bool>,
+    ) -> TaskOutcome {
+        let Some(activity) = self.registry.get(name) else {
+            return TaskOutcome::Failed(Failure {
+                kind: FailureKind::UnknownActivity,
+                message: format!("no activity `{name}` is registered in instance `{}`", self.instance),
+                attempts: 0,
+            });
+        };
+        let policy = options.retry.clone().unwrap_or_else(default_policy);
+        let timeout = options
+            .attempt_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(self.default_timeout);
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let permit = match self.permits.clone().acquire_owned().await {
+                Ok(p) => p,
+                Err(_) => {
+                    return TaskOutcome::Failed(Failure {
+                        kind: FailureKind::Cancelled,
+                        message: "the activity executor shut down".into(),
+                        attempts: attempt - 1,
+                    })
+                }
+            };
+            tracing::debug!(activity = name, attempt, "activity attempt started");
+            let result = tokio::select! {
+                r = tokio::time::timeout(timeout, activity.invoke(input.clone())) => r,
+                _ = cancel.wait_for(|c| *c) => {
+                    return TaskOutcome::Failed(Failure {
+                        kind: FailureKind::Cancelled,
+                        message: format!("activity `{name}` was cancelled"),
+                        attempts: attempt,
+                    });
+                }
+            };
+            drop(permit);
+            let (kind, message, retryable) = match result {
+                Ok(Ok(output)) => {
+                    tracing::debug!(activity = name, attempt, "activity completed");
+                    return TaskOutcome::Completed { output, attempts: attempt };
+                }
+                Ok(Err(e)) => (FailureKind::ActivityFailed, e.message, e.retryable),
+                Err(_) => (
+                    FailureKind::TimedOut,
+                    format!("activity `{name}` attempt {attempt} timed out after {timeout:?}"),
+                    true,
+                ),
+            };
+            let delay = if retryable {
+                next_delay(&policy, attempt, started.elapsed(), rand::random::<f64>())
+            } else {
+                None
+            };
+            match delay {
+                None => {
+                    tracing::info!(activity = name, attempt, error = %message, "activity failed");
+                    return TaskOutcome::Failed(Failure { kind, message, attempts: attempt });
+                }
+                Some(delay) => {
+                    tracing::info!(activity = name, attempt, error = %message, retry_in_ms = delay.as_millis() as u64, "activity retried");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = cancel.wait_for(|c| *c) => {
+                            return TaskOutcome::Failed(Failure {
+                                kind: FailureKind::Cancelled,
+                                message: format!("activity `{name}` was cancelled"),
+                                attempts: attempt,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

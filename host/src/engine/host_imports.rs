@@ -1,0 +1,369 @@
+//! The `host` interface of the WIT contract, implemented on [`RunCtx`].
+//! While the run replays, every import answers from the journal; once the
+//! journal is exhausted, imports act for real and append to it.
+
+
+use chrono::{TimeZone, Utc};
+use serde_json::Value;
+
+use crate::journal::{
+    ActivityOptions, EventBody, Failure, FailureKind, NewActivityTask, NewTimer, RetryPolicy,
+    TaskOutcome, Transition,
+};
+
+use super::bindings::workflow::continuum::workflow::{host, types};
+use super::interrupt::Interrupt;
+use super::replay::{Command, Outcome, Replayed};
+use super::run_ctx::{LiveOp, RunCtx};
+
+type HostResult<T> = wasmtime::Result<T>;
+
+impl types::Host for RunCtx {}
+
+fn to_options(o: types::ActivityOptions) -> ActivityOptions {
+    ActivityOptions {
+        retry: o.retry.map(|r| RetryPolicy {
+            max_attempts: r.max_attempts,
+            initial_interval_ms: r.initial_interval_ms,
+            backoff_coefficient: r.backoff_coefficient,
+            max_interval_ms: r.max_interval_ms,
+            jitter: r.jitter,
+            horizon_ms: r.horizon_ms,
+        }),
+        attempt_timeout_ms: o.attempt_timeout_ms,
+        queue: o.queue,
+        priority: o.priority,
+        idempotency_key: o.idempotency_key,
+    }
+}
+
+fn to_completion(outcome: &Outcome) -> types::Completion {
+    match outcome {
+        Outcome::Ok(v) => types::Completion::Ok(serde_json::to_vec(v).unwrap_or_default()),
+        Outcome::Err(f) => types::Completion::Err(types::Failure {
+            kind: match f.kind {
+                FailureKind::ActivityFailed => types::FailureKind::ActivityFailed,
+                FailureKind::TimedOut => types::FailureKind::TimedOut,
+                FailureKind::Cancelled => types::FailureKind::Cancelled,
+                FailureKind::UnknownActivity => types::FailureKind::UnknownActivity,
+            },
+            message: f.message.clone(),
+            attempts: f.attempts,
+        }),
+    }
+}
+
+fn task_event(op: u32, outcome: TaskOutcome) -> EventBody {
+    match outcome {
+        TaskOutcome::Completed { output, attempts } => {
+            EventBody::ActivityCompleted { op, output, attempts }
+        }
+        TaskOutcome::Failed(failure) => EventBody::ActivityFailed { op, failure },
+    }
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+impl RunCtx {
+    fn command(&mut self, cmd: Command) -> Result<(u32, Replayed), Interrupt> {
+        self.check_cancel()?;
+        self.history.next_command(&cmd).map_err(Interrupt::Drift)
+    }
+
+    /// Resolves an operation live, without blocking: appends its completion
+    /// to the journal when it is available now.
+    async fn resolve_live(&mut self, op: u32) -> Result<Option<Outcome>, Interrupt> {
+        let body = match self.ops.get_mut(&op) {
+            None => return Err(Interrupt::Contract(format!("unknown handle {op}"))),
+            Some(LiveOp::EagerActivity(handle)) => {
+                match handle.take() {
+                    Some(h) if h.is_finished() => {
+                        let result = h.await;
+                        self.finish_eager(op, result);
+                        return Ok(self.history.completion(op).map(|(_, o)| o.clone()));
+                    }
+                    other => {
+                        *handle = other;
+                        return Ok(None);
+                    }
+                }
+            }
+            Some(LiveOp::DurableActivity) => {
+                if self.outcomes_cache.is_none() {
+                    self.outcomes_cache = Some(self.env.journal.task_outcomes(&self.key).await?);
+                }
+                let found = self
+                    .outcomes_cache
+                    .as_ref()
+                    .and_then(|c| c.iter().find(|(o, _)| *o == op).map(|(_, t)| t.clone()));
+                match found {
+                    Some(outcome) => task_event(op, outcome),
+                    None => return Ok(None),
+                }
+            }
+            Some(LiveOp::Timer { fire_at_ms }) => {
+                if *fire_at_ms > now_ms() {
+                    return Ok(None);
+                }
+                EventBody::TimerFired { op }
+            }
+            Some(LiveOp::Signal { name }) => {
+                let name = name.clone();
+                if self.inbox_cache.is_none() {
+                    self.inbox_cache = Some(self.env.journal.inbox(&self.key).await?);
+                }
+                let found = self.inbox_cache.as_ref().and_then(|inbox| {
+                    inbox
+                        .iter()
+                        .find(|s| s.name == name && !self.history.signal_consumed(s.id))
+                        .cloned()
+                });
+                match found {
+                    Some(sig) => {
+                        self.pending.consumed_signals.push(sig.id);
+                        tracing::info!(signal = %name, signal_id = sig.id, "signal received");
+                        EventBody::SignalReceived {
+                            op,
+                            name,
+                            payload: sig.payload,
+                            signal_id: sig.id,
+                        }
+                    }
+                    None => return Ok(None),
+                }
+            }
+        };
+        self.append(body);
+        Ok(self.history.completion(op).map(|(_, o)| o.clone()))
+    }
+
+    /// Blocks until one of `ops` completes; returns its position and outcome.
+    async fn wait_for(&mut self, ops: &[u32]) -> Result<(usize, Outcome), Interrupt> {
+        if ops.is_empty() {
+            return Err(Interrupt::Contract("wait-any on an empty list".into()));
+        }
+        for op in ops {
+            if !self.history.knows_op(*op) {
+                return Err(Interrupt::Contract(format!("unknown handle {op}")));
+            }
+        }
+        self.inbox_cache = None;
+        self.outcomes_cache = None;
+        loop {
+            self.check_cancel()?;
+            // Completions already in the journal: the earliest recorded wins,
+            // which is what the live run saw first.
+            let recorded = ops
+                .iter()
+                .enumerate()
+                .filter_map(|(i, op)| self.history.completion(*op).map(|(seq, o)| (*seq, i, o.clone())))
+                .min_by_key(|(seq, _, _)| *seq);
+            if let Some((_, i, outcome)) = recorded {
+                return Ok((i, outcome));
+            }
+            if self.history.replaying() {
+                // The live run got past this wait, so one of these must have
+                // completed in the journal: the module has changed.
+                let found = format!("a wait on operations {ops:?}, none of which completed");
+                return Err(Interrupt::Drift(self.history.drift_here(found)));
+            }
+            for (i, op) in ops.iter().enumerate() {
+                if let Some(outcome) = self.resolve_live(*op).await? {
+                    return Ok((i, outcome));
+                }
+            }
+            // An activity running here: wait in memory for one to finish.
+            let mut running = Vec::new();
+            for (op, live) in self.ops.iter_mut() {
+                if let LiveOp::EagerActivity(Some(h)) = live {
+                    if ops.contains(op) {
+                        running.push((*op, h));
+                    }
+                }
+            }
+            if running.is_empty() {
+                return Err(self.suspend().await);
+            }
+            let (done_ops, handles): (Vec<u32>, Vec<_>) = running.into_iter().unzip();
+            let mut cancel = self.cancel.clone();
+            let (result, idx) = tokio::select! {
+                (result, idx, _) = futures::future::select_all(handles) => (result, idx),
+                _ = cancel.wait_for(|c| *c) => return Err(Interrupt::Cancelled),
+            };
+            self.finish_eager(done_ops[idx], result);
+        }
+    }
+
+    /// Takes a finished in-process activity's result into the journal.
+    fn finish_eager(&mut self, op: u32, result: Result<TaskOutcome, tokio::task::JoinError>) {
+        let outcome = result.unwrap_or_else(|e| {
+            TaskOutcome::Failed(Failure {
+                kind: FailureKind::ActivityFailed,
+                message: format!("activity task aborted: {e}"),
+                attempts: 1,
+            })
+        });
+        self.ops.insert(op, LiveOp::EagerActivity(None));
+        self.append(task_event(op, outcome));
+    }
+
+    /// Commits the run's state and suspends it; returns the interrupt that
+    /// unwinds the guest.
+    async fn suspend(&mut self) -> Interrupt {
+        // Activities running here must not be lost: take their results in.
+        let eager: Vec<u32> = self
+            .ops
+            .iter()
+            .filter_map(|(op, l)| matches!(l, LiveOp::EagerActivity(Some(_))).then_some(*op))
+            .collect();
+        let mut eager = eager;
+        eager.sort_unstable();
+        for op in eager {
+            if let Some(LiveOp::EagerActivity(Some(h))) = self.ops.get_mut(&op) {
+                let result = h.await;
+                self.finish_eager(op, result);
+            }
+        }
+        let wake_at = self
+            .next_timer_ms()
+            .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
+        let transition = Transition::Suspend { wake_at, seen_wake_gen: self.seen_wake_gen };
+        match self.flush(Some(transition)).await {
+            Ok(()) => Interrupt::Suspended,
+            Err(e) => e,
+        }
+    }
+}
+
+impl host::Host for RunCtx {
+    async fn call_activity(
+        &mut self,
+        name: String,
+        input: Vec<u8>,
+        options: types::ActivityOptions,
+    ) -> HostResult<u32> {
+        let input: Value = RunCtx::decode(&format!("the input of activity `{name}`"), &input)
+            .map_err(Interrupt::trap)?;
+        let options = to_options(options);
+        let (op, replayed) = self
+            .command(Command::Activity { name: name.clone() })
+            .map_err(Interrupt::trap)?;
+        if let Replayed::Recorded(_) = replayed {
+            self.ops.insert(op, LiveOp::DurableActivity);
+            return Ok(op);
+        }
+        self.append(EventBody::ActivityScheduled {
+            op,
+            name: name.clone(),
+            input: input.clone(),
+            options: options.clone(),
+        });
+        let local = self.env.activities.as_ref().filter(|a| a.has(&name)).cloned();
+        match local {
+            Some(exec) => {
+                tracing::debug!(activity = %name, op, "activity scheduled (executed here)");
+                let cancel = self.cancel.clone();
+                let handle = tokio::spawn(async move { exec.execute(&name, input, &options, cancel).await });
+                self.ops.insert(op, LiveOp::EagerActivity(Some(handle)));
+            }
+            None => {
+                tracing::debug!(activity = %name, op, "activity scheduled (durable task)");
+                self.pending.tasks.push(NewActivityTask { op, name, input, options });
+                self.ops.insert(op, LiveOp::DurableActivity);
+            }
+        }
+        Ok(op)
+    }
+
+    async fn start_timer(&mut self, duration_ms: u64) -> HostResult<u32> {
+        let (op, replayed) = self.command(Command::Timer { duration_ms }).map_err(Interrupt::trap)?;
+        let fire_at_ms = match replayed {
+            Replayed::Recorded(EventBody::TimerStarted { fire_at_ms, .. }) => fire_at_ms,
+            _ => {
+                let fire_at_ms = now_ms().saturating_add(duration_ms.min(i64::MAX as u64) as i64);
+                self.append(EventBody::TimerStarted { op, duration_ms, fire_at_ms });
+                if let Some(fire_at) = Utc.timestamp_millis_opt(fire_at_ms).single() {
+                    self.pending.timers.push(NewTimer { op, fire_at });
+                }
+                tracing::debug!(op, duration_ms, "timer scheduled");
+                fire_at_ms
+            }
+        };
+        self.ops.insert(op, LiveOp::Timer { fire_at_ms });
+        Ok(op)
+    }
+
+    async fn receive_signal(&mut self, name: String) -> HostResult<u32> {
+        let (op, replayed) = self
+            .command(Command::Signal { name: name.clone() })
+            .map_err(Interrupt::trap)?;
+        if let Replayed::Live = replayed {
+            self.append(EventBody::SignalRequested { op, name: name.clone() });
+        }
+        self.ops.insert(op, LiveOp::Signal { name });
+        Ok(op)
+    }
+
+    async fn wait(&mut self, op: u32) -> HostResult<types::Completion> {
+        let (_, outcome) = self.wait_for(&[op]).await.map_err(Interrupt::trap)?;
+        Ok(to_completion(&outcome))
+    }
+
+    async fn wait_any(&mut self, ops: Vec<u32>) -> HostResult<(u32, types::Completion)> {
+        let (i, outcome) = self.wait_for(&ops).await.map_err(Interrupt::trap)?;
+        Ok((i as u32, to_completion(&outcome)))
+    }
+
+    async fn now(&mut self) -> HostResult<u64> {
+        match self.command(Command::Clock).map_err(Interrupt::trap)?.1 {
+            Replayed::Recorded(EventBody::ClockRead { value_ms }) => Ok(value_ms),
+            _ => {
+                let value_ms = now_ms().max(0) as u64;
+                self.append(EventBody::ClockRead { value_ms });
+                Ok(value_ms)
+            }
+        }
+    }
+
+    async fn random(&mut self) -> HostResult<u64> {
+        match self.command(Command::Random).map_err(Interrupt::trap)?.1 {
+            Replayed::Recorded(EventBody::RandomDrawn { value }) => Ok(value),
+            _ => {
+                let value = rand::random::<u64>();
+                self.append(EventBody::RandomDrawn { value });
+                Ok(value)
+            }
+        }
+    }
+
+    async fn uuid(&mut self) -> HostResult<String> {
+        match self.command(Command::Uuid).map_err(Interrupt::trap)?.1 {
+            Replayed::Recorded(EventBody::UuidDrawn { value }) => Ok(value),
+            _ => {
+                let value = uuid::Uuid::new_v4().to_string();
+                self.append(EventBody::UuidDrawn { value: value.clone() });
+                Ok(value)
+            }
+        }
+    }
+
+    async fn log(&mut self, level: types::LogLevel, message: String) -> HostResult<()> {
+        if message.starts_with("panic: ") {
+            self.last_panic = Some(message.clone());
+        }
+        if self.history.replaying() {
+            return Ok(());
+        }
+        let (instance, run_id, workflow) = (&*self.env.instance, &self.key.run_id, &self.workflow);
+        match level {
+            types::LogLevel::Trace => tracing::trace!(target: "continuum::guest", instance, run_id, workflow, "{message}"),
+            types::LogLevel::Debug => tracing::debug!(target: "continuum::guest", instance, run_id, workflow, "{message}"),
+            types::LogLevel::Info => tracing::info!(target: "continuum::guest", instance, run_id, workflow, "{message}"),
+            types::LogLevel::Warn => tracing::warn!(target: "continuum::guest", instance, run_id, workflow, "{message}"),
+            types::LogLevel::Error => tracing::error!(target: "continuum::guest", instance, run_id, workflow, "{message}"),
+        }
+        Ok(())
+    }
+}

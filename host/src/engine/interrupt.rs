@@ -1,0 +1,37 @@
+//! Why a host import stopped the guest before it returned. The import
+//! returns the reason as a trap; the run executor reads it back and acts.
+
+use crate::journal::JournalError;
+
+use super::replay::Drift;
+
+/// A reason to stop executing the guest.
+#[derive(Debug, thiserror::Error)]
+pub enum Interrupt {
+    /// The workflow waits for something that is not there yet; its state
+    /// was committed and the run suspended.
+    #[error("the run suspended")]
+    Suspended,
+    /// The module asked for a different step than the journal holds.
+    #[error("{0}")]
+    Drift(Drift),
+    /// Cancellation was requested.
+    #[error("the run was cancelled")]
+    Cancelled,
+    /// The lease was lost: another engine owns the run now.
+    #[error("the lease on the run was lost")]
+    LeaseLost,
+    /// The journal failed.
+    #[error("journal error: {0}")]
+    Journal(#[from] JournalError),
+    /// The guest broke the contract (an unknown handle, a bad payload).
+    #[error("the workflow broke the host contract: {0}")]
+    Contract(String),
+}
+
+impl Interrupt {
+    /// Wraps the interrupt as a wasmtime error, to unwind the guest.
+    pub fn trap(self) -> wasmtime::Error {
+        wasmtime::Error::new(self)
+    }
+}

@@ -1,0 +1,318 @@
+//! The replay cursor: a run's recorded history, read back in step with the
+//! guest as it re-executes.
+//!
+//! A journal holds two sorts of events. *Commands* are what the guest asked
+//! for, in program order (schedule an activity, start a timer, ask for a
+//! signal, read the clock, draw a random number or a UUID). *Completions*
+//! are what happened to the operations the commands started (an activity's
+//! result, a timer firing, a signal received), in the order the host
+//! learned of them. Replay hands the guest every recorded command result in
+//! order and checks each new command against the recorded one: a module
+//! that asks for a different step than the journal holds has drifted.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+
+use crate::journal::{Event, EventBody, Failure};
+
+/// The outcome of an operation, as recorded in a completion event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The operation produced a payload (a fired timer's is `null`).
+    Ok(serde_json::Value),
+    /// The operation failed.
+    Err(Failure),
+}
+
+/// A command the guest issues, described for matching against history.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `call-activity(name, ..)`.
+    Activity {
+        /// Activity name.
+        name: String,
+    },
+    /// `start-timer(duration)`.
+    Timer {
+        /// Duration requested.
+        duration_ms: u64,
+    },
+    /// `receive-signal(name)`.
+    Signal {
+        /// Signal name.
+        name: String,
+    },
+    /// `now()`.
+    Clock,
+    /// `random()`.
+    Random,
+    /// `uuid()`.
+    Uuid,
+}
+
+impl Command {
+    fn describe(&self) -> String {
+        match self {
+            Command::Activity { name } => format!("call-activity `{name}`"),
+            Command::Timer { duration_ms } => format!("start-timer {duration_ms} ms"),
+            Command::Signal { name } => format!("receive-signal `{name}`"),
+            Command::Clock => "now()".into(),
+            Command::Random => "random()".into(),
+            Command::Uuid => "uuid()".into(),
+        }
+    }
+}
+
+/// The guest asked for a different step than the journal holds.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("replay drift at journal entry {seq}: the journal holds {expected}, the module asked for {found}")]
+pub struct Drift {
+    /// The `seq` of the journal entry that did not match (the next free
+    /// `seq` when the journal had nothing more).
+    pub seq: i64,
+    /// What the journal holds there.
+    pub expected: String,
+    /// What the module asked for.
+    pub found: String,
+}
+
+impl Drift {
+    /// The run's error object for a drifted run.
+    pub fn to_error_value(&self) -> serde_json::Value {
+        json!({
+            "code": "replay_drift",
+            "message": self.to_string(),
+            "seq": self.seq,
+            "expected": self.expected,
+            "found": self.found,
+        })
+    }
+}
+
+/// What replaying a command yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Replayed {
+    /// The journal has this command: here is its recorded body.
+    Recorded(EventBody),
+    /// The journal has no more commands: the run is live from here on.
+    Live,
+}
+
+/// A run's history, consumed as the guest re-executes.
+#[derive(Debug, Default)]
+pub struct History {
+    /// Command events, in order.
+    commands: Vec<(i64, EventBody)>,
+    /// Index of the next command to replay.
+    cursor: usize,
+    /// Completions by operation number: (`seq`, outcome).
+    completions: HashMap<u32, (i64, Outcome)>,
+    /// Signal inbox rows already delivered to this run.
+    consumed_signals: HashSet<i64>,
+    /// Operations started so far (the next handle).
+    next_op: u32,
+    /// The last `seq` in the journal (recorded or appended since).
+    last_seq: i64,
+}
+
+impl History {
+    /// Builds the cursor from a run's stored journal.
+    pub fn new(events: &[Event]) -> Self {
+        let mut h = History::default();
+        for e in events {
+            h.last_seq = h.last_seq.max(e.seq);
+            match &e.body {
+                EventBody::ActivityScheduled { .. }
+                | EventBody::TimerStarted { .. }
+                | EventBody::SignalRequested { .. }
+                | EventBody::ClockRead { .. }
+                | EventBody::RandomDrawn { .. }
+                | EventBody::UuidDrawn { .. } => h.commands.push((e.seq, e.body.clone())),
+                _ => {}
+            }
+            h.note_completion(e.seq, &e.body);
+        }
+        h
+    }
+
+    fn note_completion(&mut self, seq: i64, body: &EventBody) {
+        let (op, outcome) = match body {
+            EventBody::ActivityCompleted { op, output, .. } => (*op, Outcome::Ok(output.clone())),
+            EventBody::ActivityFailed { op, failure } => (*op, Outcome::Err(failure.clone())),
+            EventBody::TimerFired { op } => (*op, Outcome::Ok(serde_json::Value::Null)),
+            EventBody::SignalReceived { op, payload, signal_id, .. } => {
+                self.consumed_signals.insert(*signal_id);
+                (*op, Outcome::Ok(payload.clone()))
+            }
+            _ => return,
+        };
+        self.completions.insert(op, (seq, outcome));
+    }
+
+    /// True while recorded commands remain to be replayed.
+    pub fn replaying(&self) -> bool {
+        self.cursor < self.commands.len()
+    }
+
+    /// True when the journal holds no events at all (first execution).
+    pub fn is_empty(&self) -> bool {
+        self.last_seq == 0
+    }
+
+    /// Matches the guest's next command against the journal. Operation
+    /// commands are numbered here: the returned op is the guest's handle.
+    pub fn next_command(&mut self, cmd: &Command) -> Result<(u32, Replayed), Drift> {
+        let op = match cmd {
+            Command::Activity { .. } | Command::Timer { .. } | Command::Signal { .. } => {
+                let op = self.next_op;
+                self.next_op += 1;
+                op
+            }
+            _ => 0,
+        };
+        let Some((seq, body)) = self.commands.get(self.cursor) else {
+            return Ok((op, Replayed::Live));
+        };
+        let matches = match (cmd, body) {
+            (Command::Activity { name }, EventBody::ActivityScheduled { op: o, name: n, .. }) => {
+                n == name && *o == op
+            }
+            (Command::Timer { duration_ms }, EventBody::TimerStarted { op: o, duration_ms: d, .. }) => {
+                d == duration_ms && *o == op
+            }
+            (Command::Signal { name }, EventBody::SignalRequested { op: o, name: n }) => {
+                n == name && *o == op
+            }
+            (Command::Clock, EventBody::ClockRead { .. })
+            | (Command::Random, EventBody::RandomDrawn { .. })
+            | (Command::Uuid, EventBody::UuidDrawn { .. }) => true,
+            _ => false,
+        };
+        if !matches {
+            return Err(Drift {
+                seq: *seq,
+                expected: describe_recorded(body),
+                found: cmd.describe(),
+            });
+        }
+        self.cursor += 1;
+        Ok((op, Replayed::Recorded(body.clone())))
+    }
+
+    /// Checks, when the guest has returned, that it replayed every recorded
+    /// command.
+    pub fn finish(&self) -> Result<(), Drift> {
+        match self.commands.get(self.cursor) {
+            None => Ok(()),
+            Some((seq, body)) => Err(Drift {
+                seq: *seq,
+                expected: describe_recorded(body),
+                found: "the workflow returning".into(),
+            }),
+        }
+    }
+
+    /// A drift at the cursor: the guest did `found` where the journal holds
+    /// the next recorded command.
+    pub fn drift_here(&self, found: String) -> Drift {
+        match self.commands.get(self.cursor) {
+            Some((seq, body)) => Drift { seq: *seq, expected: describe_recorded(body), found },
+            None => Drift { seq: self.last_seq + 1, expected: "nothing more".into(), found },
+        }
+    }
+
+    /// True if the handle names an operation the guest has started.
+    pub fn knows_op(&self, op: u32) -> bool {
+        op < self.next_op
+    }
+
+    /// The recorded (or newly appended) completion of an operation.
+    pub fn completion(&self, op: u32) -> Option<&(i64, Outcome)> {
+        self.completions.get(&op)
+    }
+
+    /// True if the signal inbox row was already delivered to this run.
+    pub fn signal_consumed(&self, id: i64) -> bool {
+        self.consumed_signals.contains(&id)
+    }
+
+    /// Reserves the next `seq` for an event appended live.
+    pub fn append(&mut self, body: &EventBody) -> i64 {
+        self.last_seq += 1;
+        let seq = self.last_seq;
+        self.note_completion(seq, body);
+        seq
+    }
+
+    /// The last `seq` of the journal.
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
+    }
+}
+
+fn describe_recorded(body: &EventBody) -> String {
+    match body {
+        EventBody::ActivityScheduled { name, .. } => format!("call-activity `{name}`"),
+        EventBody::TimerStarted { duration_ms, .. } => format!("start-timer {duration_ms} ms"),
+        EventBody::SignalRequested { name, .. } => format!("receive-signal `{name}`"),
+        EventBody::ClockRead { .. } => "now()".into(),
+        EventBody::RandomDrawn { .. } => "random()".into(),
+        EventBody::UuidDrawn { .. } => "uuid()".into(),
+        other => other.kind().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn ev(seq: i64, body: EventBody) -> Event {
+        Event { seq, body, recorded_at: Utc::now() }
+    }
+
+    #[test]
+    fn replays_commands_and_completions_then_goes_live() {
+        let events = vec![
+            ev(1, EventBody::RunStarted { module_hash: "h".into() }),
+            ev(2, EventBody::ActivityScheduled { op: 0, name: "a".into(), input: json!(1), options: Default::default() }),
+            ev(3, EventBody::ActivityCompleted { op: 0, output: json!(2), attempts: 1 }),
+            ev(4, EventBody::ClockRead { value_ms: 42 }),
+        ];
+        let mut h = History::new(&events);
+        assert!(h.replaying());
+        let (op, r) = h.next_command(&Command::Activity { name: "a".into() }).unwrap();
+        assert_eq!(op, 0);
+        assert!(matches!(r, Replayed::Recorded(EventBody::ActivityScheduled { .. })));
+        assert_eq!(h.completion(0).unwrap().1, Outcome::Ok(json!(2)));
+        let (_, r) = h.next_command(&Command::Clock).unwrap();
+        assert_eq!(r, Replayed::Recorded(EventBody::ClockRead { value_ms: 42 }));
+        assert!(!h.replaying());
+        let (op, r) = h.next_command(&Command::Timer { duration_ms: 5 }).unwrap();
+        assert_eq!((op, r), (1, Replayed::Live));
+        assert_eq!(h.append(&EventBody::TimerFired { op: 1 }), 5);
+        assert!(h.finish().is_ok());
+    }
+
+    #[test]
+    fn a_different_step_is_drift_naming_both_sides() {
+        let events = vec![
+            ev(1, EventBody::ActivityScheduled { op: 0, name: "a".into(), input: json!(1), options: Default::default() }),
+            ev(2, EventBody::SignalRequested { op: 1, name: "go".into() }),
+        ];
+        let mut h = History::new(&events);
+        h.next_command(&Command::Activity { name: "a".into() }).unwrap();
+        let d = h.next_command(&Command::Activity { name: "b".into() }).unwrap_err();
+        assert_eq!(d.seq, 2);
+        assert!(d.to_string().contains("receive-signal `go`"), "{d}");
+        assert!(d.to_string().contains("call-activity `b`"), "{d}");
+    }
+
+    #[test]
+    fn returning_early_is_drift() {
+        let events = vec![ev(1, EventBody::UuidDrawn { value: "x".into() })];
+        let h = History::new(&events);
+        assert!(h.finish().is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! One execution attempt of a run, under a lease: load the journal, replay
+//! it into a fresh guest, let the guest go on live, and commit how it ended
+//! (completed, failed, suspended, cancelled or drifted).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokio::sync::watch;
+use tracing::Instrument;
+use wasmtime::{Store, StoreLimitsBuilder};
+
+use crate::journal::{EventBody, Lease, RunRecord, Transition};
+use crate::modules::WorkflowModule;
+
+use super::interrupt::Interrupt;
+use super::replay::History;
+use super::run_ctx::{LiveOp, RunCtx, RunEnv};
+
+/// Memory a workflow guest may grow to.
+const WORKFLOW_MEMORY_LIMIT: usize = 64 << 20;
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    /// The workflow returned an output.
+    Completed(Value),
+    /// The workflow returned an error or trapped; the run failed with it.
+    Failed(Value),
+    /// The run waits for something; its state is committed.
+    Suspended,
+    /// The run was cancelled.
+    Cancelled,
+    /// The journal no longer matches the module.
+    Drifted(Value),
+    /// Another engine took the lease; nothing more was written.
+    LeaseLost,
+    /// The journal failed; the run stays with its lease until it expires
+    /// and is then recovered.
+    Aborted(String),
+}
+
+/// Executes one attempt of `run` on `module` under `lease`.
+pub async fn execute_attempt(
+    env: RunEnv,
+    module: Arc<WorkflowModule>,
+    run: RunRecord,
+    lease: Lease,
+    cancel: watch::Receiver<bool>,
+) -> AttemptOutcome {
+    let span = tracing::info_span!("run_attempt", instance = %env.instance, run_id = %run.key.run_id, workflow = %run.workflow);
+    attempt(env, module, run, lease, cancel).instrument(span).await
+}
+
+async fn attempt(
+    env: RunEnv,
+    module: Arc<WorkflowModule>,
+    run: RunRecord,
+    lease: Lease,
+    cancel: watch::Receiver<bool>,
+) -> AttemptOutcome {
+    let events = match env.journal.load_events(&run.key).await {
+        Ok(e) => e,
+        Err(e) => return AttemptOutcome::Aborted(e.to_string()),
+    };
+    let history = History::new(&events);
+    let first = history.is_empty();
+    let limits = StoreLimitsBuilder::new().memory_size(WORKFLOW_MEMORY_LIMIT).instances(4).build();
+    let mut ctx = RunCtx::new(
+        env.clone(),
+        run.key.clone(),
+        run.workflow.clone(),
+        lease,
+        run.wake_gen,
+        history,
+        cancel,
+        limits,
+    );
+    if run.cancel_requested_at.is_some() {
+        return finish(&mut ctx, Interrupt::Cancelled).await;
+    }
+    if first {
+        ctx.append(EventBody::RunStarted { module_hash: module.hash.clone() });
+        tracing::info!("run started");
+    } else {
+        tracing::info!(events = events.len(), "run resumed (replaying)");
+    }
+    let input = match serde_json::to_vec(&run.input) {
+        Ok(b) => b,
+        Err(e) => return AttemptOutcome::Aborted(format!("cannot encode the input: {e}")),
+    };
+    let mut store = Store::new(&module.pre.engine().clone(), ctx);
+    store.limiter(|c| &mut c.limits);
+    store.epoch_deadline_async_yield_and_update(1);
+    let result = match module.pre.instantiate_async(&mut store).await {
+        Ok(instance) => instance.call_run(&mut store, &input).await,
+        Err(e) => Err(e),
+    };
+    let mut ctx = store.into_data();
+    abort_eager(&mut ctx);
+    match result {
+        Ok(Ok(output)) => match serde_json::from_slice::<Value>(&output) {
+            Ok(output) => match ctx.history.finish() {
+                Ok(()) => {
+                    ctx.append(EventBody::RunCompleted { output: output.clone() });
+                    commit_final(&mut ctx, Transition::Complete { output: output.clone() }, AttemptOutcome::Completed(output)).await
+                }
+                Err(drift) => finish(&mut ctx, Interrupt::Drift(drift)).await,
+            },
+            Err(e) => {
+                fail(&mut ctx, json!({"code": "bad_output", "message": format!("the workflow returned invalid JSON: {e}")})).await
+            }
+        },
+        Ok(Err(werr)) => {
+            fail(&mut ctx, json!({"code": werr.code, "message": werr.message})).await
+        }
+        Err(err) => match err.downcast::<Interrupt>() {
+            Ok(interrupt) => finish(&mut ctx, interrupt).await,
+            Err(trap) => {
+                let mut message = format!("the workflow trapped: {trap:#}");
+                if let Some(panic) = &ctx.last_panic {
+                    message = format!("{panic} ({message})");
+                }
+                fail(&mut ctx, json!({"code": "trap", "message": message})).await
+            }
+        },
+    }
+}
+
+/// Activities still running here are of no use once the guest is gone.
+fn abort_eager(ctx: &mut RunCtx) {
+    for live in ctx.ops.values_mut() {
+        if let LiveOp::EagerActivity(Some(h)) = live {
+            h.abort();
+        }
+    }
+}
+
+async fn fail(ctx: &mut RunCtx, error: Value) -> AttemptOutcome {
+    ctx.append(EventBody::RunFailed { error: error.clone() });
+    commit_final(ctx, Transition::Fail { error: error.clone() }, AttemptOutcome::Failed(error)).await
+}
+
+async fn finish(ctx: &mut RunCtx, interrupt: Interrupt) -> AttemptOutcome {
+    match interrupt {
+        Interrupt::Suspended => {
+            tracing::info!("run suspended");
+            AttemptOutcome::Suspended
+        }
+        Interrupt::Cancelled => {
+            let error = json!({"code": "cancelled", "message": "the run was cancelled on request"});
+            ctx.append(EventBody::RunCancelled { reason: "cancelled on request".into() });
+            commit_final(ctx, Transition::Cancel { error }, AttemptOutcome::Cancelled).await
+        }
+        Interrupt::Drift(drift) => {
+            tracing::error!(seq = drift.seq, expected = %drift.expected, found = %drift.found, "replay drift");
+            // Nothing the drifted guest appended is kept: the journal stays
+            // as it was recorded.
+            ctx.pending.events.clear();
+            ctx.pending.timers.clear();
+            ctx.pending.tasks.clear();
+            ctx.pending.consumed_signals.clear();
+            let error = drift.to_error_value();
+            commit_final(ctx, Transition::Drift { error: error.clone() }, AttemptOutcome::Drifted(error)).await
+        }
+        Interrupt::LeaseLost => {
+            tracing::warn!("lease lost; the run is left to its new owner");
+            AttemptOutcome::LeaseLost
+        }
+        Interrupt::Journal(e) => {
+            tracing::error!(error = %e, "journal failure; the run will be recovered");
+            AttemptOutcome::Aborted(e.to_string())
+        }
+        Interrupt::Contract(message) => {
+            fail(ctx, json!({"code": "contract_violation", "message": message})).await
+        }
+    }
+}
+
+async fn commit_final(ctx: &mut RunCtx, transition: Transition, outcome: AttemptOutcome) -> AttemptOutcome {
+    match ctx.flush(Some(transition)).await {
+        Ok(()) => {
+            match &outcome {
+                AttemptOutcome::Completed(_) => tracing::info!("run completed"),
+                AttemptOutcome::Failed(e) => tracing::warn!(error = %e, "run failed"),
+                AttemptOutcome::Cancelled => tracing::info!("run cancelled"),
+                AttemptOutcome::Drifted(_) => tracing::error!("run stopped: replay drift"),
+                _ => {}
+            }
+            outcome
+        }
+        Err(Interrupt::LeaseLost) => {
+            tracing::warn!("lease lost before the run's end could be committed");
+            AttemptOutcome::LeaseLost
+        }
+        Err(e) => AttemptOutcome::Aborted(e.to_string()),
+    }
+}

@@ -1,0 +1,152 @@
+//! The per-run state a guest's host imports act on: the replay cursor, the
+//! write being accumulated for the journal, and the live operations.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use wasmtime::StoreLimits;
+
+use crate::activities::ActivityExecutor;
+use crate::journal::{
+    Batcher, EventBody, InboxSignal, Lease, RunKey, RunWrite, SharedJournal,
+    TaskOutcome, Transition,
+};
+
+use super::interrupt::Interrupt;
+use super::replay::History;
+
+/// What a run's engine needs from its instance.
+#[derive(Clone)]
+pub struct RunEnv {
+    /// The instance name.
+    pub instance: Arc<str>,
+    /// The instance's journal.
+    pub journal: SharedJournal,
+    /// The instance's group-commit writer.
+    pub batcher: Batcher,
+    /// Executes activities in this process, when present.
+    pub activities: Option<Arc<ActivityExecutor>>,
+}
+
+/// A started operation, as far as the live engine knows it.
+pub(crate) enum LiveOp {
+    /// An activity executed here, still running or finished.
+    EagerActivity(Option<JoinHandle<TaskOutcome>>),
+    /// An activity left to a dispatcher as a durable task.
+    DurableActivity,
+    /// A timer due at this time (ms since the epoch).
+    Timer { fire_at_ms: i64 },
+    /// A receipt of the next signal of this name.
+    Signal { name: String },
+}
+
+/// The store data of one executing run.
+pub struct RunCtx {
+    pub(crate) env: RunEnv,
+    pub(crate) key: RunKey,
+    pub(crate) workflow: String,
+    pub(crate) lease: Lease,
+    pub(crate) seen_wake_gen: i64,
+    pub(crate) history: History,
+    pub(crate) pending: RunWrite,
+    pub(crate) ops: HashMap<u32, LiveOp>,
+    pub(crate) cancel: watch::Receiver<bool>,
+    /// The last `panic:` line the guest logged, reported if it traps.
+    pub(crate) last_panic: Option<String>,
+    pub(crate) limits: StoreLimits,
+    /// Inbox read once per wait, while live.
+    pub(crate) inbox_cache: Option<Vec<InboxSignal>>,
+    /// Task outcomes read once per wait, while live.
+    pub(crate) outcomes_cache: Option<Vec<(u32, TaskOutcome)>>,
+}
+
+impl RunCtx {
+    /// Builds the context for executing a run under `lease`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        env: RunEnv,
+        key: RunKey,
+        workflow: String,
+        lease: Lease,
+        seen_wake_gen: i64,
+        history: History,
+        cancel: watch::Receiver<bool>,
+        limits: StoreLimits,
+    ) -> Self {
+        let pending = RunWrite::new(key.clone(), lease.clone());
+        Self {
+            env,
+            key,
+            workflow,
+            lease,
+            seen_wake_gen,
+            history,
+            pending,
+            ops: HashMap::new(),
+            cancel,
+            last_panic: None,
+            limits,
+            inbox_cache: None,
+            outcomes_cache: None,
+        }
+    }
+
+    /// Appends an event to the pending write and returns its `seq`.
+    pub(crate) fn append(&mut self, body: EventBody) -> i64 {
+        let seq = self.history.append(&body);
+        tracing::trace!(seq, kind = body.kind(), "journal append");
+        self.pending.events.push((seq, body));
+        seq
+    }
+
+    /// Fails with `Cancelled` once cancellation was requested.
+    pub(crate) fn check_cancel(&self) -> Result<(), Interrupt> {
+        if *self.cancel.borrow() {
+            Err(Interrupt::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Commits the pending write with a transition (or none), fenced by the
+    /// lease; a failed fence is `LeaseLost`.
+    pub(crate) async fn flush(&mut self, transition: Option<Transition>) -> Result<(), Interrupt> {
+        let mut write = RunWrite::new(self.key.clone(), self.lease.clone());
+        std::mem::swap(&mut write, &mut self.pending);
+        write.transition = transition;
+        if write.events.is_empty()
+            && write.transition.is_none()
+            && write.timers.is_empty()
+            && write.tasks.is_empty()
+        {
+            return Ok(());
+        }
+        if self.env.batcher.commit(write).await? {
+            Ok(())
+        } else {
+            Err(Interrupt::LeaseLost)
+        }
+    }
+
+    /// Earliest due time among the run's unfired timers.
+    pub(crate) fn next_timer_ms(&self) -> Option<i64> {
+        self.ops
+            .iter()
+            .filter_map(|(op, live)| match live {
+                LiveOp::Timer { fire_at_ms } if self.history.completion(*op).is_none() => {
+                    Some(*fire_at_ms)
+                }
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Decodes a guest payload as JSON, naming what it was.
+    pub(crate) fn decode(what: &str, bytes: &[u8]) -> Result<Value, Interrupt> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Interrupt::Contract(format!("{what} is not valid JSON: {e}")))
+    }
+}

@@ -1,0 +1,47 @@
+//! A loaded workflow module: compiled, linked against the host imports and
+//! ready to instantiate quickly for each run.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::engine::bindings::workflow::WorkflowPre;
+use crate::engine::{RunCtx, WasmEngine};
+
+use super::{read_component, CompileCache, ModuleError};
+
+/// A workflow module ready to run.
+pub struct WorkflowModule {
+    /// The workflow name it is registered under.
+    pub name: String,
+    /// Its content hash.
+    pub hash: String,
+    /// The file it was loaded from.
+    pub path: PathBuf,
+    pub(crate) pre: WorkflowPre<RunCtx>,
+}
+
+impl std::fmt::Debug for WorkflowModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowModule").field("name", &self.name).field("hash", &self.hash).finish()
+    }
+}
+
+impl WorkflowModule {
+    /// Loads and links the component at `path` as workflow `name`.
+    pub fn load(
+        engine: &WasmEngine,
+        cache: &CompileCache,
+        name: &str,
+        path: &Path,
+    ) -> Result<Arc<WorkflowModule>, ModuleError> {
+        let bytes = read_component(path)?;
+        let (hash, component) = cache.component(&engine.engine, path, &bytes)?;
+        let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "workflow", message };
+        let instance_pre = engine
+            .workflow_linker
+            .instantiate_pre(&component)
+            .map_err(|e| wrong(format!("{e:#} (workflows may import only continuum:workflow/host; no WASI)")))?;
+        let pre = WorkflowPre::new(instance_pre).map_err(|e| wrong(format!("{e:#}")))?;
+        Ok(Arc::new(WorkflowModule { name: name.into(), hash, path: path.into(), pre }))
+    }
+}
