@@ -1,0 +1,103 @@
+//! The errors of the public API.
+
+use std::time::Duration;
+
+use crate::journal::{JournalError, RunState};
+use crate::modules::ModuleError;
+
+/// Errors returned by [`crate::Continuum`] and the embedding API.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No instance of that name is registered.
+    #[error("instance `{0}` is not registered")]
+    InstanceNotRegistered(String),
+    /// An instance of that name is registered already.
+    #[error("instance `{0}` is already registered")]
+    InstanceAlreadyRegistered(String),
+    /// The instance serves no workflow of that name.
+    #[error("unknown workflow `{workflow}` in instance `{instance}` (known: {known})")]
+    UnknownWorkflow {
+        /// Instance.
+        instance: String,
+        /// The name asked for.
+        workflow: String,
+        /// The names it serves, comma-separated.
+        known: String,
+    },
+    /// A payload is not valid JSON.
+    #[error("invalid JSON {what}: {message}")]
+    InvalidJson {
+        /// What the payload was for.
+        what: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// No run with that id in the instance.
+    #[error("run `{run_id}` not found in instance `{instance}`")]
+    UnknownRun {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+    },
+    /// A run with that id exists already in the instance.
+    #[error("run `{run_id}` already exists in instance `{instance}`")]
+    RunExists {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+    },
+    /// The run has finished; it takes no more signals.
+    #[error("run `{run_id}` in instance `{instance}` is already {state}")]
+    RunFinished {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// Its final state.
+        state: RunState,
+    },
+    /// The run did not finish in time.
+    #[error("run `{run_id}` in instance `{instance}` did not finish within {waited:?}")]
+    AwaitTimeout {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// A live engine on another host holds the run and did not confirm the
+    /// cancellation in time. The request stays recorded; retrying is safe.
+    #[error("cancellation of run `{run_id}` in instance `{instance}` was not confirmed within {waited:?} (its engine holds the lease); retry")]
+    CancelNotConfirmed {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// A module could not be loaded.
+    #[error(transparent)]
+    Module(#[from] ModuleError),
+    /// The journal failed.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The configuration is invalid.
+    #[error("invalid configuration of instance `{instance}`: {message}")]
+    Config {
+        /// Instance.
+        instance: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// True when retrying the same call later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::CancelNotConfirmed { .. } | Error::AwaitTimeout { .. })
+    }
+}

@@ -1,0 +1,13 @@
+//! The activity worker supervisor: owns the instance's activity executor
+//! (native and WASM activities, concurrency limit, default timeout).
+
+use std::sync::Arc;
+
+use crate::activities::{ActivityExecutor, ActivityRegistry};
+
+use super::options::ActivitySupervisorOptions;
+
+/// Builds the executor the supervisor runs activities with.
+pub fn build(instance: Arc<str>, registry: ActivityRegistry, opts: &ActivitySupervisorOptions) -> Arc<ActivityExecutor> {
+    Arc::new(ActivityExecutor::new(instance, registry, opts.max_concurrent, opts.default_attempt_timeout))
+}

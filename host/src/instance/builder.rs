@@ -1,0 +1,186 @@
+//! Building an instance in code: the embedding API's analogue of the seed's
+//! `Continuum.children/1`. The manifest loader uses it too.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use crate::activities::{load_activity_component, ActivityRegistry};
+use crate::engine::WasmEngine;
+use crate::journal::{self, Batcher, BatcherConfig, SharedJournal};
+use crate::modules::{content_hash, read_component, CompileCache, ModuleError, WorkflowModule};
+use crate::Error;
+
+use super::options::ChildOptions;
+use super::{activity_supervisor, initial_counter, Instance, PubSub, Registry, RunSupervisor, Shared};
+use super::{WorkflowEntry, WorkflowSet};
+
+/// Builds an [`Instance`].
+pub struct InstanceBuilder {
+    name: String,
+    database: Option<String>,
+    journal: Option<SharedJournal>,
+    max_connections: u32,
+    node: Option<String>,
+    workflows: Vec<(String, PathBuf)>,
+    activity_components: Vec<PathBuf>,
+    activities: ActivityRegistry,
+    children: ChildOptions,
+    cache_dir: Option<PathBuf>,
+    batcher: BatcherConfig,
+}
+
+impl InstanceBuilder {
+    pub(crate) fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            database: None,
+            journal: None,
+            max_connections: 16,
+            node: None,
+            workflows: Vec::new(),
+            activity_components: Vec::new(),
+            activities: ActivityRegistry::new(),
+            children: ChildOptions::default(),
+            cache_dir: None,
+            batcher: BatcherConfig::default(),
+        }
+    }
+
+    /// The database URL (`postgres://...` or `sqlite:...`).
+    pub fn database(mut self, url: impl Into<String>) -> Self {
+        self.database = Some(url.into());
+        self
+    }
+
+    /// Uses an already opened journal instead of a URL.
+    pub fn journal(mut self, journal: SharedJournal) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// Connection pool size (default 16).
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// This host's node name, the first part of lease owners (default:
+    /// the hostname).
+    pub fn node(mut self, node: impl Into<String>) -> Self {
+        self.node = Some(node.into());
+        self
+    }
+
+    /// Serves workflow `name` from the component file at `path`.
+    pub fn workflow(mut self, name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        self.workflows.push((name.into(), path.into()));
+        self
+    }
+
+    /// Provides the activities exported by the component at `path`.
+    pub fn activity_component(mut self, path: impl Into<PathBuf>) -> Self {
+        self.activity_components.push(path.into());
+        self
+    }
+
+    /// Provides native Rust activities.
+    pub fn activities(mut self, registry: ActivityRegistry) -> Self {
+        self.activities.extend(registry);
+        self
+    }
+
+    /// The children and their options (`None` leaves a child out).
+    pub fn children(mut self, children: ChildOptions) -> Self {
+        self.children = children;
+        self
+    }
+
+    /// Where compiled modules are cached (default: `CONTINUUM_CACHE_DIR`,
+    /// else in memory only).
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Group-commit tuning.
+    pub fn batcher(mut self, config: BatcherConfig) -> Self {
+        self.batcher = config;
+        self
+    }
+
+    /// Connects, migrates, loads the modules and returns the instance (not
+    /// started yet).
+    pub async fn build(self) -> Result<Instance, Error> {
+        let name = self.name;
+        let config_err = |message: String| Error::Config { instance: name.clone(), message };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(config_err(format!("invalid instance name `{name}` (use letters, digits, - and _)")));
+        }
+        let journal = match (self.journal, self.database) {
+            (Some(j), _) => j,
+            (None, Some(url)) => journal::open(&url, self.max_connections).await?,
+            (None, None) => return Err(config_err("no database given".into())),
+        };
+        journal.migrate().await?;
+        let executes = self.children.run_supervisor.is_some();
+        let runs_activities = self.children.activity_supervisor.is_some();
+        let engine = if executes || runs_activities {
+            Some(WasmEngine::shared().map_err(ModuleError::Engine)?)
+        } else {
+            None
+        };
+        let cache_dir = self.cache_dir.or_else(|| std::env::var_os("CONTINUUM_CACHE_DIR").map(PathBuf::from));
+        let cache = CompileCache::new(cache_dir);
+        let mut workflows = WorkflowSet::default();
+        for (wf, path) in self.workflows {
+            let entry = match &engine {
+                Some(engine) if executes => {
+                    let module = WorkflowModule::load(engine, &cache, &wf, &path)?;
+                    WorkflowEntry { name: wf, hash: module.hash.clone(), path, module: Some(module) }
+                }
+                _ => {
+                    let hash = content_hash(&read_component(&path)?);
+                    WorkflowEntry { name: wf, hash, path, module: None }
+                }
+            };
+            workflows.insert(entry);
+        }
+        let activities = match (&engine, &self.children.activity_supervisor) {
+            (Some(engine), Some(opts)) => {
+                let mut registry = ActivityRegistry::new();
+                for path in &self.activity_components {
+                    registry.extend(load_activity_component(engine, &cache, path).await?);
+                }
+                registry.extend(self.activities);
+                Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts))
+            }
+            _ => None,
+        };
+        let node = self.node.unwrap_or_else(default_node);
+        let batcher = Batcher::start(journal.clone(), self.batcher);
+        let shared = Arc::new(Shared {
+            name: Arc::from(name.as_str()),
+            node,
+            journal,
+            batcher,
+            workflows,
+            activities,
+            registry: Registry::default(),
+            pubsub: PubSub::default(),
+            run_supervisor: self.children.run_supervisor.as_ref().map(|o| RunSupervisor::new(o.max_concurrent_runs)),
+            lease_ttl: self.children.lease_ttl(),
+            owner_counter: AtomicU64::new(initial_counter()),
+        });
+        Ok(Instance::new(shared, self.children))
+    }
+}
+
+/// The machine's hostname, or `node`.
+pub fn default_node() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "node".into())
+}

@@ -1,0 +1,195 @@
+//! One instance: a named runtime bound to one database, with its children
+//! (registry, run supervisor, activity worker supervisor, lease heartbeater,
+//! dispatcher, activity dispatcher, timer wheel, signal router, recovery),
+//! each a task with its own options.
+
+mod activity_dispatcher;
+mod activity_supervisor;
+mod builder;
+mod dispatcher;
+mod heartbeater;
+pub mod options;
+mod pubsub;
+mod recovery;
+mod registry;
+mod run_supervisor;
+mod signal_router;
+mod timer_wheel;
+mod workflow_set;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::activities::ActivityExecutor;
+use crate::engine::RunEnv;
+use crate::journal::{Batcher, SharedJournal};
+
+pub use builder::InstanceBuilder;
+pub use options::ChildOptions;
+pub use pubsub::{PubSub, RunFinished};
+pub use registry::Registry;
+pub use run_supervisor::RunSupervisor;
+pub use workflow_set::{WorkflowEntry, WorkflowSet};
+
+/// What an instance's children share.
+pub struct Shared {
+    pub(crate) name: Arc<str>,
+    pub(crate) node: String,
+    pub(crate) journal: SharedJournal,
+    pub(crate) batcher: Batcher,
+    pub(crate) workflows: WorkflowSet,
+    pub(crate) activities: Option<Arc<ActivityExecutor>>,
+    pub(crate) registry: Registry,
+    pub(crate) pubsub: PubSub,
+    pub(crate) run_supervisor: Option<RunSupervisor>,
+    pub(crate) lease_ttl: Duration,
+    owner_counter: AtomicU64,
+}
+
+impl Shared {
+    /// A new lease owner string, `node/instance/counter`, unique in time.
+    pub(crate) fn next_owner(&self) -> String {
+        let n = self.owner_counter.fetch_add(1, Ordering::Relaxed);
+        format!("{}/{}/{}", self.node, self.name, n)
+    }
+
+    /// What a run's engine needs.
+    pub(crate) fn run_env(&self) -> RunEnv {
+        RunEnv {
+            instance: self.name.clone(),
+            journal: self.journal.clone(),
+            batcher: self.batcher.clone(),
+            activities: self.activities.clone(),
+        }
+    }
+}
+
+/// A built instance. [`Instance::start`] spawns its children on the current
+/// tokio runtime; [`Instance::stop`] stops them.
+pub struct Instance {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) options: ChildOptions,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Instance {
+    /// Starts building an instance named `name`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), continuum_host::Error> {
+    /// use continuum_host::instance::{Instance, ChildOptions};
+    /// let billing = Instance::builder("billing")
+    ///     .database("sqlite:/tmp/billing.db")
+    ///     .workflow("billing-flow", "examples-wasm/components/billing_flow.wasm")
+    ///     .children(ChildOptions::default())
+    ///     .build()
+    ///     .await?;
+    /// billing.start();
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(name: impl Into<String>) -> InstanceBuilder {
+        InstanceBuilder::new(name)
+    }
+
+    pub(crate) fn new(shared: Arc<Shared>, options: ChildOptions) -> Self {
+        Self { shared, options, tasks: Mutex::new(Vec::new()) }
+    }
+
+    /// The instance's name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The instance's journal.
+    pub fn journal(&self) -> &SharedJournal {
+        &self.shared.journal
+    }
+
+    /// The instance's workflows.
+    pub fn workflows(&self) -> &WorkflowSet {
+        &self.shared.workflows
+    }
+
+    /// True if this process executes runs for the instance.
+    pub fn executes_runs(&self) -> bool {
+        self.shared.run_supervisor.is_some()
+    }
+
+    /// The in-process topics (runs finishing here, wake-ups).
+    pub fn pubsub(&self) -> &PubSub {
+        &self.shared.pubsub
+    }
+
+    /// Spawns the children the options enable. Calling it twice does nothing
+    /// more.
+    pub fn start(&self) {
+        let Ok(mut tasks) = self.tasks.lock() else { return };
+        if !tasks.is_empty() {
+            return;
+        }
+        let o = &self.options;
+        let s = &self.shared;
+        if o.run_supervisor.is_some() {
+            if let Some(d) = o.dispatcher.clone() {
+                tasks.push(tokio::spawn(dispatcher::run(s.clone(), d)));
+            }
+            if let Some(h) = o.heartbeater.clone() {
+                tasks.push(tokio::spawn(heartbeater::run(s.clone(), h)));
+            }
+            if let Some(r) = o.recovery.clone() {
+                tasks.push(tokio::spawn(recovery::run(s.clone(), r)));
+            }
+            if let Some(t) = o.timer_wheel.clone() {
+                tasks.push(tokio::spawn(timer_wheel::run(s.clone(), t)));
+            }
+        }
+        if let Some(a) = o.activity_dispatcher.clone() {
+            tasks.push(tokio::spawn(activity_dispatcher::run(s.clone(), a)));
+        }
+        if let Some(r) = o.signal_router.clone() {
+            tasks.push(tokio::spawn(signal_router::run(s.clone(), r)));
+        }
+        if o.snapshotter.is_some() {
+            tracing::warn!(instance = %s.name, "the snapshotter is not implemented yet; option ignored");
+        }
+        tracing::info!(instance = %s.name, node = %s.node, children = tasks.len(), database = s.journal.kind(), "instance started");
+    }
+
+    /// Stops the children and the runs executing here; their leases are
+    /// released so other hosts take over at once.
+    pub async fn stop(&self) {
+        let tasks: Vec<JoinHandle<()>> = match self.tasks.lock() {
+            Ok(mut t) => t.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
+        for t in &tasks {
+            t.abort();
+        }
+        for (key, lease) in self.shared.registry.leases(&self.shared.name) {
+            self.shared.registry.lease_lost(&key.run_id);
+            let _ = self.shared.journal.release_lease(&key, &lease).await;
+        }
+        tracing::info!(instance = %self.shared.name, "instance stopped");
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Ok(tasks) = self.tasks.lock() {
+            for t in tasks.iter() {
+                t.abort();
+            }
+        }
+    }
+}
+
+fn initial_counter() -> u64 {
+    // Unique across restarts of the same node: start from the clock.
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,105 @@
+//! The runs executing in this process for one instance: their leases (for
+//! the heartbeater), a way to cancel them, and a way to stop them when their
+//! lease is lost.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+use crate::journal::{Lease, RunKey};
+
+struct LiveRun {
+    lease: Lease,
+    cancel: watch::Sender<bool>,
+    abort: Option<AbortHandle>,
+}
+
+/// Live runs by run id.
+#[derive(Default)]
+pub struct Registry {
+    runs: Mutex<HashMap<String, LiveRun>>,
+}
+
+impl Registry {
+    /// Registers a run about to execute here; returns its cancel receiver,
+    /// or `None` if it is executing here already.
+    pub fn insert(&self, run_id: &str, lease: Lease) -> Option<watch::Receiver<bool>> {
+        let mut runs = self.runs.lock().ok()?;
+        if runs.contains_key(run_id) {
+            return None;
+        }
+        let (cancel, rx) = watch::channel(false);
+        runs.insert(run_id.to_string(), LiveRun { lease, cancel, abort: None });
+        Some(rx)
+    }
+
+    /// Attaches the task executing the run, so a lost lease can stop it.
+    pub fn set_abort(&self, run_id: &str, abort: AbortHandle) {
+        if let Ok(mut runs) = self.runs.lock() {
+            if let Some(r) = runs.get_mut(run_id) {
+                r.abort = Some(abort);
+            }
+        }
+    }
+
+    /// Forgets a run that stopped executing here.
+    pub fn remove(&self, run_id: &str) {
+        if let Ok(mut runs) = self.runs.lock() {
+            runs.remove(run_id);
+        }
+    }
+
+    /// True if the run executes here.
+    pub fn contains(&self, run_id: &str) -> bool {
+        self.runs.lock().map(|r| r.contains_key(run_id)).unwrap_or(false)
+    }
+
+    /// Number of runs executing here.
+    pub fn len(&self) -> usize {
+        self.runs.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// True if no run executes here.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Delivers a cancellation to the run if it executes here.
+    pub fn cancel(&self, run_id: &str) -> bool {
+        match self.runs.lock() {
+            Ok(runs) => match runs.get(run_id) {
+                Some(r) => {
+                    r.cancel.send_replace(true);
+                    true
+                }
+                None => false,
+            },
+            Err(_) => false,
+        }
+    }
+
+    /// The leases held here, for renewal.
+    pub fn leases(&self, instance: &str) -> Vec<(RunKey, Lease)> {
+        self.runs
+            .lock()
+            .map(|runs| {
+                runs.iter()
+                    .map(|(id, r)| (RunKey::new(instance, id.clone()), r.lease.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Stops a run whose lease was lost: it must not write again.
+    pub fn lease_lost(&self, run_id: &str) {
+        if let Ok(mut runs) = self.runs.lock() {
+            if let Some(r) = runs.remove(run_id) {
+                if let Some(a) = r.abort {
+                    a.abort();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The run supervisor: executes runs in this process, at most N at once,
+//! each as its own task under a lease, and reports how each attempt ended.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::engine::{execute_attempt, AttemptOutcome};
+use crate::journal::{Lease, RunRecord, RunState};
+
+use super::Shared;
+
+/// Executes runs for one instance.
+pub struct RunSupervisor {
+    permits: Arc<Semaphore>,
+}
+
+impl RunSupervisor {
+    /// A supervisor allowing `max` runs at once.
+    pub fn new(max: usize) -> Self {
+        Self { permits: Arc::new(Semaphore::new(max.max(1))) }
+    }
+
+    /// Free execution slots.
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// Executes `run` under `lease` in a task of its own. The lease is given
+    /// up if the run cannot execute here.
+    pub fn spawn(&self, shared: Arc<Shared>, run: RunRecord, lease: Lease) {
+        let permits = self.permits.clone();
+        let run_id = run.key.run_id.clone();
+        let Some(cancel) = shared.registry.insert(&run_id, lease.clone()) else {
+            return;
+        };
+        let task_shared = shared.clone();
+        let handle = tokio::spawn(async move {
+            let shared = task_shared;
+            let Ok(_permit) = permits.acquire_owned().await else { return };
+            let key = run.key.clone();
+            let Some(module) = shared.workflows.by_hash(&run.module_hash) else {
+                tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
+                    module_hash = %run.module_hash, "this host lacks the run's module version; leaving it for another host");
+                shared.registry.remove(&key.run_id);
+                let _ = shared.journal.release_lease(&key, &lease).await;
+                return;
+            };
+            let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), cancel).await;
+            shared.registry.remove(&key.run_id);
+            let state = match &outcome {
+                AttemptOutcome::Completed(_) => Some(RunState::Completed),
+                AttemptOutcome::Failed(_) => Some(RunState::Failed),
+                AttemptOutcome::Cancelled => Some(RunState::Cancelled),
+                AttemptOutcome::Drifted(_) => Some(RunState::Drifted),
+                AttemptOutcome::Suspended => {
+                    shared.pubsub.timers.notify_one();
+                    None
+                }
+                AttemptOutcome::LeaseLost => None,
+                AttemptOutcome::Aborted(reason) => {
+                    tracing::warn!(instance = %key.instance, run_id = %key.run_id, %reason, "run attempt aborted; releasing its lease");
+                    let _ = shared.journal.release_lease(&key, &lease).await;
+                    None
+                }
+            };
+            if let Some(state) = state {
+                shared.pubsub.publish_finished(&key.run_id, state);
+            }
+        });
+        shared.registry.set_abort(&run_id, handle.abort_handle());
+    }
+}
