@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test: makes sure PostgreSQL is up (starting or installing it),
+# builds the WASM guests (installing the wasm toolchain if needed), then
+# runs the whole workspace's tests against real Postgres, SQLite, guests and
+# the real binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-postgres.sh
+cargo run --quiet --release -p continuum-guest-build
+cargo build --quiet -p continuum-host --bin continuum
+cargo test --workspace "$@"
