@@ -1,9 +1,327 @@
 //! Continuum host: a durable workflow runtime for WebAssembly workflows.
+//!
+//! [`Continuum`] is the facade: it holds named [`Instance`]s and offers the
+//! verbs `start`, `signal`, `cancel`, `await_run` and `show`, each taking an
+//! optional instance name (the default instance when absent). The verbs
+//! talk to the instance's journal, so they work whether or not a host
+//! executes the instance's runs in this process.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), continuum_host::Error> {
+//! use continuum_host::{CallOptions, Continuum, StartOptions};
+//! use continuum_host::instance::Instance;
+//! use std::time::Duration;
+//!
+//! let mut continuum = Continuum::new();
+//! continuum.register(
+//!     Instance::builder("default")
+//!         .database("sqlite:.continuum/default.db")
+//!         .workflow("order-flow", "examples-wasm/components/order_flow.wasm")
+//!         .activity_component("examples-wasm/components/order_activities.wasm")
+//!         .build()
+//!         .await?,
+//! )?;
+//! continuum.start_all();
+//! let run_id = continuum
+//!     .start("order-flow", serde_json::json!({"order_id": "o-1"}), StartOptions::default())
+//!     .await?;
+//! continuum.signal(&run_id, "fraud_review", serde_json::json!("approved"), CallOptions::default()).await?;
+//! let outcome = continuum.await_run(&run_id, Duration::from_secs(5), CallOptions::default()).await?;
+//! # Ok(()) }
+//! ```
+
 pub mod activities;
+pub mod cli;
 pub mod engine;
 mod error;
 pub mod instance;
 pub mod journal;
+mod load;
+pub mod manifest;
 pub mod modules;
+pub mod telemetry;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{json, Value};
 
 pub use error::Error;
+pub use instance::Instance;
+pub use load::Mode;
+use journal::{
+    CancelRequest, Event, EventBody, JournalError, NewRun, RunKey, RunRecord, RunState, RunWrite,
+    Transition,
+};
+
+pub use manifest::DEFAULT_INSTANCE;
+
+/// Options of [`Continuum::start`].
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// The instance; the default instance when `None`.
+    pub instance: Option<String>,
+    /// The run id; a new UUID when `None`.
+    pub run_id: Option<String>,
+}
+
+/// Options of the verbs that address an existing run.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// The instance; the default instance when `None`.
+    pub instance: Option<String>,
+}
+
+impl CallOptions {
+    /// Addresses the named instance.
+    pub fn instance(name: impl Into<String>) -> Self {
+        Self { instance: Some(name.into()) }
+    }
+}
+
+/// How a cancellation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The run is cancelled (by us or by its engine, confirmed).
+    Cancelled,
+    /// The run had already finished in this state.
+    AlreadyFinal(RunState),
+}
+
+/// A finished run's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Its final state.
+    pub state: RunState,
+    /// The output, when completed.
+    pub output: Option<Value>,
+    /// The error, when failed, cancelled or drifted.
+    pub error: Option<Value>,
+}
+
+/// How long [`Continuum::cancel`] waits for a live engine to confirm.
+pub const CANCEL_CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The facade over a set of named instances.
+#[derive(Default)]
+pub struct Continuum {
+    instances: BTreeMap<String, Arc<Instance>>,
+}
+
+impl Continuum {
+    /// No instances yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers an instance; a second instance of the same name (the
+    /// default one included) is refused.
+    pub fn register(&mut self, instance: Instance) -> Result<Arc<Instance>, Error> {
+        let name = instance.name().to_string();
+        if self.instances.contains_key(&name) {
+            return Err(Error::InstanceAlreadyRegistered(name));
+        }
+        let instance = Arc::new(instance);
+        self.instances.insert(name, instance.clone());
+        Ok(instance)
+    }
+
+    /// The named instance (the default one for `None`).
+    pub fn instance(&self, name: Option<&str>) -> Result<&Arc<Instance>, Error> {
+        let name = name.unwrap_or(DEFAULT_INSTANCE);
+        self.instances.get(name).ok_or_else(|| Error::InstanceNotRegistered(name.to_string()))
+    }
+
+    /// The registered instance names.
+    pub fn instance_names(&self) -> Vec<String> {
+        self.instances.keys().cloned().collect()
+    }
+
+    /// Starts every instance's children.
+    pub fn start_all(&self) {
+        for i in self.instances.values() {
+            i.start();
+        }
+    }
+
+    /// Stops every instance's children.
+    pub async fn stop_all(&self) {
+        for i in self.instances.values() {
+            i.stop().await;
+        }
+    }
+
+    /// Starts a run of `workflow` with a JSON input; returns its run id. On
+    /// a host that executes the instance's runs, the run is taken and
+    /// executed here at once; otherwise any host's dispatcher picks it up.
+    pub async fn start(&self, workflow: &str, input: Value, opts: StartOptions) -> Result<String, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let entry = inst.workflows().get(workflow).ok_or_else(|| Error::UnknownWorkflow {
+            instance: inst.name().to_string(),
+            workflow: workflow.to_string(),
+            known: inst.workflows().names(),
+        })?;
+        let run_id = opts.run_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let key = RunKey::new(inst.name(), run_id.clone());
+        let run = NewRun { key: key.clone(), workflow: workflow.to_string(), module_hash: entry.hash.clone(), input };
+        let shared = &inst.shared;
+        let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && entry.module.is_some());
+        let owner = local.map(|_| shared.next_owner());
+        let lease = shared
+            .journal
+            .create_run(&run, owner.as_deref().map(|o| (o, shared.lease_ttl)))
+            .await
+            .map_err(|e| map_journal(e, &key))?;
+        tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
+        match (local, lease) {
+            (Some(supervisor), Some(lease)) => {
+                let now = Utc::now();
+                let record = RunRecord {
+                    key,
+                    workflow: run.workflow,
+                    module_hash: run.module_hash,
+                    input: run.input,
+                    state: RunState::Running,
+                    output: None,
+                    error: None,
+                    lease_owner: Some(lease.owner.clone()),
+                    lease_token: lease.token,
+                    lease_expires_at: None,
+                    wake_at: None,
+                    wake_gen: 0,
+                    cancel_requested_at: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                supervisor.spawn(shared.clone(), record, lease);
+            }
+            _ => shared.pubsub.dispatcher.notify_one(),
+        }
+        Ok(run_id)
+    }
+
+    /// Sends a signal with a JSON payload to a run. Signals sent before the
+    /// workflow waits for them are kept and delivered in order.
+    pub async fn signal(&self, run_id: &str, name: &str, payload: Value, opts: CallOptions) -> Result<(), Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let id = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| map_journal(e, &key))?;
+        tracing::info!(instance = %key.instance, run_id, signal = name, signal_id = id, "signal sent");
+        inst.shared.pubsub.dispatcher.notify_one();
+        Ok(())
+    }
+
+    /// Cancels a run. With no live engine holding the run, the caller takes
+    /// the lease through the journal and commits the cancellation itself;
+    /// with a live engine (here or on another host), the request is
+    /// delivered to it and its confirmation awaited. If none comes within
+    /// [`CANCEL_CONFIRM_TIMEOUT`], [`Error::CancelNotConfirmed`] is returned:
+    /// the request stays recorded and retrying is safe.
+    pub async fn cancel(&self, run_id: &str, opts: CallOptions) -> Result<CancelOutcome, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let journal = inst.journal();
+        if let CancelRequest::AlreadyFinal(state) = journal.request_cancel(&key).await.map_err(|e| map_journal(e, &key))? {
+            return Ok(CancelOutcome::AlreadyFinal(state));
+        }
+        inst.shared.registry.cancel(run_id);
+        let started = Instant::now();
+        loop {
+            let run = journal.get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
+            match run.state {
+                RunState::Cancelled => return Ok(CancelOutcome::Cancelled),
+                s if s.is_final() => return Ok(CancelOutcome::AlreadyFinal(s)),
+                _ => {}
+            }
+            let held = run.lease_owner.is_some() && run.lease_expires_at.is_some_and(|t| t > Utc::now());
+            if !held && !inst.shared.registry.contains(run_id) {
+                let owner = inst.shared.next_owner();
+                if let Some((lease, _)) = journal.acquire_lease(&key, &owner, inst.shared.lease_ttl).await? {
+                    let last = journal.load_events(&key).await?.last().map(|e| e.seq).unwrap_or(0);
+                    let mut write = RunWrite::new(key.clone(), lease);
+                    write.events.push((last + 1, EventBody::RunCancelled { reason: "cancelled on request (no engine held the run)".into() }));
+                    write.transition = Some(Transition::Cancel {
+                        error: json!({"code": "cancelled", "message": "the run was cancelled on request"}),
+                    });
+                    if journal.commit(&[write]).await?.first().copied().unwrap_or(false) {
+                        tracing::info!(instance = %key.instance, run_id, owner = %owner, "run cancelled through the journal");
+                        inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled);
+                        return Ok(CancelOutcome::Cancelled);
+                    }
+                }
+            }
+            if started.elapsed() >= CANCEL_CONFIRM_TIMEOUT {
+                return Err(Error::CancelNotConfirmed {
+                    instance: key.instance,
+                    run_id: key.run_id,
+                    waited: CANCEL_CONFIRM_TIMEOUT,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the run is final (completed, failed, cancelled or
+    /// drifted) and returns its result.
+    pub async fn await_run(&self, run_id: &str, timeout: Duration, opts: CallOptions) -> Result<RunOutcome, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let mut finished = inst.pubsub().subscribe_finished();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut poll = Duration::from_millis(5);
+        loop {
+            let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
+            if run.state.is_final() {
+                return Ok(RunOutcome { state: run.state, output: run.output, error: run.error });
+            }
+            let wait_until = (tokio::time::Instant::now() + poll).min(deadline);
+            tokio::select! {
+                _ = async {
+                    loop {
+                        match finished.recv().await {
+                            Ok(f) if f.run_id == run_id => return,
+                            Ok(_) => continue,
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                            Err(_) => std::future::pending::<()>().await,
+                        }
+                    }
+                } => {}
+                _ = tokio::time::sleep_until(wait_until) => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
+                if run.state.is_final() {
+                    return Ok(RunOutcome { state: run.state, output: run.output, error: run.error });
+                }
+                return Err(Error::AwaitTimeout { instance: key.instance, run_id: key.run_id, waited: timeout });
+            }
+            poll = (poll * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    /// A run's record and journal.
+    pub async fn show(&self, run_id: &str, opts: CallOptions) -> Result<(RunRecord, Vec<Event>), Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
+        let events = inst.journal().load_events(&key).await?;
+        Ok((run, events))
+    }
+}
+
+fn unknown_run(key: &RunKey) -> Error {
+    Error::UnknownRun { instance: key.instance.clone(), run_id: key.run_id.clone() }
+}
+
+fn map_journal(e: JournalError, key: &RunKey) -> Error {
+    match e {
+        JournalError::UnknownRun(_) => unknown_run(key),
+        JournalError::RunExists(_) => Error::RunExists { instance: key.instance.clone(), run_id: key.run_id.clone() },
+        JournalError::RunFinished { state, .. } => {
+            Error::RunFinished { instance: key.instance.clone(), run_id: key.run_id.clone(), state }
+        }
+        other => Error::Journal(other),
+    }
+}

@@ -6,14 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::options::ActivityDispatcherOptions;
+use super::options::ActivityDispatcherConfig;
 use super::Shared;
 
 /// How long a claim lasts before another host may take the task over.
 const CLAIM_TTL: Duration = Duration::from_secs(300);
 
 /// Runs the activity dispatcher until the instance stops.
-pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherOptions) {
+pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
     let Some(exec) = shared.activities.clone() else { return };
     let names = exec.names();
     if names.is_empty() {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::activities::{ActivityExecutor, ActivityRegistry};
 
-use super::options::ActivitySupervisorOptions;
+use super::options::ActivitySupervisorConfig;
 
 /// Builds the executor the supervisor runs activities with.
-pub fn build(instance: Arc<str>, registry: ActivityRegistry, opts: &ActivitySupervisorOptions) -> Arc<ActivityExecutor> {
+pub fn build(instance: Arc<str>, registry: ActivityRegistry, opts: &ActivitySupervisorConfig) -> Arc<ActivityExecutor> {
     Arc::new(ActivityExecutor::new(instance, registry, opts.max_concurrent, opts.default_attempt_timeout))
 }

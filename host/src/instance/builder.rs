@@ -11,7 +11,7 @@ use crate::journal::{self, Batcher, BatcherConfig, SharedJournal};
 use crate::modules::{content_hash, read_component, CompileCache, ModuleError, WorkflowModule};
 use crate::Error;
 
-use super::options::ChildOptions;
+use super::options::ChildrenConfig;
 use super::{activity_supervisor, initial_counter, Instance, PubSub, Registry, RunSupervisor, Shared};
 use super::{WorkflowEntry, WorkflowSet};
 
@@ -25,7 +25,7 @@ pub struct InstanceBuilder {
     workflows: Vec<(String, PathBuf)>,
     activity_components: Vec<PathBuf>,
     activities: ActivityRegistry,
-    children: ChildOptions,
+    children: ChildrenConfig,
     cache_dir: Option<PathBuf>,
     batcher: BatcherConfig,
 }
@@ -41,7 +41,7 @@ impl InstanceBuilder {
             workflows: Vec::new(),
             activity_components: Vec::new(),
             activities: ActivityRegistry::new(),
-            children: ChildOptions::default(),
+            children: ChildrenConfig::default(),
             cache_dir: None,
             batcher: BatcherConfig::default(),
         }
@@ -91,7 +91,7 @@ impl InstanceBuilder {
     }
 
     /// The children and their options (`None` leaves a child out).
-    pub fn children(mut self, children: ChildOptions) -> Self {
+    pub fn children(mut self, children: ChildrenConfig) -> Self {
         self.children = children;
         self
     }

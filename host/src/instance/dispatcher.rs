@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::options::DispatcherOptions;
+use super::options::DispatcherConfig;
 use super::Shared;
 
 /// Runs the dispatcher until the instance stops.
-pub async fn run(shared: Arc<Shared>, opts: DispatcherOptions) {
+pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
     let Some(supervisor) = shared.run_supervisor.as_ref() else { return };
     loop {
         let free = supervisor.available().min(opts.batch_size);

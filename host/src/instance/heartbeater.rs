@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use super::options::HeartbeaterOptions;
+use super::options::HeartbeaterConfig;
 use super::Shared;
 
 /// Runs the heartbeater until the instance stops.
-pub async fn run(shared: Arc<Shared>, opts: HeartbeaterOptions) {
+pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
     let mut tick = tokio::time::interval(opts.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

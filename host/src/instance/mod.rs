@@ -28,7 +28,7 @@ use crate::engine::RunEnv;
 use crate::journal::{Batcher, SharedJournal};
 
 pub use builder::InstanceBuilder;
-pub use options::ChildOptions;
+pub use options::ChildrenConfig;
 pub use pubsub::{PubSub, RunFinished};
 pub use registry::Registry;
 pub use run_supervisor::RunSupervisor;
@@ -71,7 +71,7 @@ impl Shared {
 /// tokio runtime; [`Instance::stop`] stops them.
 pub struct Instance {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) options: ChildOptions,
+    pub(crate) options: ChildrenConfig,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -80,11 +80,11 @@ impl Instance {
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), continuum_host::Error> {
-    /// use continuum_host::instance::{Instance, ChildOptions};
+    /// use continuum_host::instance::{Instance, ChildrenConfig};
     /// let billing = Instance::builder("billing")
     ///     .database("sqlite:/tmp/billing.db")
     ///     .workflow("billing-flow", "examples-wasm/components/billing_flow.wasm")
-    ///     .children(ChildOptions::default())
+    ///     .children(ChildrenConfig::default())
     ///     .build()
     ///     .await?;
     /// billing.start();
@@ -94,7 +94,7 @@ impl Instance {
         InstanceBuilder::new(name)
     }
 
-    pub(crate) fn new(shared: Arc<Shared>, options: ChildOptions) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, options: ChildrenConfig) -> Self {
         Self { shared, options, tasks: Mutex::new(Vec::new()) }
     }
 

@@ -7,11 +7,11 @@ use chrono::Utc;
 
 use crate::journal::RunState;
 
-use super::options::RecoveryOptions;
+use super::options::RecoveryConfig;
 use super::Shared;
 
 /// Runs recovery until the instance stops.
-pub async fn run(shared: Arc<Shared>, opts: RecoveryOptions) {
+pub async fn run(shared: Arc<Shared>, opts: RecoveryConfig) {
     let mut tick = tokio::time::interval(opts.interval);
     loop {
         tick.tick().await;

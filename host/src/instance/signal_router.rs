@@ -10,12 +10,12 @@ use futures::StreamExt;
 
 use crate::journal::WakeKind;
 
-use super::options::SignalRouterOptions;
+use super::options::SignalRouterConfig;
 use super::Shared;
 
 /// Runs the router until the instance stops; resubscribes if the stream
 /// ends.
-pub async fn run(shared: Arc<Shared>, _opts: SignalRouterOptions) {
+pub async fn run(shared: Arc<Shared>, _opts: SignalRouterConfig) {
     loop {
         match shared.journal.listen(&shared.name).await {
             Ok(mut wakes) => {

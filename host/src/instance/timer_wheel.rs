@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::options::TimerWheelOptions;
+use super::options::TimerWheelConfig;
 use super::Shared;
 
 /// Runs the timer wheel until the instance stops.
-pub async fn run(shared: Arc<Shared>, opts: TimerWheelOptions) {
+pub async fn run(shared: Arc<Shared>, opts: TimerWheelConfig) {
     loop {
         match shared.journal.fire_due_timers(&shared.name, Utc::now()).await {
             Ok(woken) => {

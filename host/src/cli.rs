@@ -1,0 +1,284 @@
+//! The `continuum` command line: `serve` runs a host; `start`, `signal`,
+//! `cancel`, `await`, `show` and `runs` work against the database directly,
+//! so they work whether or not a host is up; `demo` runs the order flow on
+//! the embedded default instance.
+
+mod demo;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+use crate::load::Mode;
+use crate::manifest::Manifest;
+use crate::{CallOptions, CancelOutcome, Continuum, Error, StartOptions};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run ended failed, cancelled or drifted (`await`).
+pub const EXIT_RUN_NOT_COMPLETED: u8 = 3;
+/// Exit code: a retryable condition (timeout, cancel not confirmed).
+pub const EXIT_RETRYABLE: u8 = 4;
+/// Exit code: bad usage, bad manifest, unknown instance/workflow/run.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: anything else (database unreachable, ...).
+pub const EXIT_FAILURE: u8 = 1;
+
+/// A durable workflow runtime for WebAssembly workflows.
+#[derive(Debug, Parser)]
+#[command(name = "continuum", version, about)]
+pub struct Cli {
+    /// The manifest.
+    #[arg(long, global = true, env = "CONTINUUM_MANIFEST", default_value = "instances.toml")]
+    pub manifest: PathBuf,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a host for the manifest's instances until interrupted.
+    Serve {
+        /// Serve only these instances (repeatable); all when absent.
+        #[arg(long = "instance")]
+        instances: Vec<String>,
+    },
+    /// Start a run; prints its run id.
+    Start {
+        /// The workflow name.
+        workflow: String,
+        /// The JSON input (default `{}`).
+        input: Option<String>,
+        /// Read the JSON input from a file.
+        #[arg(long, conflicts_with = "input")]
+        input_file: Option<PathBuf>,
+        /// The instance (default: `default`).
+        #[arg(long)]
+        instance: Option<String>,
+        /// The run id (default: a new UUID).
+        #[arg(long)]
+        run_id: Option<String>,
+    },
+    /// Send a signal with a JSON payload to a run.
+    Signal {
+        /// The run id.
+        run_id: String,
+        /// The signal name.
+        name: String,
+        /// The JSON payload (default `null`).
+        payload: Option<String>,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Cancel a run.
+    Cancel {
+        /// The run id.
+        run_id: String,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Wait for a run to finish; prints its output (or error) as JSON.
+    Await {
+        /// The run id.
+        run_id: String,
+        /// Seconds to wait.
+        #[arg(long, default_value_t = 60.0)]
+        timeout: f64,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Print a run's state and journal.
+    Show {
+        /// The run id.
+        run_id: String,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an instance's latest runs.
+    Runs {
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Run the order-flow demo on the default instance, in this process.
+    Demo,
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    match execute(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// The exit code for an error.
+pub fn exit_code(e: &CliError) -> u8 {
+    match e {
+        CliError::Manifest(_) | CliError::Usage(_) => EXIT_USAGE,
+        CliError::Continuum(e) if e.is_retryable() => EXIT_RETRYABLE,
+        CliError::Continuum(
+            Error::InstanceNotRegistered(_)
+            | Error::InstanceAlreadyRegistered(_)
+            | Error::UnknownWorkflow { .. }
+            | Error::InvalidJson { .. }
+            | Error::UnknownRun { .. }
+            | Error::RunExists { .. }
+            | Error::RunFinished { .. }
+            | Error::Module(_)
+            | Error::Config { .. },
+        ) => EXIT_USAGE,
+        _ => EXIT_FAILURE,
+    }
+}
+
+/// Errors of the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The manifest is invalid.
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
+    /// The runtime refused.
+    #[error(transparent)]
+    Continuum(#[from] Error),
+    /// Bad arguments.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn parse_json(what: &str, text: &str) -> Result<Value, CliError> {
+    serde_json::from_str(text)
+        .map_err(|e| CliError::Continuum(Error::InvalidJson { what: what.to_string(), message: e.to_string() }))
+}
+
+async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum, CliError> {
+    let only: Vec<String> = vec![instance.unwrap_or(crate::DEFAULT_INSTANCE).to_string()];
+    Ok(Continuum::from_manifest(manifest, Mode::Client, &only).await?)
+}
+
+async fn execute(cli: Cli) -> Result<u8, CliError> {
+    let manifest = Manifest::load(&cli.manifest)?;
+    match cli.command {
+        Command::Serve { instances } => {
+            manifest.validate_files()?;
+            let continuum = Continuum::from_manifest(&manifest, Mode::Serve, &instances).await?;
+            continuum.start_all();
+            eprintln!("continuum: serving {} (manifest {})", continuum.instance_names().join(", "), cli.manifest.display());
+            shutdown_signal().await;
+            continuum.stop_all().await;
+            Ok(EXIT_OK)
+        }
+        Command::Start { workflow, input, input_file, instance, run_id } => {
+            let input = match (input, input_file) {
+                (Some(text), _) => parse_json("input", &text)?,
+                (None, Some(path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| CliError::Usage(format!("cannot read input file `{}`: {e}", path.display())))?;
+                    parse_json(&format!("input in `{}`", path.display()), &text)?
+                }
+                (None, None) => Value::Object(Default::default()),
+            };
+            let c = client(&manifest, instance.as_deref()).await?;
+            let id = c.start(&workflow, input, StartOptions { instance, run_id }).await?;
+            println!("{id}");
+            Ok(EXIT_OK)
+        }
+        Command::Signal { run_id, name, payload, instance } => {
+            let payload = match payload {
+                Some(text) => parse_json("signal payload", &text)?,
+                None => Value::Null,
+            };
+            let c = client(&manifest, instance.as_deref()).await?;
+            c.signal(&run_id, &name, payload, CallOptions { instance }).await?;
+            println!("signal `{name}` sent to run {run_id}");
+            Ok(EXIT_OK)
+        }
+        Command::Cancel { run_id, instance } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            match c.cancel(&run_id, CallOptions { instance }).await? {
+                CancelOutcome::Cancelled => println!("run {run_id} cancelled"),
+                CancelOutcome::AlreadyFinal(state) => println!("run {run_id} had already finished: {state}"),
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Await { run_id, timeout, instance } => {
+            if !(timeout.is_finite() && timeout >= 0.0) {
+                return Err(CliError::Usage(format!("invalid --timeout {timeout}")));
+            }
+            let c = client(&manifest, instance.as_deref()).await?;
+            let outcome = c.await_run(&run_id, Duration::from_secs_f64(timeout), CallOptions { instance }).await?;
+            match outcome.state {
+                crate::journal::RunState::Completed => {
+                    println!("{}", outcome.output.unwrap_or(Value::Null));
+                    Ok(EXIT_OK)
+                }
+                state => {
+                    println!("{}", outcome.error.unwrap_or(Value::Null));
+                    eprintln!("run {run_id} ended {state}");
+                    Ok(EXIT_RUN_NOT_COMPLETED)
+                }
+            }
+        }
+        Command::Show { run_id, instance, json } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            let (run, events) = c.show(&run_id, CallOptions { instance }).await?;
+            if json {
+                let doc = serde_json::json!({ "run": run, "events": events });
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            } else {
+                print!("{}", show::render(&run, &events));
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Runs { instance, limit } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            let inst = c.instance(instance.as_deref())?;
+            for run in inst.journal().list_runs(inst.name(), limit).await.map_err(Error::from)? {
+                println!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Demo => demo::run(&manifest).await,
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

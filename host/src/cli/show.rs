@@ -1,0 +1,80 @@
+//! Rendering a run and its journal for people (`continuum show`).
+
+use std::fmt::Write;
+
+use crate::journal::{Event, EventBody, RunRecord};
+
+fn short(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 100 {
+        format!("{}…", s.chars().take(100).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// One line describing an event.
+pub fn describe(body: &EventBody) -> String {
+    match body {
+        EventBody::RunStarted { module_hash } => format!("module {}", &module_hash[..module_hash.len().min(12)]),
+        EventBody::ActivityScheduled { op, name, input, .. } => format!("op {op}  {name}({})", short(input)),
+        EventBody::ActivityCompleted { op, output, attempts } => {
+            format!("op {op}  -> {}  ({attempts} attempt{})", short(output), if *attempts == 1 { "" } else { "s" })
+        }
+        EventBody::ActivityFailed { op, failure } => {
+            format!("op {op}  {:?}: {} ({} attempts)", failure.kind, failure.message, failure.attempts)
+        }
+        EventBody::TimerStarted { op, duration_ms, fire_at_ms } => {
+            let at = chrono::DateTime::from_timestamp_millis(*fire_at_ms).map(|t| t.to_rfc3339()).unwrap_or_default();
+            format!("op {op}  {duration_ms} ms, due {at}")
+        }
+        EventBody::TimerFired { op } => format!("op {op}"),
+        EventBody::SignalRequested { op, name } => format!("op {op}  `{name}`"),
+        EventBody::SignalReceived { op, name, payload, signal_id } => {
+            format!("op {op}  `{name}` = {}  (inbox #{signal_id})", short(payload))
+        }
+        EventBody::ClockRead { value_ms } => {
+            chrono::DateTime::from_timestamp_millis(*value_ms as i64).map(|t| t.to_rfc3339()).unwrap_or_default()
+        }
+        EventBody::RandomDrawn { value } => value.to_string(),
+        EventBody::UuidDrawn { value } => value.clone(),
+        EventBody::RunCompleted { output } => short(output),
+        EventBody::RunFailed { error } => short(error),
+        EventBody::RunCancelled { reason } => reason.clone(),
+    }
+}
+
+/// The run's state and journal as text.
+pub fn render(run: &RunRecord, events: &[Event]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "run {} (instance {})", run.key.run_id, run.key.instance);
+    let _ = writeln!(out, "  workflow  {} @ {}", run.workflow, &run.module_hash[..run.module_hash.len().min(12)]);
+    let _ = writeln!(out, "  state     {}", run.state);
+    let _ = writeln!(out, "  input     {}", short(&run.input));
+    if let Some(o) = &run.output {
+        let _ = writeln!(out, "  output    {}", short(o));
+    }
+    if let Some(e) = &run.error {
+        let _ = writeln!(out, "  error     {}", short(e));
+    }
+    match (&run.lease_owner, &run.lease_expires_at) {
+        (Some(owner), Some(exp)) => {
+            let _ = writeln!(out, "  lease     {owner} (token {}, expires {})", run.lease_token, exp.to_rfc3339());
+        }
+        _ => {
+            let _ = writeln!(out, "  lease     none (token {})", run.lease_token);
+        }
+    }
+    if let Some(w) = &run.wake_at {
+        let _ = writeln!(out, "  wake at   {}", w.to_rfc3339());
+    }
+    if let Some(c) = &run.cancel_requested_at {
+        let _ = writeln!(out, "  cancel    requested {}", c.to_rfc3339());
+    }
+    let _ = writeln!(out, "  created   {}", run.created_at.to_rfc3339());
+    let _ = writeln!(out, "journal ({} events)", events.len());
+    for e in events {
+        let _ = writeln!(out, "  {:>4}  {}  {:<19} {}", e.seq, e.recorded_at.format("%H:%M:%S%.3f"), e.body.kind(), describe(&e.body));
+    }
+    out
+}
