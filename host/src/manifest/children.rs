@@ -206,7 +206,10 @@ enum Setting<'a> {
     On(TableReader<'a>),
 }
 
-fn setting<'a>(children: &mut TableReader<'a>, name: &'static str) -> Result<Setting<'a>, ManifestError> {
+fn setting<'a>(
+    children: &mut TableReader<'a>,
+    name: &'static str,
+) -> Result<Setting<'a>, ManifestError> {
     let key = children.key(name);
     let ctx = children.ctx().clone();
     match children.take(name) {
@@ -272,12 +275,16 @@ pub(super) fn parse_children(
                 ),
             ));
         }
-        Ok(HeartbeaterConfig { interval, lease_ttl })
+        Ok(HeartbeaterConfig {
+            interval,
+            lease_ttl,
+        })
     })?;
     let run_supervisor = child(&mut r, "run_supervisor", d.run_supervisor, |t| {
         let def = RunSupervisorConfig::default();
         Ok(RunSupervisorConfig {
-            max_concurrent_runs: t.positive_usize("max_concurrent_runs", def.max_concurrent_runs)?,
+            max_concurrent_runs: t
+                .positive_usize("max_concurrent_runs", def.max_concurrent_runs)?,
         })
     })?;
     let activity_supervisor = child(&mut r, "activity_supervisor", d.activity_supervisor, |t| {

@@ -45,14 +45,18 @@ pub enum ManifestError {
     },
 
     /// Some other key or table appears twice.
-    #[error("{}:{line}:{column}: {}duplicate key `{key}`", .file.display(), in_instance(.instance))]
+    #[error("{}:{line}:{column}: {}duplicate key `{key}`{}", .file.display(), in_instance(.instance), under(.within))]
     DuplicateKey {
         /// The manifest file.
         file: PathBuf,
         /// The instance the key belongs to, if any.
         instance: Option<String>,
-        /// The duplicated key (full dotted path where the parser knows it).
+        /// The duplicated key: its full dotted path when the parser knows
+        /// the table, else the bare key (see `within`).
         key: String,
+        /// For a bare `key` (duplicates inside inline tables and dotted
+        /// keys): the `[table]` header the duplicate appears under.
+        within: Option<String>,
         /// 1-based line of the second definition.
         line: usize,
         /// 1-based column of the second definition.
@@ -211,6 +215,13 @@ fn in_instance(instance: &Option<String>) -> String {
     match instance {
         Some(name) => format!("instance `{name}`: "),
         None => String::new(),
+    }
+}
+
+fn under(within: &Option<String>) -> String {
+    match within {
+        Some(table) if !table.is_empty() => format!(" under `[{table}]`"),
+        _ => String::new(),
     }
 }
 

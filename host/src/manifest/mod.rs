@@ -67,23 +67,26 @@
 mod children;
 mod error;
 mod reader;
+mod syntax;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
 pub use children::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, SignalRouterConfig,
-    SnapshotterConfig, TimerWheelConfig,
+    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, SignalRouterConfig, SnapshotterConfig,
+    TimerWheelConfig,
 };
 pub use error::ManifestError;
 
-use reader::{join_key, resolve_database, resolve_path, substitute_env, Ctx, DatabaseError, SubstError, TableReader};
+use reader::{
+    join_key, resolve_database, resolve_path, substitute_env, Ctx, DatabaseError, SubstError,
+    TableReader,
+};
 
 /// The instance calls use when they name none.
 pub const DEFAULT_INSTANCE: &str = "default";
@@ -161,8 +164,7 @@ impl Manifest {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Manifest, ManifestError> {
-        let root: Table =
-            toml::from_str(text).map_err(|e| syntax_error(path, text, &e))?;
+        let root: Table = toml::from_str(text).map_err(|e| syntax::syntax_error(path, text, &e))?;
         let base = base_dir(path);
         let ctx = Ctx {
             file: path,
@@ -267,11 +269,13 @@ fn parse_instance(
     let mut r = TableReader::new(ctx.clone(), prefix.clone(), table);
 
     let db_key = r.key("database");
-    let raw = r.string("database")?.ok_or_else(|| ManifestError::MissingKey {
-        file: file.to_path_buf(),
-        instance: Some(name.to_owned()),
-        key: db_key.clone(),
-    })?;
+    let raw = r
+        .string("database")?
+        .ok_or_else(|| ManifestError::MissingKey {
+            file: file.to_path_buf(),
+            instance: Some(name.to_owned()),
+            key: db_key.clone(),
+        })?;
     let substituted = substitute_env(&raw, env).map_err(|e| match e {
         SubstError::Unset(var) => ManifestError::UnsetEnvVar {
             file: file.to_path_buf(),
@@ -369,100 +373,4 @@ fn invalid_node(node: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
-}
-
-/// Turn a TOML parse error into [`ManifestError::Syntax`], or a duplicate
-/// error naming the instance when the parser reports a duplicate key.
-fn syntax_error(file: &Path, text: &str, err: &toml::de::Error) -> ManifestError {
-    let span: Range<usize> = err.span().unwrap_or(0..0);
-    let (line, column) = line_col(text, span.start);
-    let message = err.message().trim().to_owned();
-    let Some((key, table)) = parse_duplicate(&message) else {
-        return ManifestError::Syntax {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message,
-        };
-    };
-    // Where the parser did not say which table, take the nearest header above.
-    let table = table.or_else(|| enclosing_header(text, span.start));
-    let table = table.unwrap_or_default();
-    let mut segments = table.split('.').filter(|s| !s.is_empty());
-    let first = segments.next();
-    let second = segments.next().map(str::to_owned);
-    match (first, second) {
-        (Some("instances"), None) => ManifestError::DuplicateInstance {
-            file: file.to_path_buf(),
-            instance: key,
-            line,
-            column,
-        },
-        (Some("instances"), Some(instance)) => ManifestError::DuplicateKey {
-            file: file.to_path_buf(),
-            instance: Some(instance),
-            key: format!("{table}.{key}"),
-            line,
-            column,
-        },
-        _ => ManifestError::DuplicateKey {
-            file: file.to_path_buf(),
-            instance: None,
-            key: if table.is_empty() {
-                key
-            } else {
-                format!("{table}.{key}")
-            },
-            line,
-            column,
-        },
-    }
-}
-
-/// From "duplicate key `K` in table `T`" (or "... in document root", or
-/// without a table) return `(K, Some(T) / Some("") / None)`.
-fn parse_duplicate(message: &str) -> Option<(String, Option<String>)> {
-    let start = message.find("duplicate key `")? + "duplicate key `".len();
-    let rest = message.get(start..)?;
-    let end = rest.find('`')?;
-    let key = rest.get(..end)?.to_owned();
-    let tail = rest.get(end + 1..)?;
-    let table = if let Some(t) = tail.strip_prefix(" in table `") {
-        t.find('`').and_then(|e| t.get(..e)).map(str::to_owned)
-    } else if tail.starts_with(" in document root") {
-        Some(String::new())
-    } else {
-        None
-    };
-    Some((key, table))
-}
-
-/// The `[table]` header (without brackets) governing byte `offset`, if any.
-fn enclosing_header(text: &str, offset: usize) -> Option<String> {
-    let before = text.get(..offset.min(text.len()))?;
-    // The header of the line holding `offset` counts only if it starts there.
-    before.lines().rev().find_map(|line| {
-        let line = line.trim();
-        let inner = line.strip_prefix('[')?;
-        let inner = inner.strip_prefix('[').unwrap_or(inner);
-        let end = inner.find(']')?;
-        Some(
-            inner
-                .get(..end)?
-                .split('.')
-                .map(|s| s.trim().trim_matches('"'))
-                .collect::<Vec<_>>()
-                .join("."),
-        )
-    })
 }

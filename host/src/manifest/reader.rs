@@ -118,9 +118,10 @@ impl<'a> TableReader<'a> {
         match self.take(key) {
             None => Ok(default),
             Some(Value::Integer(n)) if n > 0 => Ok(n.unsigned_abs()),
-            Some(Value::Integer(n)) => Err(self
-                .ctx
-                .invalid(self.key(key), format!("must be a positive integer, found {n}"))),
+            Some(Value::Integer(n)) => Err(self.ctx.invalid(
+                self.key(key),
+                format!("must be a positive integer, found {n}"),
+            )),
             Some(other) => Err(self
                 .ctx
                 .wrong_type(self.key(key), "a positive integer", &other)),
@@ -131,8 +132,10 @@ impl<'a> TableReader<'a> {
     pub fn positive_u32(&mut self, key: &'static str, default: u32) -> Result<u32, ManifestError> {
         let n = self.positive(key, u64::from(default))?;
         u32::try_from(n).map_err(|_| {
-            self.ctx
-                .invalid(self.key(key), format!("{n} is too large (at most {})", u32::MAX))
+            self.ctx.invalid(
+                self.key(key),
+                format!("{n} is too large (at most {})", u32::MAX),
+            )
         })
     }
 
@@ -144,12 +147,15 @@ impl<'a> TableReader<'a> {
     ) -> Result<usize, ManifestError> {
         let fallback = u64::try_from(default).unwrap_or(u64::MAX);
         let n = self.positive(key, fallback)?;
-        usize::try_from(n)
-            .map_err(|_| self.ctx.invalid(self.key(key), format!("{n} is too large")))
+        usize::try_from(n).map_err(|_| self.ctx.invalid(self.key(key), format!("{n} is too large")))
     }
 
     /// A positive number of milliseconds.
-    pub fn millis(&mut self, key: &'static str, default: Duration) -> Result<Duration, ManifestError> {
+    pub fn millis(
+        &mut self,
+        key: &'static str,
+        default: Duration,
+    ) -> Result<Duration, ManifestError> {
         let fallback = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
         Ok(Duration::from_millis(self.positive(key, fallback)?))
     }
@@ -241,9 +247,9 @@ pub(super) fn substitute_env(
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| {
-            SubstError::Malformed("`${` without a closing `}`".to_owned())
-        })?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| SubstError::Malformed("`${` without a closing `}`".to_owned()))?;
         let name = &after[..end];
         let valid = name
             .chars()
@@ -283,7 +289,11 @@ pub(super) fn resolve_database(url: &str, base: &Path) -> Result<String, Databas
         return Ok(url.to_owned());
     }
     let Some(rest) = url.strip_prefix("sqlite:") else {
-        let scheme = url.split(':').next().filter(|_| url.contains(':')).unwrap_or("");
+        let scheme = url
+            .split(':')
+            .next()
+            .filter(|_| url.contains(':'))
+            .unwrap_or("");
         return Err(DatabaseError::UnsupportedScheme(scheme.to_owned()));
     };
     let rest = rest.strip_prefix("//").unwrap_or(rest);
