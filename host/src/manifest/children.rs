@@ -1,0 +1,347 @@
+//! Per-child options of an instance (`[instances.NAME.children]`).
+//!
+//! Every child is optional. A missing key means the child runs with its
+//! default options; a table sets options (missing options keep their
+//! defaults); `false` leaves the child out. The snapshotter alone is off by
+//! default. Durations are written in milliseconds (`*_ms` keys) and exposed
+//! as [`Duration`] fields without the suffix.
+
+use std::time::Duration;
+
+use toml::{Table, Value};
+
+use super::reader::{Ctx, TableReader};
+use super::ManifestError;
+
+/// Lease heartbeater: renews the leases of the runs this instance owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeartbeaterConfig {
+    /// How often leases are renewed (`interval_ms`, default 2000).
+    pub interval: Duration,
+    /// How long a lease lasts without renewal (`lease_ttl_ms`, default
+    /// 10000); must be longer than `interval`.
+    pub lease_ttl: Duration,
+}
+
+impl Default for HeartbeaterConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(2000),
+            lease_ttl: Duration::from_millis(10_000),
+        }
+    }
+}
+
+/// Run supervisor: owns the engines of the runs executing in this process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSupervisorConfig {
+    /// Most runs held in memory at once (`max_concurrent_runs`, default 512).
+    pub max_concurrent_runs: usize,
+}
+
+impl Default for RunSupervisorConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent_runs: 512,
+        }
+    }
+}
+
+/// Activity supervisor: executes activity attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivitySupervisorConfig {
+    /// Most activity attempts running at once (`max_concurrent`, default 64).
+    pub max_concurrent: usize,
+    /// Timeout of one attempt when the call gives none
+    /// (`default_attempt_timeout_ms`, default 60000).
+    pub default_attempt_timeout: Duration,
+}
+
+impl Default for ActivitySupervisorConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 64,
+            default_attempt_timeout: Duration::from_millis(60_000),
+        }
+    }
+}
+
+/// Recovery: finds runs whose lease expired and resumes them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryConfig {
+    /// How often to scan for expired leases (`interval_ms`, default 5000).
+    pub interval: Duration,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(5000),
+        }
+    }
+}
+
+/// Dispatcher: claims pending and woken runs and hands them to the run supervisor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatcherConfig {
+    /// Backstop polling interval (`poll_interval_ms`, default 500).
+    pub poll_interval: Duration,
+    /// Most runs claimed per poll (`batch_size`, default 64).
+    pub batch_size: usize,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            batch_size: 64,
+        }
+    }
+}
+
+/// Activity dispatcher: claims activity tasks from queues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityDispatcherConfig {
+    /// Backstop polling interval (`poll_interval_ms`, default 500).
+    pub poll_interval: Duration,
+    /// Queues this instance serves (`queues`, default `["default"]`; non-empty).
+    pub queues: Vec<String>,
+    /// Most tasks claimed per poll (`batch_size`, default 16).
+    pub batch_size: usize,
+}
+
+impl Default for ActivityDispatcherConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            queues: vec!["default".to_owned()],
+            batch_size: 16,
+        }
+    }
+}
+
+/// Timer wheel: fires due timers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimerWheelConfig {
+    /// Backstop polling interval (`poll_interval_ms`, default 1000).
+    pub poll_interval: Duration,
+}
+
+impl Default for TimerWheelConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// Signal router: delivers durable signals to waiting runs. It has no options yet.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SignalRouterConfig {}
+
+/// Snapshotter: writes snapshots so long journals replay faster. Off by default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotterConfig {
+    /// Events since the last snapshot that trigger a new one
+    /// (`threshold_events`, default 1000).
+    pub threshold_events: u64,
+}
+
+impl Default for SnapshotterConfig {
+    fn default() -> Self {
+        Self {
+            threshold_events: 1000,
+        }
+    }
+}
+
+/// The children of one instance. `None` means the child is left out
+/// (`false` in the manifest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildrenConfig {
+    /// `heartbeater`.
+    pub heartbeater: Option<HeartbeaterConfig>,
+    /// `run_supervisor`.
+    pub run_supervisor: Option<RunSupervisorConfig>,
+    /// `activity_supervisor`.
+    pub activity_supervisor: Option<ActivitySupervisorConfig>,
+    /// `recovery`.
+    pub recovery: Option<RecoveryConfig>,
+    /// `dispatcher`.
+    pub dispatcher: Option<DispatcherConfig>,
+    /// `activity_dispatcher`.
+    pub activity_dispatcher: Option<ActivityDispatcherConfig>,
+    /// `timer_wheel`.
+    pub timer_wheel: Option<TimerWheelConfig>,
+    /// `signal_router`.
+    pub signal_router: Option<SignalRouterConfig>,
+    /// `snapshotter` (off unless configured).
+    pub snapshotter: Option<SnapshotterConfig>,
+}
+
+impl Default for ChildrenConfig {
+    /// Every child on with default options, except the snapshotter (off).
+    fn default() -> Self {
+        Self {
+            heartbeater: Some(HeartbeaterConfig::default()),
+            run_supervisor: Some(RunSupervisorConfig::default()),
+            activity_supervisor: Some(ActivitySupervisorConfig::default()),
+            recovery: Some(RecoveryConfig::default()),
+            dispatcher: Some(DispatcherConfig::default()),
+            activity_dispatcher: Some(ActivityDispatcherConfig::default()),
+            timer_wheel: Some(TimerWheelConfig::default()),
+            signal_router: Some(SignalRouterConfig::default()),
+            snapshotter: None,
+        }
+    }
+}
+
+/// What the manifest says about one child.
+enum Setting<'a> {
+    /// Key absent: the default for this child.
+    Absent,
+    /// `false`: leave the child out.
+    Off,
+    /// An options table.
+    On(TableReader<'a>),
+}
+
+fn setting<'a>(
+    children: &mut TableReader<'a>,
+    name: &'static str,
+) -> Result<Setting<'a>, ManifestError> {
+    let key = children.key(name);
+    let ctx = children.ctx().clone();
+    match children.take(name) {
+        None => Ok(Setting::Absent),
+        Some(Value::Boolean(false)) => Ok(Setting::Off),
+        Some(Value::Table(t)) => Ok(Setting::On(TableReader::new(ctx, key, t))),
+        Some(other) => {
+            let found = match other {
+                Value::Boolean(true) => "`true`".to_owned(),
+                other => other.type_str().to_owned(),
+            };
+            Err(ManifestError::InvalidChild {
+                file: ctx.file(),
+                instance: ctx.instance().unwrap_or_default(),
+                key,
+                found,
+            })
+        }
+    }
+}
+
+/// Resolve one child: absent → `default`, `false` → `None`, table → `parse`.
+fn child<'a, T>(
+    children: &mut TableReader<'a>,
+    name: &'static str,
+    default: Option<T>,
+    parse: impl FnOnce(&mut TableReader<'a>) -> Result<T, ManifestError>,
+) -> Result<Option<T>, ManifestError> {
+    match setting(children, name)? {
+        Setting::Absent => Ok(default),
+        Setting::Off => Ok(None),
+        Setting::On(mut reader) => {
+            let value = parse(&mut reader)?;
+            reader.finish()?;
+            Ok(Some(value))
+        }
+    }
+}
+
+/// Parse `[instances.NAME.children]`; `table` is `None` when the section is absent.
+pub(super) fn parse_children(
+    ctx: Ctx<'_>,
+    prefix: String,
+    table: Option<Table>,
+) -> Result<ChildrenConfig, ManifestError> {
+    let Some(table) = table else {
+        return Ok(ChildrenConfig::default());
+    };
+    let d = ChildrenConfig::default();
+    let mut r = TableReader::new(ctx, prefix, table);
+
+    let heartbeater = child(&mut r, "heartbeater", d.heartbeater, |t| {
+        let def = HeartbeaterConfig::default();
+        let interval = t.millis("interval_ms", def.interval)?;
+        let lease_ttl = t.millis("lease_ttl_ms", def.lease_ttl)?;
+        if lease_ttl <= interval {
+            return Err(t.ctx().invalid(
+                t.key("lease_ttl_ms"),
+                format!(
+                    "lease TTL ({} ms) must be longer than the heartbeat interval ({} ms)",
+                    lease_ttl.as_millis(),
+                    interval.as_millis()
+                ),
+            ));
+        }
+        Ok(HeartbeaterConfig {
+            interval,
+            lease_ttl,
+        })
+    })?;
+    let run_supervisor = child(&mut r, "run_supervisor", d.run_supervisor, |t| {
+        let def = RunSupervisorConfig::default();
+        Ok(RunSupervisorConfig {
+            max_concurrent_runs: t
+                .positive_usize("max_concurrent_runs", def.max_concurrent_runs)?,
+        })
+    })?;
+    let activity_supervisor = child(&mut r, "activity_supervisor", d.activity_supervisor, |t| {
+        let def = ActivitySupervisorConfig::default();
+        Ok(ActivitySupervisorConfig {
+            max_concurrent: t.positive_usize("max_concurrent", def.max_concurrent)?,
+            default_attempt_timeout: t
+                .millis("default_attempt_timeout_ms", def.default_attempt_timeout)?,
+        })
+    })?;
+    let recovery = child(&mut r, "recovery", d.recovery, |t| {
+        let def = RecoveryConfig::default();
+        Ok(RecoveryConfig {
+            interval: t.millis("interval_ms", def.interval)?,
+        })
+    })?;
+    let dispatcher = child(&mut r, "dispatcher", d.dispatcher, |t| {
+        let def = DispatcherConfig::default();
+        Ok(DispatcherConfig {
+            poll_interval: t.millis("poll_interval_ms", def.poll_interval)?,
+            batch_size: t.positive_usize("batch_size", def.batch_size)?,
+        })
+    })?;
+    let activity_dispatcher = child(&mut r, "activity_dispatcher", d.activity_dispatcher, |t| {
+        let def = ActivityDispatcherConfig::default();
+        Ok(ActivityDispatcherConfig {
+            poll_interval: t.millis("poll_interval_ms", def.poll_interval)?,
+            queues: t.string_list("queues", &["default"])?,
+            batch_size: t.positive_usize("batch_size", def.batch_size)?,
+        })
+    })?;
+    let timer_wheel = child(&mut r, "timer_wheel", d.timer_wheel, |t| {
+        let def = TimerWheelConfig::default();
+        Ok(TimerWheelConfig {
+            poll_interval: t.millis("poll_interval_ms", def.poll_interval)?,
+        })
+    })?;
+    let signal_router = child(&mut r, "signal_router", d.signal_router, |_| {
+        Ok(SignalRouterConfig {})
+    })?;
+    let snapshotter = child(&mut r, "snapshotter", d.snapshotter, |t| {
+        let def = SnapshotterConfig::default();
+        Ok(SnapshotterConfig {
+            threshold_events: t.positive("threshold_events", def.threshold_events)?,
+        })
+    })?;
+    r.finish()?;
+
+    Ok(ChildrenConfig {
+        heartbeater,
+        run_supervisor,
+        activity_supervisor,
+        recovery,
+        dispatcher,
+        activity_dispatcher,
+        timer_wheel,
+        signal_router,
+        snapshotter,
+    })
+}

@@ -1,0 +1,639 @@
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+
+const FULL: &str = r#"
+node = "host-a"
+data_dir = ".continuum"
+
+[instances.default]
+database = "sqlite:.continuum/default.db"
+max_connections = 16
+
+[instances.default.workflows]
+order-flow = "examples-wasm/components/order_flow.wasm"
+
+[instances.default.activities]
+order-activities = "examples-wasm/components/order_activities.wasm"
+
+[instances.default.children]
+heartbeater = { interval_ms = 2000, lease_ttl_ms = 10000 }
+run_supervisor = { max_concurrent_runs = 512 }
+activity_supervisor = { max_concurrent = 64, default_attempt_timeout_ms = 60000 }
+recovery = { interval_ms = 5000 }
+dispatcher = { poll_interval_ms = 500, batch_size = 64 }
+activity_dispatcher = { poll_interval_ms = 500, queues = ["default"], batch_size = 16 }
+timer_wheel = { poll_interval_ms = 1000 }
+signal_router = { }
+snapshotter = false
+"#;
+
+const FILE: &str = "/etc/app/instances.toml";
+
+fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name: &str| map.get(name).cloned()
+}
+
+fn parse(text: &str) -> Result<Manifest, ManifestError> {
+    Manifest::parse_with_env(text, Path::new(FILE), &env_of(&[("HOSTNAME", "box-1")]))
+}
+
+fn parse_ok(text: &str) -> Manifest {
+    match parse(text) {
+        Ok(m) => m,
+        Err(e) => panic!("expected manifest to parse, got: {e}"),
+    }
+}
+
+/// Parse `text`, expect an error, and check its message contains every needle.
+fn parse_err(text: &str, needles: &[&str]) -> ManifestError {
+    let err = match parse(text) {
+        Ok(m) => panic!("expected an error, got {m:?}"),
+        Err(e) => e,
+    };
+    let msg = err.to_string();
+    for needle in needles {
+        assert!(msg.contains(needle), "message {msg:?} lacks {needle:?}");
+    }
+    assert!(
+        msg.contains("instances.toml"),
+        "message {msg:?} lacks the file"
+    );
+    err
+}
+
+fn minimal(extra: &str) -> String {
+    format!("[instances.default]\ndatabase = \"sqlite::memory:\"\n{extra}")
+}
+
+#[test]
+fn full_example_parses() {
+    let m = parse_ok(FULL);
+    assert_eq!(m.path, PathBuf::from(FILE));
+    assert_eq!(m.node, "host-a");
+    assert_eq!(m.data_dir, PathBuf::from("/etc/app/.continuum"));
+    let d = m.instance(DEFAULT_INSTANCE).expect("default instance");
+    assert_eq!(d.name, "default");
+    assert_eq!(d.database, "sqlite:/etc/app/.continuum/default.db");
+    assert!(d.is_sqlite());
+    assert_eq!(d.max_connections, 16);
+    assert_eq!(
+        d.workflows.get("order-flow"),
+        Some(&PathBuf::from(
+            "/etc/app/examples-wasm/components/order_flow.wasm"
+        ))
+    );
+    assert_eq!(
+        d.activities.get("order-activities"),
+        Some(&PathBuf::from(
+            "/etc/app/examples-wasm/components/order_activities.wasm"
+        ))
+    );
+    assert_eq!(d.children, ChildrenConfig::default());
+    assert!(m.instance("billing").is_none());
+}
+
+#[test]
+fn explicit_values_are_read() {
+    let m = parse_ok(&minimal(
+        r#"max_connections = 3
+[instances.default.children]
+heartbeater = { interval_ms = 100, lease_ttl_ms = 900 }
+run_supervisor = { max_concurrent_runs = 7 }
+activity_supervisor = { max_concurrent = 5, default_attempt_timeout_ms = 1500 }
+recovery = { interval_ms = 42 }
+dispatcher = { poll_interval_ms = 10, batch_size = 2 }
+activity_dispatcher = { poll_interval_ms = 20, queues = ["a", "b"], batch_size = 3 }
+timer_wheel = { poll_interval_ms = 30 }
+snapshotter = { threshold_events = 50 }
+"#,
+    ));
+    let d = &m.instances["default"];
+    assert_eq!(d.max_connections, 3);
+    let c = &d.children;
+    assert_eq!(
+        c.heartbeater,
+        Some(HeartbeaterConfig {
+            interval: Duration::from_millis(100),
+            lease_ttl: Duration::from_millis(900)
+        })
+    );
+    assert_eq!(
+        c.run_supervisor,
+        Some(RunSupervisorConfig {
+            max_concurrent_runs: 7
+        })
+    );
+    assert_eq!(
+        c.activity_supervisor,
+        Some(ActivitySupervisorConfig {
+            max_concurrent: 5,
+            default_attempt_timeout: Duration::from_millis(1500)
+        })
+    );
+    assert_eq!(
+        c.recovery,
+        Some(RecoveryConfig {
+            interval: Duration::from_millis(42)
+        })
+    );
+    assert_eq!(
+        c.dispatcher,
+        Some(DispatcherConfig {
+            poll_interval: Duration::from_millis(10),
+            batch_size: 2
+        })
+    );
+    assert_eq!(
+        c.activity_dispatcher,
+        Some(ActivityDispatcherConfig {
+            poll_interval: Duration::from_millis(20),
+            queues: vec!["a".to_owned(), "b".to_owned()],
+            batch_size: 3
+        })
+    );
+    assert_eq!(
+        c.timer_wheel,
+        Some(TimerWheelConfig {
+            poll_interval: Duration::from_millis(30)
+        })
+    );
+    assert_eq!(c.signal_router, Some(SignalRouterConfig {}));
+    assert_eq!(
+        c.snapshotter,
+        Some(SnapshotterConfig {
+            threshold_events: 50
+        })
+    );
+}
+
+#[test]
+fn defaults() {
+    let m = parse_ok(&minimal(""));
+    assert_eq!(m.node, "box-1");
+    assert_eq!(m.data_dir, PathBuf::from("/etc/app/.continuum"));
+    let d = &m.instances["default"];
+    assert_eq!(d.database, "sqlite::memory:");
+    assert_eq!(d.max_connections, 16);
+    assert!(d.workflows.is_empty());
+    assert!(d.activities.is_empty());
+    let c = &d.children;
+    assert_eq!(*c, ChildrenConfig::default());
+    let hb = c.heartbeater.clone().expect("heartbeater on");
+    assert_eq!(hb.interval, Duration::from_millis(2000));
+    assert_eq!(hb.lease_ttl, Duration::from_millis(10_000));
+    assert_eq!(
+        c.run_supervisor.as_ref().map(|r| r.max_concurrent_runs),
+        Some(512)
+    );
+    let asup = c
+        .activity_supervisor
+        .clone()
+        .expect("activity supervisor on");
+    assert_eq!(asup.max_concurrent, 64);
+    assert_eq!(asup.default_attempt_timeout, Duration::from_secs(60));
+    assert_eq!(
+        c.recovery.as_ref().map(|r| r.interval),
+        Some(Duration::from_secs(5))
+    );
+    let disp = c.dispatcher.clone().expect("dispatcher on");
+    assert_eq!(
+        (disp.poll_interval, disp.batch_size),
+        (Duration::from_millis(500), 64)
+    );
+    let ad = c
+        .activity_dispatcher
+        .clone()
+        .expect("activity dispatcher on");
+    assert_eq!(ad.poll_interval, Duration::from_millis(500));
+    assert_eq!(ad.queues, vec!["default".to_owned()]);
+    assert_eq!(ad.batch_size, 16);
+    assert_eq!(
+        c.timer_wheel.as_ref().map(|t| t.poll_interval),
+        Some(Duration::from_secs(1))
+    );
+    assert!(c.signal_router.is_some());
+    assert!(c.snapshotter.is_none());
+    assert_eq!(SnapshotterConfig::default().threshold_events, 1000);
+}
+
+#[test]
+fn partial_child_table_keeps_other_defaults() {
+    let m = parse_ok(&minimal(
+        "[instances.default.children]\ndispatcher = { batch_size = 8 }\nsnapshotter = {}\n",
+    ));
+    let c = &m.instances["default"].children;
+    assert_eq!(
+        c.dispatcher,
+        Some(DispatcherConfig {
+            poll_interval: Duration::from_millis(500),
+            batch_size: 8
+        })
+    );
+    assert_eq!(c.snapshotter, Some(SnapshotterConfig::default()));
+}
+
+#[test]
+fn false_omits_a_child() {
+    let m = parse_ok(&minimal(
+        "[instances.default.children]\nactivity_dispatcher = false\nheartbeater = false\nsignal_router = false\n",
+    ));
+    let c = &m.instances["default"].children;
+    assert!(c.activity_dispatcher.is_none());
+    assert!(c.heartbeater.is_none());
+    assert!(c.signal_router.is_none());
+    assert!(c.dispatcher.is_some());
+    assert!(c.timer_wheel.is_some());
+}
+
+#[test]
+fn several_instances() {
+    let m = parse_ok(
+        r#"
+[instances.default]
+database = "sqlite:a.db"
+[instances.billing_2]
+database = "postgresql://u@h/db"
+[instances.billing_2.children]
+recovery = false
+"#,
+    );
+    assert_eq!(
+        m.instances.keys().collect::<Vec<_>>(),
+        ["billing_2", "default"]
+    );
+    let b = &m.instances["billing_2"];
+    assert_eq!(b.name, "billing_2");
+    assert_eq!(b.database, "postgresql://u@h/db");
+    assert!(!b.is_sqlite());
+    assert!(b.children.recovery.is_none());
+    assert!(m.instances["default"].children.recovery.is_some());
+}
+
+#[test]
+fn relative_paths_resolve_against_manifest_dir() {
+    let m = parse_ok(
+        r#"
+data_dir = "./state"
+[instances.default]
+database = "sqlite://data/x.db?mode=rwc"
+[instances.default.workflows]
+a = "./wasm/a.wasm"
+b = "/abs/b.wasm"
+c = "../shared/c.wasm"
+"#,
+    );
+    assert_eq!(m.data_dir, PathBuf::from("/etc/app/state"));
+    let d = &m.instances["default"];
+    assert_eq!(d.database, "sqlite:/etc/app/data/x.db?mode=rwc");
+    assert_eq!(d.workflows["a"], PathBuf::from("/etc/app/wasm/a.wasm"));
+    assert_eq!(d.workflows["b"], PathBuf::from("/abs/b.wasm"));
+    assert_eq!(d.workflows["c"], PathBuf::from("/etc/app/../shared/c.wasm"));
+
+    let abs = parse_ok("[instances.default]\ndatabase = \"sqlite:/var/db/x.db\"\n");
+    assert_eq!(abs.instances["default"].database, "sqlite:/var/db/x.db");
+}
+
+#[test]
+fn relative_manifest_path_is_made_absolute() {
+    let m = Manifest::parse_with_env(&minimal(""), Path::new("instances.toml"), &env_of(&[]))
+        .expect("parses");
+    assert!(m.path.is_absolute());
+    assert!(m.data_dir.is_absolute());
+    assert!(m.data_dir.ends_with(".continuum"));
+}
+
+#[test]
+fn env_substitution() {
+    let text =
+        "[instances.default]\ndatabase = \"postgres://app:${DB_PASS}@${DB_HOST}:5432/app$x\"\n";
+    let env = env_of(&[("DB_PASS", "s3cret"), ("DB_HOST", "db.local")]);
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env).expect("parses");
+    assert_eq!(
+        m.instances["default"].database,
+        "postgres://app:s3cret@db.local:5432/app$x"
+    );
+
+    // The whole URL may come from the environment, and a SQLite path still resolves.
+    let text = "[instances.default]\ndatabase = \"${URL}\"\n";
+    let env = env_of(&[("URL", "sqlite:rel.db")]);
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env).expect("parses");
+    assert_eq!(m.instances["default"].database, "sqlite:/etc/app/rel.db");
+}
+
+#[test]
+fn error_unset_env_var() {
+    let err = parse_err(
+        "[instances.billing]\ndatabase = \"postgres://u:${BILLING_PW}@h/db\"\n",
+        &[
+            "instance `billing`",
+            "instances.billing.database",
+            "BILLING_PW",
+            "not set",
+        ],
+    );
+    assert!(matches!(err, ManifestError::UnsetEnvVar { ref var, .. } if var == "BILLING_PW"));
+    parse_err(
+        "[instances.billing]\ndatabase = \"postgres://u:${BILLING_PW@h/db\"\n",
+        &[
+            "instance `billing`",
+            "instances.billing.database",
+            "closing",
+        ],
+    );
+}
+
+#[test]
+fn error_unreadable_file() {
+    let path = Path::new("/nonexistent/dir/instances.toml");
+    let err = Manifest::load(path).expect_err("must fail");
+    assert!(matches!(err, ManifestError::Read { .. }));
+    assert!(err.to_string().contains("/nonexistent/dir/instances.toml"));
+    assert_eq!(err.file(), path);
+}
+
+#[test]
+fn error_syntax_has_line_and_column() {
+    let err = parse_err(
+        "[instances.default]\ndatabase = \"x\nfoo = 1\n",
+        &["TOML syntax error"],
+    );
+    match err {
+        ManifestError::Syntax { line, column, .. } => {
+            assert_eq!(line, 2);
+            assert!(column >= 1);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let msg = parse("node = \n").expect_err("fails").to_string();
+    assert!(msg.starts_with("/etc/app/instances.toml:1:"), "{msg}");
+}
+
+#[test]
+fn error_unknown_key_names_full_path() {
+    let err = parse_err(
+        "[instances.billing]\ndatabase = \"sqlite::memory:\"\n[instances.billing.children]\ndispatcher = { pol_interval_ms = 5 }\n",
+        &[
+            "instance `billing`",
+            "`instances.billing.children.dispatcher.pol_interval_ms`",
+            "did you mean `poll_interval_ms`",
+        ],
+    );
+    assert!(matches!(err, ManifestError::UnknownKey { .. }));
+    parse_err(
+        &minimal("databse = 1\n"),
+        &["instances.default.databse", "instance `default`"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\ndispatch = {}\n"),
+        &[
+            "instances.default.children.dispatch",
+            "did you mean `dispatcher`",
+        ],
+    );
+    let err = parse_err(
+        &format!("nodes = \"x\"\n{}", minimal("")),
+        &["unknown key `nodes`"],
+    );
+    assert!(matches!(
+        err,
+        ManifestError::UnknownKey { instance: None, .. }
+    ));
+}
+
+#[test]
+fn error_wrong_type() {
+    let err = parse_err(
+        &minimal("max_connections = \"many\"\n"),
+        &[
+            "instance `default`",
+            "instances.default.max_connections",
+            "positive integer",
+            "string",
+        ],
+    );
+    assert!(matches!(err, ManifestError::WrongType { .. }));
+    parse_err(
+        &minimal("[instances.default.children]\ndispatcher = { batch_size = 1.5 }\n"),
+        &["instances.default.children.dispatcher.batch_size", "float"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\nactivity_dispatcher = { queues = \"a\" }\n"),
+        &[
+            "instances.default.children.activity_dispatcher.queues",
+            "array",
+        ],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\nactivity_dispatcher = { queues = [1] }\n"),
+        &["instances.default.children.activity_dispatcher.queues[0]"],
+    );
+    parse_err(
+        &minimal("[instances.default.workflows]\nflow = 3\n"),
+        &["instances.default.workflows.flow", "integer"],
+    );
+    parse_err(
+        "[instances.default]\ndatabase = 5\n",
+        &["instances.default.database", "string"],
+    );
+    parse_err("instances = 3\n", &["`instances`", "table"]);
+    parse_err(
+        "[instances]\ndefault = \"x\"\n",
+        &["instance `default`", "`instances.default`", "table"],
+    );
+    parse_err(
+        "node = 3\n[instances.a]\ndatabase=\"sqlite::memory:\"\n",
+        &["`node`", "string"],
+    );
+}
+
+#[test]
+fn error_invalid_values() {
+    parse_err(
+        &minimal("max_connections = 0\n"),
+        &["instances.default.max_connections", "positive"],
+    );
+    parse_err(
+        &minimal("max_connections = 99999999999\n"),
+        &["instances.default.max_connections", "too large"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\nrecovery = { interval_ms = -5 }\n"),
+        &["instances.default.children.recovery.interval_ms"],
+    );
+    parse_err(&minimal("[instances.default.children]\nheartbeater = { interval_ms = 5000, lease_ttl_ms = 5000 }\n"), &[
+        "instances.default.children.heartbeater.lease_ttl_ms",
+        "longer",
+    ]);
+    parse_err(
+        &minimal("[instances.default.children]\nactivity_dispatcher = { queues = [] }\n"),
+        &[
+            "instances.default.children.activity_dispatcher.queues",
+            "empty",
+        ],
+    );
+    parse_err(
+        &format!("node = \"a/b\"\n{}", minimal("")),
+        &["`node`", "/"],
+    );
+}
+
+#[test]
+fn error_child_not_table_or_false() {
+    let err = parse_err(
+        &minimal("[instances.default.children]\ndispatcher = true\n"),
+        &[
+            "instance `default`",
+            "instances.default.children.dispatcher",
+            "`true`",
+            "or `false`",
+        ],
+    );
+    assert!(matches!(err, ManifestError::InvalidChild { .. }));
+    parse_err(
+        &minimal("[instances.default.children]\nsnapshotter = 1000\n"),
+        &["instances.default.children.snapshotter", "integer"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\nsignal_router = { x = 1 }\n"),
+        &["instances.default.children.signal_router.x"],
+    );
+}
+
+#[test]
+fn error_duplicate_instance() {
+    let err = parse_err(
+        "[instances.billing]\ndatabase = \"sqlite::memory:\"\n\n[instances.billing]\ndatabase = \"sqlite::memory:\"\n",
+        &["instance `billing`", "more than once", ":4:"],
+    );
+    assert!(
+        matches!(err, ManifestError::DuplicateInstance { ref instance, line: 4, .. } if instance == "billing")
+    );
+}
+
+#[test]
+fn error_duplicate_key() {
+    parse_err(
+        &minimal("database = \"sqlite::memory:\"\n"),
+        &[
+            "instance `default`",
+            "duplicate key `instances.default.database`",
+        ],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\n[instances.default.children]\n"),
+        &["instance `default`", "instances.default.children"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\ndispatcher = { batch_size = 1, batch_size = 2 }\n"),
+        &["instance `default`", "duplicate key", "batch_size"],
+    );
+}
+
+#[test]
+fn error_no_instances() {
+    parse_err("node = \"a\"\n", &["no instances"]);
+    let err = parse_err("[instances]\n", &["no instances"]);
+    assert!(matches!(err, ManifestError::NoInstances { .. }));
+}
+
+#[test]
+fn error_bad_instance_name() {
+    let err = parse_err(
+        "[instances.\"my app\"]\ndatabase = \"sqlite::memory:\"\n",
+        &["instance `my app`", "invalid instance name"],
+    );
+    assert!(matches!(err, ManifestError::InvalidInstanceName { .. }));
+    parse_err(
+        "[instances.\"a.b\"]\ndatabase = \"sqlite::memory:\"\n",
+        &["instance `a.b`"],
+    );
+}
+
+#[test]
+fn error_missing_database() {
+    parse_err(
+        "[instances.billing]\nmax_connections = 4\n",
+        &[
+            "instance `billing`",
+            "missing required key `instances.billing.database`",
+        ],
+    );
+}
+
+#[test]
+fn error_unsupported_scheme() {
+    let err = parse_err(
+        "[instances.billing]\ndatabase = \"mysql://root:hunter2@h/db\"\n",
+        &[
+            "instance `billing`",
+            "instances.billing.database",
+            "`mysql`",
+        ],
+    );
+    assert!(
+        !err.to_string().contains("hunter2"),
+        "credentials leaked: {err}"
+    );
+    parse_err(
+        "[instances.billing]\ndatabase = \"data.db\"\n",
+        &["instances.billing.database", "(none)"],
+    );
+}
+
+#[test]
+fn validate_files_reports_missing_component() {
+    let dir = std::env::temp_dir().join(format!("continuum-manifest-test-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("wasm")).expect("mkdir");
+    std::fs::write(dir.join("wasm/flow.wasm"), b"\0asm").expect("write");
+    let manifest_path = dir.join("instances.toml");
+    std::fs::write(
+        &manifest_path,
+        "[instances.default]\ndatabase = \"sqlite::memory:\"\n[instances.default.workflows]\nflow = \"wasm/flow.wasm\"\n[instances.default.activities]\nacts = \"wasm/missing.wasm\"\n",
+    )
+    .expect("write manifest");
+
+    let m = Manifest::load(&manifest_path).expect("loads");
+    let err = m.validate_files().expect_err("missing activity file");
+    let msg = err.to_string();
+    for needle in [
+        "instances.toml",
+        "instance `default`",
+        "instances.default.activities.acts",
+        "wasm/missing.wasm",
+    ] {
+        assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
+    }
+
+    std::fs::write(dir.join("wasm/missing.wasm"), b"\0asm").expect("write");
+    m.validate_files().expect("all files present");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The example in the module docs is kept valid: extract and parse it.
+#[test]
+fn module_doc_example_parses() {
+    let doc: String = include_str!("mod.rs")
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let start = doc.find("```toml\n").expect("doc example start") + "```toml\n".len();
+    let len = doc[start..].find("```").expect("doc example end");
+    let example = &doc[start..start + len];
+    let env = env_of(&[("BILLING_DB_PASSWORD", "pw")]);
+    let m = Manifest::parse_with_env(example, Path::new(FILE), &env).expect("doc example parses");
+    assert_eq!(m.node, "host-a");
+    assert_eq!(m.instances["default"].children, ChildrenConfig::default());
+    let billing = &m.instances["billing"];
+    assert_eq!(billing.database, "postgres://continuum:pw@db/billing");
+    assert!(billing.children.activity_dispatcher.is_none());
+    assert!(billing.children.dispatcher.is_some());
+}
