@@ -83,7 +83,7 @@ impl ActivityExecutor {
                     })
                 }
             };
-            tracing::debug!(activity = name, attempt, "activity attempt started");
+            tracing::info!(activity = name, attempt, "activity started");
             let result = tokio::select! {
                 r = tokio::time::timeout(timeout, activity.invoke(input.clone())) => r,
                 _ = cancel.wait_for(|c| *c) => {
@@ -97,7 +97,7 @@ impl ActivityExecutor {
             drop(permit);
             let (kind, message, retryable) = match result {
                 Ok(Ok(output)) => {
-                    tracing::debug!(activity = name, attempt, "activity completed");
+                    tracing::info!(activity = name, attempt, "activity completed");
                     return TaskOutcome::Completed { output, attempts: attempt };
                 }
                 Ok(Err(e)) => (FailureKind::ActivityFailed, e.message, e.retryable),

@@ -5,6 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::journal::{
     ActivityOptions, EventBody, Failure, FailureKind, NewActivityTask, NewTimer, RetryPolicy,
@@ -171,6 +172,9 @@ impl RunCtx {
             }
             for (i, op) in ops.iter().enumerate() {
                 if let Some(outcome) = self.resolve_live(*op).await? {
+                    // A result taken in live is committed before the guest
+                    // acts on it, so a crash never repeats a finished step.
+                    self.flush(None).await?;
                     return Ok((i, outcome));
                 }
             }
@@ -265,7 +269,10 @@ impl host::Host for RunCtx {
             Some(exec) => {
                 tracing::debug!(activity = %name, op, "activity scheduled (executed here)");
                 let cancel = self.cancel.clone();
-                let handle = tokio::spawn(async move { exec.execute(&name, input, &options, cancel).await });
+                let span = tracing::Span::current();
+                let handle = tokio::spawn(
+                    async move { exec.execute(&name, input, &options, cancel).await }.instrument(span),
+                );
                 self.ops.insert(op, LiveOp::EagerActivity(Some(handle)));
             }
             None => {

@@ -39,12 +39,25 @@ impl RunSupervisor {
             let shared = task_shared;
             let Ok(_permit) = permits.acquire_owned().await else { return };
             let key = run.key.clone();
-            let Some(module) = shared.workflows.by_hash(&run.module_hash) else {
-                tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
-                    module_hash = %run.module_hash, "this host lacks the run's module version; leaving it for another host");
-                shared.registry.remove(&key.run_id);
-                let _ = shared.journal.release_lease(&key, &lease).await;
-                return;
+            let module = match shared.workflows.by_hash(&run.module_hash) {
+                Some(m) => m,
+                // Until modules are versioned, a run whose module file
+                // changed replays on the current one; replay drift detection
+                // stops it if the new code takes a different path.
+                None => match shared.workflows.get(&run.workflow).and_then(|e| e.module.clone()) {
+                    Some(m) => {
+                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
+                            recorded_hash = %run.module_hash, current_hash = %m.hash, "the run's module changed; replaying on the current module");
+                        m
+                    }
+                    None => {
+                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
+                            module_hash = %run.module_hash, "this host does not serve the run's workflow; leaving it for another host");
+                        shared.registry.remove(&key.run_id);
+                        let _ = shared.journal.release_lease(&key, &lease).await;
+                        return;
+                    }
+                },
             };
             let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), cancel).await;
             shared.registry.remove(&key.run_id);

@@ -1,0 +1,50 @@
+//! Replay drift: the module changes under a running workflow (v1 waits for a
+//! signal; v2 calls another activity there). After a restart the run is
+//! stopped in the `drifted` state with the mismatch named, and its journal
+//! is left as recorded.
+
+use std::time::Duration;
+
+use continuum_tests::*;
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_detected_and_reported() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    // The workflow file the manifest names; replaced under the run later.
+    let module = dir.0.join("drift.wasm");
+    std::fs::copy(component("drift_v1"), &module).unwrap();
+    let spec = InstanceSpec {
+        workflows: vec![("drift".into(), module.clone())],
+        activities: vec![component("bench_activities")],
+        ..InstanceSpec::examples("default", &db.url)
+    };
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let mut host = Host::start(&manifest, &[]);
+    let run = cli_ok(&manifest, &["start", "drift", "{}"]);
+    let waiting = eventually(Duration::from_secs(30), || async {
+        let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
+        (doc["run"]["state"] == "suspended").then_some(doc)
+    })
+    .await
+    .expect("v1 never suspended on its signal");
+    let recorded = waiting["events"].as_array().unwrap().len();
+    host.kill();
+
+    std::fs::copy(component("drift_v2"), &module).unwrap();
+    let _host = Host::start(&manifest, &[]);
+    cli_ok(&manifest, &["signal", &run, "go", "null"]);
+    let out = cli(&manifest, &["await", &run, "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(3), "await should report a run that did not complete");
+    let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
+    assert_eq!(doc["run"]["state"], "drifted", "{doc:#}");
+    let error = &doc["run"]["error"];
+    assert_eq!(error["code"], "replay_drift", "{error}");
+    let message = error["message"].as_str().unwrap_or("");
+    assert!(message.contains("receive-signal `go`"), "{message}");
+    assert!(message.contains("call-activity `step_three`"), "{message}");
+    assert_eq!(doc["events"].as_array().unwrap().len(), recorded, "the journal must stay as recorded");
+    let shown = cli_ok(&manifest, &["show", &run]);
+    assert!(shown.contains("state     drifted"), "{shown}");
+}
