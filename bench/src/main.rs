@@ -1,1 +1,153 @@
-fn main() {}
+//! `continuum-bench`: N two-activity workflows end to end against Postgres
+//! (or SQLite), through the embedding API: start, two native activities,
+//! completion, await. Prints workflows per second, start-to-completion
+//! latency percentiles, commits per workflow and memory.
+//!
+//! ```text
+//! cargo run --release -p continuum-bench -- --runs 5000 --concurrency 64
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use continuum_host::activities::{ActivityError, ActivityRegistry};
+use continuum_host::instance::Instance;
+use continuum_host::{CallOptions, Continuum, StartOptions};
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+/// Benchmark options.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Postgres server URL; a database of the benchmark's own is created on
+    /// it and dropped. `sqlite` benchmarks the embedded default instead.
+    #[arg(long, env = "CONTINUUM_TEST_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    database: String,
+    /// Workflows in the throughput phase.
+    #[arg(long, default_value_t = 5000)]
+    runs: usize,
+    /// Workflows in flight at once in the throughput phase.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Workflows in the one-at-a-time latency phase.
+    #[arg(long, default_value_t = 500)]
+    sequential: usize,
+    /// The bench-flow component.
+    #[arg(long, default_value = "examples-wasm/components/bench_flow.wasm")]
+    module: PathBuf,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        status.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string()).unwrap_or_default()
+    };
+    format!("rss {} (peak {})", get("VmRSS:"), get("VmHWM:"))
+}
+
+async fn commits(url: &Option<String>) -> Option<i64> {
+    let url = url.as_ref()?;
+    let mut c = sqlx::PgConnection::connect(url).await.ok()?;
+    sqlx::query_scalar::<_, i64>("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        .fetch_one(&mut c)
+        .await
+        .ok()
+}
+
+async fn phase(c: &Arc<Continuum>, n: usize, concurrency: usize, db: &Option<String>, label: &str) {
+    let before = commits(db).await;
+    let started = Instant::now();
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let permit = sem.clone().acquire_owned().await.expect("semaphore");
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let t0 = Instant::now();
+            let id = c.start("bench-flow", json!({"n": i}), StartOptions::default()).await.expect("start");
+            let out = c.await_run(&id, Duration::from_secs(60), CallOptions::default()).await.expect("await");
+            assert!(out.output.is_some(), "run {id} did not complete: {:?}", out.error);
+            drop(permit);
+            t0.elapsed()
+        }));
+    }
+    let mut lat = Vec::with_capacity(n);
+    for t in tasks {
+        lat.push(t.await.expect("task"));
+    }
+    let elapsed = started.elapsed();
+    lat.sort();
+    let after = commits(db).await;
+    println!(
+        "{label}: {n} workflows in {:.2} s = {:.0} workflows/s | latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64(),
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.9).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    if let (Some(b), Some(a)) = (before, after) {
+        println!("{label}: {:.2} Postgres commits per workflow", (a - b) as f64 / n as f64);
+    }
+    println!("{label}: memory {}", memory());
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    if !args.module.exists() {
+        eprintln!("{} is missing: build the guests first (cargo run --release -p continuum-guest-build)", args.module.display());
+        std::process::exit(2);
+    }
+    let mut activities = ActivityRegistry::new();
+    activities.register("step_one", |v: Value| async move { Ok::<_, ActivityError>(json!({"one": v})) });
+    activities.register("step_two", |v: Value| async move { Ok::<_, ActivityError>(json!({"two": v})) });
+
+    let (url, pg, dbname) = if args.database == "sqlite" {
+        let path = std::env::temp_dir().join(format!("continuum-bench-{}.db", uuid::Uuid::new_v4().simple()));
+        (format!("sqlite:{}", path.display()), None, None)
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&args.database)
+            .await
+            .unwrap_or_else(|e| panic!("Postgres unreachable at {}: {e}", args.database));
+        let name = format!("continuum_bench_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+        let base = args.database.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_default();
+        let url = format!("{base}/{name}");
+        (url.clone(), Some(url), Some(name))
+    };
+    println!("continuum-bench: {} | bench-flow = 2 native activities | 2 cores", if pg.is_some() { "postgres" } else { "sqlite" });
+    let instance = Instance::builder("default")
+        .database(url)
+        .max_connections(32)
+        .workflow("bench-flow", &args.module)
+        .activities(activities)
+        .build()
+        .await
+        .expect("build instance");
+    let mut c = Continuum::new();
+    c.register(instance).expect("register");
+    c.start_all();
+    let c = Arc::new(c);
+    // Warm up (compile caches, connection pool).
+    phase(&c, 200, 16, &pg, "warm-up").await;
+    phase(&c, args.sequential, 1, &pg, "one in flight").await;
+    phase(&c, args.runs, args.concurrency, &pg, &format!("{} in flight", args.concurrency)).await;
+    c.stop_all().await;
+    if let Some(name) = dbname {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&args.database).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+        }
+    }
+}
