@@ -1,0 +1,127 @@
+//! `order-flow`: an order with a fraud review.
+//!
+//! Reserves stock, charges the card (a declined card releases the stock and
+//! fails the run with `payment_declined`), then waits for the `fraud_review`
+//! signal for at most `review_timeout_ms` (default 24 h). `"approved"` ships
+//! the order; `"rejected"` or no answer in time refunds the payment and
+//! releases the stock. Shows activity options, typed activity failures and
+//! a signal raced against a timer.
+
+use continuum_sdk::prelude::*;
+use serde_json::{json, Value};
+
+const DAY_MS: u64 = 24 * 3600 * 1000;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Order {
+    order_id: String,
+    sku: String,
+    quantity: u32,
+    amount_cents: u64,
+    card: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    review_timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spin: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Reservation {
+    reservation_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Charge {
+    charge_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Shipment {
+    tracking: String,
+}
+
+/// `"approved"`, `"rejected"`, or `{"decision": "..."}`.
+fn decision_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(o) => o.get("decision").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
+    continuum_sdk::info!("order {}: {} x {}", order.order_id, order.quantity, order.sku);
+
+    let reservation: Reservation = ctx
+        .activity("reserve_stock", &json!({
+            "order_id": order.order_id, "sku": order.sku, "quantity": order.quantity,
+        }))
+        .retry(RetryPolicy::exponential(3, Duration::from_millis(200)))
+        .timeout(Duration::from_secs(10))
+        .call()?;
+
+    let charge = ctx
+        .activity("charge_card", &json!({
+            "order_id": order.order_id, "card": order.card,
+            "amount_cents": order.amount_cents, "spin": order.spin.unwrap_or(0),
+        }))
+        .retry(RetryPolicy::exponential(3, Duration::from_millis(200)).with_max_interval(Duration::from_secs(2)))
+        .timeout(Duration::from_secs(30))
+        .idempotency_key(format!("charge-{}", order.order_id))
+        .call::<Charge>();
+    let charge = match charge {
+        Ok(c) => c,
+        Err(failed) => {
+            continuum_sdk::warn!("order {}: charge failed: {failed}", order.order_id);
+            release(ctx, &order, &reservation)?;
+            return Err(WorkflowError::new("payment_declined", failed.message));
+        }
+    };
+
+    let timeout = Duration::from_millis(order.review_timeout_ms.unwrap_or(DAY_MS));
+    let review: Option<Value> = ctx.signal_with_timeout("fraud_review", timeout)?;
+    let reason = match review.as_ref().and_then(decision_of) {
+        Some("approved") => {
+            let shipment: Shipment = ctx
+                .activity("ship_order", &json!({
+                    "order_id": order.order_id, "sku": order.sku, "quantity": order.quantity,
+                    "reservation_id": reservation.reservation_id,
+                }))
+                .call()?;
+            return Ok(json!({
+                "order_id": order.order_id,
+                "status": "shipped",
+                "tracking": shipment.tracking,
+                "charge_id": charge.charge_id,
+            }));
+        }
+        Some("rejected") => "fraud_review_rejected",
+        None if review.is_none() => "fraud_review_timeout",
+        _ => {
+            return Err(WorkflowError::new(
+                "bad_signal",
+                format!("fraud_review payload must be \"approved\" or \"rejected\", got {}", review.unwrap_or(Value::Null)),
+            ))
+        }
+    };
+
+    let _: Value = ctx
+        .activity("refund_payment", &json!({
+            "order_id": order.order_id, "charge_id": charge.charge_id, "amount_cents": order.amount_cents,
+        }))
+        .idempotency_key(format!("refund-{}", order.order_id))
+        .call()?;
+    release(ctx, &order, &reservation)?;
+    Ok(json!({ "order_id": order.order_id, "status": "refunded", "reason": reason }))
+}
+
+fn release(ctx: &Workflow, order: &Order, reservation: &Reservation) -> Result<(), ActivityFailed> {
+    let _: Value = ctx
+        .activity("release_stock", &json!({
+            "order_id": order.order_id, "reservation_id": reservation.reservation_id,
+        }))
+        .call()?;
+    Ok(())
+}
+
+continuum_sdk::workflow!(order_flow);

@@ -1,0 +1,192 @@
+//! Turning core wasm modules into components and checking their worlds.
+//!
+//! Used by the `continuum-guest-build` binary; the functions are public so
+//! tests (here and elsewhere) can check components the same way.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use wit_component::{ComponentEncoder, DecodedWasm, WitPrinter};
+use wit_parser::{Resolve, WorldId, WorldItem};
+
+/// The interfaces a workflow component may import.
+pub const WORKFLOW_IMPORTS: [&str; 2] = ["continuum:workflow/host@0.1.0", "continuum:workflow/types@0.1.0"];
+/// The interfaces an activity component may import.
+pub const ACTIVITY_IMPORTS: [&str; 1] = ["continuum:workflow/types@0.1.0"];
+
+/// An error with a human-readable message.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What a component is, judged by its exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Targets the `workflow` world: exports `run`.
+    Workflow,
+    /// Targets the `activity` world: exports `activities` and `invoke`.
+    Activity,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Workflow => "workflow",
+            Kind::Activity => "activity",
+        })
+    }
+}
+
+/// The imports and exports of a decoded component.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Import names (`ns:pkg/iface@ver` for interfaces, plain for functions).
+    pub imports: BTreeSet<String>,
+    /// Export names.
+    pub exports: BTreeSet<String>,
+}
+
+/// Encodes a core module (with its `component-type` custom sections, as
+/// wit-bindgen emits them) into a validated component.
+pub fn componentize(module: &[u8]) -> Result<Vec<u8>> {
+    ComponentEncoder::default()
+        .module(module)
+        .map_err(|e| Error(format!("reading the core module: {e:#}")))?
+        .validate(true)
+        .encode()
+        .map_err(|e| Error(format!("encoding the component: {e:#}")))
+}
+
+fn decode_component(component: &[u8]) -> Result<(Resolve, WorldId)> {
+    match wit_component::decode(component).map_err(|e| Error(format!("decoding the component: {e:#}")))? {
+        DecodedWasm::Component(resolve, world) => Ok((resolve, world)),
+        DecodedWasm::WitPackage(..) => Err(Error("this is a WIT package, not a component".into())),
+    }
+}
+
+/// The imports and exports of a component.
+pub fn shape(component: &[u8]) -> Result<Shape> {
+    let (resolve, world) = decode_component(component)?;
+    let w = &resolve.worlds[world];
+    Ok(Shape {
+        // World-level `use` of types shows up as type items; they are not
+        // imports of an instance or function, so they are left out.
+        imports: w
+            .imports
+            .iter()
+            .filter(|(_, item)| !matches!(item, WorldItem::Type(_)))
+            .map(|(k, _)| resolve.name_world_key(k))
+            .collect(),
+        exports: w.exports.keys().map(|k| resolve.name_world_key(k)).collect(),
+    })
+}
+
+/// The WIT of a component's world, as text.
+pub fn print_wit(component: &[u8]) -> Result<String> {
+    let (resolve, world) = decode_component(component)?;
+    let pkg = resolve.worlds[world]
+        .package
+        .ok_or_else(|| Error("the decoded world has no package".into()))?;
+    let nested: Vec<_> = resolve.packages.iter().map(|(id, _)| id).filter(|id| *id != pkg).collect();
+    let mut printer = WitPrinter::default();
+    printer.print(&resolve, pkg, &nested).map_err(|e| Error(format!("printing WIT: {e:#}")))?;
+    Ok(printer.output.to_string())
+}
+
+/// Classifies a component and checks it against the Continuum contract:
+/// a workflow exports exactly `run` and imports only `host` and `types`; an
+/// activity component exports exactly `activities` and `invoke` and imports
+/// only `types` (no WASI, no host).
+pub fn check(component: &[u8]) -> Result<(Kind, Shape)> {
+    let shape = shape(component)?;
+    let exports: Vec<&str> = shape.exports.iter().map(String::as_str).collect();
+    let (kind, allowed): (Kind, &[&str]) = match exports.as_slice() {
+        ["run"] => (Kind::Workflow, &WORKFLOW_IMPORTS),
+        ["activities", "invoke"] => (Kind::Activity, &ACTIVITY_IMPORTS),
+        other => {
+            return Err(Error(format!(
+                "exports {other:?}: expected [\"run\"] (workflow) or [\"activities\", \"invoke\"] (activity)"
+            )))
+        }
+    };
+    let extra: Vec<&String> = shape.imports.iter().filter(|i| !allowed.contains(&i.as_str())).collect();
+    if !extra.is_empty() {
+        return Err(Error(format!("a {kind} component may import only {allowed:?}, but it also imports {extra:?}")));
+    }
+    Ok((kind, shape))
+}
+
+/// Reads a file with the path in the error message.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error(format!("reading {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn components_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples-wasm/components")
+    }
+
+    fn component(name: &str) -> Option<Vec<u8>> {
+        let path = components_dir().join(format!("{name}.wasm"));
+        if !path.exists() {
+            eprintln!(
+                "skipping {name}: {} is missing; run `cargo run -p continuum-guest-build --release` first",
+                path.display()
+            );
+            return None;
+        }
+        Some(read(&path).expect("readable component"))
+    }
+
+    const WORKFLOWS: [&str; 7] =
+        ["order_flow", "billing_flow", "bench_flow", "drift_v1", "drift_v2", "panicky", "clock_flow"];
+    const ACTIVITIES: [&str; 3] = ["order_activities", "billing_activities", "bench_activities"];
+
+    #[test]
+    fn workflow_components_export_run_and_import_only_the_host() {
+        for name in WORKFLOWS {
+            let Some(bytes) = component(name) else { continue };
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Workflow, "{name}");
+            assert!(shape.exports.contains("run"), "{name}: {shape:?}");
+            assert!(shape.imports.contains("continuum:workflow/host@0.1.0"), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(WORKFLOW_IMPORTS.contains(&import.as_str()), "{name} imports {import}");
+            }
+        }
+    }
+
+    #[test]
+    fn activity_components_export_activities_and_invoke_and_import_nothing_else() {
+        for name in ACTIVITIES {
+            let Some(bytes) = component(name) else { continue };
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Activity, "{name}");
+            assert!(!shape.imports.iter().any(|i| i.contains("/host")), "{name}: {shape:?}");
+        }
+    }
+
+    #[test]
+    fn a_plain_module_without_metadata_is_not_a_valid_component_of_ours() {
+        // The smallest core module: it componentizes to an empty world,
+        // which `check` must reject.
+        let module = b"\0asm\x01\0\0\0";
+        let component = componentize(module).expect("an empty module componentizes");
+        assert!(check(&component).is_err());
+    }
+}
