@@ -1,70 +1,729 @@
-use super::*; use std::time::Duration; use chrono::{DateTime, Utc}; use serde_json::Value;
-// scaffold
-pub struct PostgresJournal;
-impl PostgresJournal { pub async fn connect(_u: &str, _m: u32) -> Result<Self, super::JournalError> { unimplemented!() } }
+//! The Postgres journal: production storage shared by many hosts. Leases
+//! and claim tokens fence every write, `FOR UPDATE SKIP LOCKED` spreads
+//! activity tasks, and `LISTEN`/`NOTIFY` on one channel wakes hosts.
+//! `commit` applies a whole batch of run writes in one transaction with one
+//! statement per table (arrays through `UNNEST`).
 
-#[async_trait::async_trait]
-impl super::Journal for PostgresJournal {
-    #[allow(unused_variables)]
-    fn kind(&self) -> &'static str { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn migrate(&self) -> Result<(), JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+#[path = "codec.rs"]
+pub(super) mod codec;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use self::codec::{
+    claimed_from_row, col, corrupt, event_from_row, is_unique_violation, journaled_ops, millis,
+    order_claimed, outcome_from_row, outcome_state, outcome_to_json, parse_wake, plan_applied,
+    queue_of, run_from_row, signal_from_row, to_json, wake_payload, FINAL_STATES_SQL, RUN_COLUMNS,
+    WAKE_CHANNEL,
+};
+use super::{
+    CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, RunKey,
+    RunRecord, RunState, RunWrite, TaskOutcome, Transition, WakeKind, WakeStream,
+};
+
+type Tx = Transaction<'static, Postgres>;
+
+/// A journal in a Postgres database.
+#[derive(Debug, Clone)]
+pub struct PostgresJournal {
+    pool: PgPool,
+}
+
+impl PostgresJournal {
+    /// Connects a pool of at most `max_connections` to the database at
+    /// `url`. Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, JournalError> {
+        let pool = PgPoolOptions::new().max_connections(max_connections.max(1)).connect(url).await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool (waits for connections in use to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Sends one wake-up inside `tx`, delivered when it commits.
+async fn notify(tx: &mut Tx, kind: WakeKind, instance: &str, run_id: &str) -> Result<(), JournalError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(WAKE_CHANNEL)
+        .bind(wake_payload(&kind, instance, run_id))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Sends many wake-ups inside `tx` in one statement.
+async fn notify_all(tx: &mut Tx, payloads: Vec<String>) -> Result<(), JournalError> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_notify($1, p) FROM UNNEST($2::text[]) AS p")
+        .bind(WAKE_CHANNEL)
+        .bind(payloads)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Locks a run row and returns its state (`None`: no such run).
+async fn lock_run(tx: &mut Tx, key: &RunKey) -> Result<Option<RunState>, JournalError> {
+    let row = sqlx::query("SELECT state FROM runs WHERE instance = $1 AND run_id = $2 FOR UPDATE")
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let state: String = col(&row, "state", &key.to_string())?;
+    RunState::parse(&state).map(Some).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))
+}
+
+/// Locks the runs of `writes` whose lease (owner and token) still holds, in
+/// key order; returns, per write, whether it held.
+async fn fence(tx: &mut Tx, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
+    let rows = sqlx::query(
+        "SELECT u.idx FROM runs r \
+         JOIN UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
+              AS u(instance, run_id, owner, token, idx) \
+           ON r.instance = u.instance AND r.run_id = u.run_id \
+          AND r.lease_owner = u.owner AND r.lease_token = u.token \
+         ORDER BY r.instance, r.run_id FOR UPDATE OF r",
+    )
+    .bind(writes.iter().map(|w| w.key.instance.as_str()).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.key.run_id.as_str()).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.lease.owner.as_str()).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.lease.token).collect::<Vec<_>>())
+    .bind((0..writes.len() as i64).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut held = vec![false; writes.len()];
+    for row in rows {
+        let idx: i64 = row.try_get("idx")?;
+        if let Some(h) = usize::try_from(idx).ok().and_then(|i| held.get_mut(i)) {
+            *h = true;
+        }
+    }
+    Ok(held)
+}
+
+/// Column arrays of the applied writes' events.
+#[derive(Default)]
+struct EventRows {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    seq: Vec<i64>,
+    kind: Vec<&'static str>,
+    body: Vec<String>,
+}
+
+/// Column arrays of the applied writes' timers.
+#[derive(Default)]
+struct TimerRows {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    op: Vec<i64>,
+    fire_at: Vec<DateTime<Utc>>,
+}
+
+/// Column arrays of the applied writes' activity tasks.
+#[derive(Default)]
+struct TaskRows {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    op: Vec<i64>,
+    name: Vec<String>,
+    input: Vec<String>,
+    options: Vec<String>,
+    queue: Vec<String>,
+    priority: Vec<i32>,
+}
+
+/// Column arrays of `(instance, run_id, number)` references: consumed
+/// signals, journaled task outcomes.
+#[derive(Default)]
+struct RefRows {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    n: Vec<i64>,
+}
+
+/// Column arrays of the applied transitions.
+#[derive(Default)]
+struct TransitionRows {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    state: Vec<&'static str>,
+    output: Vec<Option<String>>,
+    error: Vec<Option<String>>,
+    wake_at: Vec<Option<DateTime<Utc>>>,
+    seen_gen: Vec<Option<i64>>,
+    cancel: Vec<bool>,
+}
+
+/// Everything a batch writes, table by table.
+#[derive(Default)]
+struct Batch {
+    events: EventRows,
+    timers: TimerRows,
+    tasks: TaskRows,
+    signals: RefRows,
+    journaled: RefRows,
+    transitions: TransitionRows,
+    touched: RefRows,
+}
+
+impl Batch {
+    /// Gathers the rows of the applied writes.
+    fn build(writes: &[RunWrite], applied: &[bool]) -> Result<Self, JournalError> {
+        let mut b = Batch::default();
+        for (w, _) in writes.iter().zip(applied).filter(|(_, a)| **a) {
+            let (inst, rid) = (&w.key.instance, &w.key.run_id);
+            for (seq, body) in &w.events {
+                b.events.instance.push(inst.clone());
+                b.events.run_id.push(rid.clone());
+                b.events.seq.push(*seq);
+                b.events.kind.push(body.kind());
+                b.events.body.push(to_json(&w.key, "event body", body)?);
+            }
+            for t in &w.timers {
+                b.timers.instance.push(inst.clone());
+                b.timers.run_id.push(rid.clone());
+                b.timers.op.push(i64::from(t.op));
+                b.timers.fire_at.push(t.fire_at);
+            }
+            for t in &w.tasks {
+                b.tasks.instance.push(inst.clone());
+                b.tasks.run_id.push(rid.clone());
+                b.tasks.op.push(i64::from(t.op));
+                b.tasks.name.push(t.name.clone());
+                b.tasks.input.push(to_json(&w.key, "task input", &t.input)?);
+                b.tasks.options.push(to_json(&w.key, "task options", &t.options)?);
+                b.tasks.queue.push(queue_of(&t.options).to_string());
+                b.tasks.priority.push(t.options.priority);
+            }
+            for id in &w.consumed_signals {
+                b.signals.push(inst, rid, *id);
+            }
+            for op in journaled_ops(w) {
+                b.journaled.push(inst, rid, i64::from(op));
+            }
+            b.touched.push(inst, rid, 0);
+            if let Some(t) = &w.transition {
+                b.transitions.push(&w.key, t)?;
+            }
+        }
+        Ok(b)
+    }
+}
+
+impl RefRows {
+    fn push(&mut self, instance: &str, run_id: &str, n: i64) {
+        self.instance.push(instance.to_string());
+        self.run_id.push(run_id.to_string());
+        self.n.push(n);
+    }
+}
+
+impl TransitionRows {
+    fn push(&mut self, key: &RunKey, t: &Transition) -> Result<(), JournalError> {
+        let (state, output, error, wake_at, seen_gen) = match t {
+            Transition::Suspend { wake_at, seen_wake_gen } => {
+                (RunState::Suspended, None, None, *wake_at, Some(*seen_wake_gen))
+            }
+            Transition::Complete { output } => {
+                (RunState::Completed, Some(to_json(key, "output", output)?), None, None, None)
+            }
+            Transition::Fail { error } => (RunState::Failed, None, Some(to_json(key, "error", error)?), None, None),
+            Transition::Cancel { error } => {
+                (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
+            }
+            Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
+        };
+        self.instance.push(key.instance.clone());
+        self.run_id.push(key.run_id.clone());
+        self.state.push(state.as_str());
+        self.output.push(output);
+        self.error.push(error);
+        self.wake_at.push(wake_at);
+        self.seen_gen.push(seen_gen);
+        self.cancel.push(matches!(t, Transition::Cancel { .. }));
+        Ok(())
+    }
+}
+
+/// Inserts the batch's events; a `seq` that exists already fails it all.
+async fn insert_events(tx: &mut Tx, e: EventRows) -> Result<(), JournalError> {
+    if e.seq.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO events (instance, run_id, seq, kind, body) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])",
+    )
+    .bind(e.instance)
+    .bind(e.run_id)
+    .bind(e.seq)
+    .bind(e.kind)
+    .bind(e.body)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the batch's timers.
+async fn insert_timers(tx: &mut Tx, t: TimerRows) -> Result<(), JournalError> {
+    if t.op.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO timers (instance, run_id, op, fire_at) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::timestamptz[])",
+    )
+    .bind(t.instance)
+    .bind(t.run_id)
+    .bind(t.op)
+    .bind(t.fire_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the batch's activity tasks and notifies each instance once.
+async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
+    if t.op.is_empty() {
+        return Ok(());
+    }
+    let instances: BTreeSet<String> = t.instance.iter().cloned().collect();
+    sqlx::query(
+        "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
+                              $6::text[], $7::text[], $8::int4[])",
+    )
+    .bind(t.instance)
+    .bind(t.run_id)
+    .bind(t.op)
+    .bind(t.name)
+    .bind(t.input)
+    .bind(t.options)
+    .bind(t.queue)
+    .bind(t.priority)
+    .execute(&mut **tx)
+    .await?;
+    notify_all(tx, instances.iter().map(|i| wake_payload(&WakeKind::Task, i, "")).collect()).await
+}
+
+/// Runs `sql` with a `UNNEST($1::text[], $2::text[], $3::bigint[]) AS
+/// u(instance, run_id, n)` of `refs`, unless there are none.
+async fn update_refs(tx: &mut Tx, sql: &str, refs: RefRows) -> Result<(), JournalError> {
+    if refs.n.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(sql).bind(refs.instance).bind(refs.run_id).bind(refs.n).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Applies the batch's transitions; notifies runs a suspension left due
+/// (their `wake_gen` moved), and drops a cancelled run's pending timers
+/// and tasks.
+async fn apply_transitions(tx: &mut Tx, t: TransitionRows) -> Result<(), JournalError> {
+    if t.state.is_empty() {
+        return Ok(());
+    }
+    let cancelled = RefRows {
+        instance: t.instance.iter().zip(&t.cancel).filter(|(_, c)| **c).map(|(i, _)| i.clone()).collect(),
+        run_id: t.run_id.iter().zip(&t.cancel).filter(|(_, c)| **c).map(|(r, _)| r.clone()).collect(),
+        n: t.cancel.iter().filter(|c| **c).map(|_| 0).collect(),
+    };
+    let due = sqlx::query(
+        "UPDATE runs r SET state = u.state, output = u.output, error = u.error, \
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), \
+                wake_at = CASE WHEN u.seen_gen IS NOT NULL AND r.wake_gen <> u.seen_gen \
+                               THEN now() ELSE u.wake_at END \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                     $6::timestamptz[], $7::bigint[]) \
+              AS u(instance, run_id, state, output, error, wake_at, seen_gen) \
+         WHERE r.instance = u.instance AND r.run_id = u.run_id \
+         RETURNING r.instance, r.run_id, (r.state = 'suspended' AND r.wake_at <= now()) AS due",
+    )
+    .bind(t.instance)
+    .bind(t.run_id)
+    .bind(t.state)
+    .bind(t.output)
+    .bind(t.error)
+    .bind(t.wake_at)
+    .bind(t.seen_gen)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut payloads = Vec::new();
+    for row in due {
+        if row.try_get::<Option<bool>, _>("due")?.unwrap_or(false) {
+            let instance: String = row.try_get("instance")?;
+            let run_id: String = row.try_get("run_id")?;
+            payloads.push(wake_payload(&WakeKind::Run, &instance, &run_id));
+        }
+    }
+    notify_all(tx, payloads).await?;
+    if cancelled.n.is_empty() {
+        return Ok(());
+    }
+    let (inst, rid) = (cancelled.instance, cancelled.run_id);
+    sqlx::query(
+        "DELETE FROM timers t USING UNNEST($1::text[], $2::text[]) AS u(instance, run_id) \
+         WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.fired_at IS NULL",
+    )
+    .bind(&inst)
+    .bind(&rid)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM activity_tasks t USING UNNEST($1::text[], $2::text[]) AS u(instance, run_id) \
+         WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.state IN ('pending', 'claimed')",
+    )
+    .bind(&inst)
+    .bind(&rid)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Journal for PostgresJournal {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), JournalError> {
+        sqlx::migrate!("../migrations/postgres").run(&self.pool).await?;
+        Ok(())
+    }
+
     async fn create_run(
         &self,
         run: &NewRun,
         lease: Option<(&str, Duration)>,
-    ) -> Result<Option<Lease>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Option<Lease>, JournalError> {
+        let input = to_json(&run.key, "input", &run.input)?;
+        let mut tx = self.pool.begin().await?;
+        let sql = match lease {
+            Some(_) => {
+                "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, \
+                                   lease_owner, lease_token, lease_expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'running', $6, 1, now() + $7 * interval '1 millisecond')"
+            }
+            None => {
+                "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, wake_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', now())"
+            }
+        };
+        let mut q = sqlx::query(sql)
+            .bind(&run.key.instance)
+            .bind(&run.key.run_id)
+            .bind(&run.workflow)
+            .bind(&run.module_hash)
+            .bind(input);
+        if let Some((owner, ttl)) = lease {
+            q = q.bind(owner).bind(millis(ttl));
+        }
+        match q.execute(&mut *tx).await {
+            Err(e) if is_unique_violation(&e) => return Err(JournalError::RunExists(run.key.clone())),
+            other => other?,
+        };
+        if lease.is_none() {
+            notify(&mut tx, WakeKind::Run, &run.key.instance, &run.key.run_id).await?;
+        }
+        tx.commit().await?;
+        Ok(lease.map(|(owner, _)| Lease { owner: owner.to_string(), token: 1 }))
+    }
+
+    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND run_id = $2");
+        let row = sqlx::query(&sql).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 \
+             ORDER BY created_at DESC, run_id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql).bind(instance).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT seq, body, recorded_at FROM events WHERE instance = $1 AND run_id = $2 ORDER BY seq",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| event_from_row(r, key)).collect()
+    }
+
     async fn find_ready_runs(
         &self,
         instance: &str,
         now: DateTime<Utc>,
         limit: i64,
-    ) -> Result<Vec<RunKey>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Vec<RunKey>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT run_id FROM runs WHERE instance = $1 \
+               AND ((state IN ('pending', 'suspended') AND wake_at <= $2) \
+                 OR (state = 'running' AND lease_expires_at < $2)) \
+             ORDER BY COALESCE(wake_at, lease_expires_at), run_id LIMIT $3",
+        )
+        .bind(instance)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(RunKey::new(instance, r.try_get::<String, _>("run_id")?))).collect()
+    }
+
     async fn acquire_lease(
         &self,
         key: &RunKey,
         owner: &str,
         ttl: Duration,
-    ) -> Result<Option<(Lease, RunRecord)>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Option<(Lease, RunRecord)>, JournalError> {
+        let sql = format!(
+            "UPDATE runs SET lease_owner = $3, lease_token = lease_token + 1, \
+                    lease_expires_at = now() + $4 * interval '1 millisecond', \
+                    state = 'running', updated_at = now() \
+             WHERE instance = $1 AND run_id = $2 AND state NOT IN {FINAL_STATES_SQL} \
+               AND (lease_owner IS NULL OR lease_expires_at < now()) \
+             RETURNING {RUN_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&key.instance)
+            .bind(&key.run_id)
+            .bind(owner)
+            .bind(millis(ttl))
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let run = run_from_row(&row)?;
+        Ok(Some((Lease { owner: owner.to_string(), token: run.lease_token }, run)))
+    }
+
     async fn renew_leases(
         &self,
         leases: &[(RunKey, Lease)],
         ttl: Duration,
-    ) -> Result<Vec<bool>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn send_signal(
-        &self,
-        key: &RunKey,
-        name: &str,
-        payload: &Value,
-    ) -> Result<i64, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn fire_due_timers(
-        &self,
-        instance: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<RunKey>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Vec<bool>, JournalError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "WITH locked AS ( \
+               SELECT r.instance, r.run_id, u.idx FROM runs r \
+               JOIN UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
+                    AS u(instance, run_id, owner, token, idx) \
+                 ON r.instance = u.instance AND r.run_id = u.run_id \
+                AND r.lease_owner = u.owner AND r.lease_token = u.token \
+               ORDER BY r.instance, r.run_id FOR UPDATE OF r) \
+             UPDATE runs SET lease_expires_at = now() + $6 * interval '1 millisecond', updated_at = now() \
+             FROM locked WHERE runs.instance = locked.instance AND runs.run_id = locked.run_id \
+             RETURNING locked.idx",
+        )
+        .bind(leases.iter().map(|(k, _)| k.instance.as_str()).collect::<Vec<_>>())
+        .bind(leases.iter().map(|(k, _)| k.run_id.as_str()).collect::<Vec<_>>())
+        .bind(leases.iter().map(|(_, l)| l.owner.as_str()).collect::<Vec<_>>())
+        .bind(leases.iter().map(|(_, l)| l.token).collect::<Vec<_>>())
+        .bind((0..leases.len() as i64).collect::<Vec<_>>())
+        .bind(millis(ttl))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut renewed = vec![false; leases.len()];
+        for row in rows {
+            let idx: i64 = row.try_get("idx")?;
+            if let Some(r) = usize::try_from(idx).ok().and_then(|i| renewed.get_mut(i)) {
+                *r = true;
+            }
+        }
+        Ok(renewed)
+    }
+
+    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, wake_at = now(), updated_at = now(), \
+                    state = CASE WHEN state = 'running' THEN 'suspended' ELSE state END \
+             WHERE instance = $1 AND run_id = $2 AND lease_owner = $3 AND lease_token = $4",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(&lease.owner)
+        .bind(lease.token)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            notify(&mut tx, WakeKind::Run, &key.instance, &key.run_id).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin().await?;
+        let held = fence(&mut tx, writes).await?;
+        let applied = plan_applied(writes, &held);
+        let batch = Batch::build(writes, &applied)?;
+        insert_events(&mut tx, batch.events).await?;
+        insert_timers(&mut tx, batch.timers).await?;
+        insert_tasks(&mut tx, batch.tasks).await?;
+        update_refs(
+            &mut tx,
+            "UPDATE signals s SET consumed_at = now() \
+             FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS u(instance, run_id, n) \
+             WHERE s.id = u.n AND s.instance = u.instance AND s.run_id = u.run_id AND s.consumed_at IS NULL",
+            batch.signals,
+        )
+        .await?;
+        update_refs(
+            &mut tx,
+            "UPDATE activity_tasks t SET journaled = TRUE \
+             FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS u(instance, run_id, n) \
+             WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.op = u.n",
+            batch.journaled,
+        )
+        .await?;
+        update_refs(
+            &mut tx,
+            "UPDATE runs r SET updated_at = now() \
+             FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[], $3::bigint[])) AS u(instance, run_id, n) \
+             WHERE r.instance = u.instance AND r.run_id = u.run_id",
+            batch.touched,
+        )
+        .await?;
+        apply_transitions(&mut tx, batch.transitions).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<i64, JournalError> {
+        let payload = to_json(key, "signal payload", payload)?;
+        let mut tx = self.pool.begin().await?;
+        match lock_run(&mut tx, key).await? {
+            None => return Err(JournalError::UnknownRun(key.clone())),
+            Some(state) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
+            Some(_) => {}
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO signals (instance, run_id, name, payload) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(name)
+        .bind(payload)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE runs SET wake_gen = wake_gen + 1, updated_at = now(), \
+                    wake_at = CASE WHEN state IN ('pending', 'suspended') THEN now() ELSE wake_at END \
+             WHERE instance = $1 AND run_id = $2",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .execute(&mut *tx)
+        .await?;
+        notify(&mut tx, WakeKind::Run, &key.instance, &key.run_id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT id, name, payload FROM signals \
+             WHERE instance = $1 AND run_id = $2 AND consumed_at IS NULL ORDER BY id",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| signal_from_row(r, key)).collect()
+    }
+
+    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
+        let mut tx = self.pool.begin().await?;
+        match lock_run(&mut tx, key).await? {
+            None => return Err(JournalError::UnknownRun(key.clone())),
+            Some(state) if state.is_final() => return Ok(CancelRequest::AlreadyFinal(state)),
+            Some(_) => {}
+        }
+        sqlx::query(
+            "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, now()), \
+                    wake_gen = wake_gen + 1, wake_at = now(), updated_at = now() \
+             WHERE instance = $1 AND run_id = $2",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .execute(&mut *tx)
+        .await?;
+        notify(&mut tx, WakeKind::Cancel, &key.instance, &key.run_id).await?;
+        tx.commit().await?;
+        Ok(CancelRequest::Requested)
+    }
+
+    async fn fire_due_timers(&self, instance: &str, now: DateTime<Utc>) -> Result<Vec<RunKey>, JournalError> {
+        let mut tx = self.pool.begin().await?;
+        // Lock the runs first: every writer takes run rows before timer rows.
+        sqlx::query(
+            "SELECT r.run_id FROM runs r WHERE r.instance = $1 AND EXISTS ( \
+                SELECT 1 FROM timers t WHERE t.instance = r.instance AND t.run_id = r.run_id \
+                  AND t.fired_at IS NULL AND t.fire_at <= $2) \
+             ORDER BY r.run_id FOR UPDATE",
+        )
+        .bind(instance)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query(
+            "WITH fired AS ( \
+               UPDATE timers SET fired_at = now() \
+               WHERE instance = $1 AND fired_at IS NULL AND fire_at <= $2 RETURNING run_id) \
+             UPDATE runs r SET updated_at = now(), \
+                    wake_at = CASE WHEN r.state IN ('pending', 'suspended') THEN now() ELSE r.wake_at END \
+             WHERE r.instance = $1 AND r.run_id IN (SELECT run_id FROM fired) \
+               AND r.state NOT IN ('completed', 'failed', 'cancelled', 'drifted') \
+             RETURNING r.run_id",
+        )
+        .bind(instance)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut keys = rows
+            .iter()
+            .map(|r| Ok(RunKey::new(instance, r.try_get::<String, _>("run_id")?)))
+            .collect::<Result<Vec<_>, JournalError>>()?;
+        keys.sort();
+        notify_all(&mut tx, keys.iter().map(|k| wake_payload(&WakeKind::Run, instance, &k.run_id)).collect())
+            .await?;
+        tx.commit().await?;
+        Ok(keys)
+    }
+
+    async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError> {
+        let at: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT min(fire_at) FROM timers WHERE instance = $1 AND fired_at IS NULL")
+                .bind(instance)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(at)
+    }
+
     async fn claim_tasks(
         &self,
         instance: &str,
@@ -73,17 +732,109 @@ impl super::Journal for PostgresJournal {
         owner: &str,
         ttl: Duration,
         limit: i64,
-    ) -> Result<Vec<ClaimedTask>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Vec<ClaimedTask>, JournalError> {
+        let rows = sqlx::query(
+            "WITH picked AS ( \
+               SELECT instance, run_id, op FROM activity_tasks \
+               WHERE instance = $1 AND queue = ANY($2) AND name = ANY($3) \
+                 AND ((state = 'pending' AND ready_at <= now()) \
+                   OR (state = 'claimed' AND claim_expires_at < now())) \
+               ORDER BY priority DESC, ready_at, run_id, op LIMIT $4 \
+               FOR UPDATE SKIP LOCKED) \
+             UPDATE activity_tasks t SET state = 'claimed', claim_owner = $5, \
+                    claim_token = t.claim_token + 1, \
+                    claim_expires_at = now() + $6 * interval '1 millisecond' \
+             FROM picked WHERE t.instance = picked.instance AND t.run_id = picked.run_id AND t.op = picked.op \
+             RETURNING t.instance, t.run_id, t.op, t.name, t.input, t.options, t.claim_token, \
+                       t.priority, t.ready_at",
+        )
+        .bind(instance)
+        .bind(queues)
+        .bind(names)
+        .bind(limit)
+        .bind(owner)
+        .bind(millis(ttl))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(order_claimed(rows.iter().map(claimed_from_row).collect::<Result<_, _>>()?))
+    }
+
     async fn complete_task(
         &self,
         key: &RunKey,
         op: u32,
         claim_token: i64,
         outcome: &TaskOutcome,
-    ) -> Result<bool, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> { unimplemented!() }
+    ) -> Result<bool, JournalError> {
+        let stored = outcome_to_json(key, outcome)?;
+        let mut tx = self.pool.begin().await?;
+        // Lock the run first: every writer takes run rows before task rows.
+        lock_run(&mut tx, key).await?;
+        let done = sqlx::query(
+            "UPDATE activity_tasks SET state = $5, outcome = $6, claim_expires_at = NULL \
+             WHERE instance = $1 AND run_id = $2 AND op = $3 AND claim_token = $4 AND state = 'claimed'",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(i64::from(op))
+        .bind(claim_token)
+        .bind(outcome_state(outcome))
+        .bind(stored)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !done {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE runs SET wake_gen = wake_gen + 1, updated_at = now(), \
+                    wake_at = CASE WHEN state IN ('pending', 'suspended') THEN now() ELSE wake_at END \
+             WHERE instance = $1 AND run_id = $2",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .execute(&mut *tx)
+        .await?;
+        notify(&mut tx, WakeKind::Run, &key.instance, &key.run_id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT op, outcome FROM activity_tasks \
+             WHERE instance = $1 AND run_id = $2 AND state IN ('completed', 'failed') AND NOT journaled \
+             ORDER BY op",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| outcome_from_row(r, key)).collect()
+    }
+
+    async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(WAKE_CHANNEL).await?;
+        let state = (listener, instance.to_string());
+        let stream = futures::stream::unfold(state, |(mut listener, instance)| async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => match parse_wake(n.payload()) {
+                        Some(w) if w.instance == instance => return Some((w, (listener, instance))),
+                        Some(_) => {}
+                        None => tracing::warn!(payload = n.payload(), "malformed wake-up notification"),
+                    },
+                    Err(e) => {
+                        // PgListener reconnects on the next recv; wake-ups
+                        // sent meanwhile are lost, which polling covers.
+                        tracing::warn!(error = %e, instance = %instance, "wake-up listener failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        Ok(Box::pin(stream))
+    }
 }

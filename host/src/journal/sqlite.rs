@@ -1,70 +1,602 @@
-use super::*; use std::time::Duration; use chrono::{DateTime, Utc}; use serde_json::Value;
-// scaffold
-pub struct SqliteJournal;
-impl SqliteJournal { pub async fn connect(_u: &str) -> Result<Self, super::JournalError> { unimplemented!() } }
+//! The SQLite journal: the embedded default, for one process. Same
+//! semantics as Postgres; writers are serialized (an in-process lock and
+//! `BEGIN IMMEDIATE` against other processes), and wake-ups are broadcast
+//! in process after each commit. Timestamps are milliseconds since the
+//! epoch.
 
-#[async_trait::async_trait]
-impl super::Journal for SqliteJournal {
-    #[allow(unused_variables)]
-    fn kind(&self) -> &'static str { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn migrate(&self) -> Result<(), JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{broadcast, Mutex, MutexGuard};
+
+use super::postgres::codec::{
+    claimed_from_row, col, corrupt, event_from_row, is_unique_violation, journaled_ops, millis,
+    order_claimed, outcome_from_row, outcome_state, outcome_to_json, queue_of, run_from_row,
+    signal_from_row, to_json, FINAL_STATES_SQL, RUN_COLUMNS,
+};
+use super::{
+    CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, RunKey,
+    RunRecord, RunState, RunWrite, TaskOutcome, Transition, Wake, WakeKind, WakeStream,
+};
+
+/// How long a writer waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Wake-ups buffered per listener before the oldest are dropped.
+const WAKE_BUFFER: usize = 1024;
+
+/// A journal in a SQLite database file.
+#[derive(Debug)]
+pub struct SqliteJournal {
+    pool: SqlitePool,
+    write_lock: Mutex<()>,
+    wakes: broadcast::Sender<Wake>,
+}
+
+/// A write transaction, holding the in-process write lock.
+struct WriteTx<'a> {
+    tx: Transaction<'static, Sqlite>,
+    _guard: MutexGuard<'a, ()>,
+    wakes: Vec<Wake>,
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn wake(kind: WakeKind, key: &RunKey) -> Wake {
+    Wake { instance: key.instance.clone(), run_id: key.run_id.clone(), kind }
+}
+
+impl SqliteJournal {
+    /// Opens (creating if missing, with its parent directories) the
+    /// database at `url` (`sqlite:path` or `sqlite::memory:`), in WAL mode.
+    /// Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, JournalError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT);
+        let file = options.get_filename().to_path_buf();
+        let in_memory = file.as_os_str() == ":memory:" || url.contains(":memory:");
+        if !in_memory {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| JournalError::Database(sqlx::Error::Io(e)))?;
+            }
+        }
+        // An in-memory database lives as long as its one connection.
+        let pool = if in_memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?
+        } else {
+            SqlitePoolOptions::new().max_connections(4).connect_with(options).await?
+        };
+        let (wakes, _) = broadcast::channel(WAKE_BUFFER);
+        Ok(Self { pool, write_lock: Mutex::new(()), wakes })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE`) under the write lock.
+    async fn write(&self) -> Result<WriteTx<'_>, JournalError> {
+        let guard = self.write_lock.lock().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _guard: guard, wakes: Vec::new() })
+    }
+
+    /// Commits and then broadcasts the transaction's wake-ups.
+    async fn finish(&self, w: WriteTx<'_>) -> Result<(), JournalError> {
+        let WriteTx { tx, _guard, wakes } = w;
+        tx.commit().await?;
+        drop(_guard);
+        for w in wakes {
+            // No listener is fine: polling is the backstop.
+            let _ = self.wakes.send(w);
+        }
+        Ok(())
+    }
+}
+
+impl WriteTx<'_> {
+    /// The state of a run (`None`: no such run).
+    async fn run_state(&mut self, key: &RunKey) -> Result<Option<RunState>, JournalError> {
+        let row = sqlx::query("SELECT state FROM runs WHERE instance = ?1 AND run_id = ?2")
+            .bind(&key.instance)
+            .bind(&key.run_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let state: String = col(&row, "state", &key.to_string())?;
+        RunState::parse(&state).map(Some).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))
+    }
+
+    /// Bumps a run's `wake_gen` and makes it due if it waits.
+    async fn wake_run(&mut self, key: &RunKey, now: i64) -> Result<(), JournalError> {
+        sqlx::query(
+            "UPDATE runs SET wake_gen = wake_gen + 1, updated_at = ?3, \
+                    wake_at = CASE WHEN state IN ('pending', 'suspended') THEN ?3 ELSE wake_at END \
+             WHERE instance = ?1 AND run_id = ?2",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Applies one write if its fence holds; returns whether it did.
+    async fn apply(&mut self, w: &RunWrite, now: i64) -> Result<bool, JournalError> {
+        let held = sqlx::query(
+            "SELECT 1 FROM runs WHERE instance = ?1 AND run_id = ?2 AND lease_owner = ?3 AND lease_token = ?4",
+        )
+        .bind(&w.key.instance)
+        .bind(&w.key.run_id)
+        .bind(&w.lease.owner)
+        .bind(w.lease.token)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .is_some();
+        if !held {
+            return Ok(false);
+        }
+        let (inst, rid) = (&w.key.instance, &w.key.run_id);
+        for (seq, body) in &w.events {
+            sqlx::query(
+                "INSERT INTO events (instance, run_id, seq, kind, body, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(inst)
+            .bind(rid)
+            .bind(seq)
+            .bind(body.kind())
+            .bind(to_json(&w.key, "event body", body)?)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        for t in &w.timers {
+            sqlx::query("INSERT INTO timers (instance, run_id, op, fire_at) VALUES (?1, ?2, ?3, ?4)")
+                .bind(inst)
+                .bind(rid)
+                .bind(i64::from(t.op))
+                .bind(t.fire_at.timestamp_millis())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for t in &w.tasks {
+            sqlx::query(
+                "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
+                                             ready_at, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            )
+            .bind(inst)
+            .bind(rid)
+            .bind(i64::from(t.op))
+            .bind(&t.name)
+            .bind(to_json(&w.key, "task input", &t.input)?)
+            .bind(to_json(&w.key, "task options", &t.options)?)
+            .bind(queue_of(&t.options))
+            .bind(t.options.priority)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        if !w.tasks.is_empty() {
+            self.wakes.push(Wake { instance: inst.clone(), run_id: String::new(), kind: WakeKind::Task });
+        }
+        for id in &w.consumed_signals {
+            sqlx::query(
+                "UPDATE signals SET consumed_at = ?4 \
+                 WHERE id = ?3 AND instance = ?1 AND run_id = ?2 AND consumed_at IS NULL",
+            )
+            .bind(inst)
+            .bind(rid)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        for op in journaled_ops(w) {
+            sqlx::query("UPDATE activity_tasks SET journaled = 1 WHERE instance = ?1 AND run_id = ?2 AND op = ?3")
+                .bind(inst)
+                .bind(rid)
+                .bind(i64::from(op))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("UPDATE runs SET updated_at = ?3 WHERE instance = ?1 AND run_id = ?2")
+            .bind(inst)
+            .bind(rid)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        if let Some(t) = &w.transition {
+            self.transition(&w.key, t, now).await?;
+        }
+        Ok(true)
+    }
+
+    /// Applies a state transition and releases the lease.
+    async fn transition(&mut self, key: &RunKey, t: &Transition, now: i64) -> Result<(), JournalError> {
+        let (state, output, error, wake_at, seen_gen) = match t {
+            Transition::Suspend { wake_at, seen_wake_gen } => (
+                RunState::Suspended,
+                None,
+                None,
+                wake_at.map(|w| w.timestamp_millis()),
+                Some(*seen_wake_gen),
+            ),
+            Transition::Complete { output } => {
+                (RunState::Completed, Some(to_json(key, "output", output)?), None, None, None)
+            }
+            Transition::Fail { error } => (RunState::Failed, None, Some(to_json(key, "error", error)?), None, None),
+            Transition::Cancel { error } => {
+                (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
+            }
+            Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
+        };
+        let row = sqlx::query(
+            "UPDATE runs SET state = ?3, output = ?4, error = ?5, lease_owner = NULL, \
+                    lease_expires_at = NULL, updated_at = ?8, \
+                    wake_at = CASE WHEN ?7 IS NOT NULL AND wake_gen <> ?7 THEN ?8 ELSE ?6 END \
+             WHERE instance = ?1 AND run_id = ?2 \
+             RETURNING (state = 'suspended' AND wake_at <= ?8) AS due",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(state.as_str())
+        .bind(output)
+        .bind(error)
+        .bind(wake_at)
+        .bind(seen_gen)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if row.try_get::<Option<bool>, _>("due")?.unwrap_or(false) {
+            self.wakes.push(wake(WakeKind::Run, key));
+        }
+        if matches!(t, Transition::Cancel { .. }) {
+            sqlx::query("DELETE FROM timers WHERE instance = ?1 AND run_id = ?2 AND fired_at IS NULL")
+                .bind(&key.instance)
+                .bind(&key.run_id)
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query(
+                "DELETE FROM activity_tasks WHERE instance = ?1 AND run_id = ?2 AND state IN ('pending', 'claimed')",
+            )
+            .bind(&key.instance)
+            .bind(&key.run_id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A JSON array of strings, for `IN (SELECT value FROM json_each(?))`.
+fn json_list(items: &[String]) -> Result<String, JournalError> {
+    serde_json::to_string(items).map_err(|e| corrupt("?", format!("cannot encode a list: {e}")))
+}
+
+#[async_trait]
+impl Journal for SqliteJournal {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<(), JournalError> {
+        sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+
     async fn create_run(
         &self,
         run: &NewRun,
         lease: Option<(&str, Duration)>,
-    ) -> Result<Option<Lease>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Option<Lease>, JournalError> {
+        let input = to_json(&run.key, "input", &run.input)?;
+        let now = now_ms();
+        let (state, owner, token, expires, wake_at) = match lease {
+            Some((owner, ttl)) => ("running", Some(owner), 1_i64, Some(now.saturating_add(millis(ttl))), None),
+            None => ("pending", None, 0, None, Some(now)),
+        };
+        let mut w = self.write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, lease_owner, \
+                               lease_token, lease_expires_at, wake_at, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        )
+        .bind(&run.key.instance)
+        .bind(&run.key.run_id)
+        .bind(&run.workflow)
+        .bind(&run.module_hash)
+        .bind(input)
+        .bind(state)
+        .bind(owner)
+        .bind(token)
+        .bind(expires)
+        .bind(wake_at)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => return Err(JournalError::RunExists(run.key.clone())),
+            other => other?,
+        };
+        if lease.is_none() {
+            w.wakes.push(wake(WakeKind::Run, &run.key));
+        }
+        self.finish(w).await?;
+        Ok(lease.map(|(owner, _)| Lease { owner: owner.to_string(), token: 1 }))
+    }
+
+    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 AND run_id = ?2");
+        let row = sqlx::query(&sql).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 \
+             ORDER BY created_at DESC, run_id DESC LIMIT ?2"
+        );
+        let rows = sqlx::query(&sql).bind(instance).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT seq, body, recorded_at FROM events WHERE instance = ?1 AND run_id = ?2 ORDER BY seq",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| event_from_row(r, key)).collect()
+    }
+
     async fn find_ready_runs(
         &self,
         instance: &str,
         now: DateTime<Utc>,
         limit: i64,
-    ) -> Result<Vec<RunKey>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Vec<RunKey>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT run_id FROM runs WHERE instance = ?1 \
+               AND ((state IN ('pending', 'suspended') AND wake_at <= ?2) \
+                 OR (state = 'running' AND lease_expires_at < ?2)) \
+             ORDER BY COALESCE(wake_at, lease_expires_at), run_id LIMIT ?3",
+        )
+        .bind(instance)
+        .bind(now.timestamp_millis())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(RunKey::new(instance, r.try_get::<String, _>("run_id")?))).collect()
+    }
+
     async fn acquire_lease(
         &self,
         key: &RunKey,
         owner: &str,
         ttl: Duration,
-    ) -> Result<Option<(Lease, RunRecord)>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Option<(Lease, RunRecord)>, JournalError> {
+        let now = now_ms();
+        let sql = format!(
+            "UPDATE runs SET lease_owner = ?3, lease_token = lease_token + 1, lease_expires_at = ?4, \
+                    state = 'running', updated_at = ?5 \
+             WHERE instance = ?1 AND run_id = ?2 AND state NOT IN {FINAL_STATES_SQL} \
+               AND (lease_owner IS NULL OR lease_expires_at < ?5) \
+             RETURNING {RUN_COLUMNS}"
+        );
+        let mut w = self.write().await?;
+        let row = sqlx::query(&sql)
+            .bind(&key.instance)
+            .bind(&key.run_id)
+            .bind(owner)
+            .bind(now.saturating_add(millis(ttl)))
+            .bind(now)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        self.finish(w).await?;
+        let Some(row) = row else { return Ok(None) };
+        let run = run_from_row(&row)?;
+        Ok(Some((Lease { owner: owner.to_string(), token: run.lease_token }, run)))
+    }
+
     async fn renew_leases(
         &self,
         leases: &[(RunKey, Lease)],
         ttl: Duration,
-    ) -> Result<Vec<bool>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn send_signal(
-        &self,
-        key: &RunKey,
-        name: &str,
-        payload: &Value,
-    ) -> Result<i64, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn fire_due_timers(
-        &self,
-        instance: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<RunKey>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Vec<bool>, JournalError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let mut w = self.write().await?;
+        let mut renewed = Vec::with_capacity(leases.len());
+        for (key, lease) in leases {
+            let done = sqlx::query(
+                "UPDATE runs SET lease_expires_at = ?5, updated_at = ?6 \
+                 WHERE instance = ?1 AND run_id = ?2 AND lease_owner = ?3 AND lease_token = ?4",
+            )
+            .bind(&key.instance)
+            .bind(&key.run_id)
+            .bind(&lease.owner)
+            .bind(lease.token)
+            .bind(now.saturating_add(millis(ttl)))
+            .bind(now)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+            renewed.push(done == 1);
+        }
+        self.finish(w).await?;
+        Ok(renewed)
+    }
+
+    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, wake_at = ?5, updated_at = ?5, \
+                    state = CASE WHEN state = 'running' THEN 'suspended' ELSE state END \
+             WHERE instance = ?1 AND run_id = ?2 AND lease_owner = ?3 AND lease_token = ?4",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(&lease.owner)
+        .bind(lease.token)
+        .bind(now_ms())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            w.wakes.push(wake(WakeKind::Run, key));
+        }
+        self.finish(w).await?;
+        Ok(done)
+    }
+
+    async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let mut w = self.write().await?;
+        let mut applied = Vec::with_capacity(writes.len());
+        for write in writes {
+            applied.push(w.apply(write, now).await?);
+        }
+        self.finish(w).await?;
+        Ok(applied)
+    }
+
+    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<i64, JournalError> {
+        let payload = to_json(key, "signal payload", payload)?;
+        let now = now_ms();
+        let mut w = self.write().await?;
+        match w.run_state(key).await? {
+            None => return Err(JournalError::UnknownRun(key.clone())),
+            Some(state) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
+            Some(_) => {}
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO signals (instance, run_id, name, payload, sent_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(name)
+        .bind(payload)
+        .bind(now)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.wake_run(key, now).await?;
+        w.wakes.push(wake(WakeKind::Run, key));
+        self.finish(w).await?;
+        Ok(id)
+    }
+
+    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT id, name, payload FROM signals \
+             WHERE instance = ?1 AND run_id = ?2 AND consumed_at IS NULL ORDER BY id",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| signal_from_row(r, key)).collect()
+    }
+
+    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
+        let now = now_ms();
+        let mut w = self.write().await?;
+        match w.run_state(key).await? {
+            None => return Err(JournalError::UnknownRun(key.clone())),
+            Some(state) if state.is_final() => return Ok(CancelRequest::AlreadyFinal(state)),
+            Some(_) => {}
+        }
+        sqlx::query(
+            "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?3), \
+                    wake_gen = wake_gen + 1, wake_at = ?3, updated_at = ?3 \
+             WHERE instance = ?1 AND run_id = ?2",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await?;
+        w.wakes.push(wake(WakeKind::Cancel, key));
+        self.finish(w).await?;
+        Ok(CancelRequest::Requested)
+    }
+
+    async fn fire_due_timers(&self, instance: &str, now: DateTime<Utc>) -> Result<Vec<RunKey>, JournalError> {
+        let due = now.timestamp_millis();
+        let stamp = now_ms();
+        let mut w = self.write().await?;
+        let rows = sqlx::query(
+            "UPDATE timers SET fired_at = ?3 WHERE instance = ?1 AND fired_at IS NULL AND fire_at <= ?2 \
+             RETURNING run_id",
+        )
+        .bind(instance)
+        .bind(due)
+        .bind(stamp)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let mut run_ids = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("run_id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        run_ids.sort();
+        run_ids.dedup();
+        let mut keys = Vec::new();
+        for run_id in run_ids {
+            let woken = sqlx::query(&format!(
+                "UPDATE runs SET updated_at = ?3, \
+                        wake_at = CASE WHEN state IN ('pending', 'suspended') THEN ?3 ELSE wake_at END \
+                 WHERE instance = ?1 AND run_id = ?2 AND state NOT IN {FINAL_STATES_SQL}"
+            ))
+            .bind(instance)
+            .bind(&run_id)
+            .bind(stamp)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+            if woken == 1 {
+                let key = RunKey::new(instance, run_id);
+                w.wakes.push(wake(WakeKind::Run, &key));
+                keys.push(key);
+            }
+        }
+        self.finish(w).await?;
+        Ok(keys)
+    }
+
+    async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError> {
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT min(fire_at) FROM timers WHERE instance = ?1 AND fired_at IS NULL")
+                .bind(instance)
+                .fetch_one(&self.pool)
+                .await?;
+        at.map(|ms| super::postgres::codec::from_ms(&format!("{instance}/?"), ms)).transpose()
+    }
+
     async fn claim_tasks(
         &self,
         instance: &str,
@@ -73,17 +605,95 @@ impl super::Journal for SqliteJournal {
         owner: &str,
         ttl: Duration,
         limit: i64,
-    ) -> Result<Vec<ClaimedTask>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
+    ) -> Result<Vec<ClaimedTask>, JournalError> {
+        let now = now_ms();
+        let mut w = self.write().await?;
+        let rows = sqlx::query(
+            "UPDATE activity_tasks SET state = 'claimed', claim_owner = ?5, claim_token = claim_token + 1, \
+                    claim_expires_at = ?6 \
+             WHERE (instance, run_id, op) IN ( \
+               SELECT instance, run_id, op FROM activity_tasks \
+               WHERE instance = ?1 AND queue IN (SELECT value FROM json_each(?2)) \
+                 AND name IN (SELECT value FROM json_each(?3)) \
+                 AND ((state = 'pending' AND ready_at <= ?7) OR (state = 'claimed' AND claim_expires_at < ?7)) \
+               ORDER BY priority DESC, ready_at, run_id, op LIMIT ?4) \
+             RETURNING instance, run_id, op, name, input, options, claim_token, priority, ready_at",
+        )
+        .bind(instance)
+        .bind(json_list(queues)?)
+        .bind(json_list(names)?)
+        .bind(limit)
+        .bind(owner)
+        .bind(now.saturating_add(millis(ttl)))
+        .bind(now)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let claimed = rows.iter().map(claimed_from_row).collect::<Result<Vec<_>, _>>()?;
+        self.finish(w).await?;
+        Ok(order_claimed(claimed))
+    }
+
     async fn complete_task(
         &self,
         key: &RunKey,
         op: u32,
         claim_token: i64,
         outcome: &TaskOutcome,
-    ) -> Result<bool, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> { unimplemented!() }
-    #[allow(unused_variables)]
-    async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> { unimplemented!() }
+    ) -> Result<bool, JournalError> {
+        let stored = outcome_to_json(key, outcome)?;
+        let now = now_ms();
+        let mut w = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE activity_tasks SET state = ?5, outcome = ?6, claim_expires_at = NULL \
+             WHERE instance = ?1 AND run_id = ?2 AND op = ?3 AND claim_token = ?4 AND state = 'claimed'",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(i64::from(op))
+        .bind(claim_token)
+        .bind(outcome_state(outcome))
+        .bind(stored)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !done {
+            return Ok(false);
+        }
+        w.wake_run(key, now).await?;
+        w.wakes.push(wake(WakeKind::Run, key));
+        self.finish(w).await?;
+        Ok(true)
+    }
+
+    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT op, outcome FROM activity_tasks \
+             WHERE instance = ?1 AND run_id = ?2 AND state IN ('completed', 'failed') AND journaled = 0 \
+             ORDER BY op",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| outcome_from_row(r, key)).collect()
+    }
+
+    async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {
+        let rx = self.wakes.subscribe();
+        let stream = futures::stream::unfold((rx, instance.to_string()), |(mut rx, instance)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(w) if w.instance == instance => return Some((w, (rx, instance))),
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, instance = %instance, "wake-up listener lagged; polling covers");
+                    }
+                    // The journal is gone.
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        Ok(Box::pin(stream))
+    }
 }

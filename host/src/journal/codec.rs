@@ -1,0 +1,324 @@
+//! Encoding and decoding shared by the Postgres and SQLite journals: JSON
+//! columns, row decoding (with errors mapped to [`JournalError::Corrupt`]),
+//! task outcomes, wake-up payloads, and the in-batch ordering rule of
+//! `commit`.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::journal::{
+    ActivityOptions, Event, EventBody, Failure, InboxSignal, JournalError, RunKey, RunRecord,
+    RunState, RunWrite, TaskOutcome, Wake, WakeKind,
+};
+
+/// The one notification channel (Postgres `LISTEN`/`NOTIFY`).
+pub(in crate::journal) const WAKE_CHANNEL: &str = "continuum_wake";
+
+/// The states a run never leaves, as a SQL list.
+pub(in crate::journal) const FINAL_STATES_SQL: &str = "('completed', 'failed', 'cancelled', 'drifted')";
+
+/// A `Corrupt` error for `key`.
+pub(in crate::journal) fn corrupt(key: impl std::fmt::Display, detail: impl Into<String>) -> JournalError {
+    JournalError::Corrupt { key: key.to_string(), detail: detail.into() }
+}
+
+/// Serializes a value to JSON text; failure is reported against the run.
+pub(in crate::journal) fn to_json<T: Serialize>(key: &RunKey, what: &str, v: &T) -> Result<String, JournalError> {
+    serde_json::to_string(v).map_err(|e| corrupt(key, format!("cannot encode {what}: {e}")))
+}
+
+/// Parses JSON text stored for the run.
+pub(in crate::journal) fn from_json<T: for<'de> Deserialize<'de>>(
+    key: &str,
+    what: &str,
+    text: &str,
+) -> Result<T, JournalError> {
+    serde_json::from_str(text).map_err(|e| corrupt(key, format!("bad {what} JSON: {e}")))
+}
+
+/// A task outcome as stored in `activity_tasks.outcome`.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum StoredOutcome {
+    Completed { output: Value, attempts: u32 },
+    Failed { failure: Failure },
+}
+
+/// Encodes a task outcome for storage.
+pub(in crate::journal) fn outcome_to_json(key: &RunKey, outcome: &TaskOutcome) -> Result<String, JournalError> {
+    let stored = match outcome {
+        TaskOutcome::Completed { output, attempts } => {
+            StoredOutcome::Completed { output: output.clone(), attempts: *attempts }
+        }
+        TaskOutcome::Failed(failure) => StoredOutcome::Failed { failure: failure.clone() },
+    };
+    to_json(key, "task outcome", &stored)
+}
+
+/// Decodes a stored task outcome.
+pub(in crate::journal) fn outcome_from_json(key: &str, text: &str) -> Result<TaskOutcome, JournalError> {
+    Ok(match from_json::<StoredOutcome>(key, "task outcome", text)? {
+        StoredOutcome::Completed { output, attempts } => TaskOutcome::Completed { output, attempts },
+        StoredOutcome::Failed { failure } => TaskOutcome::Failed(failure),
+    })
+}
+
+/// The `state` stored for a task outcome.
+pub(in crate::journal) fn outcome_state(outcome: &TaskOutcome) -> &'static str {
+    match outcome {
+        TaskOutcome::Completed { .. } => "completed",
+        TaskOutcome::Failed(_) => "failed",
+    }
+}
+
+/// The task queue named by activity options.
+pub(in crate::journal) fn queue_of(options: &ActivityOptions) -> &str {
+    options.queue.as_deref().unwrap_or("default")
+}
+
+/// The operations whose activity outcome a write takes into the journal.
+pub(in crate::journal) fn journaled_ops(write: &RunWrite) -> impl Iterator<Item = u32> + '_ {
+    write.events.iter().filter_map(|(_, body)| match body {
+        EventBody::ActivityCompleted { op, .. } | EventBody::ActivityFailed { op, .. } => Some(*op),
+        _ => None,
+    })
+}
+
+/// Applies the in-batch ordering rule to the fence results: once a write
+/// with a transition released a run's lease, later writes of that run in
+/// the same batch no longer hold it.
+pub(in crate::journal) fn plan_applied(writes: &[RunWrite], held: &[bool]) -> Vec<bool> {
+    let mut released: HashSet<&RunKey> = HashSet::new();
+    writes
+        .iter()
+        .zip(held)
+        .map(|(w, &held)| {
+            if !held || released.contains(&w.key) {
+                return false;
+            }
+            if w.transition.is_some() {
+                released.insert(&w.key);
+            }
+            true
+        })
+        .collect()
+}
+
+/// The name of a wake kind in notification payloads.
+pub(in crate::journal) fn wake_kind_name(kind: &WakeKind) -> &'static str {
+    match kind {
+        WakeKind::Run => "run",
+        WakeKind::Cancel => "cancel",
+        WakeKind::Task => "task",
+    }
+}
+
+/// A notification payload: `<kind>\t<instance>\t<run_id>`.
+pub(in crate::journal) fn wake_payload(kind: &WakeKind, instance: &str, run_id: &str) -> String {
+    format!("{}\t{instance}\t{run_id}", wake_kind_name(kind))
+}
+
+/// Parses a notification payload; `None` for anything malformed.
+pub(in crate::journal) fn parse_wake(payload: &str) -> Option<Wake> {
+    let mut parts = payload.splitn(3, '\t');
+    let kind = match parts.next()? {
+        "run" => WakeKind::Run,
+        "cancel" => WakeKind::Cancel,
+        "task" => WakeKind::Task,
+        _ => return None,
+    };
+    let instance = parts.next()?.to_string();
+    let run_id = parts.next()?.to_string();
+    Some(Wake { instance, run_id, kind })
+}
+
+/// Converts milliseconds since the epoch (SQLite's timestamps).
+pub(in crate::journal) fn from_ms(key: &str, ms: i64) -> Result<DateTime<Utc>, JournalError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(key, format!("timestamp {ms} out of range")))
+}
+
+/// Reads a column, reporting a decoding failure as `Corrupt` for `key`.
+pub(in crate::journal) fn col<'r, R, T>(row: &'r R, name: &str, key: &str) -> Result<T, JournalError>
+where
+    R: Row,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+    for<'a> &'a str: ColumnIndex<R>,
+{
+    row.try_get(name).map_err(|e| corrupt(key, format!("column `{name}`: {e}")))
+}
+
+/// A stored row, whatever the database: typed column reads with decoding
+/// failures reported as `Corrupt` for `key`.
+pub(in crate::journal) trait TsRow {
+    /// Reads a text column.
+    fn text(&self, name: &str, key: &str) -> Result<String, JournalError>;
+    /// Reads a nullable text column.
+    fn opt_text(&self, name: &str, key: &str) -> Result<Option<String>, JournalError>;
+    /// Reads a 64-bit integer column.
+    fn int(&self, name: &str, key: &str) -> Result<i64, JournalError>;
+    /// Reads a 32-bit integer column.
+    fn int32(&self, name: &str, key: &str) -> Result<i32, JournalError>;
+    /// Reads a nullable timestamp column.
+    fn ts(&self, name: &str, key: &str) -> Result<Option<DateTime<Utc>>, JournalError>;
+
+    /// Reads a non-null timestamp column.
+    fn ts_req(&self, name: &str, key: &str) -> Result<DateTime<Utc>, JournalError> {
+        self.ts(name, key)?.ok_or_else(|| corrupt(key, format!("column `{name}` is null")))
+    }
+
+    /// The run key of a row with `instance` and `run_id` columns, as text
+    /// for error messages.
+    fn key_text(&self) -> String {
+        let instance = self.text("instance", "?").unwrap_or_else(|_| "?".into());
+        let run_id = self.text("run_id", "?").unwrap_or_else(|_| "?".into());
+        format!("{instance}/{run_id}")
+    }
+}
+
+macro_rules! common_columns {
+    ($row:ty) => {
+        fn text(&self, name: &str, key: &str) -> Result<String, JournalError> {
+            col::<$row, String>(self, name, key)
+        }
+        fn opt_text(&self, name: &str, key: &str) -> Result<Option<String>, JournalError> {
+            col::<$row, Option<String>>(self, name, key)
+        }
+        fn int(&self, name: &str, key: &str) -> Result<i64, JournalError> {
+            col::<$row, i64>(self, name, key)
+        }
+        fn int32(&self, name: &str, key: &str) -> Result<i32, JournalError> {
+            col::<$row, i32>(self, name, key)
+        }
+    };
+}
+
+impl TsRow for PgRow {
+    common_columns!(PgRow);
+    fn ts(&self, name: &str, key: &str) -> Result<Option<DateTime<Utc>>, JournalError> {
+        col(self, name, key)
+    }
+}
+
+impl TsRow for SqliteRow {
+    common_columns!(SqliteRow);
+    fn ts(&self, name: &str, key: &str) -> Result<Option<DateTime<Utc>>, JournalError> {
+        col::<_, Option<i64>>(self, name, key)?.map(|ms| from_ms(key, ms)).transpose()
+    }
+}
+
+/// The columns [`run_from_row`] reads.
+pub(in crate::journal) const RUN_COLUMNS: &str = "instance, run_id, workflow, module_hash, input, state, output, \
+     error, lease_owner, lease_token, lease_expires_at, wake_at, wake_gen, cancel_requested_at, \
+     created_at, updated_at";
+
+/// Decodes a `runs` row selected with [`RUN_COLUMNS`].
+pub(in crate::journal) fn run_from_row<R: TsRow>(row: &R) -> Result<RunRecord, JournalError>
+{
+    let k = row.key_text();
+    let k = k.as_str();
+    let state = row.text("state", k)?;
+    let output = row.opt_text("output", k)?;
+    let error = row.opt_text("error", k)?;
+    Ok(RunRecord {
+        key: RunKey::new(row.text("instance", k)?, row.text("run_id", k)?),
+        workflow: row.text("workflow", k)?,
+        module_hash: row.text("module_hash", k)?,
+        input: from_json(k, "input", &row.text("input", k)?)?,
+        state: RunState::parse(&state).ok_or_else(|| corrupt(k, format!("unknown state `{state}`")))?,
+        output: output.map(|o| from_json(k, "output", &o)).transpose()?,
+        error: error.map(|e| from_json(k, "error", &e)).transpose()?,
+        lease_owner: row.opt_text("lease_owner", k)?,
+        lease_token: row.int("lease_token", k)?,
+        lease_expires_at: row.ts("lease_expires_at", k)?,
+        wake_at: row.ts("wake_at", k)?,
+        wake_gen: row.int("wake_gen", k)?,
+        cancel_requested_at: row.ts("cancel_requested_at", k)?,
+        created_at: row.ts_req("created_at", k)?,
+        updated_at: row.ts_req("updated_at", k)?,
+    })
+}
+
+/// Decodes an `events` row (`seq`, `body`, `recorded_at`).
+pub(in crate::journal) fn event_from_row<R: TsRow>(row: &R, key: &RunKey) -> Result<Event, JournalError>
+{
+    let k = key.to_string();
+    let body = row.text("body", &k)?;
+    Ok(Event {
+        seq: row.int("seq", &k)?,
+        body: from_json::<EventBody>(&k, "event body", &body)?,
+        recorded_at: row.ts_req("recorded_at", &k)?,
+    })
+}
+
+/// Decodes a `signals` row (`id`, `name`, `payload`).
+pub(in crate::journal) fn signal_from_row<R: TsRow>(row: &R, key: &RunKey) -> Result<InboxSignal, JournalError>
+{
+    let k = key.to_string();
+    let payload = row.text("payload", &k)?;
+    Ok(InboxSignal {
+        id: row.int("id", &k)?,
+        name: row.text("name", &k)?,
+        payload: from_json(&k, "signal payload", &payload)?,
+    })
+}
+
+/// Reads an operation number stored as a 64-bit integer.
+pub(in crate::journal) fn op_from_row<R: TsRow>(row: &R, key: &str) -> Result<u32, JournalError>
+{
+    let op = row.int("op", key)?;
+    u32::try_from(op).map_err(|_| corrupt(key, format!("operation number {op} out of range")))
+}
+
+/// Decodes a task outcome row (`op`, `outcome`).
+pub(in crate::journal) fn outcome_from_row<R: TsRow>(row: &R, key: &RunKey) -> Result<(u32, TaskOutcome), JournalError>
+{
+    let k = key.to_string();
+    let op = op_from_row(row, &k)?;
+    let text = row.opt_text("outcome", &k)?;
+    let text = text.ok_or_else(|| corrupt(&k, format!("task {op} is finished without an outcome")))?;
+    Ok((op, outcome_from_json(&k, &text)?))
+}
+
+/// A claimed task row with its ordering columns (`priority`, `ready_at`).
+pub(in crate::journal) fn claimed_from_row<R: TsRow>(
+    row: &R,
+) -> Result<(i32, DateTime<Utc>, crate::journal::ClaimedTask), JournalError>
+{
+    let k = row.key_text();
+    let k = k.as_str();
+    let input = row.text("input", k)?;
+    let options = row.text("options", k)?;
+    let task = crate::journal::ClaimedTask {
+        key: RunKey::new(row.text("instance", k)?, row.text("run_id", k)?),
+        op: op_from_row(row, k)?,
+        name: row.text("name", k)?,
+        input: from_json(k, "task input", &input)?,
+        options: from_json(k, "task options", &options)?,
+        claim_token: row.int("claim_token", k)?,
+    };
+    Ok((row.int32("priority", k)?, row.ts_req("ready_at", k)?, task))
+}
+
+/// Orders claimed tasks highest priority first, then oldest first.
+pub(in crate::journal) fn order_claimed(
+    mut rows: Vec<(i32, DateTime<Utc>, crate::journal::ClaimedTask)>,
+) -> Vec<crate::journal::ClaimedTask> {
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.key.cmp(&b.2.key)).then(a.2.op.cmp(&b.2.op)));
+    rows.into_iter().map(|(_, _, t)| t).collect()
+}
+
+/// Whether a database error is a unique-key violation.
+pub(in crate::journal) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
+/// A duration in whole milliseconds, saturating.
+pub(in crate::journal) fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
