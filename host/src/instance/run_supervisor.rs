@@ -67,7 +67,10 @@ impl RunSupervisor {
                 AttemptOutcome::Cancelled => Some(RunState::Cancelled),
                 AttemptOutcome::Drifted(_) => Some(RunState::Drifted),
                 AttemptOutcome::Suspended => {
+                    // A signal or result that came in while the run executed
+                    // made it due again at once.
                     shared.pubsub.timers.notify_one();
+                    shared.pubsub.dispatcher.notify_one();
                     None
                 }
                 AttemptOutcome::LeaseLost => None,
