@@ -426,7 +426,7 @@ journal_suite!(timers_fire_when_due, |j: SharedJournal| async move {
     assert!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap().is_empty());
 
     assert!(j.fire_due_timers("i2", Utc::now()).await.unwrap().is_empty());
-    assert_eq!(j.fire_due_timers("i1", Utc::now()).await.unwrap(), [k.clone()]);
+    assert_eq!(j.fire_due_timers("i1", Utc::now()).await.unwrap(), std::slice::from_ref(&k));
     assert!(j.fire_due_timers("i1", Utc::now()).await.unwrap().is_empty(), "fired once");
     assert_eq!(j.next_timer_at("i1").await.unwrap(), Some(later));
     assert!(run(&j, &k).await.wake_at.is_some_and(|w| w <= Utc::now()));
@@ -488,7 +488,7 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal| async move {
     let r = run(&j, &a).await;
     assert_eq!((r.state, r.lease_owner, r.lease_expires_at), (RunState::Suspended, None, None));
     assert!(r.wake_at.is_some_and(|w| w <= Utc::now()));
-    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), [a.clone()]);
+    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), std::slice::from_ref(&a));
     assert_eq!(j.renew_leases(&[(a.clone(), la.clone())], TTL).await.unwrap(), [false]);
     assert!(!j.release_lease(&a, &la).await.unwrap(), "released once");
     assert!(j.renew_leases(&[], TTL).await.unwrap().is_empty());
