@@ -7,6 +7,8 @@ mod batcher;
 mod model;
 mod postgres;
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use std::pin::Pin;
 use std::sync::Arc;

@@ -99,9 +99,9 @@ impl SqliteJournal {
 
     /// Commits and then broadcasts the transaction's wake-ups.
     async fn finish(&self, w: WriteTx<'_>) -> Result<(), JournalError> {
-        let WriteTx { tx, _guard, wakes } = w;
+        let WriteTx { tx, _guard: guard, wakes } = w;
         tx.commit().await?;
-        drop(_guard);
+        drop(guard);
         for w in wakes {
             // No listener is fine: polling is the backstop.
             let _ = self.wakes.send(w);

@@ -1,0 +1,534 @@
+//! One test suite, run against both journals: every `journal_suite!` test
+//! runs once on a fresh Postgres database (created and dropped by the test;
+//! server from `CONTINUUM_TEST_DATABASE_URL`) and once on a fresh SQLite
+//! file, so the two implementations cannot drift apart.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde_json::json;
+use sqlx::Connection;
+
+use super::*;
+
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const TTL: Duration = Duration::from_secs(30);
+
+fn pg_admin_url() -> String {
+    std::env::var("CONTINUUM_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
+}
+
+/// `url` with its database name replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[start..].find('/') {
+        Some(i) => &base[..start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+/// Runs `body` against a fresh Postgres database, dropped afterwards.
+async fn on_postgres<F, Fut>(body: F)
+where
+    F: FnOnce(SharedJournal) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let admin = pg_admin_url();
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+        panic!("cannot reach Postgres at {admin} (set CONTINUUM_TEST_DATABASE_URL): {e}")
+    });
+    let name = format!("continuum_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    let journal = Arc::new(
+        PostgresJournal::connect(&with_database(&admin, &name), 5).await.expect("connect to the test database"),
+    );
+    journal.migrate().await.expect("migrate");
+    let result = tokio::spawn(body(journal.clone())).await;
+    journal.close().await;
+    drop(journal);
+    sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).await.expect("drop test database");
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Runs `body` against a fresh SQLite file in a directory of its own
+/// (created by `connect`), removed afterwards.
+async fn on_sqlite<F, Fut>(body: F)
+where
+    F: FnOnce(SharedJournal) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir: PathBuf = std::env::temp_dir().join(format!("continuum-test-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite:{}", dir.join("nested").join("journal.db").display());
+    let journal = Arc::new(SqliteJournal::connect(&url).await.expect("open the SQLite journal"));
+    journal.migrate().await.expect("migrate");
+    let result = tokio::spawn(body(journal.clone())).await;
+    journal.close().await;
+    drop(journal);
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+macro_rules! journal_suite {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn postgres() {
+                on_postgres($body).await
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                on_sqlite($body).await
+            }
+        }
+    };
+}
+
+fn key(instance: &str, run_id: &str) -> RunKey {
+    RunKey::new(instance, run_id)
+}
+
+fn new_run(key: &RunKey) -> NewRun {
+    NewRun { key: key.clone(), workflow: "wf".into(), module_hash: "hash".into(), input: json!({"n": 1, "s": "x"}) }
+}
+
+/// Creates a run with its lease taken by `owner` for `ttl`.
+async fn leased(j: &SharedJournal, key: &RunKey, owner: &str, ttl: Duration) -> Lease {
+    j.create_run(&new_run(key), Some((owner, ttl))).await.unwrap().expect("a lease")
+}
+
+async fn run(j: &SharedJournal, key: &RunKey) -> RunRecord {
+    j.get_run(key).await.unwrap().expect("the run exists")
+}
+
+fn clock(n: u64) -> EventBody {
+    EventBody::ClockRead { value_ms: n }
+}
+
+fn ms_from_now(delta: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(Utc::now().timestamp_millis() + delta).unwrap()
+}
+
+fn task(op: u32, name: &str, queue: Option<&str>, priority: i32) -> NewActivityTask {
+    NewActivityTask {
+        op,
+        name: name.into(),
+        input: json!({"op": op}),
+        options: ActivityOptions { queue: queue.map(String::from), priority, ..Default::default() },
+    }
+}
+
+async fn next_wake(wakes: &mut WakeStream) -> Option<Wake> {
+    tokio::time::timeout(Duration::from_secs(5), wakes.next()).await.expect("a wake-up within 5 s")
+}
+
+journal_suite!(create_get_and_list_runs, |j: SharedJournal| async move {
+    let (a, b) = (key("i1", "run-a"), key("i1", "run-b"));
+    assert_eq!(j.create_run(&new_run(&a), None).await.unwrap(), None);
+    let lease = leased(&j, &b, "node/i1/1", TTL).await;
+    assert_eq!(lease, Lease { owner: "node/i1/1".into(), token: 1 });
+
+    let ra = run(&j, &a).await;
+    assert_eq!((ra.state, ra.lease_token, ra.lease_owner.as_deref()), (RunState::Pending, 0, None));
+    assert_eq!(ra.input, json!({"n": 1, "s": "x"}));
+    assert_eq!((ra.workflow.as_str(), ra.module_hash.as_str()), ("wf", "hash"));
+    assert!(ra.wake_at.is_some_and(|w| w <= Utc::now()));
+    let rb = run(&j, &b).await;
+    assert_eq!((rb.state, rb.lease_token, rb.lease_owner.as_deref()), (RunState::Running, 1, Some("node/i1/1")));
+    assert!(rb.lease_expires_at.is_some_and(|t| t > Utc::now() + chrono::Duration::seconds(20)));
+
+    let listed: Vec<String> = j.list_runs("i1", 10).await.unwrap().into_iter().map(|r| r.key.run_id).collect();
+    assert_eq!(listed, ["run-b", "run-a"]);
+    assert_eq!(j.list_runs("i1", 1).await.unwrap().len(), 1);
+    assert!(j.list_runs("i2", 10).await.unwrap().is_empty());
+    assert_eq!(j.get_run(&key("i1", "nope")).await.unwrap(), None);
+});
+
+journal_suite!(create_run_twice_is_run_exists, |j: SharedJournal| async move {
+    let k = key("i1", "dup");
+    j.create_run(&new_run(&k), None).await.unwrap();
+    match j.create_run(&new_run(&k), Some(("o", TTL))).await {
+        Err(JournalError::RunExists(got)) => assert_eq!(got, k),
+        other => panic!("expected RunExists, got {other:?}"),
+    }
+});
+
+journal_suite!(instances_sharing_a_run_id_are_isolated, |j: SharedJournal| async move {
+    let (k1, k2) = (key("i1", "same"), key("i2", "same"));
+    let l1 = leased(&j, &k1, "o1", TTL).await;
+    let l2 = leased(&j, &k2, "o2", TTL).await;
+    let mut w = RunWrite::new(k1.clone(), l1);
+    w.events.push((1, clock(7)));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    // i2's run has its own journal: seq 1 is free there.
+    let mut w = RunWrite::new(k2.clone(), l2);
+    w.events.push((1, clock(8)));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    j.send_signal(&k2, "go", &json!(1)).await.unwrap();
+
+    assert_eq!(j.load_events(&k1).await.unwrap().iter().map(|e| e.body.clone()).collect::<Vec<_>>(), [clock(7)]);
+    assert_eq!(j.load_events(&k2).await.unwrap().iter().map(|e| e.body.clone()).collect::<Vec<_>>(), [clock(8)]);
+    assert!(j.inbox(&k1).await.unwrap().is_empty());
+    assert_eq!(j.inbox(&k2).await.unwrap().len(), 1);
+    assert_eq!((run(&j, &k1).await.wake_gen, run(&j, &k2).await.wake_gen), (0, 1));
+    assert_eq!(j.list_runs("i1", 10).await.unwrap().len(), 1);
+});
+
+journal_suite!(acquire_lease_is_compare_and_set, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    j.create_run(&new_run(&k), None).await.unwrap();
+    let (la, ra) = j.acquire_lease(&k, "a", Duration::from_millis(300)).await.unwrap().expect("free run");
+    assert_eq!((la.owner.as_str(), la.token), ("a", 1));
+    assert_eq!((ra.state, ra.lease_owner.as_deref()), (RunState::Running, Some("a")));
+    assert!(j.acquire_lease(&k, "b", TTL).await.unwrap().is_none(), "lease still held");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let (lb, rb) = j.acquire_lease(&k, "b", TTL).await.unwrap().expect("expired lease");
+    assert_eq!((lb.owner.as_str(), lb.token), ("b", 2));
+    assert_eq!(rb.lease_token, 2);
+
+    let mut w = RunWrite::new(k.clone(), lb);
+    w.transition = Some(Transition::Complete { output: json!("done") });
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    assert!(j.acquire_lease(&k, "c", TTL).await.unwrap().is_none(), "final runs are not leased");
+});
+
+journal_suite!(commit_is_fenced_per_write, |j: SharedJournal| async move {
+    let (x, y) = (key("i1", "x"), key("i1", "y"));
+    let stale = leased(&j, &x, "a", Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (fresh, _) = j.acquire_lease(&x, "b", TTL).await.unwrap().expect("expired");
+    let ly = leased(&j, &y, "a", TTL).await;
+
+    let mut wx = RunWrite::new(x.clone(), stale.clone());
+    wx.events.push((1, clock(1)));
+    wx.timers.push(NewTimer { op: 1, fire_at: ms_from_now(-1000) });
+    wx.transition = Some(Transition::Complete { output: json!(1) });
+    let mut wy = RunWrite::new(y.clone(), ly);
+    wy.events.push((1, clock(2)));
+    assert_eq!(j.commit(&[wx, wy]).await.unwrap(), [false, true]);
+    assert!(j.load_events(&x).await.unwrap().is_empty());
+    assert_eq!(j.load_events(&y).await.unwrap().len(), 1);
+    assert_eq!(run(&j, &x).await.state, RunState::Running);
+    assert_eq!(j.next_timer_at("i1").await.unwrap(), None);
+
+    // Same owner, older token: still refused.
+    let wrong = Lease { owner: "b".into(), token: fresh.token - 1 };
+    let mut w = RunWrite::new(x.clone(), wrong);
+    w.events.push((1, clock(3)));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [false]);
+    let mut w = RunWrite::new(x.clone(), fresh);
+    w.events.push((1, clock(4)));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+});
+
+journal_suite!(commit_appends_events_and_completes, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    let lease = leased(&j, &k, "a", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.events.push((1, EventBody::RunStarted { module_hash: "hash".into() }));
+    w.events.push((2, EventBody::UuidDrawn { value: "u-1".into() }));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    assert_eq!(run(&j, &k).await.state, RunState::Running, "no transition keeps it running");
+
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.events.push((3, EventBody::RunCompleted { output: json!({"ok": true}) }));
+    w.transition = Some(Transition::Complete { output: json!({"ok": true}) });
+    // A later write of the same run in the same batch no longer holds the lease.
+    let mut late = RunWrite::new(k.clone(), lease.clone());
+    late.events.push((4, clock(1)));
+    assert_eq!(j.commit(&[w, late]).await.unwrap(), [true, false]);
+
+    let r = run(&j, &k).await;
+    assert_eq!(r.state, RunState::Completed);
+    assert_eq!(r.output, Some(json!({"ok": true})));
+    assert_eq!((r.lease_owner, r.lease_expires_at, r.wake_at), (None, None, None));
+    let events = j.load_events(&k).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(events[1].body, EventBody::UuidDrawn { value: "u-1".into() });
+    assert!(events[2].recorded_at <= Utc::now());
+    let mut again = RunWrite::new(k.clone(), lease);
+    again.events.push((4, clock(1)));
+    assert_eq!(j.commit(&[again]).await.unwrap(), [false]);
+});
+
+journal_suite!(commit_fail_and_drift_store_the_error, |j: SharedJournal| async move {
+    let (f, d) = (key("i1", "f"), key("i1", "d"));
+    let lf = leased(&j, &f, "a", TTL).await;
+    let ld = leased(&j, &d, "a", TTL).await;
+    let mut wf = RunWrite::new(f.clone(), lf);
+    wf.transition = Some(Transition::Fail { error: json!({"code": "boom", "message": "m"}) });
+    let mut wd = RunWrite::new(d.clone(), ld);
+    wd.transition = Some(Transition::Drift { error: json!({"code": "replay_drift", "message": "m"}) });
+    assert_eq!(j.commit(&[wf, wd]).await.unwrap(), [true, true]);
+    let (rf, rd) = (run(&j, &f).await, run(&j, &d).await);
+    assert_eq!((rf.state, rf.error), (RunState::Failed, Some(json!({"code": "boom", "message": "m"}))));
+    assert_eq!(rd.state, RunState::Drifted);
+    assert_eq!(rd.error.unwrap()["code"], "replay_drift");
+});
+
+journal_suite!(suspend_sets_wake_at_unless_wake_gen_moved, |j: SharedJournal| async move {
+    let (quiet, signalled) = (key("i1", "quiet"), key("i1", "signalled"));
+    let lq = leased(&j, &quiet, "a", TTL).await;
+    let ls = leased(&j, &signalled, "a", TTL).await;
+    j.send_signal(&signalled, "s", &json!(null)).await.unwrap();
+    let later = ms_from_now(3_600_000);
+    let mut wq = RunWrite::new(quiet.clone(), lq);
+    wq.transition = Some(Transition::Suspend { wake_at: Some(later), seen_wake_gen: 0 });
+    let mut ws = RunWrite::new(signalled.clone(), ls);
+    ws.transition = Some(Transition::Suspend { wake_at: Some(later), seen_wake_gen: 0 });
+    assert_eq!(j.commit(&[wq, ws]).await.unwrap(), [true, true]);
+
+    let rq = run(&j, &quiet).await;
+    assert_eq!((rq.state, rq.wake_at, rq.lease_owner), (RunState::Suspended, Some(later), None));
+    let rs = run(&j, &signalled).await;
+    assert_eq!(rs.state, RunState::Suspended);
+    assert!(rs.wake_at.is_some_and(|w| w <= Utc::now()), "wake_gen moved: due at once, got {:?}", rs.wake_at);
+    let ready = j.find_ready_runs("i1", Utc::now(), 10).await.unwrap();
+    assert_eq!(ready, [signalled]);
+});
+
+journal_suite!(cancel_drops_pending_timers_and_tasks, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    let lease = leased(&j, &k, "a", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.events.push((1, clock(1)));
+    w.timers.push(NewTimer { op: 1, fire_at: ms_from_now(3_600_000) });
+    w.tasks.push(task(2, "act", None, 0));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    assert!(j.next_timer_at("i1").await.unwrap().is_some());
+
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.events.push((2, EventBody::RunCancelled { reason: "asked".into() }));
+    w.transition = Some(Transition::Cancel { error: json!({"code": "cancelled", "message": "asked"}) });
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    let r = run(&j, &k).await;
+    assert_eq!((r.state, r.error.unwrap()["code"].clone()), (RunState::Cancelled, json!("cancelled")));
+    assert_eq!(j.next_timer_at("i1").await.unwrap(), None);
+    let claimed = j.claim_tasks("i1", &["default".into()], &["act".into()], "w", TTL, 10).await.unwrap();
+    assert!(claimed.is_empty());
+});
+
+journal_suite!(duplicate_seq_fails_the_whole_batch, |j: SharedJournal| async move {
+    let (a, b) = (key("i1", "a"), key("i1", "b"));
+    let la = leased(&j, &a, "o", TTL).await;
+    let lb = leased(&j, &b, "o", TTL).await;
+    let mut w = RunWrite::new(a.clone(), la.clone());
+    w.events.push((1, clock(1)));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+
+    let mut wb = RunWrite::new(b.clone(), lb);
+    wb.events.push((1, clock(2)));
+    wb.timers.push(NewTimer { op: 1, fire_at: ms_from_now(1000) });
+    wb.transition = Some(Transition::Complete { output: json!(1) });
+    let mut wa = RunWrite::new(a.clone(), la);
+    wa.events.push((1, clock(3)));
+    assert!(j.commit(&[wb, wa]).await.is_err(), "seq 1 of run a exists");
+    assert!(j.load_events(&b).await.unwrap().is_empty());
+    assert_eq!(run(&j, &b).await.state, RunState::Running);
+    assert_eq!(j.next_timer_at("i1").await.unwrap(), None);
+    assert_eq!(j.load_events(&a).await.unwrap()[0].body, clock(1));
+});
+
+journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    match j.send_signal(&k, "s", &json!(1)).await {
+        Err(JournalError::UnknownRun(got)) => assert_eq!(got, k),
+        other => panic!("expected UnknownRun, got {other:?}"),
+    }
+    let lease = leased(&j, &k, "a", TTL).await;
+    let mut ids = Vec::new();
+    for (name, n) in [("b", 1), ("a", 2), ("b", 3)] {
+        ids.push(j.send_signal(&k, name, &json!({"n": n})).await.unwrap());
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
+    let inbox = j.inbox(&k).await.unwrap();
+    assert_eq!(inbox.iter().map(|s| (s.id, s.name.as_str())).collect::<Vec<_>>(), [(ids[0], "b"), (ids[1], "a"), (ids[2], "b")]);
+    assert_eq!(inbox[2].payload, json!({"n": 3}));
+    let r = run(&j, &k).await;
+    assert_eq!(r.wake_gen, 3);
+
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.events.push((1, EventBody::SignalReceived { op: 1, name: "a".into(), payload: json!({"n": 2}), signal_id: ids[1] }));
+    w.consumed_signals.push(ids[1]);
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    assert_eq!(j.inbox(&k).await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
+
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.transition = Some(Transition::Complete { output: json!(null) });
+    j.commit(&[w]).await.unwrap();
+    match j.send_signal(&k, "s", &json!(1)).await {
+        Err(JournalError::RunFinished { key, state }) => assert_eq!((key, state), (k, RunState::Completed)),
+        other => panic!("expected RunFinished, got {other:?}"),
+    }
+});
+
+journal_suite!(signal_makes_a_suspended_run_due, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    let lease = leased(&j, &k, "a", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.transition = Some(Transition::Suspend { wake_at: None, seen_wake_gen: 0 });
+    j.commit(&[w]).await.unwrap();
+    assert_eq!(run(&j, &k).await.wake_at, None);
+    assert!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap().is_empty());
+    j.send_signal(&k, "go", &json!(true)).await.unwrap();
+    let r = run(&j, &k).await;
+    assert!(r.wake_at.is_some_and(|w| w <= Utc::now()));
+    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), [k]);
+});
+
+journal_suite!(request_cancel_records_the_request, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    assert!(matches!(j.request_cancel(&k).await, Err(JournalError::UnknownRun(_))));
+    let lease = leased(&j, &k, "a", TTL).await;
+    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::Requested);
+    let r = run(&j, &k).await;
+    let first = r.cancel_requested_at.expect("recorded");
+    assert_eq!(r.wake_gen, 1);
+    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::Requested);
+    let r = run(&j, &k).await;
+    assert_eq!((r.cancel_requested_at, r.wake_gen), (Some(first), 2), "the first request time is kept");
+
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.transition = Some(Transition::Cancel { error: json!({"code": "cancelled", "message": "m"}) });
+    j.commit(&[w]).await.unwrap();
+    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::AlreadyFinal(RunState::Cancelled));
+});
+
+journal_suite!(timers_fire_when_due, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    let lease = leased(&j, &k, "a", TTL).await;
+    let (soon, later) = (ms_from_now(-1000), ms_from_now(3_600_000));
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.timers.push(NewTimer { op: 1, fire_at: later });
+    w.timers.push(NewTimer { op: 2, fire_at: soon });
+    w.transition = Some(Transition::Suspend { wake_at: Some(later), seen_wake_gen: 0 });
+    j.commit(&[w]).await.unwrap();
+    assert_eq!(j.next_timer_at("i1").await.unwrap(), Some(soon));
+    assert_eq!(j.next_timer_at("i2").await.unwrap(), None);
+    assert!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap().is_empty());
+
+    assert!(j.fire_due_timers("i2", Utc::now()).await.unwrap().is_empty());
+    assert_eq!(j.fire_due_timers("i1", Utc::now()).await.unwrap(), std::slice::from_ref(&k));
+    assert!(j.fire_due_timers("i1", Utc::now()).await.unwrap().is_empty(), "fired once");
+    assert_eq!(j.next_timer_at("i1").await.unwrap(), Some(later));
+    assert!(run(&j, &k).await.wake_at.is_some_and(|w| w <= Utc::now()));
+    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), [k]);
+});
+
+journal_suite!(activity_tasks_claim_complete_and_journal, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    let lease = leased(&j, &k, "a", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.tasks = vec![task(1, "act", None, 0), task(2, "act", Some("default"), 5), task(3, "act", Some("other"), 9), task(4, "other-act", None, 9)];
+    j.commit(&[w]).await.unwrap();
+    let (queues, names) = (vec!["default".to_string()], vec!["act".to_string()]);
+    let short = Duration::from_millis(300);
+
+    let claimed = j.claim_tasks("i1", &queues, &names, "w1", short, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|t| (t.op, t.claim_token)).collect::<Vec<_>>(), [(2, 1), (1, 1)], "priority first");
+    assert_eq!((claimed[1].key.clone(), claimed[1].name.as_str(), claimed[1].input.clone()), (k.clone(), "act", json!({"op": 1})));
+    assert_eq!(claimed[0].options.priority, 5);
+    assert!(j.claim_tasks("i1", &queues, &names, "w2", TTL, 10).await.unwrap().is_empty(), "claimed");
+    assert!(j.claim_tasks("i2", &queues, &names, "w2", TTL, 10).await.unwrap().is_empty());
+
+    let done = TaskOutcome::Completed { output: json!({"v": 1}), attempts: 2 };
+    assert!(!j.complete_task(&k, 1, 0, &done).await.unwrap(), "stale claim token");
+    assert!(j.task_outcomes(&k).await.unwrap().is_empty());
+    assert!(j.complete_task(&k, 1, 1, &done).await.unwrap());
+    assert!(!j.complete_task(&k, 1, 1, &done).await.unwrap(), "completed once");
+    assert_eq!(run(&j, &k).await.wake_gen, 1);
+
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let reclaimed = j.claim_tasks("i1", &queues, &names, "w2", TTL, 10).await.unwrap();
+    assert_eq!(reclaimed.iter().map(|t| (t.op, t.claim_token)).collect::<Vec<_>>(), [(2, 2)], "expired claim");
+    let failed = TaskOutcome::Failed(Failure { kind: FailureKind::TimedOut, message: "slow".into(), attempts: 3 });
+    assert!(!j.complete_task(&k, 2, 1, &failed).await.unwrap(), "the first claim moved");
+    assert!(j.complete_task(&k, 2, 2, &failed).await.unwrap());
+    assert_eq!(j.task_outcomes(&k).await.unwrap(), [(1, done), (2, failed.clone())]);
+
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.events.push((1, EventBody::ActivityCompleted { op: 1, output: json!({"v": 1}), attempts: 2 }));
+    j.commit(&[w]).await.unwrap();
+    assert_eq!(j.task_outcomes(&k).await.unwrap(), [(2, failed)], "op 1 is journaled");
+    let other = j.claim_tasks("i1", &["other".into(), "default".into()], &["act".into(), "other-act".into()], "w3", TTL, 1).await.unwrap();
+    assert_eq!(other.len(), 1, "limit");
+    assert!([3, 4].contains(&other[0].op));
+});
+
+journal_suite!(renew_and_release_leases, |j: SharedJournal| async move {
+    let (a, b) = (key("i1", "a"), key("i1", "b"));
+    let la = leased(&j, &a, "o", Duration::from_millis(300)).await;
+    let lb = leased(&j, &b, "o", TTL).await;
+    let wrong = Lease { owner: "o".into(), token: lb.token + 1 };
+    let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), wrong.clone())], TTL).await.unwrap();
+    assert_eq!(renewed, [true, false]);
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert!(j.acquire_lease(&a, "thief", TTL).await.unwrap().is_none(), "renewed past the first ttl");
+
+    assert!(!j.release_lease(&b, &wrong).await.unwrap());
+    assert!(j.release_lease(&a, &la).await.unwrap());
+    let r = run(&j, &a).await;
+    assert_eq!((r.state, r.lease_owner, r.lease_expires_at), (RunState::Suspended, None, None));
+    assert!(r.wake_at.is_some_and(|w| w <= Utc::now()));
+    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), std::slice::from_ref(&a));
+    assert_eq!(j.renew_leases(&[(a.clone(), la.clone())], TTL).await.unwrap(), [false]);
+    assert!(!j.release_lease(&a, &la).await.unwrap(), "released once");
+    assert!(j.renew_leases(&[], TTL).await.unwrap().is_empty());
+});
+
+journal_suite!(find_ready_runs_picks_due_and_abandoned_runs, |j: SharedJournal| async move {
+    let pending = key("i1", "pending");
+    let abandoned = key("i1", "abandoned");
+    let live = key("i1", "live");
+    let waiting = key("i1", "waiting");
+    j.create_run(&new_run(&pending), None).await.unwrap();
+    leased(&j, &abandoned, "dead", Duration::from_millis(1)).await;
+    leased(&j, &live, "alive", TTL).await;
+    let lw = leased(&j, &waiting, "alive", TTL).await;
+    let mut w = RunWrite::new(waiting.clone(), lw);
+    w.transition = Some(Transition::Suspend { wake_at: Some(ms_from_now(3_600_000)), seen_wake_gen: 0 });
+    j.commit(&[w]).await.unwrap();
+    j.create_run(&new_run(&key("i2", "pending")), None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let mut ready = j.find_ready_runs("i1", Utc::now(), 10).await.unwrap();
+    ready.sort();
+    assert_eq!(ready, [abandoned, pending]);
+    assert_eq!(j.find_ready_runs("i1", Utc::now(), 1).await.unwrap().len(), 1);
+    assert!(j.find_ready_runs("i1", Utc::now() - chrono::Duration::hours(1), 10).await.unwrap().is_empty());
+    assert_eq!(j.find_ready_runs("i1", Utc::now() + chrono::Duration::hours(2), 10).await.unwrap().len(), 4, "in two hours every lease and wait is over");
+});
+
+journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal| async move {
+    let (k1, k2) = (key("i1", "r"), key("i2", "r"));
+    let lease = leased(&j, &k1, "a", TTL).await;
+    leased(&j, &k2, "a", TTL).await;
+    let mut wakes = j.listen("i1").await.unwrap();
+    j.send_signal(&k2, "s", &json!(1)).await.unwrap();
+    j.send_signal(&k1, "s", &json!(1)).await.unwrap();
+    assert_eq!(next_wake(&mut wakes).await, Some(Wake { instance: "i1".into(), run_id: "r".into(), kind: WakeKind::Run }));
+    j.request_cancel(&k1).await.unwrap();
+    assert_eq!(next_wake(&mut wakes).await.map(|w| w.kind), Some(WakeKind::Cancel));
+    let mut w = RunWrite::new(k1.clone(), lease);
+    w.tasks.push(task(1, "act", None, 0));
+    j.commit(&[w]).await.unwrap();
+    assert_eq!(next_wake(&mut wakes).await, Some(Wake { instance: "i1".into(), run_id: String::new(), kind: WakeKind::Task }));
+});
