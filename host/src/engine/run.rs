@@ -58,9 +58,15 @@ async fn attempt(
     lease: Lease,
     cancel: watch::Receiver<bool>,
 ) -> AttemptOutcome {
-    let events = match env.journal.load_events(&run.key).await {
-        Ok(e) => e,
-        Err(e) => return AttemptOutcome::Aborted(e.to_string()),
+    // Token 1 is the run's first lease ever, and nothing is journaled
+    // without a lease: the journal is empty, no need to read it.
+    let events = if lease.token == 1 {
+        Vec::new()
+    } else {
+        match env.journal.load_events(&run.key).await {
+            Ok(e) => e,
+            Err(e) => return AttemptOutcome::Aborted(e.to_string()),
+        }
     };
     let history = History::new(&events);
     let first = history.is_empty();
