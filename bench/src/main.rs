@@ -66,6 +66,7 @@ async fn commits(url: &Option<String>) -> Option<i64> {
 
 async fn phase(c: &Arc<Continuum>, n: usize, concurrency: usize, db: &Option<String>, label: &str) {
     let before = commits(db).await;
+    let stats0 = c.instance(None).expect("default").commit_stats();
     let started = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut tasks = Vec::with_capacity(n);
@@ -100,12 +101,16 @@ async fn phase(c: &Arc<Continuum>, n: usize, concurrency: usize, db: &Option<Str
     if let (Some(b), Some(a)) = (before, after) {
         println!("{label}: {:.2} Postgres commits per workflow", (a - b) as f64 / n as f64);
     }
+    let stats1 = c.instance(None).expect("default").commit_stats();
+    let (w, t) = (stats1.0 - stats0.0, stats1.1 - stats0.1);
+    println!("{label}: group commit {:.2} run writes per workflow, {:.1} writes per transaction", w as f64 / n as f64, w as f64 / t.max(1) as f64);
     println!("{label}: memory {}", memory());
 }
 
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    continuum_host::telemetry::init("warn");
     if !args.module.exists() {
         eprintln!("{} is missing: build the guests first (cargo run --release -p continuum-guest-build)", args.module.display());
         std::process::exit(2);

@@ -7,6 +7,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::activities::ActivityScope;
 use crate::journal::{
     ActivityOptions, EventBody, Failure, FailureKind, NewActivityTask, NewTimer, RetryPolicy,
     TaskOutcome, Transition,
@@ -197,6 +198,8 @@ impl RunCtx {
                 _ = cancel.wait_for(|c| *c) => return Err(Interrupt::Cancelled),
             };
             self.finish_eager(done_ops[idx], result);
+            // Committed before the guest sees it (see above).
+            self.flush(None).await?;
         }
     }
 
@@ -270,8 +273,13 @@ impl host::Host for RunCtx {
                 tracing::debug!(activity = %name, op, "activity scheduled (executed here)");
                 let cancel = self.cancel.clone();
                 let span = tracing::Span::current();
+                let (run_id, workflow) = (self.key.run_id.clone(), self.workflow.clone());
                 let handle = tokio::spawn(
-                    async move { exec.execute(&name, input, &options, cancel).await }.instrument(span),
+                    async move {
+                        let scope = ActivityScope { run_id: Some(&run_id), workflow: Some(&workflow) };
+                        exec.execute_for(scope, &name, input, &options, cancel).await
+                    }
+                    .instrument(span),
                 );
                 self.ops.insert(op, LiveOp::EagerActivity(Some(handle)));
             }

@@ -11,6 +11,7 @@ use wasmtime::{Store, StoreLimitsBuilder};
 
 use crate::journal::{EventBody, Lease, RunRecord, Transition};
 use crate::modules::WorkflowModule;
+use crate::telemetry;
 
 use super::interrupt::Interrupt;
 use super::replay::History;
@@ -47,8 +48,26 @@ pub async fn execute_attempt(
     lease: Lease,
     cancel: watch::Receiver<bool>,
 ) -> AttemptOutcome {
-    let span = tracing::info_span!("run_attempt", instance = %env.instance, run_id = %run.key.run_id, workflow = %run.workflow);
-    attempt(env, module, run, lease, cancel).instrument(span).await
+    let span = telemetry::run_attempt_span(&env.instance, &run.key.run_id, &run.workflow, run.trace_context.as_deref());
+    let labels = telemetry::metrics::enabled().then(|| (env.instance.clone(), run.workflow.clone(), run.created_at));
+    let outcome = attempt(env, module, run, lease, cancel).instrument(span.clone()).await;
+    let ended = match &outcome {
+        AttemptOutcome::Completed(_) => Some("completed"),
+        AttemptOutcome::Failed(_) => Some("failed"),
+        AttemptOutcome::Cancelled => Some("cancelled"),
+        AttemptOutcome::Drifted(_) => Some("drifted"),
+        _ => None,
+    };
+    if let Some(ended) = ended {
+        if ended != "completed" {
+            telemetry::mark_error(&span, ended);
+        }
+        if let Some((instance, workflow, created_at)) = labels {
+            let elapsed = (chrono::Utc::now() - created_at).to_std().unwrap_or_default();
+            telemetry::metrics::run_finished(&instance, &workflow, ended, elapsed);
+        }
+    }
+    outcome
 }
 
 async fn attempt(
@@ -87,6 +106,7 @@ async fn attempt(
     if first {
         ctx.append(EventBody::RunStarted { module_hash: module.hash.clone() });
         tracing::info!("run started");
+        telemetry::metrics::run_started(&env.instance, &run.workflow);
     } else {
         tracing::info!(events = events.len(), "run resumed (replaying)");
     }
@@ -97,8 +117,12 @@ async fn attempt(
     let mut store = Store::new(&module.pre.engine().clone(), ctx);
     store.limiter(|c| &mut c.limits);
     store.epoch_deadline_async_yield_and_update(1);
+    let t0 = std::time::Instant::now();
     let result = match module.pre.instantiate_async(&mut store).await {
-        Ok(instance) => instance.call_run(&mut store, &input).await,
+        Ok(instance) => {
+            tracing::debug!(micros = t0.elapsed().as_micros() as u64, "guest instantiated");
+            instance.call_run(&mut store, &input).await
+        }
         Err(e) => Err(e),
     };
     let mut ctx = store.into_data();

@@ -118,6 +118,11 @@ impl Instance {
         self.shared.run_supervisor.is_some()
     }
 
+    /// Group-commit counters: (writes, transactions).
+    pub fn commit_stats(&self) -> (u64, u64) {
+        self.shared.batcher.stats()
+    }
+
     /// The in-process topics (runs finishing here, wake-ups).
     pub fn pubsub(&self) -> &PubSub {
         &self.shared.pubsub

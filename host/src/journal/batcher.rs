@@ -4,6 +4,7 @@
 //! with many, they share commits, so the cost in commits per workflow falls
 //! as load rises.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -27,10 +28,20 @@ impl Default for BatcherConfig {
 
 type Reply = oneshot::Sender<Result<bool, JournalError>>;
 
+/// Counters of the group commit.
+#[derive(Debug, Default)]
+pub struct BatcherStats {
+    /// Writes committed or refused.
+    pub writes: AtomicU64,
+    /// Transactions they took.
+    pub transactions: AtomicU64,
+}
+
 /// A handle to the group-commit writer; cheap to clone.
 #[derive(Clone)]
 pub struct Batcher {
     tx: mpsc::UnboundedSender<(RunWrite, Reply)>,
+    stats: Arc<BatcherStats>,
 }
 
 impl Batcher {
@@ -39,8 +50,10 @@ impl Batcher {
     pub fn start(journal: SharedJournal, config: BatcherConfig) -> Self {
         let (tx, rx) = mpsc::unbounded_channel::<(RunWrite, Reply)>();
         let rx = Arc::new(Mutex::new(rx));
+        let stats = Arc::new(BatcherStats::default());
         for _ in 0..config.writers.max(1) {
             let rx = rx.clone();
+            let stats = stats.clone();
             let journal = journal.clone();
             let max = config.max_batch.max(1);
             tokio::spawn(async move {
@@ -60,6 +73,8 @@ impl Batcher {
                         }
                     }
                     let (writes, replies): (Vec<RunWrite>, Vec<Reply>) = batch.into_iter().unzip();
+                    stats.writes.fetch_add(writes.len() as u64, Ordering::Relaxed);
+                    stats.transactions.fetch_add(1, Ordering::Relaxed);
                     match journal.commit(&writes).await {
                         Ok(applied) => {
                             for (reply, ok) in replies.into_iter().zip(applied) {
@@ -77,7 +92,12 @@ impl Batcher {
                 }
             });
         }
-        Self { tx }
+        Self { tx, stats }
+    }
+
+    /// Writes and transactions so far: their ratio is the batching factor.
+    pub fn stats(&self) -> (u64, u64) {
+        (self.stats.writes.load(Ordering::Relaxed), self.stats.transactions.load(Ordering::Relaxed))
     }
 
     /// Commits one run's write, sharing the transaction with whatever else
