@@ -165,7 +165,13 @@ impl Continuum {
         })?;
         let run_id = opts.run_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let key = RunKey::new(inst.name(), run_id.clone());
-        let run = NewRun { key: key.clone(), workflow: workflow.to_string(), module_hash: entry.hash.clone(), input };
+        let run = NewRun {
+            key: key.clone(),
+            workflow: workflow.to_string(),
+            module_hash: entry.hash.clone(),
+            input,
+            trace_context: telemetry::current_traceparent(),
+        };
         let shared = &inst.shared;
         let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && entry.module.is_some());
         let owner = local.map(|_| shared.next_owner());
@@ -194,6 +200,7 @@ impl Continuum {
                     cancel_requested_at: None,
                     created_at: now,
                     updated_at: now,
+                    trace_context: run.trace_context,
                 };
                 supervisor.spawn(shared.clone(), record, lease);
             }

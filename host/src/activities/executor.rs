@@ -6,11 +6,23 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::{watch, Semaphore};
+use tracing::Instrument;
 
 use crate::journal::{ActivityOptions, Failure, FailureKind, TaskOutcome};
 
+use crate::telemetry;
+
 use super::registry::ActivityRegistry;
 use super::retry::{default_policy, next_delay};
+
+/// The run an activity is executed for, named on its attempts' spans.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActivityScope<'a> {
+    /// The run's id, when known.
+    pub run_id: Option<&'a str>,
+    /// The run's workflow, when known.
+    pub workflow: Option<&'a str>,
+}
 
 /// Runs activity attempts for one instance.
 pub struct ActivityExecutor {
@@ -55,6 +67,19 @@ impl ActivityExecutor {
         name: &str,
         input: Value,
         options: &ActivityOptions,
+        cancel: watch::Receiver<bool>,
+    ) -> TaskOutcome {
+        self.execute_for(ActivityScope::default(), name, input, options, cancel).await
+    }
+
+    /// Like [`ActivityExecutor::execute`], for the run `scope` names: each
+    /// attempt runs in an `activity_attempt` span carrying it.
+    pub async fn execute_for(
+        &self,
+        scope: ActivityScope<'_>,
+        name: &str,
+        input: Value,
+        options: &ActivityOptions,
         mut cancel: watch::Receiver<bool>,
     ) -> TaskOutcome {
         let Some(activity) = self.registry.get(name) else {
@@ -83,10 +108,13 @@ impl ActivityExecutor {
                     })
                 }
             };
-            tracing::info!(activity = name, attempt, "activity started");
+            let span = telemetry::activity_attempt_span(&self.instance, scope.run_id, scope.workflow, name, attempt);
+            let attempt_started = Instant::now();
+            span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, "activity started"));
             let result = tokio::select! {
-                r = tokio::time::timeout(timeout, activity.invoke(input.clone())) => r,
+                r = tokio::time::timeout(timeout, activity.invoke(input.clone())).instrument(span.clone()) => r,
                 _ = cancel.wait_for(|c| *c) => {
+                    telemetry::metrics::activity_attempt(&self.instance, name, "cancelled", attempt_started.elapsed());
                     return TaskOutcome::Failed(Failure {
                         kind: FailureKind::Cancelled,
                         message: format!("activity `{name}` was cancelled"),
@@ -97,7 +125,8 @@ impl ActivityExecutor {
             drop(permit);
             let (kind, message, retryable) = match result {
                 Ok(Ok(output)) => {
-                    tracing::info!(activity = name, attempt, "activity completed");
+                    span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, "activity completed"));
+                    telemetry::metrics::activity_attempt(&self.instance, name, "completed", attempt_started.elapsed());
                     return TaskOutcome::Completed { output, attempts: attempt };
                 }
                 Ok(Err(e)) => (FailureKind::ActivityFailed, e.message, e.retryable),
@@ -112,13 +141,16 @@ impl ActivityExecutor {
             } else {
                 None
             };
+            telemetry::mark_error(&span, &message);
+            let outcome = if delay.is_some() { "retried" } else { "failed" };
+            telemetry::metrics::activity_attempt(&self.instance, name, outcome, attempt_started.elapsed());
             match delay {
                 None => {
-                    tracing::info!(activity = name, attempt, error = %message, "activity failed");
+                    span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, error = %message, "activity failed"));
                     return TaskOutcome::Failed(Failure { kind, message, attempts: attempt });
                 }
                 Some(delay) => {
-                    tracing::info!(activity = name, attempt, error = %message, retry_in_ms = delay.as_millis() as u64, "activity retried");
+                    span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, error = %message, retry_in_ms = delay.as_millis() as u64, "activity retried"));
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
                         _ = cancel.wait_for(|c| *c) => {

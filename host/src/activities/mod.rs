@@ -7,7 +7,7 @@ mod registry;
 mod retry;
 mod wasm;
 
-pub use executor::ActivityExecutor;
+pub use executor::{ActivityExecutor, ActivityScope};
 pub use registry::{Activity, ActivityError, ActivityFuture, ActivityRegistry};
 pub use retry::{default_policy, next_delay};
 pub use wasm::load_activity_component;

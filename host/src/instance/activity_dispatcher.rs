@@ -37,7 +37,8 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
                         let shared = shared.clone();
                         tokio::spawn(async move {
                             let (_never, cancel) = tokio::sync::watch::channel(false);
-                            let outcome = exec.execute(&task.name, task.input.clone(), &task.options, cancel).await;
+                            let scope = crate::activities::ActivityScope { run_id: Some(&task.key.run_id), workflow: None };
+                            let outcome = exec.execute_for(scope, &task.name, task.input.clone(), &task.options, cancel).await;
                             match shared.journal.complete_task(&task.key, task.op, task.claim_token, &outcome).await {
                                 Ok(true) => {}
                                 Ok(false) => tracing::warn!(run_id = %task.key.run_id, activity = %task.name, "task claim expired; result discarded"),

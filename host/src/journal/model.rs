@@ -131,6 +131,10 @@ pub struct RunRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The W3C `traceparent` the run was started with, if the caller was
+    /// in a trace: every attempt's span joins that trace.
+    #[serde(default)]
+    pub trace_context: Option<String>,
 }
 
 /// A lease held on a run: who holds it and the fencing token every journal
@@ -351,6 +355,8 @@ pub struct NewRun {
     pub module_hash: String,
     /// JSON input.
     pub input: Value,
+    /// The caller's W3C `traceparent`, if it was in a trace.
+    pub trace_context: Option<String>,
 }
 
 /// A durable timer row to insert with a suspension.

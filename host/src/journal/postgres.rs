@@ -412,13 +412,13 @@ impl Journal for PostgresJournal {
         let mut tx = self.pool.begin().await?;
         let sql = match lease {
             Some(_) => {
-                "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, \
+                "INSERT INTO runs (instance, run_id, workflow, module_hash, input, trace_context, state, \
                                    lease_owner, lease_token, lease_expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'running', $6, 1, now() + $7 * interval '1 millisecond')"
+                 VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, 1, now() + $8 * interval '1 millisecond')"
             }
             None => {
-                "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, wake_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', now())"
+                "INSERT INTO runs (instance, run_id, workflow, module_hash, input, trace_context, state, wake_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', now())"
             }
         };
         let mut q = sqlx::query(sql)
@@ -426,7 +426,8 @@ impl Journal for PostgresJournal {
             .bind(&run.key.run_id)
             .bind(&run.workflow)
             .bind(&run.module_hash)
-            .bind(input);
+            .bind(input)
+            .bind(run.trace_context.as_deref());
         if let Some((owner, ttl)) = lease {
             q = q.bind(owner).bind(millis(ttl));
         }

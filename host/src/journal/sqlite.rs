@@ -316,8 +316,8 @@ impl Journal for SqliteJournal {
         let mut w = self.write().await?;
         let inserted = sqlx::query(
             "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, lease_owner, \
-                               lease_token, lease_expires_at, wake_at, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                               lease_token, lease_expires_at, wake_at, created_at, updated_at, trace_context) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
         )
         .bind(&run.key.instance)
         .bind(&run.key.run_id)
@@ -330,6 +330,7 @@ impl Journal for SqliteJournal {
         .bind(expires)
         .bind(wake_at)
         .bind(now)
+        .bind(run.trace_context.as_deref())
         .execute(&mut *w.tx)
         .await;
         match inserted {

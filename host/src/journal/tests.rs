@@ -107,7 +107,7 @@ fn key(instance: &str, run_id: &str) -> RunKey {
 }
 
 fn new_run(key: &RunKey) -> NewRun {
-    NewRun { key: key.clone(), workflow: "wf".into(), module_hash: "hash".into(), input: json!({"n": 1, "s": "x"}) }
+    NewRun { key: key.clone(), workflow: "wf".into(), module_hash: "hash".into(), input: json!({"n": 1, "s": "x"}), trace_context: None }
 }
 
 /// Creates a run with its lease taken by `owner` for `ttl`.
@@ -160,6 +160,22 @@ journal_suite!(create_get_and_list_runs, |j: SharedJournal| async move {
     assert_eq!(j.list_runs("i1", 1).await.unwrap().len(), 1);
     assert!(j.list_runs("i2", 10).await.unwrap().is_empty());
     assert_eq!(j.get_run(&key("i1", "nope")).await.unwrap(), None);
+});
+
+journal_suite!(trace_context_round_trips, |j: SharedJournal| async move {
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let (a, b, c) = (key("i1", "traced"), key("i1", "traced-leased"), key("i1", "untraced"));
+    j.create_run(&NewRun { trace_context: Some(TP.into()), ..new_run(&a) }, None).await.unwrap();
+    j.create_run(&NewRun { trace_context: Some(TP.into()), ..new_run(&b) }, Some(("node/i1/1", TTL))).await.unwrap();
+    j.create_run(&new_run(&c), None).await.unwrap();
+    assert_eq!(run(&j, &a).await.trace_context.as_deref(), Some(TP));
+    assert_eq!(run(&j, &b).await.trace_context.as_deref(), Some(TP));
+    assert_eq!(run(&j, &c).await.trace_context, None);
+    // The lease acquisition returns the run as updated, trace context included.
+    let (_, acquired) = j.acquire_lease(&a, "node/i1/2", TTL).await.unwrap().expect("free");
+    assert_eq!(acquired.trace_context.as_deref(), Some(TP));
+    let listed = j.list_runs("i1", 10).await.unwrap();
+    assert_eq!(listed.iter().filter(|r| r.trace_context.as_deref() == Some(TP)).count(), 2);
 });
 
 journal_suite!(create_run_twice_is_run_exists, |j: SharedJournal| async move {
