@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::load::Mode;
 use crate::manifest::Manifest;
-use crate::{CallOptions, CancelOutcome, Continuum, Error, StartOptions};
+use crate::{CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Migrate, StartOptions};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -116,6 +116,41 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
+    /// Make a module the current version of a workflow on every host,
+    /// without a restart.
+    Deploy {
+        /// The workflow name.
+        workflow: String,
+        /// The component file.
+        file: PathBuf,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+        /// Move unfinished runs to the new version: all of them, or the
+        /// run ids listed after the flag.
+        #[arg(long, num_args = 0.., value_name = "RUN")]
+        migrate: Option<Vec<String>>,
+        /// Replay the runs to migrate on the new version first; refuse the
+        /// deploy if any would diverge.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Replay recorded histories on a candidate module and report, per run,
+    /// whether it is compatible or where it first diverges.
+    Replay {
+        /// The candidate component file.
+        #[arg(long)]
+        module: PathBuf,
+        /// The workflow whose runs to replay (all its unfinished runs when
+        /// no run id is given).
+        #[arg(long)]
+        workflow: String,
+        /// Run ids.
+        runs: Vec<String>,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
     /// Run the order-flow demo on the default instance, in this process.
     Demo,
 }
@@ -136,6 +171,7 @@ pub fn exit_code(e: &CliError) -> u8 {
     match e {
         CliError::Manifest(_) | CliError::Usage(_) => EXIT_USAGE,
         CliError::Continuum(e) if e.is_retryable() => EXIT_RETRYABLE,
+        CliError::Continuum(Error::DeployRefused { .. }) => EXIT_RUN_NOT_COMPLETED,
         CliError::Continuum(
             Error::InstanceNotRegistered(_)
             | Error::InstanceAlreadyRegistered(_)
@@ -256,6 +292,31 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
                 println!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
             }
             Ok(EXIT_OK)
+        }
+        Command::Deploy { workflow, file, instance, migrate, check } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            let migrate = match migrate {
+                None => Migrate::None,
+                Some(ids) if ids.is_empty() => Migrate::All,
+                Some(ids) => Migrate::Runs(ids),
+            };
+            let report = c.deploy(&workflow, &file, DeployOptions { instance, migrate, check }).await?;
+            for (run, verdict) in &report.checks {
+                println!("run {run}: {verdict}");
+            }
+            println!("deployed {workflow} version {} ({} run(s) migrated)", report.hash, report.migrated);
+            Ok(EXIT_OK)
+        }
+        Command::Replay { module, workflow, runs, instance } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            let verdicts = c.replay(&workflow, &module, &runs, CallOptions { instance }).await?;
+            let mut all_ok = true;
+            for (run, verdict) in &verdicts {
+                all_ok &= verdict.is_compatible();
+                println!("run {run}: {verdict}");
+            }
+            println!("{} run(s) replayed, {}", verdicts.len(), if all_ok { "all compatible" } else { "some incompatible" });
+            Ok(if all_ok { EXIT_OK } else { EXIT_RUN_NOT_COMPLETED })
         }
         Command::Demo => demo::run(&manifest).await,
     }

@@ -79,6 +79,14 @@ pub enum Error {
         /// How long we waited.
         waited: Duration,
     },
+    /// A deploy was refused: the runs it was to migrate would diverge.
+    #[error("deploy of workflow `{workflow}` refused: {reasons}")]
+    DeployRefused {
+        /// The workflow.
+        workflow: String,
+        /// Each incompatible run and its first diverging step.
+        reasons: String,
+    },
     /// A module could not be loaded.
     #[error(transparent)]
     Module(#[from] ModuleError),

@@ -32,6 +32,7 @@
 
 pub mod activities;
 pub mod cli;
+mod deploy;
 pub mod engine;
 mod error;
 pub mod instance;
@@ -48,6 +49,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{json, Value};
 
+pub use deploy::{DeployOptions, DeployReport, Migrate};
 pub use error::Error;
 pub use instance::Instance;
 pub use load::Mode;
@@ -158,22 +160,22 @@ impl Continuum {
     /// executed here at once; otherwise any host's dispatcher picks it up.
     pub async fn start(&self, workflow: &str, input: Value, opts: StartOptions) -> Result<String, Error> {
         let inst = self.instance(opts.instance.as_deref())?;
-        let entry = inst.workflows().get(workflow).ok_or_else(|| Error::UnknownWorkflow {
+        let hash = inst.modules().current_hash(workflow).ok_or_else(|| Error::UnknownWorkflow {
             instance: inst.name().to_string(),
             workflow: workflow.to_string(),
-            known: inst.workflows().names(),
+            known: inst.modules().names(),
         })?;
         let run_id = opts.run_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let key = RunKey::new(inst.name(), run_id.clone());
         let run = NewRun {
             key: key.clone(),
             workflow: workflow.to_string(),
-            module_hash: entry.hash.clone(),
+            module_hash: hash.clone(),
             input,
             trace_context: telemetry::current_traceparent(),
         };
         let shared = &inst.shared;
-        let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && entry.module.is_some());
+        let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && inst.modules().is_loaded(&hash));
         let owner = local.map(|_| shared.next_owner());
         let lease = shared
             .journal

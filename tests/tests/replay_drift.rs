@@ -1,7 +1,8 @@
 //! Replay drift: the module changes under a running workflow (v1 waits for a
-//! signal; v2 calls another activity there). After a restart the run is
-//! stopped in the `drifted` state with the mismatch named, and its journal
-//! is left as recorded.
+//! signal; v2 calls another activity there) — a forced migration with
+//! `deploy --migrate` and no `--check`. When the run resumes it is stopped in
+//! the `drifted` state with the mismatch named, and its journal is left as
+//! recorded.
 
 use std::time::Duration;
 
@@ -13,8 +14,7 @@ async fn drift_is_detected_and_reported() {
     let db = PgDb::create().await;
     let dir = TempDir::new();
     // The workflow file the manifest names; replaced under the run later.
-    let module = dir.0.join("drift.wasm");
-    std::fs::copy(component("drift_v1"), &module).unwrap();
+    let module = component("drift_v1");
     let spec = InstanceSpec {
         workflows: vec![("drift".into(), module.clone())],
         activities: vec![component("bench_activities")],
@@ -31,9 +31,10 @@ async fn drift_is_detected_and_reported() {
     .expect("v1 never suspended on its signal");
     let recorded = waiting["events"].as_array().unwrap().len();
     host.kill();
-
-    std::fs::copy(component("drift_v2"), &module).unwrap();
     let _host = Host::start(&manifest, &[]);
+    let v2 = component("drift_v2");
+    let deployed = cli_ok(&manifest, &["deploy", "drift", v2.to_str().unwrap(), "--migrate"]);
+    assert!(deployed.contains("1 run(s) migrated"), "{deployed}");
     cli_ok(&manifest, &["signal", &run, "go", "null"]);
     let out = cli(&manifest, &["await", &run, "--timeout", "60"]);
     assert_eq!(out.status.code(), Some(3), "await should report a run that did not complete");

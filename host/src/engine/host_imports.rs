@@ -71,7 +71,11 @@ fn now_ms() -> i64 {
 impl RunCtx {
     fn command(&mut self, cmd: Command) -> Result<(u32, Replayed), Interrupt> {
         self.check_cancel()?;
-        self.history.next_command(&cmd).map_err(Interrupt::Drift)
+        let next = self.history.next_command(&cmd).map_err(Interrupt::Drift)?;
+        if self.check_only && next.1 == Replayed::Live {
+            return Err(Interrupt::ReplayEnd);
+        }
+        Ok(next)
     }
 
     /// Resolves an operation live, without blocking: appends its completion
@@ -164,6 +168,9 @@ impl RunCtx {
                 .min_by_key(|(seq, _, _)| *seq);
             if let Some((_, i, outcome)) = recorded {
                 return Ok((i, outcome));
+            }
+            if self.check_only && !self.history.replaying() {
+                return Err(Interrupt::ReplayEnd);
             }
             if self.history.replaying() {
                 // The live run got past this wait, so one of these must have

@@ -24,6 +24,10 @@ pub enum Interrupt {
     /// The journal failed.
     #[error("journal error: {0}")]
     Journal(#[from] JournalError),
+    /// A replay check reached the end of the recorded history: everything
+    /// recorded was replayed without drift.
+    #[error("the recorded history was replayed to its end")]
+    ReplayEnd,
     /// The guest broke the contract (an unknown handle, a bad payload).
     #[error("the workflow broke the host contract: {0}")]
     Contract(String),

@@ -5,11 +5,13 @@ pub mod bindings;
 mod host_imports;
 mod interrupt;
 pub mod replay;
+mod replay_check;
 mod run;
 mod run_ctx;
 mod wasm;
 
 pub use interrupt::Interrupt;
+pub use replay_check::{check_replay, ReplayVerdict};
 pub use run::{execute_attempt, AttemptOutcome};
 pub use run_ctx::{RunCtx, RunEnv};
 pub use wasm::{ActivityCtx, WasmEngine, EPOCH_TICK};

@@ -200,6 +200,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt) -> AttemptOutcome {
             tracing::error!(error = %e, "journal failure; the run will be recovered");
             AttemptOutcome::Aborted(e.to_string())
         }
+        Interrupt::ReplayEnd => AttemptOutcome::Aborted("a replay check ended inside a live run".into()),
         Interrupt::Contract(message) => {
             fail(ctx, json!({"code": "contract_violation", "message": message})).await
         }

@@ -61,6 +61,8 @@ pub struct RunCtx {
     pub(crate) inbox_cache: Option<Vec<InboxSignal>>,
     /// Task outcomes read once per wait, while live.
     pub(crate) outcomes_cache: Option<Vec<(u32, TaskOutcome)>>,
+    /// A replay check: stop (with `ReplayEnd`) instead of going live.
+    pub(crate) check_only: bool,
 }
 
 impl RunCtx {
@@ -91,6 +93,7 @@ impl RunCtx {
             limits,
             inbox_cache: None,
             outcomes_cache: None,
+            check_only: false,
         }
     }
 

@@ -8,12 +8,11 @@ use std::sync::Arc;
 use crate::activities::{load_activity_component, ActivityRegistry};
 use crate::engine::WasmEngine;
 use crate::journal::{self, Batcher, BatcherConfig, SharedJournal};
-use crate::modules::{content_hash, read_component, CompileCache, ModuleError, WorkflowModule};
+use crate::modules::{CompileCache, ModuleError, ModuleRegistry};
 use crate::Error;
 
 use super::options::ChildrenConfig;
 use super::{activity_supervisor, initial_counter, Instance, PubSub, Registry, RunSupervisor, Shared};
-use super::{WorkflowEntry, WorkflowSet};
 
 /// Builds an [`Instance`].
 pub struct InstanceBuilder {
@@ -132,20 +131,15 @@ impl InstanceBuilder {
         };
         let cache_dir = self.cache_dir.or_else(|| std::env::var_os("CONTINUUM_CACHE_DIR").map(PathBuf::from));
         let cache = CompileCache::new(cache_dir);
-        let mut workflows = WorkflowSet::default();
-        for (wf, path) in self.workflows {
-            let entry = match &engine {
-                Some(engine) if executes => {
-                    let module = WorkflowModule::load(engine, &cache, &wf, &path)?;
-                    WorkflowEntry { name: wf, hash: module.hash.clone(), path, module: Some(module) }
-                }
-                _ => {
-                    let hash = content_hash(&read_component(&path)?);
-                    WorkflowEntry { name: wf, hash, path, module: None }
-                }
-            };
-            workflows.insert(entry);
-        }
+        let modules = ModuleRegistry::load(
+            Arc::from(name.as_str()),
+            journal.clone(),
+            if executes { engine.clone() } else { None },
+            cache.clone(),
+            &self.workflows,
+            executes,
+        )
+        .await?;
         let activities = match (&engine, &self.children.activity_supervisor) {
             (Some(engine), Some(opts)) => {
                 let mut registry = ActivityRegistry::new();
@@ -164,7 +158,7 @@ impl InstanceBuilder {
             node,
             journal,
             batcher,
-            workflows,
+            modules,
             activities,
             registry: Registry::default(),
             pubsub: PubSub::default(),

@@ -15,7 +15,6 @@ mod registry;
 mod run_supervisor;
 mod signal_router;
 mod timer_wheel;
-mod workflow_set;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,13 +25,13 @@ use tokio::task::JoinHandle;
 use crate::activities::ActivityExecutor;
 use crate::engine::RunEnv;
 use crate::journal::{Batcher, SharedJournal};
+use crate::modules::ModuleRegistry;
 
 pub use builder::InstanceBuilder;
 pub use options::ChildrenConfig;
 pub use pubsub::{PubSub, RunFinished};
 pub use registry::Registry;
 pub use run_supervisor::RunSupervisor;
-pub use workflow_set::{WorkflowEntry, WorkflowSet};
 
 /// What an instance's children share.
 pub struct Shared {
@@ -40,7 +39,7 @@ pub struct Shared {
     pub(crate) node: String,
     pub(crate) journal: SharedJournal,
     pub(crate) batcher: Batcher,
-    pub(crate) workflows: WorkflowSet,
+    pub(crate) modules: ModuleRegistry,
     pub(crate) activities: Option<Arc<ActivityExecutor>>,
     pub(crate) registry: Registry,
     pub(crate) pubsub: PubSub,
@@ -108,9 +107,9 @@ impl Instance {
         &self.shared.journal
     }
 
-    /// The instance's workflows.
-    pub fn workflows(&self) -> &WorkflowSet {
-        &self.shared.workflows
+    /// The instance's workflow module versions.
+    pub fn modules(&self) -> &ModuleRegistry {
+        &self.shared.modules
     }
 
     /// True if this process executes runs for the instance.

@@ -15,6 +15,10 @@ pub async fn run(shared: Arc<Shared>, opts: RecoveryConfig) {
     let mut tick = tokio::time::interval(opts.interval);
     loop {
         tick.tick().await;
+        // Backstop for a missed deploy notification.
+        if let Err(e) = shared.modules.refresh().await {
+            tracing::warn!(instance = %shared.name, error = %e, "refreshing module versions failed");
+        }
         let now = Utc::now();
         match shared.journal.find_ready_runs(&shared.name, now, 256).await {
             Ok(keys) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::engine::{execute_attempt, AttemptOutcome};
-use crate::journal::{Lease, RunRecord, RunState};
+use crate::journal::{Lease, RunRecord, RunState, RunWrite, Transition};
 
 use super::Shared;
 
@@ -39,25 +39,28 @@ impl RunSupervisor {
             let shared = task_shared;
             let Ok(_permit) = permits.acquire_owned().await else { return };
             let key = run.key.clone();
-            let module = match shared.workflows.by_hash(&run.module_hash) {
-                Some(m) => m,
-                // Until modules are versioned, a run whose module file
-                // changed replays on the current one; replay drift detection
-                // stops it if the new code takes a different path.
-                None => match shared.workflows.get(&run.workflow).and_then(|e| e.module.clone()) {
-                    Some(m) => {
-                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
-                            recorded_hash = %run.module_hash, current_hash = %m.hash, "the run's module changed; replaying on the current module");
-                        m
+            let module = match shared.modules.module(&run.module_hash).await {
+                Ok(Some(m)) => m,
+                // Never replay a run on code it was not recorded with: park
+                // it until its version is deployed again.
+                found => {
+                    let why = match found {
+                        Err(e) => format!("module version {} of workflow `{}` cannot be loaded: {e}", run.module_hash, run.workflow),
+                        Ok(_) => format!("module version {} of workflow `{}` is not deployed in instance `{}`", run.module_hash, run.workflow, key.instance),
+                    };
+                    tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
+                        module_hash = %run.module_hash, reason = %why, "run parked: module version unknown");
+                    let mut write = RunWrite::new(key.clone(), lease.clone());
+                    write.transition = Some(Transition::Park {
+                        error: serde_json::json!({"code": "module_version_unknown", "message": why, "module_hash": run.module_hash}),
+                        seen_wake_gen: run.wake_gen,
+                    });
+                    if let Err(e) = shared.journal.commit(&[write]).await {
+                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, error = %e, "parking the run failed");
                     }
-                    None => {
-                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
-                            module_hash = %run.module_hash, "this host does not serve the run's workflow; leaving it for another host");
-                        shared.registry.remove(&key.run_id);
-                        let _ = shared.journal.release_lease(&key, &lease).await;
-                        return;
-                    }
-                },
+                    shared.registry.remove(&key.run_id);
+                    return;
+                }
             };
             let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), cancel).await;
             shared.registry.remove(&key.run_id);

@@ -35,6 +35,13 @@ pub async fn run(shared: Arc<Shared>, _opts: SignalRouterConfig) {
                             shared.pubsub.dispatcher.notify_one();
                         }
                         WakeKind::Task => shared.pubsub.tasks.notify_one(),
+                        WakeKind::Deploy => {
+                            match shared.modules.refresh().await {
+                                Ok(()) => tracing::info!(instance = %wake.instance, workflow = %wake.run_id, "deploy seen; current versions refreshed"),
+                                Err(e) => tracing::warn!(instance = %wake.instance, error = %e, "refreshing module versions failed"),
+                            }
+                            shared.pubsub.dispatcher.notify_one();
+                        }
                     }
                 }
                 tracing::warn!(instance = %shared.name, "notification stream ended; resubscribing");

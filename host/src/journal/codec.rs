@@ -116,6 +116,7 @@ pub(in crate::journal) fn wake_kind_name(kind: &WakeKind) -> &'static str {
         WakeKind::Run => "run",
         WakeKind::Cancel => "cancel",
         WakeKind::Task => "task",
+        WakeKind::Deploy => "deploy",
     }
 }
 
@@ -131,6 +132,7 @@ pub(in crate::journal) fn parse_wake(payload: &str) -> Option<Wake> {
         "run" => WakeKind::Run,
         "cancel" => WakeKind::Cancel,
         "task" => WakeKind::Task,
+        "deploy" => WakeKind::Deploy,
         _ => return None,
     };
     let instance = parts.next()?.to_string();

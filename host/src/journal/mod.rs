@@ -199,6 +199,35 @@ pub trait Journal: Send + Sync + 'static {
     /// taken in yet, by operation number.
     async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError>;
 
+    /// Stores a workflow module version (idempotent by hash). With
+    /// `make_current`, new runs of `workflow` start on it, parked runs
+    /// recorded on it are made due, and hosts are notified
+    /// ([`WakeKind::Deploy`]).
+    async fn put_module(
+        &self,
+        instance: &str,
+        workflow: &str,
+        hash: &str,
+        bytes: &[u8],
+        make_current: bool,
+    ) -> Result<(), JournalError>;
+
+    /// A stored module version.
+    async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<StoredModule>, JournalError>;
+
+    /// The current version of each workflow: `(workflow, hash)`.
+    async fn current_modules(&self, instance: &str) -> Result<Vec<(String, String)>, JournalError>;
+
+    /// Moves the unfinished runs of `workflow` (all, or those in `run_ids`)
+    /// to module version `to`, making parked ones due; returns how many.
+    async fn migrate_runs(
+        &self,
+        instance: &str,
+        workflow: &str,
+        run_ids: &[String],
+        to: &str,
+    ) -> Result<u64, JournalError>;
+
     /// Subscribes to the instance's wake-ups.
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError>;
 }

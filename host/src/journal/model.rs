@@ -408,6 +408,15 @@ pub enum Transition {
         /// `{code: "cancelled", message}`.
         error: Value,
     },
+    /// Parked: the run cannot execute here (its module version is
+    /// unknown); it stays `suspended` with `error` saying why, is not due,
+    /// and is woken when that version is deployed. Releases the lease.
+    Park {
+        /// `{code: "module_version_unknown", message, module_hash}`.
+        error: Value,
+        /// The `wake_gen` the engine saw.
+        seen_wake_gen: i64,
+    },
     /// Replay drift; releases the lease.
     Drift {
         /// `{code: "replay_drift", message, seq, expected, found}`.
@@ -503,6 +512,8 @@ pub enum WakeKind {
     Cancel,
     /// A new activity task is ready.
     Task,
+    /// A workflow module version was deployed (`run_id` holds the workflow).
+    Deploy,
 }
 
 /// A wake-up notification (LISTEN/NOTIFY on Postgres, in-process on SQLite).
@@ -523,4 +534,15 @@ pub enum CancelRequest {
     Requested,
     /// The run had already finished in this state.
     AlreadyFinal(RunState),
+}
+
+/// A stored workflow module version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredModule {
+    /// The workflow it was deployed for.
+    pub workflow: String,
+    /// Its content hash.
+    pub hash: String,
+    /// The component's bytes.
+    pub bytes: Vec<u8>,
 }

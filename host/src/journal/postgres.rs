@@ -243,6 +243,9 @@ impl TransitionRows {
             Transition::Cancel { error } => {
                 (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
             }
+            Transition::Park { error, seen_wake_gen } => {
+                (RunState::Suspended, None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
+            }
             Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
         };
         self.instance.push(key.instance.clone());
@@ -391,6 +394,9 @@ async fn apply_transitions(tx: &mut Tx, t: TransitionRows) -> Result<(), Journal
     .await?;
     Ok(())
 }
+
+#[path = "postgres_modules.rs"]
+mod modules;
 
 #[async_trait]
 impl Journal for PostgresJournal {
@@ -813,6 +819,29 @@ impl Journal for PostgresJournal {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| outcome_from_row(r, key)).collect()
+    }
+
+    async fn put_module(
+        &self,
+        instance: &str,
+        workflow: &str,
+        hash: &str,
+        bytes: &[u8],
+        make_current: bool,
+    ) -> Result<(), JournalError> {
+        modules::put_module(self, instance, workflow, hash, bytes, make_current).await
+    }
+
+    async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<crate::journal::StoredModule>, JournalError> {
+        modules::get_module(self, instance, hash).await
+    }
+
+    async fn current_modules(&self, instance: &str) -> Result<Vec<(String, String)>, JournalError> {
+        modules::current_modules(self, instance).await
+    }
+
+    async fn migrate_runs(&self, instance: &str, workflow: &str, run_ids: &[String], to: &str) -> Result<u64, JournalError> {
+        modules::migrate_runs(self, instance, workflow, run_ids, to).await
     }
 
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {

@@ -246,6 +246,9 @@ impl WriteTx<'_> {
             Transition::Cancel { error } => {
                 (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
             }
+            Transition::Park { error, seen_wake_gen } => {
+                (RunState::Suspended, None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
+            }
             Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
         };
         let row = sqlx::query(
@@ -290,6 +293,9 @@ impl WriteTx<'_> {
 fn json_list(items: &[String]) -> Result<String, JournalError> {
     serde_json::to_string(items).map_err(|e| corrupt("?", format!("cannot encode a list: {e}")))
 }
+
+#[path = "sqlite_modules.rs"]
+mod modules;
 
 #[async_trait]
 impl Journal for SqliteJournal {
@@ -678,6 +684,29 @@ impl Journal for SqliteJournal {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| outcome_from_row(r, key)).collect()
+    }
+
+    async fn put_module(
+        &self,
+        instance: &str,
+        workflow: &str,
+        hash: &str,
+        bytes: &[u8],
+        make_current: bool,
+    ) -> Result<(), JournalError> {
+        modules::put_module(self, instance, workflow, hash, bytes, make_current).await
+    }
+
+    async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<crate::journal::StoredModule>, JournalError> {
+        modules::get_module(self, instance, hash).await
+    }
+
+    async fn current_modules(&self, instance: &str) -> Result<Vec<(String, String)>, JournalError> {
+        modules::current_modules(self, instance).await
+    }
+
+    async fn migrate_runs(&self, instance: &str, workflow: &str, run_ids: &[String], to: &str) -> Result<u64, JournalError> {
+        modules::migrate_runs(self, instance, workflow, run_ids, to).await
     }
 
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {

@@ -2,6 +2,7 @@
 //! hashes, and compiling them once (cached on disk by hash).
 
 mod compile_cache;
+mod registry;
 mod workflow_module;
 
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 pub use compile_cache::CompileCache;
+pub use registry::ModuleRegistry;
 pub use workflow_module::WorkflowModule;
 
 /// Errors loading a module.

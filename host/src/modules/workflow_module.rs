@@ -35,7 +35,19 @@ impl WorkflowModule {
         path: &Path,
     ) -> Result<Arc<WorkflowModule>, ModuleError> {
         let bytes = read_component(path)?;
-        let (hash, component) = cache.component(&engine.engine, path, &bytes)?;
+        Self::from_bytes(engine, cache, name, path, &bytes)
+    }
+
+    /// Compiles and links component bytes (read from `path`, or from the
+    /// database) as workflow `name`.
+    pub fn from_bytes(
+        engine: &WasmEngine,
+        cache: &CompileCache,
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Result<Arc<WorkflowModule>, ModuleError> {
+        let (hash, component) = cache.component(&engine.engine, path, bytes)?;
         let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "workflow", message };
         let instance_pre = engine
             .workflow_linker

@@ -1,0 +1,98 @@
+//! Module versions on Postgres: the `modules` and `module_heads` tables.
+
+use super::{notify, PostgresJournal};
+use crate::journal::{JournalError, StoredModule, WakeKind};
+use sqlx::Row;
+
+/// See [`crate::journal::Journal::put_module`].
+pub(super) async fn put_module(
+    j: &PostgresJournal,
+    instance: &str,
+    workflow: &str,
+    hash: &str,
+    bytes: &[u8],
+    make_current: bool,
+) -> Result<(), JournalError> {
+    let mut tx = j.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO modules (instance, hash, workflow, bytes) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (instance, hash) DO NOTHING",
+    )
+    .bind(instance)
+    .bind(hash)
+    .bind(workflow)
+    .bind(bytes)
+    .execute(&mut *tx)
+    .await?;
+    // Runs parked for lack of this version can go on now.
+    sqlx::query(
+        "UPDATE runs SET wake_at = now(), updated_at = now() \
+         WHERE instance = $1 AND module_hash = $2 AND state = 'suspended' AND wake_at IS NULL \
+           AND error IS NOT NULL",
+    )
+    .bind(instance)
+    .bind(hash)
+    .execute(&mut *tx)
+    .await?;
+    if make_current {
+        sqlx::query(
+            "INSERT INTO module_heads (instance, workflow, hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (instance, workflow) DO UPDATE SET hash = EXCLUDED.hash, updated_at = now()",
+        )
+        .bind(instance)
+        .bind(workflow)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    }
+    notify(&mut tx, WakeKind::Deploy, instance, workflow).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// See [`crate::journal::Journal::get_module`].
+pub(super) async fn get_module(j: &PostgresJournal, instance: &str, hash: &str) -> Result<Option<StoredModule>, JournalError> {
+    let row = sqlx::query("SELECT workflow, bytes FROM modules WHERE instance = $1 AND hash = $2")
+        .bind(instance)
+        .bind(hash)
+        .fetch_optional(&j.pool)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some(StoredModule { workflow: r.try_get("workflow")?, hash: hash.to_string(), bytes: r.try_get("bytes")? })),
+    }
+}
+
+/// See [`crate::journal::Journal::current_modules`].
+pub(super) async fn current_modules(j: &PostgresJournal, instance: &str) -> Result<Vec<(String, String)>, JournalError> {
+    let rows = sqlx::query("SELECT workflow, hash FROM module_heads WHERE instance = $1 ORDER BY workflow")
+        .bind(instance)
+        .fetch_all(&j.pool)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("workflow")?, r.try_get("hash")?))).collect()
+}
+
+/// See [`crate::journal::Journal::migrate_runs`].
+pub(super) async fn migrate_runs(
+    j: &PostgresJournal,
+    instance: &str,
+    workflow: &str,
+    run_ids: &[String],
+    to: &str,
+) -> Result<u64, JournalError> {
+    let done = sqlx::query(
+        "UPDATE runs SET module_hash = $4, updated_at = now(), \
+                wake_at = CASE WHEN state = 'suspended' AND wake_at IS NULL AND error IS NOT NULL \
+                               THEN now() ELSE wake_at END \
+         WHERE instance = $1 AND workflow = $2 \
+           AND state NOT IN ('completed', 'failed', 'cancelled', 'drifted') \
+           AND (cardinality($3::text[]) = 0 OR run_id = ANY($3))",
+    )
+    .bind(instance)
+    .bind(workflow)
+    .bind(run_ids)
+    .bind(to)
+    .execute(&j.pool)
+    .await?;
+    Ok(done.rows_affected())
+}

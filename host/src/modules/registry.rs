@@ -1,0 +1,149 @@
+//! An instance's workflow module versions. Versions are content-addressed
+//! and stored in the database, so any host can load the exact version a run
+//! recorded; the instance's *current* version of each workflow (the one new
+//! runs start on) is kept in the database too and changed by deploying.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use crate::engine::WasmEngine;
+use crate::journal::SharedJournal;
+use crate::Error;
+
+use super::{content_hash, read_component, CompileCache, ModuleError, WorkflowModule};
+
+#[derive(Default)]
+struct State {
+    current: BTreeMap<String, String>,
+    compiled: HashMap<String, Arc<WorkflowModule>>,
+}
+
+/// The workflow module versions of one instance.
+pub struct ModuleRegistry {
+    instance: Arc<str>,
+    journal: SharedJournal,
+    engine: Option<Arc<WasmEngine>>,
+    cache: Arc<CompileCache>,
+    state: RwLock<State>,
+}
+
+impl std::fmt::Debug for ModuleRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleRegistry").field("instance", &self.instance).finish()
+    }
+}
+
+impl ModuleRegistry {
+    /// Loads the manifest's workflow files. With `publish` (a host), each
+    /// file becomes its workflow's current version; otherwise (a client)
+    /// a file is stored only for a workflow that has no version yet.
+    /// With an engine, every file is compiled (and checked against the
+    /// `workflow` world) up front.
+    pub(crate) async fn load(
+        instance: Arc<str>,
+        journal: SharedJournal,
+        engine: Option<Arc<WasmEngine>>,
+        cache: Arc<CompileCache>,
+        files: &[(String, PathBuf)],
+        publish: bool,
+    ) -> Result<ModuleRegistry, Error> {
+        let registry = ModuleRegistry { instance, journal, engine, cache, state: RwLock::new(State::default()) };
+        let heads: BTreeMap<String, String> = registry.journal.current_modules(&registry.instance).await?.into_iter().collect();
+        for (workflow, path) in files {
+            let bytes = read_component(path)?;
+            let hash = match &registry.engine {
+                Some(_) => registry.compile(workflow, path, &bytes)?.hash.clone(),
+                None => content_hash(&bytes),
+            };
+            if publish || !heads.contains_key(workflow) {
+                registry.journal.put_module(&registry.instance, workflow, &hash, &bytes, true).await?;
+                if heads.get(workflow).is_some_and(|h| *h != hash) {
+                    tracing::info!(instance = %registry.instance, workflow, hash = %hash, "manifest module deployed as the current version");
+                }
+            }
+        }
+        registry.refresh().await?;
+        Ok(registry)
+    }
+
+    fn compile(&self, workflow: &str, path: &Path, bytes: &[u8]) -> Result<Arc<WorkflowModule>, ModuleError> {
+        // A client (no runs executed here) compiles only what it checks.
+        let engine = match &self.engine {
+            Some(e) => e.clone(),
+            None => WasmEngine::shared().map_err(ModuleError::Engine)?,
+        };
+        let module = WorkflowModule::from_bytes(&engine, &self.cache, workflow, path, bytes)?;
+        if let Ok(mut s) = self.state.write() {
+            s.compiled.insert(module.hash.clone(), module.clone());
+        }
+        Ok(module)
+    }
+
+    /// Re-reads the current versions from the database (after a deploy).
+    pub async fn refresh(&self) -> Result<(), Error> {
+        let heads = self.journal.current_modules(&self.instance).await?;
+        if let Ok(mut s) = self.state.write() {
+            s.current = heads.into_iter().collect();
+        }
+        Ok(())
+    }
+
+    /// The current version of a workflow, if it has one.
+    pub fn current_hash(&self, workflow: &str) -> Option<String> {
+        self.state.read().ok().and_then(|s| s.current.get(workflow).cloned())
+    }
+
+    /// The workflow names, comma-separated (for messages).
+    pub fn names(&self) -> String {
+        let names: Vec<String> = self.state.read().map(|s| s.current.keys().cloned().collect()).unwrap_or_default();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// True if this process has compiled the version.
+    pub fn is_loaded(&self, hash: &str) -> bool {
+        self.state.read().is_ok_and(|s| s.compiled.contains_key(hash))
+    }
+
+    /// The compiled module of a version: from memory, else loaded from the
+    /// database and compiled (the disk cache makes that cheap). `None` when
+    /// the instance has no such version.
+    pub async fn module(&self, hash: &str) -> Result<Option<Arc<WorkflowModule>>, Error> {
+        if let Some(m) = self.state.read().ok().and_then(|s| s.compiled.get(hash).cloned()) {
+            return Ok(Some(m));
+        }
+        let Some(stored) = self.journal.get_module(&self.instance, hash).await? else {
+            return Ok(None);
+        };
+        let origin = PathBuf::from(format!("<database: instance {} module {}>", self.instance, hash));
+        let module = self.compile(&stored.workflow, &origin, &stored.bytes)?;
+        if module.hash != hash {
+            return Err(Error::Module(ModuleError::Compile {
+                path: origin,
+                message: format!("stored bytes hash to {}, not {hash}", module.hash),
+            }));
+        }
+        Ok(Some(module))
+    }
+
+    /// Compiles a candidate component for `workflow` without deploying it.
+    pub fn candidate(&self, workflow: &str, path: &Path) -> Result<Arc<WorkflowModule>, Error> {
+        let bytes = read_component(path)?;
+        Ok(self.compile(workflow, path, &bytes)?)
+    }
+
+    /// Deploys the component at `path` as the current version of
+    /// `workflow` on every host sharing the database; returns its hash.
+    pub async fn deploy(&self, workflow: &str, path: &Path) -> Result<String, Error> {
+        let bytes = read_component(path)?;
+        let module = self.compile(workflow, path, &bytes)?;
+        self.journal.put_module(&self.instance, workflow, &module.hash, &bytes, true).await?;
+        self.refresh().await?;
+        tracing::info!(instance = %self.instance, workflow, hash = %module.hash, "module deployed");
+        Ok(module.hash.clone())
+    }
+}

@@ -1,0 +1,112 @@
+//! Hot deploy and versioning: runs replay on the exact module version they
+//! recorded; `deploy` makes a new version current on every host without a
+//! restart; `replay` and `deploy --check` report the first diverging step;
+//! a run whose version is unknown is parked, never failed or replayed on
+//! the wrong code, and resumes once its version is deployed again.
+
+use std::path::Path;
+use std::time::Duration;
+
+use continuum_tests::*;
+use serde_json::Value;
+use sqlx::Connection;
+
+fn show(manifest: &Path, run: &str) -> Value {
+    serde_json::from_str(&cli_ok(manifest, &["show", run, "--json"])).unwrap()
+}
+
+async fn wait_state(manifest: &Path, run: &str, state: &str) -> Value {
+    eventually(Duration::from_secs(30), || async {
+        let doc = show(manifest, run);
+        (doc["run"]["state"] == state).then_some(doc)
+    })
+    .await
+    .unwrap_or_else(|| panic!("run {run} never reached {state}: {:#}", show(manifest, run)))
+}
+
+fn drift_instance(db: &str) -> InstanceSpec {
+    InstanceSpec {
+        workflows: vec![("drift".into(), component("drift_v1"))],
+        activities: vec![component("bench_activities")],
+        ..InstanceSpec::examples("default", db)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_runs_use_the_deployed_version_while_old_runs_finish_on_theirs() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[drift_instance(&db.url)]);
+    let _host = Host::start(&manifest, &[]);
+    let old = cli_ok(&manifest, &["start", "drift", "{}"]);
+    let waiting = wait_state(&manifest, &old, "suspended").await;
+    let v1_hash = waiting["run"]["module_hash"].as_str().unwrap().to_string();
+
+    // The replay check names the first diverging step, without deploying.
+    let v2 = component("drift_v2");
+    let out = cli(&manifest, &["replay", "--workflow", "drift", "--module", v2.to_str().unwrap(), &old]);
+    assert_eq!(out.status.code(), Some(3));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("incompatible"), "{report}");
+    assert!(report.contains("receive-signal `go`") && report.contains("call-activity `step_three`"), "{report}");
+    let v1 = component("drift_v1");
+    let report = cli_ok(&manifest, &["replay", "--workflow", "drift", "--module", v1.to_str().unwrap(), &old]);
+    assert!(report.contains("compatible"), "{report}");
+
+    // `deploy --check` refuses to migrate the waiting run onto v2.
+    let out = cli(&manifest, &["deploy", "drift", v2.to_str().unwrap(), "--check", "--migrate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(show(&manifest, &old)["run"]["module_hash"], v1_hash.as_str());
+
+    // A plain deploy: new runs start on v2 at once, no restart.
+    let deployed = cli_ok(&manifest, &["deploy", "drift", v2.to_str().unwrap()]);
+    assert!(deployed.contains("0 run(s) migrated"), "{deployed}");
+    let new = cli_ok(&manifest, &["start", "drift", "{}"]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &new, "--timeout", "30"])).unwrap();
+    assert_eq!(out["version"], 2, "{out}");
+    assert_ne!(show(&manifest, &new)["run"]["module_hash"], v1_hash.as_str());
+
+    // The old run still finishes on v1.
+    cli_ok(&manifest, &["signal", &old, "go", "\"now\""]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &old, "--timeout", "30"])).unwrap();
+    assert_eq!(out["version"], 1, "{out}");
+    assert_eq!(out["go"], "now", "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_version_is_unknown_is_parked_until_it_is_deployed() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[drift_instance(&db.url)]);
+    let mut host = Host::start(&manifest, &[]);
+    let run = cli_ok(&manifest, &["start", "drift", "{}"]);
+    let waiting = wait_state(&manifest, &run, "suspended").await;
+    let hash = waiting["run"]["module_hash"].as_str().unwrap().to_string();
+    host.kill();
+
+    // The version disappears (and the manifest now names v2).
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("DELETE FROM modules WHERE hash = $1").bind(&hash).execute(&mut conn).await.unwrap();
+    let spec = InstanceSpec { workflows: vec![("drift".into(), component("drift_v2"))], ..drift_instance(&db.url) };
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let host = Host::start(&manifest, &[]);
+    cli_ok(&manifest, &["signal", &run, "go", "1"]);
+    let parked = eventually(Duration::from_secs(30), || async {
+        let doc = show(&manifest, &run);
+        (doc["run"]["error"]["code"] == "module_version_unknown").then_some(doc)
+    })
+    .await
+    .expect("the run was never parked");
+    assert_eq!(parked["run"]["state"], "suspended", "never failed: {parked:#}");
+    assert!(host.wait_for_log("run parked: module version unknown", Duration::from_secs(5)), "{}", host.log_text());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(show(&manifest, &run)["run"]["state"], "suspended", "a parked run stays parked");
+
+    // Deploying the version again lets it go on, on its own code.
+    let v1 = component("drift_v1");
+    cli_ok(&manifest, &["deploy", "drift", v1.to_str().unwrap()]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &run, "--timeout", "30"])).unwrap();
+    assert_eq!(out["version"], 1, "{out}");
+    assert_eq!(show(&manifest, &run)["run"]["module_hash"], hash.as_str());
+}
