@@ -255,6 +255,27 @@ impl Workflow {
     pub fn uuid(&self) -> String {
         host::uuid()
     }
+
+    /// A patch marker: lets a new version of a workflow take a new path
+    /// for new runs while runs recorded by the old code keep the old one,
+    /// so those runs can be migrated to the new version without drift.
+    /// Returns true for a run that executes this call for the first time
+    /// (the marker is journaled) or whose history recorded it; false for a
+    /// history recorded by code without the patch.
+    ///
+    /// ```no_run
+    /// # use continuum_sdk::prelude::*;
+    /// # fn f(ctx: &Workflow) -> Result<(), WorkflowError> {
+    /// if ctx.patched("skip-manual-review") {
+    ///     let _: serde_json::Value = ctx.activity("auto_review", &()).call()?;
+    /// } else {
+    ///     let _: serde_json::Value = ctx.signal("manual_review")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn patched(&self, name: &str) -> bool {
+        host::patched(name)
+    }
 }
 
 /// A prepared activity call, made by [`Workflow::activity`]. Set options,

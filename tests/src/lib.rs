@@ -30,6 +30,7 @@ pub fn components() -> PathBuf {
             let status = Command::new(cargo())
                 .args(["run", "--quiet", "--release", "-p", "continuum-guest-build"])
                 .current_dir(repo_root())
+                .env("CONTINUUM_ROOT", repo_root())
                 .status()
                 .expect("run the guest build tool");
             assert!(status.success(), "building the WASM guests failed");

@@ -110,3 +110,33 @@ async fn a_run_whose_version_is_unknown_is_parked_until_it_is_deployed() {
     assert_eq!(out["version"], 1, "{out}");
     assert_eq!(show(&manifest, &run)["run"]["module_hash"], hash.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patch_marker_lets_old_runs_migrate_and_keep_their_path() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[drift_instance(&db.url)]);
+    let _host = Host::start(&manifest, &[]);
+    let old = cli_ok(&manifest, &["start", "drift", "{}"]);
+    wait_state(&manifest, &old, "suspended").await;
+
+    // v3 makes the change behind `patched("skip-go")`: the check passes and
+    // the waiting v1 run moves to v3.
+    let v3 = component("drift_v3");
+    let deployed = cli_ok(&manifest, &["deploy", "drift", v3.to_str().unwrap(), "--check", "--migrate"]);
+    assert!(deployed.contains("compatible") && deployed.contains("1 run(s) migrated"), "{deployed}");
+
+    // New runs take the new path and journal the marker.
+    let new = cli_ok(&manifest, &["start", "drift", "{}"]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &new, "--timeout", "30"])).unwrap();
+    assert_eq!((out["version"].as_i64(), out["three"].is_null()), (Some(3), false), "{out}");
+    let kinds: Vec<String> = show(&manifest, &new)["events"].as_array().unwrap().iter().map(|e| e["body"]["type"].as_str().unwrap_or("").to_string()).collect();
+    assert!(kinds.contains(&"patch_marker".to_string()), "{kinds:?}");
+
+    // The migrated run keeps the old path, now executing v3's code.
+    cli_ok(&manifest, &["signal", &old, "go", "\"late\""]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &old, "--timeout", "30"])).unwrap();
+    assert_eq!(out["version"], 3, "{out}");
+    assert_eq!(out["patched"], false, "{out}");
+    assert_eq!(out["go"], "late", "{out}");
+}

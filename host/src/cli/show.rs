@@ -38,6 +38,7 @@ pub fn describe(body: &EventBody) -> String {
         }
         EventBody::RandomDrawn { value } => value.to_string(),
         EventBody::UuidDrawn { value } => value.clone(),
+        EventBody::PatchMarker { name } => format!("`{name}`"),
         EventBody::RunCompleted { output } => short(output),
         EventBody::RunFailed { error } => short(error),
         EventBody::RunCancelled { reason } => reason.clone(),

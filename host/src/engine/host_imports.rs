@@ -371,6 +371,18 @@ impl host::Host for RunCtx {
         }
     }
 
+    async fn patched(&mut self, name: String) -> HostResult<bool> {
+        self.check_cancel().map_err(Interrupt::trap)?;
+        match self.history.patched(&name) {
+            Some(taken) => Ok(taken),
+            None if self.check_only => Err(Interrupt::ReplayEnd.trap()),
+            None => {
+                self.append(EventBody::PatchMarker { name });
+                Ok(true)
+            }
+        }
+    }
+
     async fn log(&mut self, level: types::LogLevel, message: String) -> HostResult<()> {
         if message.starts_with("panic: ") {
             self.last_panic = Some(message.clone());

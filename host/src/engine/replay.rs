@@ -128,7 +128,8 @@ impl History {
                 | EventBody::SignalRequested { .. }
                 | EventBody::ClockRead { .. }
                 | EventBody::RandomDrawn { .. }
-                | EventBody::UuidDrawn { .. } => h.commands.push((e.seq, e.body.clone())),
+                | EventBody::UuidDrawn { .. }
+                | EventBody::PatchMarker { .. } => h.commands.push((e.seq, e.body.clone())),
                 _ => {}
             }
             h.note_completion(e.seq, &e.body);
@@ -200,6 +201,21 @@ impl History {
         Ok((op, Replayed::Recorded(body.clone())))
     }
 
+    /// `patched(name)`: true (consuming the marker) when the journal holds
+    /// this patch's marker next; false, consuming nothing, when it holds
+    /// another step (history recorded before the patch existed); `None`
+    /// when the journal is exhausted (live: the caller records a marker).
+    pub fn patched(&mut self, name: &str) -> Option<bool> {
+        match self.commands.get(self.cursor) {
+            None => None,
+            Some((_, EventBody::PatchMarker { name: n })) if n == name => {
+                self.cursor += 1;
+                Some(true)
+            }
+            Some(_) => Some(false),
+        }
+    }
+
     /// Checks, when the guest has returned, that it replayed every recorded
     /// command.
     pub fn finish(&self) -> Result<(), Drift> {
@@ -259,6 +275,7 @@ fn describe_recorded(body: &EventBody) -> String {
         EventBody::ClockRead { .. } => "now()".into(),
         EventBody::RandomDrawn { .. } => "random()".into(),
         EventBody::UuidDrawn { .. } => "uuid()".into(),
+        EventBody::PatchMarker { name } => format!("patched(`{name}`)"),
         other => other.kind().to_string(),
     }
 }
@@ -307,6 +324,20 @@ mod tests {
         assert_eq!(d.seq, 2);
         assert!(d.to_string().contains("receive-signal `go`"), "{d}");
         assert!(d.to_string().contains("call-activity `b`"), "{d}");
+    }
+
+    #[test]
+    fn patch_markers_keep_old_histories_on_the_old_path() {
+        // Recorded by code without the patch: the marker is absent.
+        let old = vec![ev(1, EventBody::SignalRequested { op: 0, name: "go".into() })];
+        let mut h = History::new(&old);
+        assert_eq!(h.patched("skip"), Some(false));
+        assert!(h.next_command(&Command::Signal { name: "go".into() }).is_ok());
+        // Recorded by code with the patch.
+        let new = vec![ev(1, EventBody::PatchMarker { name: "skip".into() })];
+        let mut h = History::new(&new);
+        assert_eq!(h.patched("skip"), Some(true));
+        assert_eq!(h.patched("skip"), None);
     }
 
     #[test]

@@ -289,6 +289,11 @@ pub enum EventBody {
         /// The value.
         value: u64,
     },
+    /// `patched(name)` took the new path.
+    PatchMarker {
+        /// The patch name.
+        name: String,
+    },
     /// `uuid()` returned this value.
     UuidDrawn {
         /// The value.
@@ -326,6 +331,7 @@ impl EventBody {
             EventBody::ClockRead { .. } => "clock_read",
             EventBody::RandomDrawn { .. } => "random_drawn",
             EventBody::UuidDrawn { .. } => "uuid_drawn",
+            EventBody::PatchMarker { .. } => "patch_marker",
             EventBody::RunCompleted { .. } => "run_completed",
             EventBody::RunFailed { .. } => "run_failed",
             EventBody::RunCancelled { .. } => "run_cancelled",

@@ -53,9 +53,15 @@ fn main() -> ExitCode {
 }
 
 fn run(print: bool) -> Result<()> {
+    // The repository: `CONTINUUM_ROOT`, else the nearest directory upwards
+    // from here holding `examples-wasm/` (a shared target directory may
+    // hold a binary built from another checkout), else where it was built.
     let root = match std::env::var_os("CONTINUUM_ROOT") {
         Some(r) => PathBuf::from(r),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|cwd| cwd.ancestors().find(|d| d.join("examples-wasm").is_dir()).map(Path::to_path_buf))
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")),
     };
     let examples = root
         .join("examples-wasm")
