@@ -2,14 +2,26 @@
 
 use clap::Parser;
 use continuum_host::cli::{Cli, Command};
+use continuum_host::manifest::Manifest;
+use continuum_host::telemetry::TelemetryConfig;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let filter = match cli.command {
-        Command::Serve { .. } => "warn,continuum_host=info,continuum=info",
-        _ => "warn",
+    let (filter, telemetry) = match cli.command {
+        // A host exports telemetry as its manifest says; a bad manifest is
+        // reported by `serve` itself.
+        Command::Serve { .. } => (
+            "warn,continuum_host=info,continuum=info",
+            Manifest::load(&cli.manifest).map(|m| m.telemetry).unwrap_or_default(),
+        ),
+        _ => ("warn", TelemetryConfig::default()),
     };
-    continuum_host::telemetry::init(filter);
-    continuum_host::cli::run(cli).await
+    if let Err(e) = continuum_host::telemetry::init_with(filter, &telemetry) {
+        eprintln!("continuum: {e}; continuing without OpenTelemetry export");
+        continuum_host::telemetry::init(filter);
+    }
+    let code = continuum_host::cli::run(cli).await;
+    continuum_host::telemetry::shutdown().await;
+    code
 }

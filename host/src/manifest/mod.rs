@@ -40,6 +40,10 @@
 //! signal_router = { }
 //! snapshotter = false            # off by default: { threshold_events = 1000 }
 //!
+//! [telemetry]                     # optional: OpenTelemetry export over OTLP/HTTP
+//! otlp_endpoint = "http://127.0.0.1:4318"   # base URL; ${VAR} substituted; default: OTEL_EXPORTER_OTLP_* variables
+//! service_name = "continuum"      # optional, default OTEL_SERVICE_NAME, else "continuum"
+//!
 //! [instances.billing]
 //! database = "postgres://continuum:${BILLING_DB_PASSWORD}@db/billing"
 //!
@@ -68,6 +72,7 @@ mod children;
 mod error;
 mod reader;
 mod syntax;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 
@@ -112,6 +117,8 @@ pub struct Manifest {
     pub data_dir: PathBuf,
     /// The instances, by name.
     pub instances: BTreeMap<String, InstanceConfig>,
+    /// OpenTelemetry export (`[telemetry]`); default: as the environment says.
+    pub telemetry: crate::telemetry::TelemetryConfig,
 }
 
 /// One instance: a runtime bound to one database.
@@ -187,6 +194,7 @@ impl Manifest {
             None => resolve_path(&base, Path::new(DEFAULT_DATA_DIR)),
         };
         let tables = top.table("instances")?.unwrap_or_default();
+        let telemetry = telemetry::parse_telemetry(ctx.clone(), top.table("telemetry")?, env)?;
         top.finish()?;
 
         if tables.is_empty() {
@@ -205,6 +213,7 @@ impl Manifest {
             node,
             data_dir,
             instances,
+            telemetry,
         })
     }
 

@@ -637,3 +637,51 @@ fn module_doc_example_parses() {
     assert!(billing.children.activity_dispatcher.is_none());
     assert!(billing.children.dispatcher.is_some());
 }
+
+fn with_telemetry(table: &str) -> String {
+    format!("[telemetry]\n{table}\n{}", minimal(""))
+}
+
+#[test]
+fn telemetry_absent_is_default() {
+    let m = parse_ok(&minimal(""));
+    assert_eq!(m.telemetry, crate::telemetry::TelemetryConfig::default());
+}
+
+#[test]
+fn telemetry_table_parses() {
+    let m = parse_ok(&with_telemetry(
+        "otlp_endpoint = \"http://127.0.0.1:4318\"\nservice_name = \"orders\"",
+    ));
+    assert_eq!(m.telemetry.otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+    assert_eq!(m.telemetry.service_name.as_deref(), Some("orders"));
+    let m = parse_ok(&with_telemetry("service_name = \"orders\""));
+    assert_eq!(m.telemetry.otlp_endpoint, None);
+    let text = with_telemetry("otlp_endpoint = \"http://${COLLECTOR}:4318\"");
+    let m = Manifest::parse_with_env(&text, Path::new(FILE), &env_of(&[("COLLECTOR", "otel")])).unwrap();
+    assert_eq!(m.telemetry.otlp_endpoint.as_deref(), Some("http://otel:4318"));
+}
+
+#[test]
+fn telemetry_errors_name_the_key() {
+    let err = parse_err(
+        &with_telemetry("otlp_endpont = \"http://h:4318\""),
+        &["telemetry.otlp_endpont", "did you mean `otlp_endpoint`"],
+    );
+    assert!(matches!(err, ManifestError::UnknownKey { instance: None, .. }));
+    parse_err(&with_telemetry("otlp_endpoint = 4318"), &["telemetry.otlp_endpoint", "string"]);
+    parse_err(
+        &with_telemetry("otlp_endpoint = \"127.0.0.1:4318\""),
+        &["telemetry.otlp_endpoint", "not an OTLP/HTTP URL"],
+    );
+    parse_err(
+        &with_telemetry("otlp_endpoint = \"http://h:4318/v1/traces\""),
+        &["telemetry.otlp_endpoint", "base URL"],
+    );
+    parse_err(
+        &with_telemetry("otlp_endpoint = \"http://${NOPE}:4318\""),
+        &["telemetry.otlp_endpoint", "NOPE", "not set"],
+    );
+    parse_err(&with_telemetry("service_name = \"  \""), &["telemetry.service_name", "must not be empty"]);
+    parse_err("telemetry = 1\n[instances.default]\ndatabase = \"sqlite::memory:\"\n", &["telemetry", "a table"]);
+}
