@@ -210,6 +210,16 @@ pub fn cli_ok(manifest: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// `continuum show RUN --json [--instance NAME]`, parsed: `{"run": ..., "events": [...]}`.
+pub fn show_json(manifest: &Path, run: &str, instance: Option<&str>) -> serde_json::Value {
+    let mut args = vec!["show", run, "--json"];
+    if let Some(i) = instance {
+        args.extend(["--instance", i]);
+    }
+    let text = cli_ok(manifest, &args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("`continuum show --json` printed invalid JSON ({e}): {text}"))
+}
+
 /// A `continuum serve` process, killed (SIGKILL) when dropped.
 pub struct Host {
     child: Child,
@@ -220,12 +230,20 @@ pub struct Host {
 impl Host {
     /// Starts `continuum serve` on the manifest.
     pub fn start(manifest: &Path, extra: &[&str]) -> Host {
+        Host::start_with_env(manifest, extra, &[])
+    }
+
+    /// Starts `continuum serve` on the manifest with extra environment
+    /// variables (they override the defaults, e.g. `RUST_LOG`, which is
+    /// otherwise the test's own `RUST_LOG` or `info`).
+    pub fn start_with_env(manifest: &Path, extra: &[&str], env: &[(&str, &str)]) -> Host {
         let log = manifest.with_extension(format!("{}.log", uuid::Uuid::new_v4().simple()));
         let file = std::fs::File::create(&log).expect("create host log");
         let child = command(manifest)
             .arg("serve")
             .args(extra)
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
