@@ -58,8 +58,8 @@ impl Continuum {
         let candidate = inst.modules().candidate(workflow, module)?;
         let mut out = Vec::new();
         for run in self.runs_to_check(workflow, runs, &opts).await? {
-            let events = inst.journal().load_events(&run.key).await?;
-            let verdict = check_replay(inst.shared.run_env(), candidate.clone(), &run, &events).await;
+            let history = crate::journal::load_history(inst.journal(), &run.key).await?;
+            let verdict = check_replay(inst.shared.run_env(), candidate.clone(), &run, &history.events).await;
             out.push((run.key.run_id.clone(), verdict));
         }
         Ok(out)

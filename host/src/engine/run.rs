@@ -28,7 +28,10 @@ pub enum AttemptOutcome {
     /// The workflow returned an error or trapped; the run failed with it.
     Failed(Value),
     /// The run waits for something; its state is committed.
-    Suspended,
+    Suspended {
+        /// Journal entries not covered by the run's snapshot.
+        since_snapshot: i64,
+    },
     /// The run was cancelled.
     Cancelled,
     /// The journal no longer matches the module.
@@ -79,11 +82,11 @@ async fn attempt(
 ) -> AttemptOutcome {
     // Token 1 is the run's first lease ever, and nothing is journaled
     // without a lease: the journal is empty, no need to read it.
-    let events = if lease.token == 1 {
-        Vec::new()
+    let (events, snapshot_upto) = if lease.token == 1 {
+        (Vec::new(), 0)
     } else {
-        match env.journal.load_events(&run.key).await {
-            Ok(e) => e,
+        match crate::journal::load_history(&env.journal, &run.key).await {
+            Ok(h) => (h.events, h.snapshot_upto),
             Err(e) => return AttemptOutcome::Aborted(e.to_string()),
         }
     };
@@ -101,7 +104,7 @@ async fn attempt(
         limits,
     );
     if run.cancel_requested_at.is_some() {
-        return finish(&mut ctx, Interrupt::Cancelled).await;
+        return finish(&mut ctx, Interrupt::Cancelled, snapshot_upto).await;
     }
     if first {
         ctx.append(EventBody::RunStarted { module_hash: module.hash.clone() });
@@ -134,7 +137,7 @@ async fn attempt(
                     ctx.append(EventBody::RunCompleted { output: output.clone() });
                     commit_final(&mut ctx, Transition::Complete { output: output.clone() }, AttemptOutcome::Completed(output)).await
                 }
-                Err(drift) => finish(&mut ctx, Interrupt::Drift(drift)).await,
+                Err(drift) => finish(&mut ctx, Interrupt::Drift(drift), snapshot_upto).await,
             },
             Err(e) => {
                 fail(&mut ctx, json!({"code": "bad_output", "message": format!("the workflow returned invalid JSON: {e}")})).await
@@ -144,7 +147,7 @@ async fn attempt(
             fail(&mut ctx, json!({"code": werr.code, "message": werr.message})).await
         }
         Err(err) => match err.downcast::<Interrupt>() {
-            Ok(interrupt) => finish(&mut ctx, interrupt).await,
+            Ok(interrupt) => finish(&mut ctx, interrupt, snapshot_upto).await,
             Err(trap) => {
                 let mut message = format!("the workflow trapped: {trap:#}");
                 if let Some(panic) = &ctx.last_panic {
@@ -170,11 +173,11 @@ async fn fail(ctx: &mut RunCtx, error: Value) -> AttemptOutcome {
     commit_final(ctx, Transition::Fail { error: error.clone() }, AttemptOutcome::Failed(error)).await
 }
 
-async fn finish(ctx: &mut RunCtx, interrupt: Interrupt) -> AttemptOutcome {
+async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> AttemptOutcome {
     match interrupt {
         Interrupt::Suspended => {
             tracing::info!("run suspended");
-            AttemptOutcome::Suspended
+            AttemptOutcome::Suspended { since_snapshot: ctx.history.last_seq() - snapshot_upto }
         }
         Interrupt::Cancelled => {
             let error = json!({"code": "cancelled", "message": "the run was cancelled on request"});

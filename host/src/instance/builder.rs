@@ -153,6 +153,13 @@ impl InstanceBuilder {
         };
         let node = self.node.unwrap_or_else(default_node);
         let batcher = Batcher::start(journal.clone(), self.batcher);
+        let (snapshotter, snapshot_queue) = match &self.children.snapshotter {
+            Some(cfg) if executes => {
+                let (s, q) = super::snapshotter::Snapshotter::new(cfg.threshold_events);
+                (Some(s), Some(q))
+            }
+            _ => (None, None),
+        };
         let shared = Arc::new(Shared {
             name: Arc::from(name.as_str()),
             node,
@@ -163,10 +170,11 @@ impl InstanceBuilder {
             registry: Registry::default(),
             pubsub: PubSub::default(),
             run_supervisor: self.children.run_supervisor.as_ref().map(|o| RunSupervisor::new(o.max_concurrent_runs)),
+            snapshotter,
             lease_ttl: self.children.lease_ttl(),
             owner_counter: AtomicU64::new(initial_counter()),
         });
-        Ok(Instance::new(shared, self.children))
+        Ok(Instance::new(shared, self.children, snapshot_queue))
     }
 }
 

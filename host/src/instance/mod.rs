@@ -14,6 +14,7 @@ mod recovery;
 mod registry;
 mod run_supervisor;
 mod signal_router;
+mod snapshotter;
 mod timer_wheel;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +45,7 @@ pub struct Shared {
     pub(crate) registry: Registry,
     pub(crate) pubsub: PubSub,
     pub(crate) run_supervisor: Option<RunSupervisor>,
+    pub(crate) snapshotter: Option<snapshotter::Snapshotter>,
     pub(crate) lease_ttl: Duration,
     owner_counter: AtomicU64,
 }
@@ -71,6 +73,7 @@ impl Shared {
 pub struct Instance {
     pub(crate) shared: Arc<Shared>,
     pub(crate) options: ChildrenConfig,
+    snapshot_queue: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::journal::RunKey>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -93,8 +96,12 @@ impl Instance {
         InstanceBuilder::new(name)
     }
 
-    pub(crate) fn new(shared: Arc<Shared>, options: ChildrenConfig) -> Self {
-        Self { shared, options, tasks: Mutex::new(Vec::new()) }
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        options: ChildrenConfig,
+        snapshot_queue: Option<tokio::sync::mpsc::UnboundedReceiver<crate::journal::RunKey>>,
+    ) -> Self {
+        Self { shared, options, snapshot_queue: Mutex::new(snapshot_queue), tasks: Mutex::new(Vec::new()) }
     }
 
     /// The instance's name.
@@ -156,8 +163,8 @@ impl Instance {
         if let Some(r) = o.signal_router.clone() {
             tasks.push(tokio::spawn(signal_router::run(s.clone(), r)));
         }
-        if o.snapshotter.is_some() {
-            tracing::warn!(instance = %s.name, "the snapshotter is not implemented yet; option ignored");
+        if let Some(queue) = self.snapshot_queue.lock().ok().and_then(|mut q| q.take()) {
+            tasks.push(tokio::spawn(snapshotter::run(s.journal.clone(), s.name.clone(), queue)));
         }
         tracing::info!(instance = %s.name, node = %s.node, children = tasks.len(), database = s.journal.kind(), "instance started");
     }

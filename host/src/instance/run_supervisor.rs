@@ -69,7 +69,10 @@ impl RunSupervisor {
                 AttemptOutcome::Failed(_) => Some(RunState::Failed),
                 AttemptOutcome::Cancelled => Some(RunState::Cancelled),
                 AttemptOutcome::Drifted(_) => Some(RunState::Drifted),
-                AttemptOutcome::Suspended => {
+                AttemptOutcome::Suspended { since_snapshot } => {
+                    if let Some(snapshotter) = &shared.snapshotter {
+                        snapshotter.consider(&key, *since_snapshot);
+                    }
                     // A signal or result that came in while the run executed
                     // made it due again at once.
                     shared.pubsub.timers.notify_one();

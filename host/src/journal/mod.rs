@@ -6,6 +6,7 @@
 mod batcher;
 mod model;
 mod postgres;
+mod snapshot;
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ use serde_json::Value;
 pub use batcher::{Batcher, BatcherConfig};
 pub use model::*;
 pub use postgres::PostgresJournal;
+pub use snapshot::{load_history, make as make_snapshot, History as LoadedHistory};
 pub use sqlite::SqliteJournal;
 
 /// A stream of wake-up notifications for one instance.
@@ -227,6 +229,15 @@ pub trait Journal: Send + Sync + 'static {
         run_ids: &[String],
         to: &str,
     ) -> Result<u64, JournalError>;
+
+    /// The run's journal entries after `after_seq`, in order.
+    async fn load_events_after(&self, key: &RunKey, after_seq: i64) -> Result<Vec<Event>, JournalError>;
+
+    /// Stores (replacing any older one) a run's snapshot.
+    async fn put_snapshot(&self, key: &RunKey, snapshot: &Snapshot) -> Result<(), JournalError>;
+
+    /// The run's snapshot, if it has one.
+    async fn get_snapshot(&self, key: &RunKey) -> Result<Option<Snapshot>, JournalError>;
 
     /// Subscribes to the instance's wake-ups.
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError>;

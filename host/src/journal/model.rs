@@ -552,3 +552,14 @@ pub struct StoredModule {
     /// The component's bytes.
     pub bytes: Vec<u8>,
 }
+
+/// A compacted prefix of a run's journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The last `seq` it covers (it holds entries 1 to `upto_seq`).
+    pub upto_seq: i64,
+    /// Hex SHA-256 of `body`, checked on load.
+    pub digest: String,
+    /// The entries, as a JSON array of [`Event`]s.
+    pub body: String,
+}

@@ -844,6 +844,18 @@ impl Journal for PostgresJournal {
         modules::migrate_runs(self, instance, workflow, run_ids, to).await
     }
 
+    async fn load_events_after(&self, key: &RunKey, after_seq: i64) -> Result<Vec<Event>, JournalError> {
+        modules::load_events_after(self, key, after_seq).await
+    }
+
+    async fn put_snapshot(&self, key: &RunKey, snapshot: &crate::journal::Snapshot) -> Result<(), JournalError> {
+        modules::put_snapshot(self, key, snapshot).await
+    }
+
+    async fn get_snapshot(&self, key: &RunKey) -> Result<Option<crate::journal::Snapshot>, JournalError> {
+        modules::get_snapshot(self, key).await
+    }
+
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(WAKE_CHANNEL).await?;

@@ -96,3 +96,57 @@ pub(super) async fn migrate_runs(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// See [`crate::journal::Journal::load_events_after`].
+pub(super) async fn load_events_after(
+    j: &PostgresJournal,
+    key: &crate::journal::RunKey,
+    after: i64,
+) -> Result<Vec<crate::journal::Event>, JournalError> {
+    let rows = sqlx::query(
+        "SELECT seq, body, recorded_at FROM events WHERE instance = $1 AND run_id = $2 AND seq > $3 ORDER BY seq",
+    )
+    .bind(&key.instance)
+    .bind(&key.run_id)
+    .bind(after)
+    .fetch_all(&j.pool)
+    .await?;
+    rows.iter().map(|r| super::codec::event_from_row(r, key)).collect()
+}
+
+/// See [`crate::journal::Journal::put_snapshot`].
+pub(super) async fn put_snapshot(
+    j: &PostgresJournal,
+    key: &crate::journal::RunKey,
+    s: &crate::journal::Snapshot,
+) -> Result<(), JournalError> {
+    sqlx::query(
+        "INSERT INTO snapshots (instance, run_id, upto_seq, digest, body) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (instance, run_id) DO UPDATE SET upto_seq = EXCLUDED.upto_seq, digest = EXCLUDED.digest, \
+            body = EXCLUDED.body, created_at = now() WHERE snapshots.upto_seq < EXCLUDED.upto_seq",
+    )
+    .bind(&key.instance)
+    .bind(&key.run_id)
+    .bind(s.upto_seq)
+    .bind(&s.digest)
+    .bind(&s.body)
+    .execute(&j.pool)
+    .await?;
+    Ok(())
+}
+
+/// See [`crate::journal::Journal::get_snapshot`].
+pub(super) async fn get_snapshot(
+    j: &PostgresJournal,
+    key: &crate::journal::RunKey,
+) -> Result<Option<crate::journal::Snapshot>, JournalError> {
+    let row = sqlx::query("SELECT upto_seq, digest, body FROM snapshots WHERE instance = $1 AND run_id = $2")
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_optional(&j.pool)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some(crate::journal::Snapshot { upto_seq: r.try_get("upto_seq")?, digest: r.try_get("digest")?, body: r.try_get("body")? })),
+    }
+}

@@ -709,6 +709,18 @@ impl Journal for SqliteJournal {
         modules::migrate_runs(self, instance, workflow, run_ids, to).await
     }
 
+    async fn load_events_after(&self, key: &RunKey, after_seq: i64) -> Result<Vec<Event>, JournalError> {
+        modules::load_events_after(self, key, after_seq).await
+    }
+
+    async fn put_snapshot(&self, key: &RunKey, snapshot: &crate::journal::Snapshot) -> Result<(), JournalError> {
+        modules::put_snapshot(self, key, snapshot).await
+    }
+
+    async fn get_snapshot(&self, key: &RunKey) -> Result<Option<crate::journal::Snapshot>, JournalError> {
+        modules::get_snapshot(self, key).await
+    }
+
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {
         let rx = self.wakes.subscribe();
         let stream = futures::stream::unfold((rx, instance.to_string()), |(mut rx, instance)| async move {

@@ -106,3 +106,60 @@ pub(super) async fn migrate_runs(
     j.finish(w).await?;
     Ok(total)
 }
+
+/// See [`crate::journal::Journal::load_events_after`].
+pub(super) async fn load_events_after(
+    j: &SqliteJournal,
+    key: &crate::journal::RunKey,
+    after: i64,
+) -> Result<Vec<crate::journal::Event>, JournalError> {
+    let rows = sqlx::query(
+        "SELECT seq, body, recorded_at FROM events WHERE instance = ? AND run_id = ? AND seq > ? ORDER BY seq",
+    )
+    .bind(&key.instance)
+    .bind(&key.run_id)
+    .bind(after)
+    .fetch_all(&j.pool)
+    .await?;
+    rows.iter().map(|r| crate::journal::postgres::codec::event_from_row(r, key)).collect()
+}
+
+/// See [`crate::journal::Journal::put_snapshot`].
+pub(super) async fn put_snapshot(
+    j: &SqliteJournal,
+    key: &crate::journal::RunKey,
+    s: &crate::journal::Snapshot,
+) -> Result<(), JournalError> {
+    let w = j.write().await?;
+    let mut w = w;
+    sqlx::query(
+        "INSERT INTO snapshots (instance, run_id, upto_seq, digest, body, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (instance, run_id) DO UPDATE SET upto_seq = excluded.upto_seq, digest = excluded.digest, \
+            body = excluded.body, created_at = excluded.created_at WHERE snapshots.upto_seq < excluded.upto_seq",
+    )
+    .bind(&key.instance)
+    .bind(&key.run_id)
+    .bind(s.upto_seq)
+    .bind(&s.digest)
+    .bind(&s.body)
+    .bind(now_ms())
+    .execute(&mut *w.tx)
+    .await?;
+    j.finish(w).await
+}
+
+/// See [`crate::journal::Journal::get_snapshot`].
+pub(super) async fn get_snapshot(
+    j: &SqliteJournal,
+    key: &crate::journal::RunKey,
+) -> Result<Option<crate::journal::Snapshot>, JournalError> {
+    let row = sqlx::query("SELECT upto_seq, digest, body FROM snapshots WHERE instance = ? AND run_id = ?")
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_optional(&j.pool)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some(crate::journal::Snapshot { upto_seq: r.try_get("upto_seq")?, digest: r.try_get("digest")?, body: r.try_get("body")? })),
+    }
+}

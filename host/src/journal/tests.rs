@@ -548,3 +548,59 @@ journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal| asyn
     j.commit(&[w]).await.unwrap();
     assert_eq!(next_wake(&mut wakes).await, Some(Wake { instance: "i1".into(), run_id: String::new(), kind: WakeKind::Task }));
 });
+
+journal_suite!(module_versions_heads_and_migration, |j: SharedJournal| async move {
+    j.put_module("a", "wf", "h1", b"one", true).await.unwrap();
+    j.put_module("a", "wf", "h2", b"two", false).await.unwrap();
+    j.put_module("b", "wf", "h9", b"nine", true).await.unwrap();
+    assert_eq!(j.current_modules("a").await.unwrap(), vec![("wf".to_string(), "h1".to_string())]);
+    assert_eq!(j.get_module("a", "h2").await.unwrap().map(|m| m.bytes), Some(b"two".to_vec()));
+    assert!(j.get_module("b", "h1").await.unwrap().is_none(), "versions are per instance");
+    // Storing a known hash again is a no-op that may change the head.
+    j.put_module("a", "wf", "h2", b"two", true).await.unwrap();
+    assert_eq!(j.current_modules("a").await.unwrap()[0].1, "h2");
+
+    // Migration moves unfinished runs of the workflow, all or the listed ones.
+    let (r1, r2) = (key("a", "r1"), key("a", "r2"));
+    j.create_run(&new_run(&r1), None).await.unwrap();
+    j.create_run(&new_run(&r2), None).await.unwrap();
+    assert_eq!(j.migrate_runs("a", "wf", &["r2".to_string()], "h2").await.unwrap(), 1);
+    assert_eq!(run(&j, &r1).await.module_hash, "hash");
+    assert_eq!(run(&j, &r2).await.module_hash, "h2");
+    assert_eq!(j.migrate_runs("a", "wf", &[], "h1").await.unwrap(), 2);
+    assert_eq!(j.migrate_runs("a", "other", &[], "h1").await.unwrap(), 0);
+});
+
+journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal| async move {
+    let k = key("a", "parked");
+    let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.transition = Some(Transition::Park { error: json!({"code": "module_version_unknown", "message": "gone"}), seen_wake_gen: 0 });
+    assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
+    let r = run(&j, &k).await;
+    assert_eq!((r.state, r.wake_at, r.lease_owner), (RunState::Suspended, None, None));
+    assert_eq!(r.error.unwrap()["code"], "module_version_unknown");
+    assert!(j.find_ready_runs("a", Utc::now(), 10).await.unwrap().is_empty(), "parked runs are not due");
+    j.put_module("a", "wf", "hash", b"bytes", false).await.unwrap();
+    assert_eq!(j.find_ready_runs("a", Utc::now() + chrono::Duration::seconds(1), 10).await.unwrap(), vec![k]);
+});
+
+journal_suite!(snapshots_replace_only_forward_and_load_with_the_tail, |j: SharedJournal| async move {
+    let k = key("a", "long");
+    let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    for seq in 1..=5 {
+        w.events.push((seq, EventBody::RandomDrawn { value: seq as u64 }));
+    }
+    assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
+    let all = j.load_events(&k).await.unwrap();
+    let snap = crate::journal::make_snapshot(&all[..3]).unwrap();
+    j.put_snapshot(&k, &snap).await.unwrap();
+    // An older snapshot never replaces a newer one.
+    j.put_snapshot(&k, &crate::journal::make_snapshot(&all[..2]).unwrap()).await.unwrap();
+    assert_eq!(j.get_snapshot(&k).await.unwrap().map(|s| s.upto_seq), Some(3));
+    assert_eq!(j.load_events_after(&k, 3).await.unwrap().len(), 2);
+    let h = crate::journal::load_history(&j, &k).await.unwrap();
+    assert_eq!((h.snapshot_upto, h.events.len()), (3, 5));
+    assert_eq!(h.events, all, "snapshot + tail is the journal");
+});
