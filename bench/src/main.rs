@@ -37,6 +37,13 @@ struct Args {
     /// The bench-flow component.
     #[arg(long, default_value = "examples-wasm/components/bench_flow.wasm")]
     module: PathBuf,
+    /// Journal entries of the long run whose load and replay are timed
+    /// (0 skips that phase).
+    #[arg(long, default_value_t = 10_000)]
+    long_run_events: u32,
+    /// The long-flow component.
+    #[arg(long, default_value = "examples-wasm/components/long_flow.wasm")]
+    long_module: PathBuf,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -137,6 +144,7 @@ async fn main() {
         .database(url)
         .max_connections(32)
         .workflow("bench-flow", &args.module)
+        .workflow("long-flow", &args.long_module)
         .activities(activities)
         .build()
         .await
@@ -149,10 +157,53 @@ async fn main() {
     phase(&c, 200, 16, &pg, "warm-up").await;
     phase(&c, args.sequential, 1, &pg, "one in flight").await;
     phase(&c, args.runs, args.concurrency, &pg, &format!("{} in flight", args.concurrency)).await;
+    if args.long_run_events > 0 {
+        long_run(&c, args.long_run_events, &args.long_module).await;
+    }
     c.stop_all().await;
     if let Some(name) = dbname {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&args.database).await {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
         }
     }
+}
+
+/// Loads and replays a run with `steps` journal entries, without and with a
+/// snapshot, and prints the times.
+async fn long_run(c: &Arc<Continuum>, steps: u32, module: &std::path::Path) {
+    use continuum_host::journal::{load_history, make_snapshot, RunKey, RunState};
+    let inst = c.instance(None).expect("default");
+    let id = c.start("long-flow", json!({ "steps": steps }), StartOptions::default()).await.expect("start");
+    let key = RunKey::new(inst.name(), id.clone());
+    loop {
+        let run = inst.journal().get_run(&key).await.expect("get").expect("run");
+        if run.state == RunState::Suspended {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let time = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let events = inst.journal().load_events(&key).await.expect("load");
+    let load_full = time(t);
+    let t = Instant::now();
+    let verdicts = c.replay("long-flow", module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let replay_full = time(t);
+    assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
+    let snapshot = make_snapshot(&events).expect("snapshot");
+    inst.journal().put_snapshot(&key, &snapshot).await.expect("put snapshot");
+    let t = Instant::now();
+    let history = load_history(inst.journal(), &key).await.expect("load history");
+    let load_snap = time(t);
+    assert_eq!(history.events.len(), events.len());
+    let t = Instant::now();
+    let verdicts = c.replay("long-flow", module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let replay_snap = time(t);
+    assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
+    println!(
+        "long run ({} journal entries): load {load_full:.1} ms from events, {load_snap:.1} ms from a snapshot; \
+         load + replay {replay_full:.1} ms without a snapshot, {replay_snap:.1} ms with one",
+        events.len()
+    );
+    let _ = c.signal(&id, "finish", json!(null), CallOptions::default()).await;
 }
