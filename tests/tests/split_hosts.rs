@@ -1,0 +1,46 @@
+//! A host that only runs workflows and a host that only runs activities,
+//! on one Postgres database: activity calls become durable tasks, claimed
+//! by the activity host (`FOR UPDATE SKIP LOCKED`), and their results wake
+//! the workflow on the other host.
+
+use std::time::Duration;
+
+use continuum_tests::*;
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workflows_and_activities_on_separate_hosts() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let base = InstanceSpec::examples("default", &db.url);
+    let workflows_only = InstanceSpec {
+        children: format!("{}activity_supervisor = false\nactivity_dispatcher = false\n", base.children),
+        ..InstanceSpec::examples("default", &db.url)
+    };
+    let activities_only = InstanceSpec {
+        children: "run_supervisor = false\ndispatcher = false\ntimer_wheel = false\nrecovery = false\nheartbeater = false\nactivity_dispatcher = { poll_interval_ms = 200 }\n".into(),
+        ..InstanceSpec::examples("default", &db.url)
+    };
+    let wf_manifest = write_manifest(&dir.0, "wf-host", &[workflows_only]);
+    let act_manifest = write_manifest(&dir.0, "act-host", &[activities_only]);
+    let wf_host = Host::start(&wf_manifest, &[]);
+    let act_host = Host::start(&act_manifest, &[]);
+
+    let input = json!({"order_id": "split", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242"}).to_string();
+    let run = cli_ok(&wf_manifest, &["start", "order-flow", &input]);
+    cli_ok(&wf_manifest, &["signal", &run, "fraud_review", "\"approved\""]);
+    let out = cli(&wf_manifest, &["await", &run, "--timeout", "60"]);
+    assert!(
+        out.status.success(),
+        "await failed: {}\nworkflow host:\n{}\nactivity host:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        wf_host.log_text(),
+        act_host.log_text()
+    );
+    let out: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(out["status"], "shipped", "{out}");
+    // The activities ran on the activity host, as claimed tasks.
+    assert!(act_host.log_text().contains("activity task claimed"), "{}", act_host.log_text());
+    assert!(!wf_host.log_text().contains("activity started"), "{}", wf_host.log_text());
+    let _ = Duration::ZERO;
+}
