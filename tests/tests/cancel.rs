@@ -1,0 +1,158 @@
+//! Durable cancellation (issue 3): without any engine the caller takes the
+//! lease through the journal and commits the cancellation itself; a live
+//! engine holding the lease gets the request (LISTEN/NOTIFY -> signal
+//! router -> registry) and confirms it; an engine that cannot be reached
+//! makes the cancel fail cleanly with a retryable error, and a retry once
+//! its lease has expired succeeds.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use continuum_tests::*;
+use serde_json::{json, Value};
+
+fn order(id: &str, extra: Value) -> String {
+    let mut v = json!({"order_id": id, "sku": "BOOK-42", "quantity": 1, "amount_cents": 4200, "card": "4242-4242-4242-4242"});
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    v.to_string()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn kinds(doc: &Value) -> Vec<String> {
+    doc["events"].as_array().unwrap().iter().map(|e| e["body"]["type"].as_str().unwrap_or("").to_string()).collect()
+}
+
+/// The run is cancelled, its journal ends with exactly one `run_cancelled`,
+/// and its seqs run from 1 without gaps.
+fn assert_cancelled(manifest: &Path, run: &str) -> Value {
+    let doc = show_json(manifest, run, None);
+    assert_eq!(doc["run"]["state"], "cancelled", "{doc:#}");
+    assert_eq!(doc["run"]["error"]["code"], "cancelled", "{doc:#}");
+    let k = kinds(&doc);
+    assert_eq!(k.last().map(String::as_str), Some("run_cancelled"), "{k:?}");
+    assert_eq!(k.iter().filter(|k| *k == "run_cancelled").count(), 1, "{k:?}");
+    for (i, e) in doc["events"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(e["seq"].as_i64(), Some(i as i64 + 1), "journal has a gap or a repeat: {doc:#}");
+    }
+    doc
+}
+
+/// Waits until the run's `charge_card` (spinning) is in flight on `host`:
+/// the host logged its start and the run is `running` with a lease.
+async fn wait_spinning(manifest: &Path, host: &Host, run: &str) -> Value {
+    eventually(Duration::from_secs(60), || async {
+        let started = host.log_text().lines().any(|l| l.contains("activity started") && l.contains("charge_card"));
+        let doc = show_json(manifest, run, None);
+        (started && doc["run"]["state"] == "running" && doc["run"]["lease_owner"].is_string()).then_some(doc)
+    })
+    .await
+    .unwrap_or_else(|| panic!("run {run} never got busy in charge_card: {:#}\n{}", show_json(manifest, run, None), host.log_text()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_host_the_caller_commits_the_cancellation() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &db.url)]);
+
+    // A run that never ran: its journal is empty.
+    let pending = cli_ok(&manifest, &["start", "order-flow", &order("p", json!({}))]);
+    let out = cli_ok(&manifest, &["cancel", &pending]);
+    assert!(out.contains("cancelled"), "{out}");
+    let doc = assert_cancelled(&manifest, &pending);
+    assert_eq!(kinds(&doc), vec!["run_cancelled"]);
+    assert!(doc["run"]["lease_owner"].is_null(), "the caller's lease was not released: {doc:#}");
+
+    // A run with a journal, parked on its signal; its host is gone.
+    let mut host = Host::start(&manifest, &[]);
+    let parked = cli_ok(&manifest, &["start", "order-flow", &order("s", json!({}))]);
+    let before = eventually(Duration::from_secs(60), || async {
+        let doc = show_json(&manifest, &parked, None);
+        (doc["run"]["state"] == "suspended" && kinds(&doc).contains(&"signal_requested".to_string())).then_some(doc)
+    })
+    .await
+    .expect("the run never parked on its signal");
+    host.kill();
+    let out = cli_ok(&manifest, &["cancel", &parked]);
+    assert!(out.contains("cancelled"), "{out}");
+    let doc = assert_cancelled(&manifest, &parked);
+    let n = before["events"].as_array().unwrap().len();
+    assert_eq!(doc["events"].as_array().unwrap()[..n], before["events"].as_array().unwrap()[..], "the journal was rewritten");
+    assert_eq!(doc["events"].as_array().unwrap().len(), n + 1, "{doc:#}");
+
+    // Cancelling again is harmless and says so.
+    let out = cli_ok(&manifest, &["cancel", &parked]);
+    assert!(out.contains("had already finished: cancelled"), "{out}");
+    // A finished run is not cancelled.
+    let out = cli(&manifest, &["await", &parked, "--timeout", "1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_engine_gets_the_cancellation_and_confirms_it() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-b", &[InstanceSpec::examples("default", &db.url)]);
+    let host = Host::start(&manifest, &[]);
+    let run = cli_ok(&manifest, &["start", "order-flow", &order("busy", json!({"spin": 200_000_000_000u64}))]);
+    let busy = wait_spinning(&manifest, &host, &run).await;
+    assert!(busy["run"]["lease_owner"].as_str().unwrap_or("").starts_with("node-b/default/"), "{busy:#}");
+
+    let t0 = Instant::now();
+    let out = cli(&manifest, &["cancel", &run]);
+    assert_eq!(out.status.code(), Some(0), "cancel failed: {}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("run {run} cancelled")), "{out:?}");
+    assert!(t0.elapsed() < Duration::from_secs(5), "the engine took {:?} to confirm", t0.elapsed());
+    assert_cancelled(&manifest, &run);
+    assert!(host.log_text().contains("cancellation delivered to the run"), "the signal router did not deliver it:\n{}", host.log_text());
+    assert!(!host.log_text().contains("run cancelled through the journal"), "{}", host.log_text());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and_a_retry_succeeds() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let mut spec = InstanceSpec::examples("default", &db.url);
+    // This host never hears of cancellation requests: they cannot reach its engine.
+    spec.children.push_str("signal_router = false\n");
+    let manifest = write_manifest(&dir.0, "node-c", &[spec]);
+    let mut host = Host::start(&manifest, &[]);
+    let run = cli_ok(&manifest, &["start", "order-flow", &order("deaf", json!({"spin": 200_000_000_000u64}))]);
+    let before = wait_spinning(&manifest, &host, &run).await;
+    let owner = before["run"]["lease_owner"].as_str().unwrap().to_string();
+
+    let out = cli(&manifest, &["cancel", &run]);
+    assert_eq!(out.status.code(), Some(4), "an unconfirmed cancel should exit 4 (retryable): {out:?}");
+    assert!(stderr(&out).contains("was not confirmed") && stderr(&out).contains("retry"), "{}", stderr(&out));
+    // Nothing half-done: still running, owned by its engine, journal unchanged.
+    let after = show_json(&manifest, &run, None);
+    assert_eq!(after["run"]["state"], "running", "{after:#}");
+    assert_eq!(after["run"]["lease_owner"].as_str(), Some(owner.as_str()), "the lease moved: {after:#}");
+    assert_eq!(after["run"]["lease_token"], before["run"]["lease_token"], "the lease was taken meanwhile: {after:#}");
+    assert_eq!(after["events"], before["events"], "the journal changed");
+    assert!(!host.log_text().contains("run cancelled"), "{}", host.log_text());
+
+    // Once the engine is gone and its lease has expired, a retry succeeds.
+    host.kill();
+    let mut refusals = 0;
+    let done = eventually(Duration::from_secs(30), || {
+        let out = cli(&manifest, &["cancel", &run]);
+        let code = out.status.code();
+        if code != Some(0) {
+            assert_eq!(code, Some(4), "a retry failed otherwise than retryably: {}", stderr(&out));
+            refusals += 1;
+        }
+        async move { (code == Some(0)).then_some(()) }
+    })
+    .await;
+    assert!(done.is_some(), "the retried cancel never succeeded: {:#}", show_json(&manifest, &run, None));
+    let doc = assert_cancelled(&manifest, &run);
+    let n = before["events"].as_array().unwrap().len();
+    assert_eq!(doc["events"].as_array().unwrap()[..n], before["events"].as_array().unwrap()[..], "the journal was rewritten");
+    assert!(refusals <= 1, "{refusals} retries were refused; the lease (ttl 1.5 s) should have expired within one");
+}
