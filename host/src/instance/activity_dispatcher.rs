@@ -41,8 +41,8 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
                             let outcome = exec.execute_for(scope, &task.name, task.input.clone(), &task.options, cancel).await;
                             match shared.journal.complete_task(&task.key, task.op, task.claim_token, &outcome).await {
                                 Ok(true) => {}
-                                Ok(false) => tracing::warn!(run_id = %task.key.run_id, activity = %task.name, "task claim expired; result discarded"),
-                                Err(e) => tracing::warn!(run_id = %task.key.run_id, activity = %task.name, error = %e, "recording the task outcome failed"),
+                                Ok(false) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, "task claim expired; result discarded"),
+                                Err(e) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, error = %e, "recording the task outcome failed"),
                             }
                             shared.pubsub.dispatcher.notify_one();
                             drop(permit);

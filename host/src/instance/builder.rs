@@ -130,7 +130,7 @@ impl InstanceBuilder {
             None
         };
         let cache_dir = self.cache_dir.or_else(|| std::env::var_os("CONTINUUM_CACHE_DIR").map(PathBuf::from));
-        let cache = CompileCache::new(cache_dir);
+        let cache = CompileCache::new(&name, cache_dir);
         let modules = ModuleRegistry::load(
             Arc::from(name.as_str()),
             journal.clone(),
@@ -152,7 +152,7 @@ impl InstanceBuilder {
             _ => None,
         };
         let node = self.node.unwrap_or_else(default_node);
-        let batcher = Batcher::start(journal.clone(), self.batcher);
+        let batcher = Batcher::start(Arc::from(name.as_str()), journal.clone(), self.batcher);
         let (snapshotter, snapshot_queue) = match &self.children.snapshotter {
             Some(cfg) if executes => {
                 let (s, q) = super::snapshotter::Snapshotter::new(cfg.threshold_events);

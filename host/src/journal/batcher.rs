@@ -45,9 +45,10 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    /// Starts the writer tasks on the current tokio runtime. They stop when
-    /// every handle is dropped.
-    pub fn start(journal: SharedJournal, config: BatcherConfig) -> Self {
+    /// Starts the writer tasks of instance `instance` (named in their
+    /// telemetry) on the current tokio runtime. They stop when every handle
+    /// is dropped.
+    pub fn start(instance: Arc<str>, journal: SharedJournal, config: BatcherConfig) -> Self {
         let (tx, rx) = mpsc::unbounded_channel::<(RunWrite, Reply)>();
         let rx = Arc::new(Mutex::new(rx));
         let stats = Arc::new(BatcherStats::default());
@@ -55,6 +56,7 @@ impl Batcher {
             let rx = rx.clone();
             let stats = stats.clone();
             let journal = journal.clone();
+            let instance = instance.clone();
             let max = config.max_batch.max(1);
             tokio::spawn(async move {
                 loop {
@@ -82,7 +84,7 @@ impl Batcher {
                             }
                         }
                         Err(e) => {
-                            tracing::warn!(error = %e, writes = writes.len(), "group commit failed");
+                            tracing::warn!(instance = %instance, error = %e, writes = writes.len(), "group commit failed");
                             let e = Arc::new(e);
                             for reply in replies {
                                 let _ = reply.send(Err(JournalError::BatchFailed(e.clone())));

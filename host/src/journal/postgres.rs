@@ -866,7 +866,7 @@ impl Journal for PostgresJournal {
                     Ok(n) => match parse_wake(n.payload()) {
                         Some(w) if w.instance == instance => return Some((w, (listener, instance))),
                         Some(_) => {}
-                        None => tracing::warn!(payload = n.payload(), "malformed wake-up notification"),
+                        None => tracing::warn!(instance = %instance, payload = n.payload(), "malformed wake-up notification"),
                     },
                     Err(e) => {
                         // PgListener reconnects on the next recv; wake-ups

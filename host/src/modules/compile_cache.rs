@@ -13,15 +13,16 @@ use super::{content_hash, ModuleError};
 
 /// A compile cache rooted at a directory.
 pub struct CompileCache {
+    instance: String,
     dir: Option<PathBuf>,
     memory: Mutex<HashMap<String, Component>>,
 }
 
 impl CompileCache {
-    /// A cache writing to `dir` (created when needed); `None` keeps it in
-    /// memory only.
-    pub fn new(dir: Option<PathBuf>) -> Arc<Self> {
-        Arc::new(Self { dir, memory: Mutex::new(HashMap::new()) })
+    /// The cache of instance `instance` (named in its telemetry), writing
+    /// to `dir` (created when needed); `None` keeps it in memory only.
+    pub fn new(instance: &str, dir: Option<PathBuf>) -> Arc<Self> {
+        Arc::new(Self { instance: instance.to_string(), dir, memory: Mutex::new(HashMap::new()) })
     }
 
     /// The cache directory named by `CONTINUUM_CACHE_DIR`, else `fallback`.
@@ -45,7 +46,7 @@ impl CompileCache {
             // refuses artifacts of another version or configuration.
             match unsafe { Component::deserialize_file(engine, file) } {
                 Ok(c) => component = Some(c),
-                Err(e) => tracing::debug!(file = %file.display(), error = %e, "stale compile cache entry"),
+                Err(e) => tracing::debug!(instance = %self.instance, file = %file.display(), error = %e, "stale compile cache entry"),
             }
         }
         let component = match component {
@@ -57,7 +58,7 @@ impl CompileCache {
                 })?;
                 if let Some(file) = &file {
                     if let Err(e) = write_atomic(file, c.serialize()) {
-                        tracing::warn!(file = %file.display(), error = %e, "cannot write the compile cache");
+                        tracing::warn!(instance = %self.instance, file = %file.display(), error = %e, "cannot write the compile cache");
                     }
                 }
                 c
