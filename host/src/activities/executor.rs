@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::sync::{watch, Semaphore};
 use tracing::Instrument;
 
-use crate::journal::{ActivityOptions, Failure, FailureKind, TaskOutcome};
+use crate::journal::{ActivityOptions, Failure, FailureKind, SharedJournal, TaskOutcome};
 
 use crate::telemetry;
 
@@ -30,6 +30,7 @@ pub struct ActivityExecutor {
     permits: Arc<Semaphore>,
     default_timeout: Duration,
     instance: Arc<str>,
+    results: Option<SharedJournal>,
 }
 
 impl ActivityExecutor {
@@ -47,7 +48,15 @@ impl ActivityExecutor {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             default_timeout,
             instance,
+            results: None,
         }
+    }
+
+    /// Stores and reuses the results of calls made with an idempotency key
+    /// in `journal` (per instance).
+    pub fn with_idempotency_store(mut self, journal: SharedJournal) -> Self {
+        self.results = Some(journal);
+        self
     }
 
     /// True if this executor has an activity of that name.
@@ -75,6 +84,44 @@ impl ActivityExecutor {
     /// Like [`ActivityExecutor::execute`], for the run `scope` names: each
     /// attempt runs in an `activity_attempt` span carrying it.
     pub async fn execute_for(
+        &self,
+        scope: ActivityScope<'_>,
+        name: &str,
+        input: Value,
+        options: &ActivityOptions,
+        cancel: watch::Receiver<bool>,
+    ) -> TaskOutcome {
+        let store = self.results.as_ref().zip(options.idempotency_key.as_deref());
+        if let Some((journal, key)) = store {
+            match journal.idempotent_result(&self.instance, key).await {
+                Ok(Some((activity, output))) if activity == name => {
+                    tracing::info!(instance = %self.instance, activity = name, idempotency_key = key, "activity result reused");
+                    return TaskOutcome::Completed { output, attempts: 0 };
+                }
+                Ok(Some((activity, _))) => {
+                    return TaskOutcome::Failed(Failure {
+                        kind: FailureKind::ActivityFailed,
+                        message: format!("idempotency key `{key}` was already used by activity `{activity}`"),
+                        attempts: 0,
+                    });
+                }
+                Ok(None) => {}
+                // Without the store we cannot promise reuse; running again
+                // is what an activity without a key would do.
+                Err(e) => tracing::warn!(instance = %self.instance, activity = name, error = %e, "idempotency lookup failed"),
+            }
+        }
+        let outcome = self.attempts(scope, name, input, options, cancel).await;
+        if let (Some((journal, key)), TaskOutcome::Completed { output, .. }) = (store, &outcome) {
+            if let Err(e) = journal.put_idempotent_result(&self.instance, key, name, output).await {
+                tracing::warn!(instance = %self.instance, activity = name, error = %e, "storing the idempotent result failed");
+            }
+        }
+        outcome
+    }
+
+    /// Runs attempts until one succeeds or the retry policy gives up.
+    async fn attempts(
         &self,
         scope: ActivityScope<'_>,
         name: &str,

@@ -147,7 +147,7 @@ impl InstanceBuilder {
                     registry.extend(load_activity_component(engine, &cache, path).await?);
                 }
                 registry.extend(self.activities);
-                Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts))
+                Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts, journal.clone()))
             }
             _ => None,
         };

@@ -239,6 +239,20 @@ pub trait Journal: Send + Sync + 'static {
     /// The run's snapshot, if it has one.
     async fn get_snapshot(&self, key: &RunKey) -> Result<Option<Snapshot>, JournalError>;
 
+    /// The stored result of an activity completed with this idempotency
+    /// key in the instance: `(activity, output)`.
+    async fn idempotent_result(&self, instance: &str, key: &str) -> Result<Option<(String, Value)>, JournalError>;
+
+    /// Stores a completed activity's result under its idempotency key (the
+    /// first one stored wins).
+    async fn put_idempotent_result(
+        &self,
+        instance: &str,
+        key: &str,
+        activity: &str,
+        output: &Value,
+    ) -> Result<(), JournalError>;
+
     /// Subscribes to the instance's wake-ups.
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError>;
 }

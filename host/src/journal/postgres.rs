@@ -856,6 +856,14 @@ impl Journal for PostgresJournal {
         modules::get_snapshot(self, key).await
     }
 
+    async fn idempotent_result(&self, instance: &str, key: &str) -> Result<Option<(String, Value)>, JournalError> {
+        modules::idempotent_result(self, instance, key).await
+    }
+
+    async fn put_idempotent_result(&self, instance: &str, key: &str, activity: &str, output: &Value) -> Result<(), JournalError> {
+        modules::put_idempotent_result(self, instance, key, activity, output).await
+    }
+
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(WAKE_CHANNEL).await?;

@@ -150,3 +150,53 @@ pub(super) async fn get_snapshot(
         Some(r) => Ok(Some(crate::journal::Snapshot { upto_seq: r.try_get("upto_seq")?, digest: r.try_get("digest")?, body: r.try_get("body")? })),
     }
 }
+
+/// See [`crate::journal::Journal::idempotent_result`].
+pub(super) async fn idempotent_result(
+    j: &PostgresJournal,
+    instance: &str,
+    key: &str,
+) -> Result<Option<(String, serde_json::Value)>, JournalError> {
+    let row = sqlx::query("SELECT activity, output FROM activity_results WHERE instance = $1 AND idempotency_key = $2")
+        .bind(instance)
+        .bind(key)
+        .fetch_optional(&j.pool)
+        .await?;
+    decode_result(instance, key, row)
+}
+
+/// See [`crate::journal::Journal::put_idempotent_result`].
+pub(super) async fn put_idempotent_result(
+    j: &PostgresJournal,
+    instance: &str,
+    key: &str,
+    activity: &str,
+    output: &serde_json::Value,
+) -> Result<(), JournalError> {
+    sqlx::query(
+        "INSERT INTO activity_results (instance, idempotency_key, activity, output) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (instance, idempotency_key) DO NOTHING",
+    )
+    .bind(instance)
+    .bind(key)
+    .bind(activity)
+    .bind(output.to_string())
+    .execute(&j.pool)
+    .await?;
+    Ok(())
+}
+
+fn decode_result<R: Row>(instance: &str, key: &str, row: Option<R>) -> Result<Option<(String, serde_json::Value)>, JournalError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let Some(row) = row else { return Ok(None) };
+    let activity: String = row.try_get("activity")?;
+    let output: String = row.try_get("output")?;
+    let output = serde_json::from_str(&output).map_err(|e| JournalError::Corrupt {
+        key: format!("{instance}/idempotency key {key}"),
+        detail: format!("stored activity output is not JSON: {e}"),
+    })?;
+    Ok(Some((activity, output)))
+}

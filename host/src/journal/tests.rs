@@ -604,3 +604,11 @@ journal_suite!(snapshots_replace_only_forward_and_load_with_the_tail, |j: Shared
     assert_eq!((h.snapshot_upto, h.events.len()), (3, 5));
     assert_eq!(h.events, all, "snapshot + tail is the journal");
 });
+
+journal_suite!(idempotent_results_first_one_wins, |j: SharedJournal| async move {
+    assert_eq!(j.idempotent_result("a", "k").await.unwrap(), None);
+    j.put_idempotent_result("a", "k", "charge", &json!({"id": 1})).await.unwrap();
+    j.put_idempotent_result("a", "k", "charge", &json!({"id": 2})).await.unwrap();
+    assert_eq!(j.idempotent_result("a", "k").await.unwrap(), Some(("charge".to_string(), json!({"id": 1}))));
+    assert_eq!(j.idempotent_result("b", "k").await.unwrap(), None, "keys are per instance");
+});

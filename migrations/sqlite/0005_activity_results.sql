@@ -1,0 +1,10 @@
+-- Results of activities called with an idempotency key: a completed result
+-- is reused (per instance) instead of running the activity again.
+CREATE TABLE activity_results (
+    instance        TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    activity        TEXT NOT NULL,
+    output          TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    PRIMARY KEY (instance, idempotency_key)
+);

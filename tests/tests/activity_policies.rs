@@ -1,0 +1,122 @@
+//! Activity policies through the embedding API, with native activities
+//! that count their invocations: idempotency keys reuse a completed result
+//! instead of running again; retries with backoff until success; a final
+//! failure reaches the workflow as a typed error it handles.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use continuum_host::activities::{ActivityError, ActivityRegistry};
+use continuum_host::instance::Instance;
+use continuum_host::journal::RunState;
+use continuum_host::{CallOptions, Continuum, StartOptions};
+use continuum_tests::*;
+use serde_json::{json, Value};
+
+struct Counters {
+    charge: AtomicUsize,
+    reserve: AtomicUsize,
+}
+
+/// order-flow's five activities as native functions. `reserve_stock` fails
+/// (retryably) the first `flaky` times it is called.
+fn activities(counters: Arc<Counters>, flaky: usize) -> ActivityRegistry {
+    let mut reg = ActivityRegistry::new();
+    let c = counters.clone();
+    reg.register_json("reserve_stock", move |input: Value| {
+        let n = c.reserve.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n < flaky {
+                return Err(ActivityError::retryable(format!("warehouse busy (call {})", n + 1)));
+            }
+            Ok(json!({"reservation_id": format!("res-{}", input["order_id"].as_str().unwrap_or(""))}))
+        }
+    });
+    let c = counters.clone();
+    reg.register_json("charge_card", move |input: Value| {
+        let n = c.charge.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if input["card"] == "4000-0000-0000-0002" {
+                return Err(ActivityError::fatal("card declined"));
+            }
+            Ok(json!({"charge_id": format!("ch-{}-{n}", input["order_id"].as_str().unwrap_or(""))}))
+        }
+    });
+    reg.register_json("ship_order", |_| async { Ok(json!({"tracking": "TRK-1"})) });
+    reg.register_json("refund_payment", |_| async { Ok(json!({})) });
+    reg.register_json("release_stock", |_| async { Ok(json!({})) });
+    reg
+}
+
+async fn continuum(dir: &TempDir, counters: Arc<Counters>, flaky: usize) -> Continuum {
+    let db = format!("sqlite:{}", dir.0.join("policies.db").display());
+    let instance = Instance::builder("default")
+        .database(db)
+        .workflow("order-flow", component("order_flow"))
+        .activities(activities(counters, flaky))
+        .build()
+        .await
+        .expect("build the instance");
+    let mut c = Continuum::new();
+    c.register(instance).expect("register");
+    c.start_all();
+    c
+}
+
+fn order(id: &str, card: &str) -> Value {
+    json!({"order_id": id, "sku": "S", "quantity": 1, "amount_cents": 100, "card": card, "review_timeout_ms": 10})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_reuses_the_completed_result() {
+    let dir = TempDir::new();
+    let counters = Arc::new(Counters { charge: AtomicUsize::new(0), reserve: AtomicUsize::new(0) });
+    let c = continuum(&dir, counters.clone(), 0).await;
+    // order-flow charges with the key `charge-<order_id>`: the same order
+    // in two runs is charged once.
+    let mut charges = Vec::new();
+    for _ in 0..2 {
+        let id = c.start("order-flow", order("same-order", "4242"), StartOptions::default()).await.unwrap();
+        let out = c.await_run(&id, Duration::from_secs(30), CallOptions::default()).await.unwrap();
+        assert_eq!(out.state, RunState::Completed, "{out:?}");
+        let (_, events) = c.show(&id, CallOptions::default()).await.unwrap();
+        let charge = events.iter().find_map(|e| match &e.body {
+            continuum_host::journal::EventBody::ActivityCompleted { output, .. } if output.get("charge_id").is_some() => Some(output.clone()),
+            _ => None,
+        });
+        charges.push(charge.expect("a charge result in the journal"));
+    }
+    assert_eq!(counters.charge.load(Ordering::SeqCst), 1, "the card was charged twice");
+    assert_eq!(charges[0], charges[1]);
+    // Another order is charged normally.
+    let id = c.start("order-flow", order("other-order", "4242"), StartOptions::default()).await.unwrap();
+    c.await_run(&id, Duration::from_secs(30), CallOptions::default()).await.unwrap();
+    assert_eq!(counters.charge.load(Ordering::SeqCst), 2);
+    c.stop_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_until_success_and_a_final_failure_is_a_typed_error() {
+    let dir = TempDir::new();
+    let counters = Arc::new(Counters { charge: AtomicUsize::new(0), reserve: AtomicUsize::new(0) });
+    // order-flow retries reserve_stock 3 times with exponential backoff.
+    let c = continuum(&dir, counters.clone(), 2).await;
+    let id = c.start("order-flow", order("flaky", "4242"), StartOptions::default()).await.unwrap();
+    let out = c.await_run(&id, Duration::from_secs(30), CallOptions::default()).await.unwrap();
+    assert_eq!(out.state, RunState::Completed, "{out:?}");
+    assert_eq!(counters.reserve.load(Ordering::SeqCst), 3, "two failures, then success");
+    let (_, events) = c.show(&id, CallOptions::default()).await.unwrap();
+    let attempts = events.iter().find_map(|e| match &e.body {
+        continuum_host::journal::EventBody::ActivityCompleted { op: 0, attempts, .. } => Some(*attempts),
+        _ => None,
+    });
+    assert_eq!(attempts, Some(3));
+
+    // A non-retryable failure is tried once and handled by the workflow.
+    let id = c.start("order-flow", order("declined", "4000-0000-0000-0002"), StartOptions::default()).await.unwrap();
+    let out = c.await_run(&id, Duration::from_secs(30), CallOptions::default()).await.unwrap();
+    assert_eq!(out.state, RunState::Failed);
+    assert_eq!(out.error.unwrap()["code"], "payment_declined");
+    c.stop_all().await;
+}
