@@ -4,13 +4,11 @@
 //! claim.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::options::ActivityDispatcherConfig;
 use super::Shared;
+use crate::journal::ClaimedTask;
 
-/// How long a claim lasts before another host may take the task over.
-const CLAIM_TTL: Duration = Duration::from_secs(300);
 
 /// Runs the activity dispatcher until the instance stops.
 pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
@@ -26,7 +24,7 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
             let owner = shared.next_owner();
             match shared
                 .journal
-                .claim_tasks(&shared.name, &opts.queues, &names, &owner, CLAIM_TTL, free as i64)
+                .claim_tasks(&shared.name, &opts.queues, &names, &owner, shared.lease_ttl, free as i64)
                 .await
             {
                 Ok(tasks) => {
@@ -36,9 +34,14 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
                         let exec = exec.clone();
                         let shared = shared.clone();
                         tokio::spawn(async move {
-                            let (_never, cancel) = tokio::sync::watch::channel(false);
+                            // The claim is a lease: renewed while the attempt
+                            // runs; once lost, the attempt is stopped, as
+                            // another worker may have the task now.
+                            let (lost, cancel) = tokio::sync::watch::channel(false);
+                            let renew = tokio::spawn(renew_claim(shared.clone(), task.clone(), lost));
                             let scope = crate::activities::ActivityScope { run_id: Some(&task.key.run_id), workflow: None };
                             let outcome = exec.execute_for(scope, &task.name, task.input.clone(), &task.options, cancel).await;
+                            renew.abort();
                             match shared.journal.complete_task(&task.key, task.op, task.claim_token, &outcome).await {
                                 Ok(true) => {}
                                 Ok(false) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, "task claim expired; result discarded"),
@@ -55,6 +58,24 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
         tokio::select! {
             _ = shared.pubsub.tasks.notified() => {}
             _ = tokio::time::sleep(opts.poll_interval) => {}
+        }
+    }
+}
+
+/// Renews a task's claim every third of the lease time until aborted;
+/// reports a lost claim through `lost`.
+async fn renew_claim(shared: Arc<Shared>, task: ClaimedTask, lost: tokio::sync::watch::Sender<bool>) {
+    let every = shared.lease_ttl / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        match shared.journal.renew_task_claim(&task.key, task.op, task.claim_token, shared.lease_ttl).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, "task claim lost; stopping the attempt");
+                lost.send_replace(true);
+                return;
+            }
+            Err(e) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, error = %e, "renewing the task claim failed"),
         }
     }
 }

@@ -197,6 +197,10 @@ pub trait Journal: Send + Sync + 'static {
         outcome: &TaskOutcome,
     ) -> Result<bool, JournalError>;
 
+    /// Extends a task claim still held (same claim token, still claimed)
+    /// by `ttl`; false when the claim was lost.
+    async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError>;
+
     /// The outcomes recorded for the run's tasks that the journal has not
     /// taken in yet, by operation number.
     async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError>;

@@ -864,6 +864,10 @@ impl Journal for PostgresJournal {
         modules::put_idempotent_result(self, instance, key, activity, output).await
     }
 
+    async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
+        modules::renew_task_claim(self, key, op, claim_token, ttl).await
+    }
+
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(WAKE_CHANNEL).await?;

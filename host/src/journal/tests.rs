@@ -612,3 +612,19 @@ journal_suite!(idempotent_results_first_one_wins, |j: SharedJournal| async move 
     assert_eq!(j.idempotent_result("a", "k").await.unwrap(), Some(("charge".to_string(), json!({"id": 1}))));
     assert_eq!(j.idempotent_result("b", "k").await.unwrap(), None, "keys are per instance");
 });
+
+journal_suite!(task_claims_renew_only_while_held, |j: SharedJournal| async move {
+    let k = key("a", "tasked");
+    let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.tasks.push(NewActivityTask { op: 0, name: "act".into(), input: json!(1), options: Default::default() });
+    assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
+    let claimed = j.claim_tasks("a", &["default".to_string()], &["act".to_string()], "w/a/1", Duration::from_millis(200), 5).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let token = claimed[0].claim_token;
+    assert!(j.renew_task_claim(&k, 0, token, Duration::from_secs(30)).await.unwrap());
+    assert!(!j.renew_task_claim(&k, 0, token + 1, Duration::from_secs(30)).await.unwrap(), "a stale claim token");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Renewed: not reclaimable although the first ttl passed.
+    assert!(j.claim_tasks("a", &["default".to_string()], &["act".to_string()], "w/a/2", Duration::from_secs(1), 5).await.unwrap().is_empty());
+});
