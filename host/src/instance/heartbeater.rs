@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::journal::{Lease, RunKey};
+
 use super::options::HeartbeaterConfig;
 use super::Shared;
 
@@ -21,6 +23,11 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
                 for ((key, lease), ok) in leases.iter().zip(renewed) {
                     if ok {
                         tracing::trace!(instance = %key.instance, run_id = %key.run_id, owner = %lease.owner, "lease renewed");
+                    } else if released_by_its_engine(&shared, key, lease).await {
+                        // The run just suspended or ended and gave the lease
+                        // up itself; its task is finishing (logging, waking
+                        // awaiters) and leaves the registry on its own.
+                        tracing::trace!(instance = %key.instance, run_id = %key.run_id, owner = %lease.owner, "lease released by the run itself");
                     } else {
                         tracing::warn!(instance = %key.instance, run_id = %key.run_id, owner = %lease.owner, "lease lost; stopping the run here");
                         shared.registry.lease_lost(&key.run_id);
@@ -29,5 +36,15 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
             }
             Err(e) => tracing::warn!(instance = %shared.name, error = %e, "lease renewal failed"),
         }
+    }
+}
+
+/// True when nobody holds the run's lease and its token is still ours: only
+/// the engine holding this very lease can have released it (every release
+/// is fenced by owner and token), so the run was not taken from us.
+async fn released_by_its_engine(shared: &Shared, key: &RunKey, lease: &Lease) -> bool {
+    match shared.journal.get_run(key).await {
+        Ok(Some(run)) => run.lease_owner.is_none() && run.lease_token == lease.token,
+        _ => false,
     }
 }

@@ -1,0 +1,185 @@
+//! Many hosts on one Postgres (issue 3): three `continuum serve` processes
+//! (nodes `node-1`..`node-3`, one database, instance `default`) share 1,000
+//! order-flow runs that each park on a 300 ms timer and resume, possibly on
+//! another host. One host is killed (SIGKILL) after about a third have
+//! completed. Every run completes exactly once, no journal entry is
+//! duplicated or missing, and the work was shared: the killed host's
+//! in-flight runs were finished by the others.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use continuum_host::manifest::Manifest;
+use continuum_host::{Continuum, Mode, StartOptions};
+use continuum_tests::*;
+use futures::StreamExt;
+use serde_json::json;
+use sqlx::PgPool;
+
+const RUNS: usize = 1000;
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// `text` without ANSI escape sequences (the text log colours its fields).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte (a letter).
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The run ids a host's (text) log says it completed.
+fn completed_by(log: &str) -> BTreeSet<String> {
+    strip_ansi(log)
+        .lines()
+        .filter(|l| l.contains("run completed"))
+        .filter_map(|l| l.split("run_id=").nth(1))
+        .filter_map(|rest| rest.split([' ', '}']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_hosts_share_a_thousand_runs_and_survive_a_kill() {
+    let test_started = Instant::now();
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifests: Vec<_> =
+        ["node-1", "node-2", "node-3"].iter().map(|n| write_manifest(&dir.0, n, &[InstanceSpec::examples("default", &db.url)])).collect();
+    let mut hosts: Vec<Host> = manifests.iter().map(|m| Host::start(m, &[])).collect();
+    for h in &hosts {
+        assert!(h.wait_for_log("instance started", Duration::from_secs(60)), "a host did not start:\n{}", h.log_text());
+    }
+
+    // Start the runs through the embedding API in client mode.
+    let manifest = Manifest::load(&manifests[0]).expect("load the manifest");
+    let client = Continuum::from_manifest(&manifest, Mode::Client, &[]).await.expect("client");
+    let client = &client;
+    let started: Vec<String> = futures::stream::iter(0..RUNS)
+        .map(|i| async move {
+            let input = json!({"order_id": format!("o-{i}"), "sku": "S", "quantity": 1, "amount_cents": 100,
+                               "card": "4242", "review_timeout_ms": 300});
+            client
+                .start("order-flow", input, StartOptions { instance: None, run_id: Some(format!("r-{i:04}")) })
+                .await
+                .unwrap_or_else(|e| panic!("start run {i}: {e}"))
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert_eq!(started.len(), RUNS);
+
+    let pool = PgPool::connect(&db.url).await.expect("connect to the test database");
+    // Kill node-1 after about a third have completed, noting its runs in flight.
+    let third = eventually(Duration::from_secs(120), || async {
+        (count(&pool, "SELECT count(*) FROM runs WHERE state = 'completed'").await >= (RUNS / 3) as i64).then_some(())
+    })
+    .await;
+    assert!(third.is_some(), "a third of the runs did not complete in time");
+    let in_flight: Vec<String> = sqlx::query_scalar(
+        "SELECT run_id FROM runs WHERE lease_owner LIKE 'node-1/%' AND state NOT IN ('completed','failed','cancelled','drifted')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    hosts[0].kill();
+    let killed_at = Instant::now();
+    let killed_utc = chrono::Utc::now();
+
+    let done = eventually(Duration::from_secs(180), || async {
+        (count(&pool, "SELECT count(*) FROM runs WHERE state IN ('completed','failed','cancelled','drifted')").await
+            == RUNS as i64)
+            .then_some(())
+    })
+    .await;
+    let states: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, count(*) FROM runs GROUP BY state ORDER BY state").fetch_all(&pool).await.unwrap();
+    assert!(done.is_some(), "not every run became final: {states:?}");
+    eprintln!("all {RUNS} runs final {:?} after the kill; {:?} in all", killed_at.elapsed(), test_started.elapsed());
+
+    // Every run completed, with the timeout's output.
+    assert_eq!(states, vec![("completed".to_string(), RUNS as i64)], "final states");
+    let refunded = count(
+        &pool,
+        "SELECT count(*) FROM runs WHERE output::json->>'status' = 'refunded' AND output::json->>'reason' = 'fraud_review_timeout'",
+    )
+    .await;
+    assert_eq!(refunded, RUNS as i64, "runs whose output is not refunded/fraud_review_timeout");
+
+    // No duplicate or missing journal entry.
+    let gaps: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT run_id, min(seq), max(seq), count(*) FROM events GROUP BY run_id HAVING min(seq) <> 1 OR max(seq) <> count(*)",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(gaps.is_empty(), "journals whose seq is not contiguous from 1: {gaps:?}");
+    for kind in ["run_started", "run_completed"] {
+        let wrong: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT r.run_id, (SELECT count(*) FROM events e WHERE e.instance = r.instance AND e.run_id = r.run_id AND e.kind = '{kind}') AS n \
+             FROM runs r WHERE (SELECT count(*) FROM events e WHERE e.instance = r.instance AND e.run_id = r.run_id AND e.kind = '{kind}') <> 1"
+        ))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert!(wrong.is_empty(), "runs without exactly one {kind}: {wrong:?}");
+    }
+    let repeated: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT run_id, kind, body::json->>'op', count(*) FROM events WHERE body::json->>'op' IS NOT NULL \
+         GROUP BY run_id, kind, body::json->>'op' HAVING count(*) > 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(repeated.is_empty(), "(type, op) recorded more than once: {repeated:?}");
+    let timers = count(&pool, "SELECT count(*) FROM events WHERE kind = 'timer_fired'").await;
+    assert_eq!(timers, RUNS as i64, "every run's timer fired exactly once");
+
+    // The work was shared, and the killed host's runs were finished by the others.
+    let per_host: BTreeMap<String, BTreeSet<String>> =
+        hosts.iter().enumerate().map(|(i, h)| (format!("node-{}", i + 1), completed_by(&h.log_text()))).collect();
+    let counts: BTreeMap<&String, usize> = per_host.iter().map(|(n, s)| (n, s.len())).collect();
+    eprintln!("runs completed per host: {counts:?}; node-1 had {} in flight when killed", in_flight.len());
+    let sample: Vec<String> = hosts[1].log_text().lines().filter(|l| l.contains("completed")).take(3).map(str::to_string).collect();
+    assert!(counts.values().filter(|n| **n > 0).count() >= 2, "the work was not shared: {counts:?}; node-2 logged {sample:#?}");
+    let logged: BTreeSet<&String> = per_host.values().flatten().collect();
+    let unlogged: Vec<String> = started.iter().filter(|r| !logged.contains(r)).cloned().collect();
+    if !unlogged.is_empty() {
+        let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT run_id, recorded_at FROM events WHERE kind = 'run_completed' AND run_id = ANY($1) ORDER BY run_id",
+        )
+        .bind(&unlogged)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let first = &unlogged[0];
+        let lines: Vec<String> = hosts
+            .iter()
+            .flat_map(|h| strip_ansi(&h.log_text()).lines().filter(|l| l.contains(&format!("{first} ")) || l.contains(&format!("{first}}}"))).map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        panic!("completions missing from the logs ({counts:?}); killed at {killed_utc}: {rows:?}\nlog lines of {first}:\n{}", lines.join("\n"));
+    }
+    pool.close().await;
+    let unfinished: Vec<&String> = in_flight.iter().filter(|r| !per_host["node-1"].contains(*r)).collect();
+    assert!(!unfinished.is_empty(), "node-1 had no run in flight when it was killed; the kill tested nothing");
+    for r in unfinished {
+        assert!(
+            per_host["node-2"].contains(r) || per_host["node-3"].contains(r),
+            "run {r}, in flight on the killed node-1, was not completed by node-2 or node-3"
+        );
+    }
+    drop(hosts);
+}
