@@ -36,6 +36,7 @@ impl Continuum {
                 .max_connections(cfg.max_connections)
                 .node(manifest.node.clone())
                 .children(children)
+                .sandbox(cfg.sandbox.clone())
                 .cache_dir(crate::modules::CompileCache::dir_from_env(&manifest.data_dir.join("cache")));
             for (wf, path) in &cfg.workflows {
                 builder = builder.workflow(wf.clone(), path.clone());

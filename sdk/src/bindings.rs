@@ -15,6 +15,11 @@
 pub mod workflow_world {
     wit_bindgen::generate!({
         path: "wit",
+        // The vendored WASI packages mark `wasi:clocks/timezone` unstable
+        // and this wit-parser cannot resolve the `wasi:cli` worlds without
+        // it; enabling it only makes the interface known (nothing imports
+        // an interface the guest does not call).
+        features: ["clocks-timezone"],
         world: "workflow",
         pub_export_macro: true,
         export_macro_name: "export_workflow",
@@ -23,12 +28,21 @@ pub mod workflow_world {
     });
 }
 
-/// Bindings for the `activity` world (exports `activities` and `invoke`).
+/// Bindings for the `activity` world (imports WASI 0.2, exports
+/// `activities` and `invoke`); `activity_world::wasi::*` are the WASI
+/// bindings the [`activity`](crate::activity) helpers use.
 #[allow(missing_docs, clippy::all)]
 pub mod activity_world {
     wit_bindgen::generate!({
         path: "wit",
+        // The vendored WASI packages mark `wasi:clocks/timezone` unstable
+        // and this wit-parser cannot resolve the `wasi:cli` worlds without
+        // it; enabling it only makes the interface known (nothing imports
+        // an interface the guest does not call).
+        features: ["clocks-timezone"],
         world: "activity",
+        // Bindings of the WASI interfaces too (used by `crate::activity`).
+        generate_all,
         pub_export_macro: true,
         export_macro_name: "export_activity",
         default_bindings_module: "::continuum_sdk::bindings::activity_world",

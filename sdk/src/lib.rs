@@ -52,6 +52,10 @@
 //! continuum_sdk::activities! { "charge_card" => charge_card }
 //! ```
 //!
+//! Activities may use WASI as the instance's manifest grants it: files in
+//! their sandbox directory, listed environment variables, listed hosts; see
+//! [`activity`] (`activity::sandbox::write_file`, `activity::env_var`, ...).
+//!
 //! A crate uses either [`workflow!`] or [`activities!`], not both: one
 //! component is one workflow, or one set of activities. Workflow crates get
 //! a panic hook that logs `panic: <message> at <location>` at error level
@@ -61,6 +65,7 @@
 
 extern crate self as continuum_sdk;
 
+pub mod activity;
 pub mod bindings;
 mod error;
 pub mod log;

@@ -3,9 +3,15 @@
 //! hash of the order id. `charge_card` declines card `4000-0000-0000-0002`
 //! (non-retryable) and busy-loops `spin` iterations first, so tests can
 //! catch it in flight.
+//!
+//! Receipts: `charge_card`, `ship_order` and `refund_payment` keep a JSON
+//! receipt per order in the instance's sandbox, `receipts/<order_id>.json`
+//! (each adds its part to what is there), through WASI. A host that grants
+//! no sandbox directory gets no receipts.
 
+use continuum_sdk::activity::sandbox;
 use continuum_sdk::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 const DECLINED_CARD: &str = "4000-0000-0000-0002";
 
@@ -23,6 +29,28 @@ fn fnv(parts: &[&str]) -> u64 {
 
 fn id(prefix: &str, parts: &[&str]) -> String {
     format!("{prefix}_{:016x}", fnv(parts))
+}
+
+/// Merges `part` into `receipts/<order_id>.json` under `key` (a retry
+/// overwrites its own part, so it is idempotent).
+fn record_receipt(order_id: &str, key: &str, part: &Value) -> Result<(), ActivityError> {
+    if !sandbox::available() {
+        return Ok(());
+    }
+    if order_id.is_empty() || order_id.contains(['/', '\\']) || order_id.starts_with('.') {
+        return Err(ActivityError::non_retryable(format!("order id `{order_id}` cannot name a receipt file")));
+    }
+    let path = format!("receipts/{order_id}.json");
+    let mut receipt: Map<String, Value> = match sandbox::read_file(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        Err(_) => Map::new(),
+    };
+    receipt.insert("order_id".into(), json!(order_id));
+    receipt.insert(key.into(), part.clone());
+    let bytes = serde_json::to_vec_pretty(&receipt)
+        .map_err(|e| ActivityError::non_retryable(format!("encoding the receipt: {e}")))?;
+    sandbox::write_file(&path, &bytes)?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -61,10 +89,12 @@ fn charge_card(input: ChargeCard) -> Result<Value, ActivityError> {
     if input.card == DECLINED_CARD {
         return Err(ActivityError::non_retryable(format!("card {} declined", input.card)));
     }
-    Ok(json!({
+    let charge = json!({
         "charge_id": id("ch", &[&input.order_id, &input.card]),
         "amount_cents": input.amount_cents,
-    }))
+    });
+    record_receipt(&input.order_id, "charge", &charge)?;
+    Ok(charge)
 }
 
 #[derive(Deserialize)]
@@ -76,7 +106,9 @@ struct ShipOrder {
 
 fn ship_order(input: ShipOrder) -> Result<Value, ActivityError> {
     let h = fnv(&[&input.order_id, &input.reservation_id]);
-    Ok(json!({ "tracking": format!("TRK{:012}", h % 1_000_000_000_000) }))
+    let shipment = json!({ "tracking": format!("TRK{:012}", h % 1_000_000_000_000) });
+    record_receipt(&input.order_id, "shipment", &shipment)?;
+    Ok(shipment)
 }
 
 #[derive(Deserialize)]
@@ -87,10 +119,12 @@ struct RefundPayment {
 }
 
 fn refund_payment(input: RefundPayment) -> Result<Value, ActivityError> {
-    Ok(json!({
+    let refund = json!({
         "refund_id": id("re", &[&input.order_id, &input.charge_id]),
         "amount_cents": input.amount_cents,
-    }))
+    });
+    record_receipt(&input.order_id, "refund", &refund)?;
+    Ok(refund)
 }
 
 #[derive(Deserialize)]

@@ -5,9 +5,11 @@
 mod executor;
 mod registry;
 mod retry;
+mod sandbox;
 mod wasm;
 
 pub use executor::{ActivityExecutor, ActivityScope};
 pub use registry::{Activity, ActivityError, ActivityFuture, ActivityRegistry};
 pub use retry::{default_policy, next_delay};
+pub use sandbox::{invalid_env_name, AllowedHost, Sandbox, SandboxConfig, SandboxError, SANDBOX_GUEST_PATH};
 pub use wasm::load_activity_component;

@@ -12,11 +12,14 @@ pub mod workflow {
     });
 }
 
-/// The `activity` world: `activities()` and `invoke(name, input)`.
+/// The `activity` world: `activities()` and `invoke(name, input)`; its WASI
+/// imports are wasmtime-wasi's p2 bindings (linked by
+/// `wasmtime_wasi::p2::add_to_linker_async`).
 pub mod activity {
     wasmtime::component::bindgen!({
         path: "../sdk/wit",
         world: "activity",
         exports: { default: async },
+        with: { "wasi": wasmtime_wasi::p2::bindings },
     });
 }

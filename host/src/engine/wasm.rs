@@ -1,12 +1,16 @@
 //! The process-wide wasmtime engine: deterministic configuration for
 //! workflows, epoch ticks for fair scheduling and timeouts, and the linkers
-//! that give guests the host's imports (and nothing else: no WASI).
+//! that give guests the host's imports: workflows get the `host` interface
+//! and nothing else (no WASI); activity components get WASI p2, sandboxed
+//! per attempt by the `WasiCtx` in their [`ActivityCtx`].
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::ResourceTable;
 use wasmtime::{Config, Engine, OptLevel};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings;
 use super::run_ctx::RunCtx;
@@ -19,6 +23,16 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct ActivityCtx {
     /// Memory limits.
     pub limits: wasmtime::StoreLimits,
+    /// The attempt's WASI context, built from the instance's sandbox.
+    pub wasi: WasiCtx,
+    /// The guest's WASI resources (files, streams, sockets).
+    pub table: ResourceTable,
+}
+
+impl WasiView for ActivityCtx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
 }
 
 /// The shared engine and linkers.
@@ -27,7 +41,7 @@ pub struct WasmEngine {
     pub engine: Engine,
     /// Linker for workflows: the `host` interface only.
     pub workflow_linker: Linker<RunCtx>,
-    /// Linker for activity components: nothing imported (no WASI yet).
+    /// Linker for activity components: WASI p2 (async).
     pub activity_linker: Linker<ActivityCtx>,
 }
 
@@ -53,7 +67,9 @@ impl WasmEngine {
             |ctx| ctx,
         )
         .map_err(|e| format!("cannot link the workflow host imports: {e}"))?;
-        let activity_linker = Linker::new(&engine);
+        let mut activity_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut activity_linker)
+            .map_err(|e| format!("cannot link WASI for activity components: {e}"))?;
         let weak = engine.weak();
         std::thread::Builder::new()
             .name("continuum-epoch".into())

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use crate::activities::{load_activity_component, ActivityRegistry};
+use crate::activities::{load_activity_component, ActivityRegistry, SandboxConfig};
 use crate::engine::WasmEngine;
 use crate::journal::{self, Batcher, BatcherConfig, SharedJournal};
 use crate::modules::{CompileCache, ModuleError, ModuleRegistry};
@@ -24,6 +24,7 @@ pub struct InstanceBuilder {
     workflows: Vec<(String, PathBuf)>,
     activity_components: Vec<PathBuf>,
     activities: ActivityRegistry,
+    sandbox: SandboxConfig,
     children: ChildrenConfig,
     cache_dir: Option<PathBuf>,
     batcher: BatcherConfig,
@@ -40,6 +41,7 @@ impl InstanceBuilder {
             workflows: Vec::new(),
             activity_components: Vec::new(),
             activities: ActivityRegistry::new(),
+            sandbox: SandboxConfig::default(),
             children: ChildrenConfig::default(),
             cache_dir: None,
             batcher: BatcherConfig::default(),
@@ -80,6 +82,15 @@ impl InstanceBuilder {
     /// Provides the activities exported by the component at `path`.
     pub fn activity_component(mut self, path: impl Into<PathBuf>) -> Self {
         self.activity_components.push(path.into());
+        self
+    }
+
+    /// What the instance's WASM activity components may touch through WASI:
+    /// a sandbox directory, listed environment variables, listed hosts.
+    /// Default: nothing (no directory, no environment, no network). Native
+    /// activities are not affected.
+    pub fn sandbox(mut self, sandbox: SandboxConfig) -> Self {
+        self.sandbox = sandbox;
         self
     }
 
@@ -143,8 +154,11 @@ impl InstanceBuilder {
         let activities = match (&engine, &self.children.activity_supervisor) {
             (Some(engine), Some(opts)) => {
                 let mut registry = ActivityRegistry::new();
-                for path in &self.activity_components {
-                    registry.extend(load_activity_component(engine, &cache, path).await?);
+                if !self.activity_components.is_empty() {
+                    let sandbox = self.sandbox.prepare().map_err(|e| config_err(e.to_string()))?;
+                    for path in &self.activity_components {
+                        registry.extend(load_activity_component(engine, &cache, path, &sandbox).await?);
+                    }
                 }
                 registry.extend(self.activities);
                 Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts, journal.clone()))

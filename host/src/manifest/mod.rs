@@ -29,6 +29,11 @@
 //! [instances.default.activities]  # component name -> activity component file
 //! order-activities = "examples-wasm/components/order_activities.wasm"
 //!
+//! [instances.default.sandbox]     # what WASM activities may touch through WASI (all optional)
+//! dir = "sandbox/default"         # default <data_dir>/sandbox/<instance>; created if missing
+//! env = ["PAYMENTS_API_KEY"]      # host variables visible to activities (only these)
+//! allow_hosts = ["example.com:443"]   # TCP connections to these pairs only; default: no network
+//!
 //! [instances.default.children]    # every child optional; a table of options, or false to leave it out
 //! heartbeater = { interval_ms = 2000, lease_ttl_ms = 10000 }
 //! run_supervisor = { max_concurrent_runs = 512 }
@@ -71,6 +76,7 @@
 mod children;
 mod error;
 mod reader;
+mod sandbox;
 mod syntax;
 mod telemetry;
 #[cfg(test)]
@@ -137,6 +143,9 @@ pub struct InstanceConfig {
     pub activities: BTreeMap<String, PathBuf>,
     /// The instance's children and their options.
     pub children: ChildrenConfig,
+    /// What its WASM activity components may touch (`[instances.NAME.sandbox]`);
+    /// the directory defaults to `<data_dir>/sandbox/<instance>`.
+    pub sandbox: crate::activities::SandboxConfig,
 }
 
 impl InstanceConfig {
@@ -204,7 +213,7 @@ impl Manifest {
         }
         let mut instances = BTreeMap::new();
         for (name, value) in tables {
-            let instance = parse_instance(path, &base, &name, value, env)?;
+            let instance = parse_instance(path, &base, &data_dir, &name, value, env)?;
             instances.insert(name, instance);
         }
 
@@ -251,6 +260,7 @@ impl Manifest {
 fn parse_instance(
     file: &Path,
     base: &Path,
+    data_dir: &Path,
     name: &str,
     value: Value,
     env: &dyn Fn(&str) -> Option<String>,
@@ -313,6 +323,8 @@ fn parse_instance(
     let activities = component_map(&ctx, base, activities_key, r.table("activities")?)?;
     let children_key = r.key("children");
     let children = children::parse_children(ctx.clone(), children_key, r.table("children")?)?;
+    let sandbox_key = r.key("sandbox");
+    let sandbox = sandbox::parse_sandbox(ctx.clone(), sandbox_key, r.table("sandbox")?, base, data_dir, name)?;
     r.finish()?;
 
     Ok(InstanceConfig {
@@ -322,6 +334,7 @@ fn parse_instance(
         workflows,
         activities,
         children,
+        sandbox,
     })
 }
 

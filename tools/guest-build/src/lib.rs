@@ -12,8 +12,30 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 
 /// The interfaces a workflow component may import.
 pub const WORKFLOW_IMPORTS: [&str; 2] = ["continuum:workflow/host@0.1.0", "continuum:workflow/types@0.1.0"];
-/// The interfaces an activity component may import.
+/// The interfaces an activity component may import besides WASI.
 pub const ACTIVITY_IMPORTS: [&str; 1] = ["continuum:workflow/types@0.1.0"];
+/// The WASI version of the `activity` world (the packages in `sdk/wit/deps/`).
+pub const WASI_VERSION: &str = "0.2.12";
+/// The WASI packages an activity component may import interfaces of
+/// (`wasi:filesystem/types@0.2.12`, ...); a workflow may import none.
+pub const ACTIVITY_WASI_PACKAGES: [&str; 6] =
+    ["wasi:cli", "wasi:clocks", "wasi:filesystem", "wasi:io", "wasi:random", "wasi:sockets"];
+
+/// Whether an activity component may import `name`: the `types` interface,
+/// or an interface of one of [`ACTIVITY_WASI_PACKAGES`] at [`WASI_VERSION`].
+pub fn activity_may_import(name: &str) -> bool {
+    if ACTIVITY_IMPORTS.contains(&name) {
+        return true;
+    }
+    let Some((path, version)) = name.split_once('@') else { return false };
+    let Some((package, _interface)) = path.split_once('/') else { return false };
+    version == WASI_VERSION && ACTIVITY_WASI_PACKAGES.contains(&package)
+}
+
+/// Whether a workflow component may import `name` (never WASI).
+pub fn workflow_may_import(name: &str) -> bool {
+    WORKFLOW_IMPORTS.contains(&name)
+}
 
 /// An error with a human-readable message.
 #[derive(Debug)]
@@ -105,24 +127,28 @@ pub fn print_wit(component: &[u8]) -> Result<String> {
 }
 
 /// Classifies a component and checks it against the Continuum contract:
-/// a workflow exports exactly `run` and imports only `host` and `types`; an
-/// activity component exports exactly `activities` and `invoke` and imports
-/// only `types` (no WASI, no host).
+/// a workflow exports exactly `run` and imports only `host` and `types` (no
+/// WASI); an activity component exports exactly `activities` and `invoke`
+/// and imports only `types` and WASI 0.2 interfaces (never the host).
 pub fn check(component: &[u8]) -> Result<(Kind, Shape)> {
     let shape = shape(component)?;
     let exports: Vec<&str> = shape.exports.iter().map(String::as_str).collect();
-    let (kind, allowed): (Kind, &[&str]) = match exports.as_slice() {
-        ["run"] => (Kind::Workflow, &WORKFLOW_IMPORTS),
-        ["activities", "invoke"] => (Kind::Activity, &ACTIVITY_IMPORTS),
+    let (kind, allowed, may_import): (Kind, String, fn(&str) -> bool) = match exports.as_slice() {
+        ["run"] => (Kind::Workflow, format!("{WORKFLOW_IMPORTS:?}"), workflow_may_import),
+        ["activities", "invoke"] => (
+            Kind::Activity,
+            format!("{ACTIVITY_IMPORTS:?} and WASI {ACTIVITY_WASI_PACKAGES:?} @{WASI_VERSION}"),
+            activity_may_import,
+        ),
         other => {
             return Err(Error(format!(
                 "exports {other:?}: expected [\"run\"] (workflow) or [\"activities\", \"invoke\"] (activity)"
             )))
         }
     };
-    let extra: Vec<&String> = shape.imports.iter().filter(|i| !allowed.contains(&i.as_str())).collect();
+    let extra: Vec<&String> = shape.imports.iter().filter(|i| !may_import(i)).collect();
     if !extra.is_empty() {
-        return Err(Error(format!("a {kind} component may import only {allowed:?}, but it also imports {extra:?}")));
+        return Err(Error(format!("a {kind} component may import only {allowed}, but it also imports {extra:?}")));
     }
     Ok((kind, shape))
 }
@@ -153,9 +179,9 @@ mod tests {
         Some(read(&path).expect("readable component"))
     }
 
-    const WORKFLOWS: [&str; 7] =
-        ["order_flow", "billing_flow", "bench_flow", "drift_v1", "drift_v2", "panicky", "clock_flow"];
-    const ACTIVITIES: [&str; 3] = ["order_activities", "billing_activities", "bench_activities"];
+    const WORKFLOWS: [&str; 8] =
+        ["order_flow", "billing_flow", "bench_flow", "drift_v1", "drift_v2", "panicky", "clock_flow", "probe_flow"];
+    const ACTIVITIES: [&str; 4] = ["order_activities", "billing_activities", "bench_activities", "sandbox_probe"];
 
     #[test]
     fn workflow_components_export_run_and_import_only_the_host() {
@@ -167,6 +193,7 @@ mod tests {
             assert!(shape.imports.contains("continuum:workflow/host@0.1.0"), "{name}: {shape:?}");
             for import in &shape.imports {
                 assert!(WORKFLOW_IMPORTS.contains(&import.as_str()), "{name} imports {import}");
+                assert!(!import.starts_with("wasi:"), "workflow {name} imports WASI: {import}");
             }
         }
     }
@@ -178,7 +205,32 @@ mod tests {
             let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(kind, Kind::Activity, "{name}");
             assert!(!shape.imports.iter().any(|i| i.contains("/host")), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(activity_may_import(import), "{name} imports {import}");
+            }
         }
+    }
+
+    #[test]
+    fn activities_that_use_the_sandbox_import_wasi_filesystem() {
+        for name in ["order_activities", "sandbox_probe"] {
+            let Some(bytes) = component(name) else { continue };
+            let (_, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(shape.imports.contains("wasi:filesystem/preopens@0.2.12"), "{name}: {shape:?}");
+        }
+    }
+
+    #[test]
+    fn the_import_rules_allow_wasi_only_to_activities() {
+        assert!(activity_may_import("wasi:filesystem/types@0.2.12"));
+        assert!(activity_may_import("wasi:sockets/tcp@0.2.12"));
+        assert!(activity_may_import("continuum:workflow/types@0.1.0"));
+        assert!(!activity_may_import("continuum:workflow/host@0.1.0"));
+        assert!(!activity_may_import("wasi:filesystem/types@0.2.0"));
+        assert!(!activity_may_import("wasi:http/outgoing-handler@0.2.12"));
+        assert!(!workflow_may_import("wasi:filesystem/types@0.2.12"));
+        assert!(!workflow_may_import("wasi:cli/environment@0.2.12"));
+        assert!(workflow_may_import("continuum:workflow/host@0.1.0"));
     }
 
     #[test]

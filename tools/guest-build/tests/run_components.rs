@@ -17,7 +17,32 @@ mod wf {
     wasmtime::component::bindgen!({ path: "../../sdk/wit", world: "workflow" });
 }
 mod act {
-    wasmtime::component::bindgen!({ path: "../../sdk/wit", world: "activity" });
+    wasmtime::component::bindgen!({
+        path: "../../sdk/wit",
+        world: "activity",
+        with: { "wasi": wasmtime_wasi::p2::bindings::sync },
+    });
+}
+
+/// Store data of the activity components: WASI with a scratch sandbox
+/// directory (order-activities writes receipts there).
+struct ActivityWasi {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: wasmtime::component::ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for ActivityWasi {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+    }
+}
+
+fn activity_wasi(component: &str) -> ActivityWasi {
+    let dir = std::env::temp_dir().join(format!("continuum-guest-build-{}-{component}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+    b.preopened_dir(&dir, "/sandbox", wasmtime_wasi::FsPerms::ReadWrite).unwrap();
+    ActivityWasi { ctx: b.build(), table: wasmtime::component::ResourceTable::new() }
 }
 
 use wf::continuum::workflow::types::{ActivityOptions, Completion, Failure, FailureKind, LogLevel};
@@ -41,7 +66,7 @@ enum Op {
 }
 
 struct Activities {
-    store: Store<()>,
+    store: Store<ActivityWasi>,
     instance: act::Activity,
 }
 
@@ -62,8 +87,9 @@ impl FakeHost {
     fn new(engine: &Engine, activities: Option<&str>) -> Self {
         let activities = activities.map(|name| {
             let comp = Component::from_file(engine, component_path(name).expect("activity component")).unwrap();
-            let linker = Linker::<()>::new(engine);
-            let mut store = Store::new(engine, ());
+            let mut linker = Linker::<ActivityWasi>::new(engine);
+            wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+            let mut store = Store::new(engine, activity_wasi(name));
             let instance = act::Activity::instantiate(&mut store, &comp, &linker).unwrap();
             Activities { store, instance }
         });
@@ -146,6 +172,10 @@ impl wf::continuum::workflow::host::Host for FakeHost {
     }
     fn now(&mut self) -> u64 {
         self.now
+    }
+    fn patched(&mut self, _name: String) -> bool {
+        // A fresh run with no history always takes the new path.
+        true
     }
     fn random(&mut self) -> u64 {
         self.rand += 1;

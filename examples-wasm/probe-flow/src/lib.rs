@@ -1,0 +1,34 @@
+//! `probe-flow`: calls the activities it is given, in order, and returns
+//! their results (or failures), for the sandbox tests:
+//! `{"probes": [{"activity": "read_path", "input": {"path": "/etc/passwd"}}, ...]}`
+//! gives `[{"activity": ..., "result": ...} | {"activity": ..., "failure": ...}, ...]`.
+
+use continuum_sdk::prelude::*;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+struct Probe {
+    activity: String,
+    #[serde(default)]
+    input: Value,
+}
+
+#[derive(Deserialize)]
+struct Probes {
+    probes: Vec<Probe>,
+}
+
+fn probe_flow(ctx: &Workflow, input: Probes) -> Result<Value, WorkflowError> {
+    let mut out = Vec::new();
+    for probe in input.probes {
+        let result: Result<Value, ActivityFailed> =
+            ctx.activity(&probe.activity, &probe.input).retry(RetryPolicy::no_retry()).call();
+        out.push(match result {
+            Ok(v) => json!({ "activity": probe.activity, "result": v }),
+            Err(f) => json!({ "activity": probe.activity, "failure": f.message }),
+        });
+    }
+    Ok(Value::Array(out))
+}
+
+continuum_sdk::workflow!(probe_flow);
