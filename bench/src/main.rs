@@ -41,6 +41,9 @@ struct Args {
     /// (0 skips that phase).
     #[arg(long, default_value_t = 10_000)]
     long_run_events: u32,
+    /// Group-commit transactions in flight at once.
+    #[arg(long, default_value_t = 2)]
+    writers: usize,
     /// The long-flow component.
     #[arg(long, default_value = "examples-wasm/components/long_flow.wasm")]
     long_module: PathBuf,
@@ -143,6 +146,7 @@ async fn main() {
     let instance = Instance::builder("default")
         .database(url)
         .max_connections(32)
+        .batcher(continuum_host::journal::BatcherConfig { max_batch: 256, writers: args.writers })
         .workflow("bench-flow", &args.module)
         .workflow("long-flow", &args.long_module)
         .activities(activities)

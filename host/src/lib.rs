@@ -279,7 +279,10 @@ impl Continuum {
         let key = RunKey::new(inst.name(), run_id);
         let mut finished = inst.pubsub().subscribe_finished();
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut poll = Duration::from_millis(5);
+        // Runs executed here announce their end in-process; the poll is the
+        // backstop (and how runs finished by other hosts are seen).
+        let local = inst.executes_runs();
+        let mut poll = Duration::from_millis(if local { 50 } else { 5 });
         loop {
             let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
             if run.state.is_final() {
@@ -306,7 +309,7 @@ impl Continuum {
                 }
                 return Err(Error::AwaitTimeout { instance: key.instance, run_id: key.run_id, waited: timeout });
             }
-            poll = (poll * 2).min(Duration::from_millis(200));
+            poll = (poll * 2).min(Duration::from_millis(if local { 500 } else { 200 }));
         }
     }
 

@@ -85,15 +85,22 @@ async fn lock_run(tx: &mut Tx, key: &RunKey) -> Result<Option<RunState>, Journal
 }
 
 /// Locks the runs of `writes` whose lease (owner and token) still holds, in
-/// key order; returns, per write, whether it held.
+/// key order (so concurrent batches cannot deadlock), and touches their
+/// `updated_at`, in one statement; returns, per write, whether it held.
 async fn fence(tx: &mut Tx, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
     let rows = sqlx::query(
-        "SELECT u.idx FROM runs r \
-         JOIN UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
-              AS u(instance, run_id, owner, token, idx) \
-           ON r.instance = u.instance AND r.run_id = u.run_id \
-          AND r.lease_owner = u.owner AND r.lease_token = u.token \
-         ORDER BY r.instance, r.run_id FOR UPDATE OF r",
+        "WITH locked AS ( \
+             SELECT r.instance, r.run_id, u.idx FROM runs r \
+             JOIN UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
+                  AS u(instance, run_id, owner, token, idx) \
+               ON r.instance = u.instance AND r.run_id = u.run_id \
+              AND r.lease_owner = u.owner AND r.lease_token = u.token \
+             ORDER BY r.instance, r.run_id FOR UPDATE OF r), \
+         touched AS ( \
+             UPDATE runs r SET updated_at = now() \
+             FROM (SELECT DISTINCT instance, run_id FROM locked) l \
+             WHERE r.instance = l.instance AND r.run_id = l.run_id) \
+         SELECT idx FROM locked",
     )
     .bind(writes.iter().map(|w| w.key.instance.as_str()).collect::<Vec<_>>())
     .bind(writes.iter().map(|w| w.key.run_id.as_str()).collect::<Vec<_>>())
@@ -110,6 +117,52 @@ async fn fence(tx: &mut Tx, writes: &[RunWrite]) -> Result<Vec<bool>, JournalErr
         }
     }
     Ok(held)
+}
+
+/// Appends the batch's events and timers, marks its consumed signals and
+/// journaled task outcomes, in one statement; a `seq` that exists already
+/// fails it all.
+async fn write_rows(tx: &mut Tx, b: &mut Batch) -> Result<(), JournalError> {
+    if b.events.seq.is_empty() && b.timers.op.is_empty() && b.signals.n.is_empty() && b.journaled.n.is_empty() {
+        return Ok(());
+    }
+    let (e, t) = (std::mem::take(&mut b.events), std::mem::take(&mut b.timers));
+    let (sg, jn) = (std::mem::take(&mut b.signals), std::mem::take(&mut b.journaled));
+    sqlx::query(
+        "WITH ev AS ( \
+             INSERT INTO events (instance, run_id, seq, kind, body) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])), \
+         tm AS ( \
+             INSERT INTO timers (instance, run_id, op, fire_at) \
+             SELECT * FROM UNNEST($6::text[], $7::text[], $8::bigint[], $9::timestamptz[])), \
+         sg AS ( \
+             UPDATE signals s SET consumed_at = now() \
+             FROM UNNEST($10::text[], $11::text[], $12::bigint[]) AS u(instance, run_id, n) \
+             WHERE s.id = u.n AND s.instance = u.instance AND s.run_id = u.run_id AND s.consumed_at IS NULL), \
+         jn AS ( \
+             UPDATE activity_tasks t SET journaled = TRUE \
+             FROM UNNEST($13::text[], $14::text[], $15::bigint[]) AS u(instance, run_id, n) \
+             WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.op = u.n) \
+         SELECT 1",
+    )
+    .bind(e.instance)
+    .bind(e.run_id)
+    .bind(e.seq)
+    .bind(e.kind)
+    .bind(e.body)
+    .bind(t.instance)
+    .bind(t.run_id)
+    .bind(t.op)
+    .bind(t.fire_at)
+    .bind(sg.instance)
+    .bind(sg.run_id)
+    .bind(sg.n)
+    .bind(jn.instance)
+    .bind(jn.run_id)
+    .bind(jn.n)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Column arrays of the applied writes' events.
@@ -175,7 +228,6 @@ struct Batch {
     signals: RefRows,
     journaled: RefRows,
     transitions: TransitionRows,
-    touched: RefRows,
 }
 
 impl Batch {
@@ -213,7 +265,6 @@ impl Batch {
             for op in journaled_ops(w) {
                 b.journaled.push(inst, rid, i64::from(op));
             }
-            b.touched.push(inst, rid, 0);
             if let Some(t) = &w.transition {
                 b.transitions.push(&w.key, t)?;
             }
@@ -260,42 +311,7 @@ impl TransitionRows {
     }
 }
 
-/// Inserts the batch's events; a `seq` that exists already fails it all.
-async fn insert_events(tx: &mut Tx, e: EventRows) -> Result<(), JournalError> {
-    if e.seq.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO events (instance, run_id, seq, kind, body) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])",
-    )
-    .bind(e.instance)
-    .bind(e.run_id)
-    .bind(e.seq)
-    .bind(e.kind)
-    .bind(e.body)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
 
-/// Inserts the batch's timers.
-async fn insert_timers(tx: &mut Tx, t: TimerRows) -> Result<(), JournalError> {
-    if t.op.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO timers (instance, run_id, op, fire_at) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::timestamptz[])",
-    )
-    .bind(t.instance)
-    .bind(t.run_id)
-    .bind(t.op)
-    .bind(t.fire_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
 
 /// Inserts the batch's activity tasks and notifies each instance once.
 async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
@@ -321,15 +337,6 @@ async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     notify_all(tx, instances.iter().map(|i| wake_payload(&WakeKind::Task, i, "")).collect()).await
 }
 
-/// Runs `sql` with a `UNNEST($1::text[], $2::text[], $3::bigint[]) AS
-/// u(instance, run_id, n)` of `refs`, unless there are none.
-async fn update_refs(tx: &mut Tx, sql: &str, refs: RefRows) -> Result<(), JournalError> {
-    if refs.n.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(sql).bind(refs.instance).bind(refs.run_id).bind(refs.n).execute(&mut **tx).await?;
-    Ok(())
-}
 
 /// Applies the batch's transitions; notifies runs a suspension left due
 /// (their `wake_gen` moved), and drops a cancelled run's pending timers
@@ -415,7 +422,8 @@ impl Journal for PostgresJournal {
         lease: Option<(&str, Duration)>,
     ) -> Result<Option<Lease>, JournalError> {
         let input = to_json(&run.key, "input", &run.input)?;
-        let mut tx = self.pool.begin().await?;
+        // One statement, committed on its own: the insert, and for a run
+        // left to the dispatchers its notification.
         let sql = match lease {
             Some(_) => {
                 "INSERT INTO runs (instance, run_id, workflow, module_hash, input, trace_context, state, \
@@ -423,8 +431,10 @@ impl Journal for PostgresJournal {
                  VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, 1, now() + $8 * interval '1 millisecond')"
             }
             None => {
-                "INSERT INTO runs (instance, run_id, workflow, module_hash, input, trace_context, state, wake_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', now())"
+                "WITH ins AS ( \
+                     INSERT INTO runs (instance, run_id, workflow, module_hash, input, trace_context, state, wake_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', now()) RETURNING 1) \
+                 SELECT pg_notify($7, $8) FROM ins"
             }
         };
         let mut q = sqlx::query(sql)
@@ -434,17 +444,14 @@ impl Journal for PostgresJournal {
             .bind(&run.module_hash)
             .bind(input)
             .bind(run.trace_context.as_deref());
-        if let Some((owner, ttl)) = lease {
-            q = q.bind(owner).bind(millis(ttl));
-        }
-        match q.execute(&mut *tx).await {
+        q = match lease {
+            Some((owner, ttl)) => q.bind(owner).bind(millis(ttl)),
+            None => q.bind(WAKE_CHANNEL).bind(wake_payload(&WakeKind::Run, &run.key.instance, &run.key.run_id)),
+        };
+        match q.execute(&self.pool).await {
             Err(e) if is_unique_violation(&e) => return Err(JournalError::RunExists(run.key.clone())),
             other => other?,
         };
-        if lease.is_none() {
-            notify(&mut tx, WakeKind::Run, &run.key.instance, &run.key.run_id).await?;
-        }
-        tx.commit().await?;
         Ok(lease.map(|(owner, _)| Lease { owner: owner.to_string(), token: 1 }))
     }
 
@@ -587,34 +594,9 @@ impl Journal for PostgresJournal {
         let mut tx = self.pool.begin().await?;
         let held = fence(&mut tx, writes).await?;
         let applied = plan_applied(writes, &held);
-        let batch = Batch::build(writes, &applied)?;
-        insert_events(&mut tx, batch.events).await?;
-        insert_timers(&mut tx, batch.timers).await?;
+        let mut batch = Batch::build(writes, &applied)?;
+        write_rows(&mut tx, &mut batch).await?;
         insert_tasks(&mut tx, batch.tasks).await?;
-        update_refs(
-            &mut tx,
-            "UPDATE signals s SET consumed_at = now() \
-             FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS u(instance, run_id, n) \
-             WHERE s.id = u.n AND s.instance = u.instance AND s.run_id = u.run_id AND s.consumed_at IS NULL",
-            batch.signals,
-        )
-        .await?;
-        update_refs(
-            &mut tx,
-            "UPDATE activity_tasks t SET journaled = TRUE \
-             FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS u(instance, run_id, n) \
-             WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.op = u.n",
-            batch.journaled,
-        )
-        .await?;
-        update_refs(
-            &mut tx,
-            "UPDATE runs r SET updated_at = now() \
-             FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[], $3::bigint[])) AS u(instance, run_id, n) \
-             WHERE r.instance = u.instance AND r.run_id = u.run_id",
-            batch.touched,
-        )
-        .await?;
         apply_transitions(&mut tx, batch.transitions).await?;
         tx.commit().await?;
         Ok(applied)
