@@ -19,6 +19,13 @@ use super::run_ctx::RunCtx;
 /// this often.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// Guest instances alive at once in one process (runs executing plus
+/// activity attempts plus replay checks).
+pub const POOL_INSTANCES: u32 = 2_000;
+
+/// The most linear memory any guest may have.
+pub const MAX_GUEST_MEMORY: usize = 256 << 20;
+
 /// Store data of a WASM activity attempt.
 pub struct ActivityCtx {
     /// Memory limits.
@@ -60,6 +67,19 @@ impl WasmEngine {
         config.cranelift_nan_canonicalization(true);
         config.relaxed_simd_deterministic(true);
         config.epoch_interruption(true);
+        // Guests are instantiated per run attempt and per activity attempt:
+        // reuse memory slots instead of mapping and unmapping fresh linear
+        // memories each time (mmap/munmap serialize threads in the kernel).
+        if std::env::var_os("CONTINUUM_ON_DEMAND_ALLOCATOR").is_none() {
+            let mut pool = wasmtime::PoolingAllocationConfig::new();
+            pool.total_component_instances(POOL_INSTANCES);
+            pool.total_core_instances(POOL_INSTANCES * 4);
+            pool.total_memories(POOL_INSTANCES * 2);
+            pool.total_tables(POOL_INSTANCES * 2);
+            pool.max_memory_size(MAX_GUEST_MEMORY);
+            config.memory_reservation(MAX_GUEST_MEMORY as u64);
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        }
         let engine = Engine::new(&config).map_err(|e| format!("cannot configure wasmtime: {e}"))?;
         let mut workflow_linker = Linker::new(&engine);
         bindings::workflow::Workflow::add_to_linker::<RunCtx, HasSelf<RunCtx>>(
