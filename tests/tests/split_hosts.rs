@@ -44,3 +44,43 @@ async fn workflows_and_activities_on_separate_hosts() {
     assert!(!wf_host.log_text().contains("activity started"), "{}", wf_host.log_text());
     let _ = Duration::ZERO;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_whose_worker_died_is_retried_elsewhere_after_its_claim_expires() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let base = InstanceSpec::examples("default", &db.url);
+    let workflows_only = InstanceSpec {
+        children: format!("{}activity_supervisor = false\nactivity_dispatcher = false\n", base.children),
+        ..InstanceSpec::examples("default", &db.url)
+    };
+    let activities_only = |node: &str| {
+        let spec = InstanceSpec {
+            children: "run_supervisor = false\ndispatcher = false\ntimer_wheel = false\nrecovery = false\n\
+                       heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\nactivity_dispatcher = { poll_interval_ms = 200 }\n"
+                .into(),
+            ..InstanceSpec::examples("default", &db.url)
+        };
+        write_manifest(&dir.0, node, &[spec])
+    };
+    let wf_manifest = write_manifest(&dir.0, "wf-host", &[workflows_only]);
+    let _wf_host = Host::start(&wf_manifest, &[]);
+    let mut worker_a = Host::start(&activities_only("worker-a"), &[]);
+
+    let input = json!({"order_id": "w", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242", "spin": 3_000_000_000u64}).to_string();
+    let run = cli_ok(&wf_manifest, &["start", "order-flow", &input]);
+    cli_ok(&wf_manifest, &["signal", &run, "fraud_review", "\"approved\""]);
+    assert!(
+        worker_a.wait_for_log("activity=\"charge_card\"", Duration::from_secs(60)),
+        "worker A never claimed charge_card: {}",
+        worker_a.log_text()
+    );
+    worker_a.kill();
+    let worker_b = Host::start(&activities_only("worker-b"), &[]);
+    let out = cli(&wf_manifest, &["await", &run, "--timeout", "90"]);
+    assert!(out.status.success(), "{}\nworker B: {}", String::from_utf8_lossy(&out.stderr), worker_b.log_text());
+    assert!(worker_b.log_text().contains("activity=\"charge_card\""), "{}", worker_b.log_text());
+    let doc: Value = serde_json::from_str(&cli_ok(&wf_manifest, &["show", &run, "--json"])).unwrap();
+    let charges = doc["events"].as_array().unwrap().iter().filter(|e| e["body"]["type"] == "activity_completed" && e["body"]["op"] == 1).count();
+    assert_eq!(charges, 1, "{doc:#}");
+}
