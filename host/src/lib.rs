@@ -248,16 +248,28 @@ impl Continuum {
             if !held && !inst.shared.registry.contains(run_id) {
                 let owner = inst.shared.next_owner();
                 if let Some((lease, _)) = journal.acquire_lease(&key, &owner, inst.shared.lease_ttl).await? {
-                    let last = journal.load_events(&key).await?.last().map(|e| e.seq).unwrap_or(0);
-                    let mut write = RunWrite::new(key.clone(), lease);
-                    write.events.push((last + 1, EventBody::RunCancelled { reason: "cancelled on request (no engine held the run)".into() }));
-                    write.transition = Some(Transition::Cancel {
-                        error: json!({"code": "cancelled", "message": "the run was cancelled on request"}),
-                    });
-                    if journal.commit(&[write]).await?.first().copied().unwrap_or(false) {
-                        tracing::info!(instance = %key.instance, run_id, owner = %owner, "run cancelled through the journal");
-                        inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled);
-                        return Ok(CancelOutcome::Cancelled);
+                    let committed = async {
+                        let last = journal.load_events(&key).await?.last().map(|e| e.seq).unwrap_or(0);
+                        let mut write = RunWrite::new(key.clone(), lease.clone());
+                        write.events.push((last + 1, EventBody::RunCancelled { reason: "cancelled on request (no engine held the run)".into() }));
+                        write.transition = Some(Transition::Cancel {
+                            error: json!({"code": "cancelled", "message": "the run was cancelled on request"}),
+                        });
+                        Ok::<bool, JournalError>(journal.commit(&[write]).await?.first().copied().unwrap_or(false))
+                    }
+                    .await;
+                    match committed {
+                        Ok(true) => {
+                            tracing::info!(instance = %key.instance, run_id, owner = %owner, "run cancelled through the journal");
+                            inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled);
+                            return Ok(CancelOutcome::Cancelled);
+                        }
+                        // Not committed: give the lease back at once (the run is
+                        // due again and its next engine sees the request).
+                        other => {
+                            let _ = journal.release_lease(&key, &lease).await;
+                            other?;
+                        }
                     }
                 }
             }
