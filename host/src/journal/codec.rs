@@ -325,3 +325,19 @@ pub(in crate::journal) fn is_unique_violation(e: &sqlx::Error) -> bool {
 pub(in crate::journal) fn millis(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// Decodes an `activity_results` row (`activity`, `output`).
+pub(in crate::journal) fn decode_result<R: sqlx::Row>(instance: &str, key: &str, row: Option<R>) -> Result<Option<(String, serde_json::Value)>, JournalError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let Some(row) = row else { return Ok(None) };
+    let activity: String = row.try_get("activity")?;
+    let output: String = row.try_get("output")?;
+    let output = serde_json::from_str(&output).map_err(|e| JournalError::Corrupt {
+        key: format!("{instance}/idempotency key {key}"),
+        detail: format!("stored activity output is not JSON: {e}"),
+    })?;
+    Ok(Some((activity, output)))
+}

@@ -59,6 +59,21 @@ async fn notify(tx: &mut Tx, kind: WakeKind, instance: &str, run_id: &str) -> Re
     Ok(())
 }
 
+/// Tells a run something happened to it (a signal, an activity result):
+/// bumps its `wake_gen`, makes it due if it waits, and notifies.
+async fn wake_run(tx: &mut Tx, key: &RunKey) -> Result<(), JournalError> {
+    sqlx::query(
+        "UPDATE runs SET wake_gen = wake_gen + 1, updated_at = now(), \
+                wake_at = CASE WHEN state IN ('pending', 'suspended') THEN now() ELSE wake_at END \
+         WHERE instance = $1 AND run_id = $2",
+    )
+    .bind(&key.instance)
+    .bind(&key.run_id)
+    .execute(&mut **tx)
+    .await?;
+    notify(tx, WakeKind::Run, &key.instance, &key.run_id).await
+}
+
 /// Sends many wake-ups inside `tx` in one statement.
 async fn notify_all(tx: &mut Tx, payloads: Vec<String>) -> Result<(), JournalError> {
     if payloads.is_empty() {
@@ -619,16 +634,7 @@ impl Journal for PostgresJournal {
         .bind(payload)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE runs SET wake_gen = wake_gen + 1, updated_at = now(), \
-                    wake_at = CASE WHEN state IN ('pending', 'suspended') THEN now() ELSE wake_at END \
-             WHERE instance = $1 AND run_id = $2",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .execute(&mut *tx)
-        .await?;
-        notify(&mut tx, WakeKind::Run, &key.instance, &key.run_id).await?;
+        wake_run(&mut tx, key).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -776,16 +782,7 @@ impl Journal for PostgresJournal {
         if !done {
             return Ok(false);
         }
-        sqlx::query(
-            "UPDATE runs SET wake_gen = wake_gen + 1, updated_at = now(), \
-                    wake_at = CASE WHEN state IN ('pending', 'suspended') THEN now() ELSE wake_at END \
-             WHERE instance = $1 AND run_id = $2",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .execute(&mut *tx)
-        .await?;
-        notify(&mut tx, WakeKind::Run, &key.instance, &key.run_id).await?;
+        wake_run(&mut tx, key).await?;
         tx.commit().await?;
         Ok(true)
     }

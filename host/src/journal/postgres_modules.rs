@@ -162,7 +162,7 @@ pub(super) async fn idempotent_result(
         .bind(key)
         .fetch_optional(&j.pool)
         .await?;
-    decode_result(instance, key, row)
+    super::codec::decode_result(instance, key, row)
 }
 
 /// See [`crate::journal::Journal::put_idempotent_result`].
@@ -184,21 +184,6 @@ pub(super) async fn put_idempotent_result(
     .execute(&j.pool)
     .await?;
     Ok(())
-}
-
-fn decode_result<R: Row>(instance: &str, key: &str, row: Option<R>) -> Result<Option<(String, serde_json::Value)>, JournalError>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    let Some(row) = row else { return Ok(None) };
-    let activity: String = row.try_get("activity")?;
-    let output: String = row.try_get("output")?;
-    let output = serde_json::from_str(&output).map_err(|e| JournalError::Corrupt {
-        key: format!("{instance}/idempotency key {key}"),
-        detail: format!("stored activity output is not JSON: {e}"),
-    })?;
-    Ok(Some((activity, output)))
 }
 
 /// See [`crate::journal::Journal::renew_task_claim`].
