@@ -8,15 +8,20 @@ use std::time::Duration;
 use continuum_tests::*;
 use serde_json::{json, Value};
 
+/// The example instance on a host that runs workflows but no activity.
+fn workflows_only(db: &str) -> InstanceSpec {
+    let base = InstanceSpec::examples("default", db);
+    InstanceSpec {
+        children: format!("{}activity_supervisor = false\nactivity_dispatcher = false\n", base.children),
+        ..base
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn workflows_and_activities_on_separate_hosts() {
     let db = PgDb::create().await;
     let dir = TempDir::new();
-    let base = InstanceSpec::examples("default", &db.url);
-    let workflows_only = InstanceSpec {
-        children: format!("{}activity_supervisor = false\nactivity_dispatcher = false\n", base.children),
-        ..InstanceSpec::examples("default", &db.url)
-    };
+    let workflows_only = workflows_only(&db.url);
     let activities_only = InstanceSpec {
         children: "run_supervisor = false\ndispatcher = false\ntimer_wheel = false\nrecovery = false\nheartbeater = false\nactivity_dispatcher = { poll_interval_ms = 200 }\n".into(),
         ..InstanceSpec::examples("default", &db.url)
@@ -49,11 +54,7 @@ async fn workflows_and_activities_on_separate_hosts() {
 async fn a_task_whose_worker_died_is_retried_elsewhere_after_its_claim_expires() {
     let db = PgDb::create().await;
     let dir = TempDir::new();
-    let base = InstanceSpec::examples("default", &db.url);
-    let workflows_only = InstanceSpec {
-        children: format!("{}activity_supervisor = false\nactivity_dispatcher = false\n", base.children),
-        ..InstanceSpec::examples("default", &db.url)
-    };
+    let workflows_only = workflows_only(&db.url);
     let activities_only = |node: &str| {
         let spec = InstanceSpec {
             children: "run_supervisor = false\ndispatcher = false\ntimer_wheel = false\nrecovery = false\n\
