@@ -1,36 +1,71 @@
 //! Executes activities with their options: per-attempt timeout, retries with
-//! backoff, a concurrency limit per instance, and cancellation.
+//! backoff, concurrency limits per instance and per queue, heartbeats and
+//! cancellation.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
-use crate::journal::{ActivityOptions, Failure, FailureKind, SharedJournal, TaskOutcome};
+use crate::journal::{ActivityOptions, Failure, FailureKind, RunKey, SharedJournal, TaskOutcome};
 
 use crate::telemetry;
 
+use super::context::{ActivityContext, AttemptInfo, Beats};
 use super::registry::ActivityRegistry;
 use super::retry::{default_policy, next_delay};
 
-/// The run an activity is executed for, named on its attempts' spans.
+/// The call an activity is executed for: its run and operation (for
+/// durable heartbeats) and workflow, named on its attempts' spans.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ActivityScope<'a> {
     /// The run's id, when known.
     pub run_id: Option<&'a str>,
     /// The run's workflow, when known.
     pub workflow: Option<&'a str>,
+    /// The call's operation number in the run, when known; with `run_id`
+    /// it keys the call's stored heartbeats.
+    pub op: Option<u32>,
+}
+
+/// How an executor runs attempts (the activity supervisor's options).
+#[derive(Debug, Clone)]
+pub struct ExecutorLimits {
+    /// Most attempts running at once in the instance.
+    pub max_concurrent: usize,
+    /// Most attempts running at once per listed queue.
+    pub queue_limits: HashMap<String, usize>,
+    /// Timeout of an attempt whose call sets none.
+    pub default_timeout: Duration,
+    /// Heartbeats are stored at most once per this interval per call.
+    pub heartbeat_interval: Duration,
+    /// How long a cancelled attempt may take to return by itself.
+    pub cancel_grace: Duration,
+}
+
+impl Default for ExecutorLimits {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 64,
+            queue_limits: HashMap::new(),
+            default_timeout: Duration::from_secs(60),
+            heartbeat_interval: Duration::from_secs(1),
+            cancel_grace: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Runs activity attempts for one instance.
 pub struct ActivityExecutor {
     registry: ActivityRegistry,
     permits: Arc<Semaphore>,
-    default_timeout: Duration,
+    queue_permits: HashMap<String, Arc<Semaphore>>,
+    limits: ExecutorLimits,
     instance: Arc<str>,
-    results: Option<SharedJournal>,
+    journal: Option<SharedJournal>,
 }
 
 impl ActivityExecutor {
@@ -43,20 +78,38 @@ impl ActivityExecutor {
         max_concurrent: usize,
         default_timeout: Duration,
     ) -> Self {
+        let limits = ExecutorLimits { max_concurrent, default_timeout, ..ExecutorLimits::default() };
+        Self::with_limits(instance, registry, limits)
+    }
+
+    /// An executor over `registry` with all of its limits.
+    pub fn with_limits(instance: Arc<str>, registry: ActivityRegistry, limits: ExecutorLimits) -> Self {
+        let queue_permits = limits
+            .queue_limits
+            .iter()
+            .map(|(q, n)| (q.clone(), Arc::new(Semaphore::new((*n).max(1)))))
+            .collect();
         Self {
             registry,
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            default_timeout,
+            permits: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
+            queue_permits,
+            limits,
             instance,
-            results: None,
+            journal: None,
         }
     }
 
-    /// Stores and reuses the results of calls made with an idempotency key
-    /// in `journal` (per instance).
-    pub fn with_idempotency_store(mut self, journal: SharedJournal) -> Self {
-        self.results = Some(journal);
+    /// Keeps the instance's durable activity state in `journal`: results of
+    /// calls made with an idempotency key (reused) and heartbeats.
+    pub fn with_journal(mut self, journal: SharedJournal) -> Self {
+        self.journal = Some(journal);
         self
+    }
+
+    /// Attempts that may start now on `queue` before its own limit is
+    /// reached (`None`: the queue has no limit of its own).
+    pub fn queue_room(&self, queue: &str) -> Option<usize> {
+        self.queue_permits.get(queue).map(|s| s.available_permits())
     }
 
     /// True if this executor has an activity of that name.
@@ -91,7 +144,7 @@ impl ActivityExecutor {
         options: &ActivityOptions,
         cancel: watch::Receiver<bool>,
     ) -> TaskOutcome {
-        let store = self.results.as_ref().zip(options.idempotency_key.as_deref());
+        let store = self.journal.as_ref().zip(options.idempotency_key.as_deref());
         if let Some((journal, key)) = store {
             match journal.idempotent_result(&self.instance, key).await {
                 Ok(Some((activity, output))) if activity == name => {
@@ -120,61 +173,144 @@ impl ActivityExecutor {
         outcome
     }
 
-    /// Runs attempts until one succeeds or the retry policy gives up.
+    /// The call's stored heartbeat key, when the call belongs to a run.
+    fn heartbeat_key(&self, scope: &ActivityScope<'_>) -> Option<(SharedJournal, RunKey, u32)> {
+        let journal = self.journal.clone()?;
+        let run_id = scope.run_id?;
+        Some((journal, RunKey::new(&*self.instance, run_id), scope.op?))
+    }
+
+    /// Waits for the queue's permit (when it has a limit) and then the
+    /// instance's; `None` when the executor shut down.
+    async fn permits(&self, queue: &str) -> Option<(Option<OwnedSemaphorePermit>, OwnedSemaphorePermit)> {
+        let queue = match self.queue_permits.get(queue) {
+            Some(s) => Some(s.clone().acquire_owned().await.ok()?),
+            None => None,
+        };
+        Some((queue, self.permits.clone().acquire_owned().await.ok()?))
+    }
+
+    /// Runs attempts until one succeeds or the retry policy gives up; the
+    /// call's heartbeat is forgotten once it has its final outcome.
     async fn attempts(
         &self,
         scope: ActivityScope<'_>,
         name: &str,
         input: Value,
         options: &ActivityOptions,
-        mut cancel: watch::Receiver<bool>,
+        cancel: watch::Receiver<bool>,
     ) -> TaskOutcome {
+        let stored = self.heartbeat_key(&scope);
+        let mut last = None;
+        if let Some((journal, key, op)) = &stored {
+            match journal.heartbeats(key).await {
+                Ok(beats) => last = beats.into_iter().find(|h| h.op == *op).map(|h| h.details),
+                Err(e) => tracing::warn!(instance = %self.instance, activity = name, error = %e, "reading the last heartbeat failed"),
+            }
+        }
+        let had_heartbeat = last.is_some();
+        let (outcome, beat) = self.attempt_loop(scope, name, input, options, cancel, last, stored.clone()).await;
+        if let (Some((journal, key, op)), true) = (&stored, had_heartbeat || beat) {
+            if let Err(e) = journal.clear_heartbeat(key, *op).await {
+                tracing::warn!(instance = %self.instance, activity = name, error = %e, "forgetting the heartbeat failed");
+            }
+        }
+        outcome
+    }
+
+    /// The attempts themselves; also says whether any attempt heartbeated.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt_loop(
+        &self,
+        scope: ActivityScope<'_>,
+        name: &str,
+        input: Value,
+        options: &ActivityOptions,
+        mut cancel: watch::Receiver<bool>,
+        mut last: Option<Value>,
+        stored: Option<(SharedJournal, RunKey, u32)>,
+    ) -> (TaskOutcome, bool) {
         let Some(activity) = self.registry.get(name) else {
-            return TaskOutcome::Failed(Failure {
+            let failure = Failure {
                 kind: FailureKind::UnknownActivity,
                 message: format!("no activity `{name}` is registered in instance `{}`", self.instance),
                 attempts: 0,
-            });
+            };
+            return (TaskOutcome::Failed(failure), false);
         };
         let policy = options.retry.clone().unwrap_or_else(default_policy);
         let timeout = options
             .attempt_timeout_ms
             .map(Duration::from_millis)
-            .unwrap_or(self.default_timeout);
+            .unwrap_or(self.limits.default_timeout);
+        let queue = options.queue.as_deref().unwrap_or("default");
+        let cancelled = |attempts: u32| {
+            TaskOutcome::Failed(Failure {
+                kind: FailureKind::Cancelled,
+                message: format!("activity `{name}` was cancelled"),
+                attempts,
+            })
+        };
         let started = Instant::now();
         let mut attempt = 0u32;
+        let mut beat = false;
         loop {
             attempt += 1;
-            let permit = match self.permits.clone().acquire_owned().await {
-                Ok(p) => p,
-                Err(_) => {
-                    return TaskOutcome::Failed(Failure {
-                        kind: FailureKind::Cancelled,
-                        message: "the activity executor shut down".into(),
-                        attempts: attempt - 1,
-                    })
-                }
+            let permits = tokio::select! {
+                p = self.permits(queue) => p,
+                _ = cancel.wait_for(|c| *c) => return (cancelled(attempt - 1), beat),
+            };
+            let Some(permits) = permits else {
+                let failure = Failure {
+                    kind: FailureKind::Cancelled,
+                    message: "the activity executor shut down".into(),
+                    attempts: attempt - 1,
+                };
+                return (TaskOutcome::Failed(failure), beat);
             };
             let span = telemetry::activity_attempt_span(&self.instance, scope.run_id, scope.workflow, name, attempt);
             let attempt_started = Instant::now();
-            span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, "activity started"));
+            span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, queue, "activity started"));
+            let info = AttemptInfo {
+                instance: self.instance.to_string(),
+                run_id: scope.run_id.unwrap_or_default().to_owned(),
+                activity: name.to_owned(),
+                attempt,
+            };
+            let (ctx, beats) = ActivityContext::new(info, last.clone(), cancel.clone());
+            let flusher = tokio::spawn(
+                flush_heartbeats(beats, stored.clone(), attempt, self.limits.heartbeat_interval)
+                    .instrument(span.clone()),
+            );
+            let mut run = Box::pin(
+                tokio::time::timeout(timeout, activity.invoke(input.clone(), ctx.clone())).instrument(span.clone()),
+            );
             let result = tokio::select! {
-                r = tokio::time::timeout(timeout, activity.invoke(input.clone())).instrument(span.clone()) => r,
-                _ = cancel.wait_for(|c| *c) => {
+                r = &mut run => Some(r),
+                _ = cancel.wait_for(|c| *c) => None,
+            };
+            let result = match result {
+                Some(r) => r,
+                None => {
+                    // The attempt sees the cancellation through its
+                    // context; give it the grace period to return.
+                    let stopped = tokio::time::timeout(self.limits.cancel_grace, &mut run).await.is_ok();
+                    drop((run, ctx, permits));
+                    span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, returned_by_itself = stopped, "activity cancelled"));
                     telemetry::metrics::activity_attempt(&self.instance, name, "cancelled", attempt_started.elapsed());
-                    return TaskOutcome::Failed(Failure {
-                        kind: FailureKind::Cancelled,
-                        message: format!("activity `{name}` was cancelled"),
-                        attempts: attempt,
-                    });
+                    beat |= flusher.await.unwrap_or(false);
+                    return (cancelled(attempt), beat);
                 }
             };
-            drop(permit);
+            drop((run, permits));
+            last = ctx.last_heartbeat();
+            drop(ctx);
+            beat |= flusher.await.unwrap_or(false);
             let (kind, message, retryable) = match result {
                 Ok(Ok(output)) => {
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, "activity completed"));
                     telemetry::metrics::activity_attempt(&self.instance, name, "completed", attempt_started.elapsed());
-                    return TaskOutcome::Completed { output, attempts: attempt };
+                    return (TaskOutcome::Completed { output, attempts: attempt }, beat);
                 }
                 Ok(Err(e)) => (FailureKind::ActivityFailed, e.message, e.retryable),
                 Err(_) => (
@@ -194,22 +330,64 @@ impl ActivityExecutor {
             match delay {
                 None => {
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, error = %message, "activity failed"));
-                    return TaskOutcome::Failed(Failure { kind, message, attempts: attempt });
+                    return (TaskOutcome::Failed(Failure { kind, message, attempts: attempt }), beat);
                 }
                 Some(delay) => {
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, error = %message, retry_in_ms = delay.as_millis() as u64, "activity retried"));
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = cancel.wait_for(|c| *c) => {
-                            return TaskOutcome::Failed(Failure {
-                                kind: FailureKind::Cancelled,
-                                message: format!("activity `{name}` was cancelled"),
-                                attempts: attempt,
-                            });
-                        }
+                        _ = cancel.wait_for(|c| *c) => return (cancelled(attempt), beat),
                     }
                 }
             }
         }
     }
+}
+
+/// Stores an attempt's heartbeats (when its call belongs to a run): the
+/// latest details, at most once per `every`, until the attempt's context
+/// is gone, its last details included. Says whether any heartbeat came.
+async fn flush_heartbeats(
+    mut beats: Beats,
+    stored: Option<(SharedJournal, RunKey, u32)>,
+    attempt: u32,
+    every: Duration,
+) -> bool {
+    let mut any = false;
+    let mut open = beats.0.changed().await.is_ok();
+    while open {
+        let latest = beats.0.borrow_and_update().clone();
+        if let Some(details) = latest {
+            any = true;
+            tracing::info!(attempt, details = %details, "activity heartbeat");
+            if let Some((journal, key, op)) = &stored {
+                if let Err(e) = journal.record_heartbeat(key, *op, attempt, &details).await {
+                    tracing::warn!(attempt, error = %e, "storing the heartbeat failed");
+                }
+            }
+        }
+        // Throttle: newer details wait for the end of the interval; once
+        // the context is gone the newest are stored at once.
+        let throttle = tokio::time::sleep(every);
+        tokio::pin!(throttle);
+        let mut pending = false;
+        loop {
+            tokio::select! {
+                _ = &mut throttle => break,
+                changed = beats.0.changed() => match changed {
+                    Ok(()) => pending = true,
+                    Err(_) => {
+                        open = false;
+                        break;
+                    }
+                },
+            }
+        }
+        if !pending && open {
+            open = beats.0.changed().await.is_ok();
+        } else if !open && pending {
+            open = true; // store the newest details, then see the channel closed
+        }
+    }
+    any
 }

@@ -1,14 +1,18 @@
 //! Activities: where side effects live. Native Rust functions and WASM
-//! activity components, executed with retries, timeouts and a concurrency
-//! limit.
+//! activity components, executed with retries, timeouts, concurrency
+//! limits, heartbeats and cancellation.
 
+mod context;
 mod executor;
+mod memory_cap;
 mod registry;
 mod retry;
 mod sandbox;
 mod wasm;
 
-pub use executor::{ActivityExecutor, ActivityScope};
+pub use context::{ActivityContext, AttemptInfo};
+pub use executor::{ActivityExecutor, ActivityScope, ExecutorLimits};
+pub use memory_cap::MemoryCap;
 pub use registry::{Activity, ActivityError, ActivityFuture, ActivityRegistry};
 pub use retry::{default_policy, next_delay};
 pub use sandbox::{invalid_env_name, AllowedHost, Sandbox, SandboxConfig, SandboxError, SANDBOX_GUEST_PATH};

@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::context::ActivityContext;
+
 /// An activity's own failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
@@ -38,19 +40,20 @@ pub type ActivityFuture = Pin<Box<dyn Future<Output = Result<Value, ActivityErro
 
 /// Something that can execute one activity attempt.
 pub trait Activity: Send + Sync + 'static {
-    /// Runs one attempt with a JSON input.
-    fn invoke(&self, input: Value) -> ActivityFuture;
+    /// Runs one attempt with a JSON input, in the attempt's context
+    /// (heartbeats, cancellation).
+    fn invoke(&self, input: Value, ctx: ActivityContext) -> ActivityFuture;
 }
 
 struct FnActivity<F>(F);
 
 impl<F, Fut> Activity for FnActivity<F>
 where
-    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    F: Fn(Value, ActivityContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Value, ActivityError>> + Send + 'static,
 {
-    fn invoke(&self, input: Value) -> ActivityFuture {
-        Box::pin((self.0)(input))
+    fn invoke(&self, input: Value, ctx: ActivityContext) -> ActivityFuture {
+        Box::pin((self.0)(input, ctx))
     }
 }
 
@@ -84,7 +87,7 @@ impl ActivityRegistry {
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ActivityError>> + Send + 'static,
     {
-        self.insert(name, Arc::new(FnActivity(f)));
+        self.insert(name, Arc::new(FnActivity(move |input, _ctx| f(input))));
     }
 
     /// Registers a native function with typed (serde) input and output.
@@ -112,6 +115,44 @@ impl ActivityRegistry {
                     .map_err(|e| ActivityError::fatal(format!("activity output is not JSON: {e}")))
             }
         });
+    }
+
+    /// Registers a native function with typed (serde) input and output
+    /// that also gets its attempt's [`ActivityContext`]: heartbeats with
+    /// details a later attempt resumes from, and cancellation.
+    ///
+    /// ```
+    /// # use continuum_host::activities::{ActivityContext, ActivityError, ActivityRegistry};
+    /// let mut reg = ActivityRegistry::new();
+    /// reg.register_with_context("count", |to: u64, ctx: ActivityContext| async move {
+    ///     let from = ctx.last_heartbeat().and_then(|d| d.as_u64()).unwrap_or(0);
+    ///     for i in from..to {
+    ///         if ctx.heartbeat(&i) {
+    ///             return Err(ActivityError::fatal("cancelled"));
+    ///         }
+    ///     }
+    ///     Ok::<_, ActivityError>(to)
+    /// });
+    /// ```
+    pub fn register_with_context<I, O, F, Fut>(&mut self, name: impl Into<String>, f: F)
+    where
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + Send + 'static,
+        F: Fn(I, ActivityContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ActivityError>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        let activity = FnActivity(move |input: Value, ctx: ActivityContext| {
+            let f = f.clone();
+            async move {
+                let input: I = serde_json::from_value(input)
+                    .map_err(|e| ActivityError::fatal(format!("bad activity input: {e}")))?;
+                let out = f(input, ctx).await?;
+                serde_json::to_value(out)
+                    .map_err(|e| ActivityError::fatal(format!("activity output is not JSON: {e}")))
+            }
+        });
+        self.insert(name, Arc::new(activity));
     }
 
     /// True if an activity of that name is registered.

@@ -159,11 +159,17 @@ async fn attempt(
     }
 }
 
-/// Activities still running here are of no use once the guest is gone.
+/// Activities still running here are of no use once the guest is gone:
+/// they are stopped, except when the run was cancelled. Those see the
+/// cancellation themselves (the executor watches the same flag) and get
+/// the activity supervisor's grace period to return.
 fn abort_eager(ctx: &mut RunCtx) {
+    let cancelled = *ctx.cancel.borrow();
     for live in ctx.ops.values_mut() {
         if let LiveOp::EagerActivity(Some(h)) = live {
-            h.abort();
+            if !cancelled {
+                h.abort();
+            }
         }
     }
 }

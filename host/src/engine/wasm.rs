@@ -28,8 +28,10 @@ pub const MAX_GUEST_MEMORY: usize = 256 << 20;
 
 /// Store data of a WASM activity attempt.
 pub struct ActivityCtx {
-    /// Memory limits.
-    pub limits: wasmtime::StoreLimits,
+    /// The instance's memory limit.
+    pub limits: crate::activities::MemoryCap,
+    /// The attempt's context (heartbeats, cancellation).
+    pub context: crate::activities::ActivityContext,
     /// The attempt's WASI context, built from the instance's sandbox.
     pub wasi: WasiCtx,
     /// The guest's WASI resources (files, streams, sockets).
@@ -90,6 +92,11 @@ impl WasmEngine {
         let mut activity_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut activity_linker)
             .map_err(|e| format!("cannot link WASI for activity components: {e}"))?;
+        bindings::activity::continuum::workflow::activity_context::add_to_linker::<ActivityCtx, HasSelf<ActivityCtx>>(
+            &mut activity_linker,
+            |ctx| ctx,
+        )
+        .map_err(|e| format!("cannot link the activity context: {e}"))?;
         let weak = engine.weak();
         std::thread::Builder::new()
             .name("continuum-epoch".into())

@@ -157,7 +157,7 @@ impl InstanceBuilder {
                 if !self.activity_components.is_empty() {
                     let sandbox = self.sandbox.prepare().map_err(|e| config_err(e.to_string()))?;
                     for path in &self.activity_components {
-                        registry.extend(load_activity_component(engine, &cache, path, &sandbox).await?);
+                        registry.extend(load_activity_component(engine, &cache, path, &sandbox, opts.max_memory).await?);
                     }
                 }
                 registry.extend(self.activities);

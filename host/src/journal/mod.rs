@@ -201,6 +201,17 @@ pub trait Journal: Send + Sync + 'static {
     /// by `ttl`; false when the claim was lost.
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError>;
 
+    /// Stores the latest heartbeat details of the run's activity call `op`
+    /// (made by attempt `attempt`), replacing older ones.
+    async fn record_heartbeat(&self, key: &RunKey, op: u32, attempt: u32, details: &Value) -> Result<(), JournalError>;
+
+    /// The run's stored heartbeats (calls still in progress), by operation.
+    async fn heartbeats(&self, key: &RunKey) -> Result<Vec<ActivityHeartbeat>, JournalError>;
+
+    /// Forgets the heartbeat of the run's call `op` (it reached its final
+    /// outcome).
+    async fn clear_heartbeat(&self, key: &RunKey, op: u32) -> Result<(), JournalError>;
+
     /// The outcomes recorded for the run's tasks that the journal has not
     /// taken in yet, by operation number.
     async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError>;

@@ -553,6 +553,19 @@ pub struct StoredModule {
     pub bytes: Vec<u8>,
 }
 
+/// The latest heartbeat of an activity call in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityHeartbeat {
+    /// The call's operation number in its run.
+    pub op: u32,
+    /// The attempt that recorded it.
+    pub attempt: u32,
+    /// The details the activity reported.
+    pub details: Value,
+    /// When it was stored.
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// A compacted prefix of a run's journal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {

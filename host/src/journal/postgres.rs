@@ -420,6 +420,9 @@ async fn apply_transitions(tx: &mut Tx, t: TransitionRows) -> Result<(), Journal
 #[path = "postgres_modules.rs"]
 mod modules;
 
+#[path = "postgres_heartbeats.rs"]
+mod heartbeats;
+
 #[async_trait]
 impl Journal for PostgresJournal {
     fn kind(&self) -> &'static str {
@@ -841,6 +844,18 @@ impl Journal for PostgresJournal {
 
     async fn put_idempotent_result(&self, instance: &str, key: &str, activity: &str, output: &Value) -> Result<(), JournalError> {
         modules::put_idempotent_result(self, instance, key, activity, output).await
+    }
+
+    async fn record_heartbeat(&self, key: &RunKey, op: u32, attempt: u32, details: &Value) -> Result<(), JournalError> {
+        heartbeats::record(self, key, op, attempt, details).await
+    }
+
+    async fn heartbeats(&self, key: &RunKey) -> Result<Vec<super::ActivityHeartbeat>, JournalError> {
+        heartbeats::list(self, key).await
+    }
+
+    async fn clear_heartbeat(&self, key: &RunKey, op: u32) -> Result<(), JournalError> {
+        heartbeats::clear(self, key, op).await
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {

@@ -297,6 +297,9 @@ fn json_list(items: &[String]) -> Result<String, JournalError> {
 #[path = "sqlite_modules.rs"]
 mod modules;
 
+#[path = "sqlite_heartbeats.rs"]
+mod heartbeats;
+
 #[async_trait]
 impl Journal for SqliteJournal {
     fn kind(&self) -> &'static str {
@@ -727,6 +730,18 @@ impl Journal for SqliteJournal {
 
     async fn put_idempotent_result(&self, instance: &str, key: &str, activity: &str, output: &Value) -> Result<(), JournalError> {
         modules::put_idempotent_result(self, instance, key, activity, output).await
+    }
+
+    async fn record_heartbeat(&self, key: &RunKey, op: u32, attempt: u32, details: &Value) -> Result<(), JournalError> {
+        heartbeats::record(self, key, op, attempt, details).await
+    }
+
+    async fn heartbeats(&self, key: &RunKey) -> Result<Vec<super::ActivityHeartbeat>, JournalError> {
+        heartbeats::list(self, key).await
+    }
+
+    async fn clear_heartbeat(&self, key: &RunKey, op: u32) -> Result<(), JournalError> {
+        heartbeats::clear(self, key, op).await
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {

@@ -628,3 +628,25 @@ journal_suite!(task_claims_renew_only_while_held, |j: SharedJournal| async move 
     // Renewed: not reclaimable although the first ttl passed.
     assert!(j.claim_tasks("a", &["default".to_string()], &["act".to_string()], "w/a/2", Duration::from_secs(1), 5).await.unwrap().is_empty());
 });
+
+journal_suite!(activity_heartbeats_keep_the_latest_details_per_call, |j: SharedJournal| async move {
+    let (a, b) = (key("i1", "a"), key("i1", "b"));
+    assert!(j.heartbeats(&a).await.unwrap().is_empty());
+    j.record_heartbeat(&a, 2, 1, &json!({"done": 1})).await.unwrap();
+    j.record_heartbeat(&a, 2, 1, &json!({"done": 2})).await.unwrap();
+    j.record_heartbeat(&a, 0, 3, &json!("x")).await.unwrap();
+    j.record_heartbeat(&b, 2, 1, &json!(null)).await.unwrap();
+    let beats = j.heartbeats(&a).await.unwrap();
+    assert_eq!(
+        beats.iter().map(|h| (h.op, h.attempt, h.details.clone())).collect::<Vec<_>>(),
+        [(0, 3, json!("x")), (2, 1, json!({"done": 2}))],
+        "the latest details of each call, by op"
+    );
+    assert!(beats.iter().all(|h| (Utc::now() - h.recorded_at).num_seconds().abs() < 60));
+    j.record_heartbeat(&a, 2, 2, &json!({"done": 5})).await.unwrap();
+    j.clear_heartbeat(&a, 0).await.unwrap();
+    j.clear_heartbeat(&a, 9).await.unwrap();
+    let beats = j.heartbeats(&a).await.unwrap();
+    assert_eq!(beats.iter().map(|h| (h.op, h.attempt, h.details.clone())).collect::<Vec<_>>(), [(2, 2, json!({"done": 5}))]);
+    assert_eq!(j.heartbeats(&b).await.unwrap().len(), 1, "other runs untouched");
+});

@@ -6,6 +6,7 @@
 //! default. Durations are written in milliseconds (`*_ms` keys) and exposed
 //! as [`Duration`] fields without the suffix.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use toml::{Table, Value};
@@ -55,13 +56,35 @@ pub struct ActivitySupervisorConfig {
     /// Timeout of one attempt when the call gives none
     /// (`default_attempt_timeout_ms`, default 60000).
     pub default_attempt_timeout: Duration,
+    /// Most attempts running at once per queue, for the queues listed
+    /// (`queue_limits = { slow = 2 }`; other queues share only
+    /// `max_concurrent`).
+    pub queue_limits: BTreeMap<String, usize>,
+    /// The most linear memory one WASM activity attempt may grow to
+    /// (`max_memory_mb`, default and maximum 256); an attempt that
+    /// grows past it is stopped and fails without a retry.
+    pub max_memory: usize,
+    /// Heartbeat details are stored at most once per this interval per
+    /// call, the latest ones winning (`heartbeat_interval_ms`, default 1000).
+    pub heartbeat_interval: Duration,
+    /// How long a cancelled attempt may take to see its cancellation and
+    /// return before it is stopped (`cancel_grace_ms`, default 5000).
+    pub cancel_grace: Duration,
 }
+
+/// The most memory `max_memory_mb` may grant (the guests' memory slots are
+/// this large).
+pub const MAX_ACTIVITY_MEMORY_MB: u64 = 256;
 
 impl Default for ActivitySupervisorConfig {
     fn default() -> Self {
         Self {
             max_concurrent: 64,
             default_attempt_timeout: Duration::from_millis(60_000),
+            queue_limits: BTreeMap::new(),
+            max_memory: (MAX_ACTIVITY_MEMORY_MB as usize) << 20,
+            heartbeat_interval: Duration::from_millis(1000),
+            cancel_grace: Duration::from_millis(5000),
         }
     }
 }
@@ -231,6 +254,25 @@ fn setting<'a>(
     }
 }
 
+/// `queue_limits = { queue = n, ... }`: positive integers by queue name.
+fn queue_limits(t: &mut TableReader<'_>) -> Result<BTreeMap<String, usize>, ManifestError> {
+    let Some(table) = t.table("queue_limits")? else {
+        return Ok(BTreeMap::new());
+    };
+    let mut limits = BTreeMap::new();
+    for (queue, value) in table {
+        let key = format!("{}.{queue}", t.key("queue_limits"));
+        match value.as_integer() {
+            Some(n) if n > 0 => {
+                limits.insert(queue, n as usize);
+            }
+            Some(n) => return Err(t.ctx().invalid(key, format!("must be a positive integer (got {n})"))),
+            None => return Err(t.ctx().wrong_type(key, "a positive integer", &value)),
+        }
+    }
+    Ok(limits)
+}
+
 /// Resolve one child: absent → `default`, `false` → `None`, table → `parse`.
 fn child<'a, T>(
     children: &mut TableReader<'a>,
@@ -293,6 +335,19 @@ pub(super) fn parse_children(
             max_concurrent: t.positive_usize("max_concurrent", def.max_concurrent)?,
             default_attempt_timeout: t
                 .millis("default_attempt_timeout_ms", def.default_attempt_timeout)?,
+            queue_limits: queue_limits(t)?,
+            max_memory: {
+                let mb = t.positive("max_memory_mb", MAX_ACTIVITY_MEMORY_MB)?;
+                if mb > MAX_ACTIVITY_MEMORY_MB {
+                    return Err(t.ctx().invalid(
+                        t.key("max_memory_mb"),
+                        format!("at most {MAX_ACTIVITY_MEMORY_MB} MB (got {mb})"),
+                    ));
+                }
+                (mb as usize) << 20
+            },
+            heartbeat_interval: t.millis("heartbeat_interval_ms", def.heartbeat_interval)?,
+            cancel_grace: t.millis("cancel_grace_ms", def.cancel_grace)?,
         })
     })?;
     let recovery = child(&mut r, "recovery", d.recovery, |t| {

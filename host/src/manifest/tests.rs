@@ -106,7 +106,7 @@ fn explicit_values_are_read() {
 [instances.default.children]
 heartbeater = { interval_ms = 100, lease_ttl_ms = 900 }
 run_supervisor = { max_concurrent_runs = 7 }
-activity_supervisor = { max_concurrent = 5, default_attempt_timeout_ms = 1500 }
+activity_supervisor = { max_concurrent = 5, default_attempt_timeout_ms = 1500, queue_limits = { slow = 2 }, max_memory_mb = 32, heartbeat_interval_ms = 250, cancel_grace_ms = 700 }
 recovery = { interval_ms = 42 }
 dispatcher = { poll_interval_ms = 10, batch_size = 2 }
 activity_dispatcher = { poll_interval_ms = 20, queues = ["a", "b"], batch_size = 3 }
@@ -134,7 +134,11 @@ snapshotter = { threshold_events = 50 }
         c.activity_supervisor,
         Some(ActivitySupervisorConfig {
             max_concurrent: 5,
-            default_attempt_timeout: Duration::from_millis(1500)
+            default_attempt_timeout: Duration::from_millis(1500),
+            queue_limits: [("slow".to_string(), 2)].into_iter().collect(),
+            max_memory: 32 << 20,
+            heartbeat_interval: Duration::from_millis(250),
+            cancel_grace: Duration::from_millis(700),
         })
     );
     assert_eq!(
@@ -684,4 +688,20 @@ fn telemetry_errors_name_the_key() {
     );
     parse_err(&with_telemetry("service_name = \"  \""), &["telemetry.service_name", "must not be empty"]);
     parse_err("telemetry = 1\n[instances.default]\ndatabase = \"sqlite::memory:\"\n", &["telemetry", "a table"]);
+}
+
+#[test]
+fn activity_limits_are_checked() {
+    parse_err(
+        &minimal("[instances.default.children]\nactivity_supervisor = { max_memory_mb = 512 }\n"),
+        &["max_memory_mb", "at most 256"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\nactivity_supervisor = { queue_limits = { slow = 0 } }\n"),
+        &["queue_limits.slow", "positive"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\nactivity_supervisor = { queue_limits = { slow = \"two\" } }\n"),
+        &["queue_limits.slow"],
+    );
 }

@@ -11,6 +11,10 @@
 //! - [`env_var`]: the environment variables the manifest lists (only those);
 //! - [`net`]: TCP connections to the `host:port` pairs the manifest allows.
 //!
+//! and the attempt's own context: [`heartbeat`] with details a later
+//! attempt resumes from ([`last_heartbeat`]), [`is_cancelled`], [`info`],
+//! and [`sleep`].
+//!
 //! ```no_run
 //! use continuum_sdk::prelude::*;
 //! use continuum_sdk::activity::{env_var, sandbox};
@@ -34,10 +38,12 @@
 //! workflow component that called them would import WASI, which the host
 //! refuses (workflows must stay deterministic).
 
+mod context;
 mod env;
 mod error;
 pub mod net;
 pub mod sandbox;
 
+pub use context::{heartbeat, info, is_cancelled, last_heartbeat, sleep, AttemptInfo};
 pub use env::{env_var, env_vars};
 pub use error::SandboxError;

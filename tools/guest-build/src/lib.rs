@@ -13,7 +13,7 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 /// The interfaces a workflow component may import.
 pub const WORKFLOW_IMPORTS: [&str; 2] = ["continuum:workflow/host@0.1.0", "continuum:workflow/types@0.1.0"];
 /// The interfaces an activity component may import besides WASI.
-pub const ACTIVITY_IMPORTS: [&str; 1] = ["continuum:workflow/types@0.1.0"];
+pub const ACTIVITY_IMPORTS: [&str; 2] = ["continuum:workflow/types@0.1.0", "continuum:workflow/activity-context@0.1.0"];
 /// The WASI version of the `activity` world (the packages in `sdk/wit/deps/`).
 pub const WASI_VERSION: &str = "0.2.12";
 /// The WASI packages an activity component may import interfaces of

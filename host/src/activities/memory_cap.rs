@@ -1,0 +1,53 @@
+//! The memory limit of one WASM activity attempt: a store limiter that
+//! refuses to grow linear memory past the instance's `max_memory_mb` and
+//! remembers that it did, so the attempt is reported as stopped for its
+//! memory rather than as an anonymous trap.
+
+use wasmtime::ResourceLimiter;
+
+/// Tables may hold this many elements (function references).
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+/// Caps an attempt's linear memory at `limit` bytes.
+#[derive(Debug, Clone)]
+pub struct MemoryCap {
+    limit: usize,
+    exceeded: Option<usize>,
+}
+
+impl MemoryCap {
+    /// A cap of `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        Self { limit, exceeded: None }
+    }
+
+    /// The cap, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The size the guest asked to grow to past the cap, if it did.
+    pub fn exceeded(&self) -> Option<usize> {
+        self.exceeded
+    }
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.exceeded = Some(desired);
+            // A trap, not a failed `memory.grow`: the guest is stopped
+            // here instead of running on into its own out-of-memory path.
+            return Err(wasmtime::Error::msg(format!(
+                "linear memory would grow to {} MiB, past the instance's limit of {} MiB",
+                desired >> 20,
+                self.limit >> 20
+            )));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}

@@ -1,0 +1,13 @@
+-- The latest heartbeat of each activity call still in progress: details an
+-- activity reported (how far it got), kept across attempts and host crashes
+-- so the next attempt can resume; removed when the call reaches its final
+-- outcome.
+CREATE TABLE activity_heartbeats (
+    instance    TEXT    NOT NULL,
+    run_id      TEXT    NOT NULL,
+    op          INTEGER NOT NULL,
+    attempt     INTEGER NOT NULL,
+    details     TEXT    NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (instance, run_id, op)
+);
