@@ -276,12 +276,14 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Show { run_id, instance, json } => {
             let c = client(&manifest, instance.as_deref()).await?;
-            let (run, events) = c.show(&run_id, CallOptions { instance }).await?;
+            let (run, events) = c.show(&run_id, CallOptions { instance: instance.clone() }).await?;
+            let journal = c.instance(instance.as_deref())?.journal();
+            let heartbeats = journal.heartbeats(&run.key).await.map_err(Error::from)?;
             if json {
-                let doc = serde_json::json!({ "run": run, "events": events });
+                let doc = serde_json::json!({ "run": run, "events": events, "heartbeats": heartbeats });
                 println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             } else {
-                print!("{}", show::render(&run, &events));
+                print!("{}", show::render(&run, &events, &heartbeats));
             }
             Ok(EXIT_OK)
         }

@@ -120,3 +120,64 @@ async fn retries_until_success_and_a_final_failure_is_a_typed_error() {
     assert_eq!(out.error.unwrap()["code"], "payment_declined");
     c.stop_all().await;
 }
+
+/// Counts the attempts of one activity running at once.
+#[derive(Default)]
+struct Gauge {
+    now: AtomicUsize,
+    max: AtomicUsize,
+}
+
+fn slow_activity(reg: &mut ActivityRegistry, name: &str, gauge: Arc<Gauge>) {
+    reg.register_json(name.to_string(), move |_input: Value| {
+        let gauge = gauge.clone();
+        async move {
+            let n = gauge.now.fetch_add(1, Ordering::SeqCst) + 1;
+            gauge.max.fetch_max(n, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            gauge.now.fetch_sub(1, Ordering::SeqCst);
+            Ok(json!({}))
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queue_with_a_concurrency_limit_never_runs_more_at_once() {
+    use continuum_host::instance::options::{ActivitySupervisorConfig, ChildrenConfig};
+    let dir = TempDir::new();
+    let (narrow, wide) = (Arc::new(Gauge::default()), Arc::new(Gauge::default()));
+    let mut reg = ActivityRegistry::new();
+    slow_activity(&mut reg, "narrow_work", narrow.clone());
+    slow_activity(&mut reg, "wide_work", wide.clone());
+    let mut children = ChildrenConfig::default();
+    children.activity_supervisor = Some(ActivitySupervisorConfig {
+        queue_limits: [("narrow".to_string(), 2)].into_iter().collect(),
+        ..ActivitySupervisorConfig::default()
+    });
+    let instance = Instance::builder("default")
+        .database(format!("sqlite:{}", dir.0.join("queues.db").display()))
+        .workflow("probe-flow", component("probe_flow"))
+        .activities(reg)
+        .children(children)
+        .build()
+        .await
+        .expect("build the instance");
+    let mut c = Continuum::new();
+    c.register(instance).expect("register");
+    c.start_all();
+
+    let mut runs = Vec::new();
+    for i in 0..8 {
+        for (activity, queue) in [("narrow_work", "narrow"), ("wide_work", "wide")] {
+            let input = json!({"probes": [{"activity": activity, "input": {"i": i}, "queue": queue}]});
+            runs.push(c.start("probe-flow", input, StartOptions::default()).await.unwrap());
+        }
+    }
+    for id in &runs {
+        let out = c.await_run(id, Duration::from_secs(60), CallOptions::default()).await.unwrap();
+        assert_eq!(out.state, RunState::Completed, "{out:?}");
+    }
+    assert_eq!(narrow.max.load(Ordering::SeqCst), 2, "the `narrow` queue runs at most 2 at once, and does run 2");
+    assert!(wide.max.load(Ordering::SeqCst) > 2, "a queue without a limit of its own runs more at once");
+    c.stop_all().await;
+}

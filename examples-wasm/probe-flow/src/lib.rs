@@ -2,6 +2,7 @@
 //! their results (or failures), for the sandbox tests:
 //! `{"probes": [{"activity": "read_path", "input": {"path": "/etc/passwd"}}, ...]}`
 //! gives `[{"activity": ..., "result": ...} | {"activity": ..., "failure": ...}, ...]`.
+//! A probe may name the task queue its activity runs on (`"queue": "slow"`).
 
 use continuum_sdk::prelude::*;
 use serde_json::{json, Value};
@@ -11,6 +12,8 @@ struct Probe {
     activity: String,
     #[serde(default)]
     input: Value,
+    #[serde(default)]
+    queue: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -21,8 +24,11 @@ struct Probes {
 fn probe_flow(ctx: &Workflow, input: Probes) -> Result<Value, WorkflowError> {
     let mut out = Vec::new();
     for probe in input.probes {
-        let result: Result<Value, ActivityFailed> =
-            ctx.activity(&probe.activity, &probe.input).retry(RetryPolicy::no_retry()).call();
+        let mut call = ctx.activity(&probe.activity, &probe.input).retry(RetryPolicy::no_retry());
+        if let Some(queue) = probe.queue {
+            call = call.queue(queue);
+        }
+        let result: Result<Value, ActivityFailed> = call.call();
         out.push(match result {
             Ok(v) => json!({ "activity": probe.activity, "result": v }),
             Err(f) => json!({ "activity": probe.activity, "failure": f.message }),

@@ -289,12 +289,17 @@ impl ActivityExecutor {
                 r = &mut run => Some(r),
                 _ = cancel.wait_for(|c| *c) => None,
             };
+            // An attempt that returned because it saw its cancellation is
+            // reported as cancelled too, whatever it returned.
             let result = match result {
-                Some(r) => r,
-                None => {
+                Some(r) if !*cancel.borrow() => r,
+                returned => {
                     // The attempt sees the cancellation through its
                     // context; give it the grace period to return.
-                    let stopped = tokio::time::timeout(self.limits.cancel_grace, &mut run).await.is_ok();
+                    let stopped = match returned {
+                        Some(_) => true,
+                        None => tokio::time::timeout(self.limits.cancel_grace, &mut run).await.is_ok(),
+                    };
                     drop((run, ctx, permits));
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, returned_by_itself = stopped, "activity cancelled"));
                     telemetry::metrics::activity_attempt(&self.instance, name, "cancelled", attempt_started.elapsed());
@@ -391,3 +396,7 @@ async fn flush_heartbeats(
     }
     any
 }
+
+#[cfg(test)]
+#[path = "executor_tests.rs"]
+mod tests;

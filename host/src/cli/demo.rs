@@ -42,7 +42,7 @@ pub async fn run(manifest: &Manifest) -> Result<u8, CliError> {
     if let Some(run_id) = first {
         let (run, events) = c.show(&run_id, call).await?;
         println!();
-        print!("{}", show::render(&run, &events));
+        print!("{}", show::render(&run, &events, &[]));
     }
     c.stop_all().await;
     Ok(EXIT_OK)

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::journal::{Event, EventBody, RunRecord};
+use crate::journal::{ActivityHeartbeat, Event, EventBody, RunRecord};
 
 fn short(v: &serde_json::Value) -> String {
     let s = v.to_string();
@@ -45,8 +45,9 @@ pub fn describe(body: &EventBody) -> String {
     }
 }
 
-/// The run's state and journal as text.
-pub fn render(run: &RunRecord, events: &[Event]) -> String {
+/// The run's state, journal and the heartbeats of its activity calls in
+/// progress, as text.
+pub fn render(run: &RunRecord, events: &[Event], heartbeats: &[ActivityHeartbeat]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "run {} (instance {})", run.key.run_id, run.key.instance);
     let _ = writeln!(out, "  workflow  {} @ {}", run.workflow, &run.module_hash[..run.module_hash.len().min(12)]);
@@ -76,6 +77,12 @@ pub fn render(run: &RunRecord, events: &[Event]) -> String {
     let _ = writeln!(out, "journal ({} events)", events.len());
     for e in events {
         let _ = writeln!(out, "  {:>4}  {}  {:<19} {}", e.seq, e.recorded_at.format("%H:%M:%S%.3f"), e.body.kind(), describe(&e.body));
+    }
+    if !heartbeats.is_empty() {
+        let _ = writeln!(out, "activity heartbeats");
+        for h in heartbeats {
+            let _ = writeln!(out, "  op {:<3} attempt {:<3} {}  {}", h.op, h.attempt, h.recorded_at.format("%H:%M:%S%.3f"), short(&h.details));
+        }
     }
     out
 }

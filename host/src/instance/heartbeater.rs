@@ -1,9 +1,11 @@
-//! The lease heartbeater: renews the leases of the runs executing here, and
-//! stops any run whose lease another engine has taken.
+//! The lease heartbeater: renews the leases of the runs executing here,
+//! stops any run whose lease another engine has taken, and delivers
+//! cancellation requests no notification brought (SQLite across processes,
+//! a missed Postgres `NOTIFY`).
 
 use std::sync::Arc;
 
-use crate::journal::{Lease, RunKey};
+use crate::journal::{Lease, Renewal, RunKey};
 
 use super::options::HeartbeaterConfig;
 use super::Shared;
@@ -20,9 +22,12 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
         }
         match shared.journal.renew_leases(&leases, opts.lease_ttl).await {
             Ok(renewed) => {
-                for ((key, lease), ok) in leases.iter().zip(renewed) {
-                    if ok {
+                for ((key, lease), renewal) in leases.iter().zip(renewed) {
+                    if let Renewal::Renewed { cancel_requested } = renewal {
                         tracing::trace!(instance = %key.instance, run_id = %key.run_id, owner = %lease.owner, "lease renewed");
+                        if cancel_requested && shared.registry.cancel(&key.run_id) {
+                            tracing::debug!(instance = %key.instance, run_id = %key.run_id, "cancellation request found at lease renewal");
+                        }
                     } else if released_by_its_engine(&shared, key, lease).await {
                         // The run just suspended or ended and gave the lease
                         // up itself; its task is finishing (logging, waking

@@ -128,12 +128,14 @@ pub trait Journal: Send + Sync + 'static {
     ) -> Result<Option<(Lease, RunRecord)>, JournalError>;
 
     /// Extends the leases still held (owner and token match); returns, in
-    /// order, whether each was renewed.
+    /// order, what renewing each found: lost, or renewed (and whether its
+    /// run has a cancellation request, so that a request no notification
+    /// brought still reaches the running engine).
     async fn renew_leases(
         &self,
         leases: &[(RunKey, Lease)],
         ttl: Duration,
-    ) -> Result<Vec<bool>, JournalError>;
+    ) -> Result<Vec<Renewal>, JournalError>;
 
     /// Gives a lease up without finishing the run: the run becomes
     /// `suspended` and due at once, for any engine to pick up. Returns false

@@ -553,8 +553,27 @@ pub struct StoredModule {
     pub bytes: Vec<u8>,
 }
 
+/// What renewing one lease found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// The lease is no longer held by this owner and token.
+    Lost,
+    /// The lease was extended.
+    Renewed {
+        /// The run has a cancellation request.
+        cancel_requested: bool,
+    },
+}
+
+impl Renewal {
+    /// True when the lease was extended.
+    pub fn held(&self) -> bool {
+        matches!(self, Renewal::Renewed { .. })
+    }
+}
+
 /// The latest heartbeat of an activity call in progress.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActivityHeartbeat {
     /// The call's operation number in its run.
     pub op: u32,

@@ -23,7 +23,7 @@ use self::codec::{
     WAKE_CHANNEL,
 };
 use super::{
-    CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, RunKey,
+    CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, Renewal, RunKey,
     RunRecord, RunState, RunWrite, TaskOutcome, Transition, WakeKind, WakeStream,
 };
 
@@ -549,7 +549,7 @@ impl Journal for PostgresJournal {
         &self,
         leases: &[(RunKey, Lease)],
         ttl: Duration,
-    ) -> Result<Vec<bool>, JournalError> {
+    ) -> Result<Vec<Renewal>, JournalError> {
         if leases.is_empty() {
             return Ok(Vec::new());
         }
@@ -563,7 +563,7 @@ impl Journal for PostgresJournal {
                ORDER BY r.instance, r.run_id FOR UPDATE OF r) \
              UPDATE runs SET lease_expires_at = now() + $6 * interval '1 millisecond', updated_at = now() \
              FROM locked WHERE runs.instance = locked.instance AND runs.run_id = locked.run_id \
-             RETURNING locked.idx",
+             RETURNING locked.idx, runs.cancel_requested_at IS NOT NULL AS cancel_requested",
         )
         .bind(leases.iter().map(|(k, _)| k.instance.as_str()).collect::<Vec<_>>())
         .bind(leases.iter().map(|(k, _)| k.run_id.as_str()).collect::<Vec<_>>())
@@ -573,11 +573,12 @@ impl Journal for PostgresJournal {
         .bind(millis(ttl))
         .fetch_all(&self.pool)
         .await?;
-        let mut renewed = vec![false; leases.len()];
+        let mut renewed = vec![Renewal::Lost; leases.len()];
         for row in rows {
             let idx: i64 = row.try_get("idx")?;
+            let cancel_requested: bool = row.try_get("cancel_requested")?;
             if let Some(r) = usize::try_from(idx).ok().and_then(|i| renewed.get_mut(i)) {
-                *r = true;
+                *r = Renewal::Renewed { cancel_requested };
             }
         }
         Ok(renewed)

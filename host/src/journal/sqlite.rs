@@ -20,7 +20,7 @@ use super::postgres::codec::{
     signal_from_row, to_json, FINAL_STATES_SQL, RUN_COLUMNS,
 };
 use super::{
-    CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, RunKey,
+    CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, Renewal, RunKey,
     RunRecord, RunState, RunWrite, TaskOutcome, Transition, Wake, WakeKind, WakeStream,
 };
 
@@ -432,7 +432,7 @@ impl Journal for SqliteJournal {
         &self,
         leases: &[(RunKey, Lease)],
         ttl: Duration,
-    ) -> Result<Vec<bool>, JournalError> {
+    ) -> Result<Vec<Renewal>, JournalError> {
         if leases.is_empty() {
             return Ok(Vec::new());
         }
@@ -440,9 +440,10 @@ impl Journal for SqliteJournal {
         let mut w = self.write().await?;
         let mut renewed = Vec::with_capacity(leases.len());
         for (key, lease) in leases {
-            let done = sqlx::query(
+            let row = sqlx::query(
                 "UPDATE runs SET lease_expires_at = ?5, updated_at = ?6 \
-                 WHERE instance = ?1 AND run_id = ?2 AND lease_owner = ?3 AND lease_token = ?4",
+                 WHERE instance = ?1 AND run_id = ?2 AND lease_owner = ?3 AND lease_token = ?4 \
+                 RETURNING cancel_requested_at IS NOT NULL AS cancel_requested",
             )
             .bind(&key.instance)
             .bind(&key.run_id)
@@ -450,10 +451,12 @@ impl Journal for SqliteJournal {
             .bind(lease.token)
             .bind(now.saturating_add(millis(ttl)))
             .bind(now)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
-            renewed.push(done == 1);
+            .fetch_optional(&mut *w.tx)
+            .await?;
+            renewed.push(match row {
+                Some(row) => Renewal::Renewed { cancel_requested: row.try_get("cancel_requested")? },
+                None => Renewal::Lost,
+            });
         }
         self.finish(w).await?;
         Ok(renewed)

@@ -495,7 +495,10 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal| async move {
     let lb = leased(&j, &b, "o", TTL).await;
     let wrong = Lease { owner: "o".into(), token: lb.token + 1 };
     let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), wrong.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [true, false]);
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false }, Renewal::Lost]);
+    j.request_cancel(&b).await.unwrap();
+    let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), lb.clone())], TTL).await.unwrap();
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false }, Renewal::Renewed { cancel_requested: true }], "a cancellation request is reported to the lease holder");
     tokio::time::sleep(Duration::from_millis(450)).await;
     assert!(j.acquire_lease(&a, "thief", TTL).await.unwrap().is_none(), "renewed past the first ttl");
 
@@ -505,7 +508,7 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal| async move {
     assert_eq!((r.state, r.lease_owner, r.lease_expires_at), (RunState::Suspended, None, None));
     assert!(r.wake_at.is_some_and(|w| w <= Utc::now()));
     assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), std::slice::from_ref(&a));
-    assert_eq!(j.renew_leases(&[(a.clone(), la.clone())], TTL).await.unwrap(), [false]);
+    assert_eq!(j.renew_leases(&[(a.clone(), la.clone())], TTL).await.unwrap(), [Renewal::Lost]);
     assert!(!j.release_lease(&a, &la).await.unwrap(), "released once");
     assert!(j.renew_leases(&[], TTL).await.unwrap().is_empty());
 });

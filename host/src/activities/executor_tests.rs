@@ -1,0 +1,113 @@
+//! The executor's heartbeat and cancellation behaviour, with native
+//! activities and an in-memory SQLite journal.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use super::*;
+use crate::activities::{ActivityContext, ActivityError, ActivityRegistry};
+use crate::journal::{ActivityOptions, Journal, RetryPolicy, SqliteJournal};
+
+async fn journal() -> SharedJournal {
+    let j = SqliteJournal::connect("sqlite::memory:").await.expect("open sqlite");
+    j.migrate().await.expect("migrate");
+    Arc::new(j)
+}
+
+fn retry_twice() -> ActivityOptions {
+    ActivityOptions {
+        retry: Some(RetryPolicy {
+            max_attempts: 2,
+            initial_interval_ms: 1,
+            backoff_coefficient: 1.0,
+            max_interval_ms: 0,
+            jitter: 0.0,
+            horizon_ms: 0,
+        }),
+        ..ActivityOptions::default()
+    }
+}
+
+fn limits() -> ExecutorLimits {
+    ExecutorLimits { heartbeat_interval: Duration::from_millis(10), cancel_grace: Duration::from_secs(5), ..ExecutorLimits::default() }
+}
+
+#[tokio::test]
+async fn a_retry_resumes_from_the_last_heartbeat_which_is_stored_until_the_call_ends() {
+    let j = journal().await;
+    let mut reg = ActivityRegistry::new();
+    reg.register_with_context("count", |_: Value, ctx: ActivityContext| async move {
+        if ctx.info().attempt == 1 {
+            ctx.heartbeat(&json!({"done": 3}));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return Err(ActivityError::retryable("worker hiccup"));
+        }
+        Ok::<_, ActivityError>(json!({"resumed": ctx.last_heartbeat(), "attempt": ctx.info().attempt}))
+    });
+    reg.register_with_context("peek", |_: Value, ctx: ActivityContext| async move {
+        ctx.heartbeat(&"halfway");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, ActivityError>(json!(null))
+    });
+    let exec = Arc::new(ActivityExecutor::with_limits("i".into(), reg, limits()).with_journal(j.clone()));
+    let key = RunKey::new("i", "r1");
+    let scope = ActivityScope { run_id: Some("r1"), workflow: Some("w"), op: Some(4) };
+    let (_keep, cancel) = watch::channel(false);
+    let out = exec.execute_for(scope, "count", json!({}), &retry_twice(), cancel.clone()).await;
+    assert_eq!(out, TaskOutcome::Completed { output: json!({"resumed": {"done": 3}, "attempt": 2}), attempts: 2 });
+    assert!(j.heartbeats(&key).await.unwrap().is_empty(), "forgotten once the call completed");
+
+    // While a call runs, its latest details are stored.
+    let e = exec.clone();
+    let running = tokio::spawn(async move {
+        let scope = ActivityScope { run_id: Some("r1"), workflow: Some("w"), op: Some(5) };
+        e.execute_for(scope, "peek", json!({}), &ActivityOptions::default(), cancel).await
+    });
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let beats = j.heartbeats(&key).await.unwrap();
+    assert_eq!(beats.iter().map(|h| (h.op, h.attempt, h.details.clone())).collect::<Vec<_>>(), [(5, 1, json!("halfway"))]);
+    assert!(matches!(running.await.unwrap(), TaskOutcome::Completed { .. }));
+}
+
+#[tokio::test]
+async fn a_cancelled_activity_sees_it_and_one_that_ignores_it_is_stopped_after_the_grace() {
+    let mut reg = ActivityRegistry::new();
+    let (saw_tx, mut saw_rx) = tokio::sync::mpsc::unbounded_channel();
+    reg.register_with_context("polite", move |_: Value, ctx: ActivityContext| {
+        let saw = saw_tx.clone();
+        async move {
+            ctx.cancelled().await;
+            let _ = saw.send(ctx.is_cancelled());
+            Err::<Value, _>(ActivityError::fatal("stopped"))
+        }
+    });
+    reg.register_json("deaf", |_| async {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok(json!(null))
+    });
+    let grace = Duration::from_millis(300);
+    let exec = ActivityExecutor::with_limits("i".into(), reg, ExecutorLimits { cancel_grace: grace, ..limits() });
+
+    for name in ["polite", "deaf"] {
+        let (cancel_tx, cancel) = watch::channel(false);
+        let started = Instant::now();
+        let canceller = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            cancel_tx.send_replace(true);
+            cancel_tx
+        });
+        let out = exec.execute(name, json!({}), &ActivityOptions::default(), cancel).await;
+        let _tx = canceller.await.unwrap();
+        assert!(matches!(&out, TaskOutcome::Failed(f) if f.kind == FailureKind::Cancelled), "{name}: {out:?}");
+        let took = started.elapsed();
+        if name == "polite" {
+            assert_eq!(saw_rx.recv().await, Some(true), "the activity saw its cancellation");
+            assert!(took < grace, "returned by itself ({took:?})");
+        } else {
+            assert!(took >= grace && took < Duration::from_secs(3), "stopped after the grace ({took:?})");
+        }
+    }
+}
