@@ -279,7 +279,7 @@ impl ActivityExecutor {
             };
             let (ctx, beats) = ActivityContext::new(info, last.clone(), cancel.clone());
             let flusher = tokio::spawn(
-                flush_heartbeats(beats, stored.clone(), attempt, self.limits.heartbeat_interval)
+                flush_heartbeats(self.instance.clone(), beats, stored.clone(), attempt, self.limits.heartbeat_interval)
                     .instrument(span.clone()),
             );
             let mut run = Box::pin(
@@ -353,6 +353,7 @@ impl ActivityExecutor {
 /// latest details, at most once per `every`, until the attempt's context
 /// is gone, its last details included. Says whether any heartbeat came.
 async fn flush_heartbeats(
+    instance: Arc<str>,
     mut beats: Beats,
     stored: Option<(SharedJournal, RunKey, u32)>,
     attempt: u32,
@@ -364,10 +365,10 @@ async fn flush_heartbeats(
         let latest = beats.0.borrow_and_update().clone();
         if let Some(details) = latest {
             any = true;
-            tracing::info!(attempt, details = %details, "activity heartbeat");
+            tracing::info!(instance = %instance, attempt, details = %details, "activity heartbeat");
             if let Some((journal, key, op)) = &stored {
                 if let Err(e) = journal.record_heartbeat(key, *op, attempt, &details).await {
-                    tracing::warn!(attempt, error = %e, "storing the heartbeat failed");
+                    tracing::warn!(instance = %instance, attempt, error = %e, "storing the heartbeat failed");
                 }
             }
         }
