@@ -156,6 +156,58 @@ async fn spans_of_two_instances_join_the_callers_trace() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_task_attempts_on_a_worker_join_the_runs_trace() {
+    use continuum_host::instance::options::ChildrenConfig;
+    let t = telemetry();
+    let dir = TempDir::new();
+    let db = format!("sqlite:{}", dir.0.join("split.db").display());
+    // The workflow host has no activities: its calls become durable tasks,
+    // claimed by a worker of the same instance that runs no workflows.
+    let workflows = Instance::builder("gamma")
+        .database(db.clone())
+        .workflow("order-flow", component("order_flow"))
+        .cache_dir(continuum_tests::cache_dir())
+        .build()
+        .await
+        .expect("workflow host");
+    let mut worker_children = ChildrenConfig::default();
+    worker_children.run_supervisor = None;
+    worker_children.dispatcher = None;
+    worker_children.timer_wheel = None;
+    worker_children.recovery = None;
+    worker_children.heartbeater = None;
+    let worker = Instance::builder("gamma")
+        .database(db)
+        .activity_component(component("order_activities"))
+        .children(worker_children)
+        .cache_dir(continuum_tests::cache_dir())
+        .build()
+        .await
+        .expect("worker host");
+    let mut c = Continuum::new();
+    c.register(workflows).unwrap();
+    c.start_all();
+    let mut w = Continuum::new();
+    w.register(worker).unwrap();
+    w.start_all();
+    let (run_id, trace_id) = traced_order(&c, "gamma", "o-gamma").await;
+    c.stop_all().await;
+    w.stop_all().await;
+
+    let spans = t.spans.get_finished_spans().unwrap();
+    let activities: Vec<&SpanData> = spans
+        .iter()
+        .filter(|s| s.name == "continuum.activity_attempt" && attr_str(s, "continuum.run_id").as_deref() == Some(run_id.as_str()))
+        .collect();
+    assert!(activities.len() >= 3, "{activities:#?}");
+    for s in activities {
+        assert_eq!(attr_str(s, "continuum.instance").as_deref(), Some("gamma"));
+        assert_eq!(attr_str(s, "continuum.workflow").as_deref(), Some("order-flow"));
+        assert_eq!(s.span_context.trace_id(), trace_id, "a worker's attempt joins the run's trace");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_logs_carry_the_run_and_are_muted_on_replay() {
     let t = telemetry();
     let dir = TempDir::new();

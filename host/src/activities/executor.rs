@@ -29,6 +29,9 @@ pub struct ActivityScope<'a> {
     /// The call's operation number in the run, when known; with `run_id`
     /// it keys the call's stored heartbeats.
     pub op: Option<u32>,
+    /// The trace context the run was started with, for attempts executed
+    /// outside the run's own span (durable tasks on a worker host).
+    pub trace_context: Option<&'a str>,
 }
 
 /// How an executor runs attempts (the activity supervisor's options).
@@ -268,7 +271,7 @@ impl ActivityExecutor {
                 };
                 return (TaskOutcome::Failed(failure), beat);
             };
-            let span = telemetry::activity_attempt_span(&self.instance, scope.run_id, scope.workflow, name, attempt);
+            let span = telemetry::activity_attempt_span(&self.instance, &scope, name, attempt);
             let attempt_started = Instant::now();
             span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, queue, "activity started"));
             let info = AttemptInfo {

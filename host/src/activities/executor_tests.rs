@@ -54,7 +54,7 @@ async fn a_retry_resumes_from_the_last_heartbeat_which_is_stored_until_the_call_
     });
     let exec = Arc::new(ActivityExecutor::with_limits("i".into(), reg, limits()).with_journal(j.clone()));
     let key = RunKey::new("i", "r1");
-    let scope = ActivityScope { run_id: Some("r1"), workflow: Some("w"), op: Some(4) };
+    let scope = ActivityScope { run_id: Some("r1"), workflow: Some("w"), op: Some(4), trace_context: None };
     let (_keep, cancel) = watch::channel(false);
     let out = exec.execute_for(scope, "count", json!({}), &retry_twice(), cancel.clone()).await;
     assert_eq!(out, TaskOutcome::Completed { output: json!({"resumed": {"done": 3}, "attempt": 2}), attempts: 2 });
@@ -63,7 +63,7 @@ async fn a_retry_resumes_from_the_last_heartbeat_which_is_stored_until_the_call_
     // While a call runs, its latest details are stored.
     let e = exec.clone();
     let running = tokio::spawn(async move {
-        let scope = ActivityScope { run_id: Some("r1"), workflow: Some("w"), op: Some(5) };
+        let scope = ActivityScope { run_id: Some("r1"), workflow: Some("w"), op: Some(5), trace_context: None };
         e.execute_for(scope, "peek", json!({}), &ActivityOptions::default(), cancel).await
     });
     tokio::time::sleep(Duration::from_millis(60)).await;

@@ -283,7 +283,8 @@ impl host::Host for RunCtx {
                 let (run_id, workflow) = (self.key.run_id.clone(), self.workflow.clone());
                 let handle = tokio::spawn(
                     async move {
-                        let scope = ActivityScope { run_id: Some(&run_id), workflow: Some(&workflow), op: Some(op) };
+                        // Inside the run attempt's span: the attempt span is its child.
+                        let scope = ActivityScope { run_id: Some(&run_id), workflow: Some(&workflow), op: Some(op), trace_context: None };
                         exec.execute_for(scope, &name, input, &options, cancel).await
                     }
                     .instrument(span),

@@ -72,7 +72,12 @@ async fn execute(shared: Arc<Shared>, exec: Arc<ActivityExecutor>, task: Claimed
     // cancelled.
     let (lost, cancel) = tokio::sync::watch::channel(false);
     let renew = tokio::spawn(renew_claim(shared.clone(), task.clone(), lost));
-    let scope = ActivityScope { run_id: Some(&task.key.run_id), workflow: None, op: Some(task.op) };
+    let scope = ActivityScope {
+        run_id: Some(&task.key.run_id),
+        workflow: Some(&task.workflow),
+        op: Some(task.op),
+        trace_context: task.trace_context.as_deref(),
+    };
     let outcome = exec.execute_for(scope, &task.name, task.input.clone(), &task.options, cancel).await;
     renew.abort();
     match shared.journal.complete_task(&task.key, task.op, task.claim_token, &outcome).await {

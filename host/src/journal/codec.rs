@@ -304,6 +304,8 @@ pub(in crate::journal) fn claimed_from_row<R: TsRow>(
         input: from_json(k, "task input", &input)?,
         options: from_json(k, "task options", &options)?,
         claim_token: row.int("claim_token", k)?,
+        workflow: row.text("workflow", k)?,
+        trace_context: row.opt_text("trace_context", k)?,
     };
     Ok((row.int32("priority", k)?, row.ts_req("ready_at", k)?, task))
 }

@@ -507,6 +507,10 @@ pub struct ClaimedTask {
     pub options: ActivityOptions,
     /// The claim's fencing token: completion is refused if it moved.
     pub claim_token: i64,
+    /// The workflow of the run that scheduled it.
+    pub workflow: String,
+    /// The W3C trace context the run was started with, if any.
+    pub trace_context: Option<String>,
 }
 
 /// What a notification is about.

@@ -743,9 +743,11 @@ impl Journal for PostgresJournal {
              UPDATE activity_tasks t SET state = 'claimed', claim_owner = $5, \
                     claim_token = t.claim_token + 1, \
                     claim_expires_at = now() + $6 * interval '1 millisecond' \
-             FROM picked WHERE t.instance = picked.instance AND t.run_id = picked.run_id AND t.op = picked.op \
+             FROM picked, runs r \
+             WHERE t.instance = picked.instance AND t.run_id = picked.run_id AND t.op = picked.op \
+               AND r.instance = t.instance AND r.run_id = t.run_id \
              RETURNING t.instance, t.run_id, t.op, t.name, t.input, t.options, t.claim_token, \
-                       t.priority, t.ready_at",
+                       t.priority, t.ready_at, r.workflow, r.trace_context",
         )
         .bind(instance)
         .bind(queues)

@@ -630,7 +630,11 @@ impl Journal for SqliteJournal {
                  AND name IN (SELECT value FROM json_each(?3)) \
                  AND ((state = 'pending' AND ready_at <= ?7) OR (state = 'claimed' AND claim_expires_at < ?7)) \
                ORDER BY priority DESC, ready_at, run_id, op LIMIT ?4) \
-             RETURNING instance, run_id, op, name, input, options, claim_token, priority, ready_at",
+             RETURNING instance, run_id, op, name, input, options, claim_token, priority, ready_at, \
+                       (SELECT r.workflow FROM runs r \
+                         WHERE r.instance = activity_tasks.instance AND r.run_id = activity_tasks.run_id) AS workflow, \
+                       (SELECT r.trace_context FROM runs r \
+                         WHERE r.instance = activity_tasks.instance AND r.run_id = activity_tasks.run_id) AS trace_context",
         )
         .bind(instance)
         .bind(json_list(queues)?)

@@ -37,10 +37,10 @@
 //! [instances.default.children]    # every child optional; a table of options, or false to leave it out
 //! heartbeater = { interval_ms = 2000, lease_ttl_ms = 10000 }
 //! run_supervisor = { max_concurrent_runs = 512 }
-//! # queue_limits: per-queue caps on attempts at once; max_memory_mb: memory of one WASM
+//! # queue_limits: per-queue caps on attempts at once ({ slow = 4 }); max_memory_mb: memory of one WASM
 //! # attempt (at most 256); heartbeat details stored at most once per heartbeat_interval_ms
 //! # per call; a cancelled attempt gets cancel_grace_ms to return by itself
-//! activity_supervisor = { max_concurrent = 64, default_attempt_timeout_ms = 60000, queue_limits = { slow = 4 }, max_memory_mb = 256, heartbeat_interval_ms = 1000, cancel_grace_ms = 5000 }
+//! activity_supervisor = { max_concurrent = 64, default_attempt_timeout_ms = 60000, queue_limits = {}, max_memory_mb = 256, heartbeat_interval_ms = 1000, cancel_grace_ms = 5000 }
 //! recovery = { interval_ms = 5000 }
 //! dispatcher = { poll_interval_ms = 500, batch_size = 64 }
 //! activity_dispatcher = { poll_interval_ms = 500, queues = ["default"], batch_size = 16 }

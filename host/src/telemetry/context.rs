@@ -71,14 +71,16 @@ pub(crate) fn run_attempt_span(
 
 /// The span of one activity attempt: `activity_attempt` with `activity` and
 /// `attempt`; exported as `continuum.activity_attempt` with the
-/// `continuum.*` attributes of its run.
+/// `continuum.*` attributes of its run. Created inside a run attempt's
+/// span it is that span's child; otherwise (a durable task on a worker) it
+/// joins the trace the run was started with, when `scope` carries it.
 pub(crate) fn activity_attempt_span(
     instance: &str,
-    run_id: Option<&str>,
-    workflow: Option<&str>,
+    scope: &crate::activities::ActivityScope<'_>,
     activity: &str,
     attempt: u32,
 ) -> tracing::Span {
+    let (run_id, workflow) = (scope.run_id, scope.workflow);
     let span = tracing::info_span!(
         "activity_attempt",
         activity = %activity,
@@ -96,6 +98,12 @@ pub(crate) fn activity_attempt_span(
         }
         span.set_attribute("continuum.activity", activity.to_string());
         span.set_attribute("continuum.attempt", i64::from(attempt));
+        if let Some(tp) = scope.trace_context {
+            let parent = parent_context(tp);
+            if parent.span().span_context().is_valid() {
+                let _ = span.set_parent(parent);
+            }
+        }
     }
     span
 }
