@@ -24,6 +24,8 @@ use super::{
     RunRecord, RunState, RunWrite, TaskOutcome, Transition, Wake, WakeKind, WakeStream,
 };
 
+/// Times a migration that raced another process is tried again.
+const MIGRATE_RETRIES: u32 = 5;
 /// How long a writer waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Wake-ups buffered per listener before the oldest are dropped.
@@ -307,8 +309,23 @@ impl Journal for SqliteJournal {
     }
 
     async fn migrate(&self) -> Result<(), JournalError> {
-        sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?;
-        Ok(())
+        // SQLite has no advisory lock: two processes opening a fresh
+        // database at once (a host and a CLI call) may both decide to apply
+        // a migration; the loser's statement then fails on what the winner
+        // created. Each migration is one transaction, so trying again sees
+        // the winner's work recorded and goes on from there.
+        let mut tries = 0;
+        loop {
+            match sqlx::migrate!("../migrations/sqlite").run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(e) if tries < MIGRATE_RETRIES => {
+                    tries += 1;
+                    tracing::debug!(error = %e, tries, "migrating raced another process; trying again");
+                    tokio::time::sleep(Duration::from_millis(50 * tries as u64)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     async fn create_run(
