@@ -30,6 +30,14 @@ fn spec(name: &str, database: &str, supervisor: &str) -> InstanceSpec {
     }
 }
 
+/// Starts a host and waits until it serves (so the CLI calls that follow
+/// do not race its creation of the database).
+fn serve(manifest: &Path) -> Host {
+    let host = Host::start(manifest, &[]);
+    assert!(host.wait_for_log("instance started", Duration::from_secs(60)), "the host did not start:\n{}", host.log_text());
+    host
+}
+
 fn start_probes(manifest: &Path, probes: &[(&str, Value)]) -> String {
     let input = json!({
         "probes": probes.iter().map(|(a, i)| json!({"activity": a, "input": i})).collect::<Vec<_>>()
@@ -52,7 +60,7 @@ async fn a_looping_and_a_growing_activity_are_stopped_without_harming_other_runs
         "node-a",
         &[spec("default", &db, "default_attempt_timeout_ms = 1500, max_memory_mb = 32")],
     );
-    let _host = Host::start(&manifest, &[]);
+    let _host = serve(&manifest);
     let t0 = Instant::now();
     let spin = start_probes(&manifest, &[("spin", json!({}))]);
     let grow = start_probes(&manifest, &[("grow", json!({"step_mb": 4}))]);
@@ -85,7 +93,7 @@ async fn heartbeat_details_survive_a_host_crash_and_the_next_attempt_resumes_fro
     let db = PgDb::create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-a", &[spec("default", &db.url, "heartbeat_interval_ms = 100")]);
-    let mut first = Host::start(&manifest, &[]);
+    let mut first = serve(&manifest);
     let run = start_probes(&manifest, &[("resumable", json!({"steps": 40, "step_ms": 100, "tag": "crash"}))]);
 
     let progress = eventually(Duration::from_secs(30), || async {
@@ -97,7 +105,7 @@ async fn heartbeat_details_survive_a_host_crash_and_the_next_attempt_resumes_fro
     let text = cli_ok(&manifest, &["show", &run]);
     assert!(text.contains("activity heartbeats") && text.contains("\"done\""), "show lists the heartbeat:\n{text}");
 
-    let _second = Host::start(&manifest, &[]);
+    let _second = serve(&manifest);
     let results = await_probes(&manifest, &run);
     let out = &results[0]["result"];
     assert_eq!(out["done"], 40, "{results:?}");
@@ -111,7 +119,7 @@ async fn a_running_activity_sees_its_workflows_cancellation() {
     let dir = TempDir::new();
     let db = format!("sqlite:{}", dir.0.join("cancel.db").display());
     let manifest = write_manifest(&dir.0, "node-a", &[spec("default", &db, "heartbeat_interval_ms = 100, cancel_grace_ms = 5000")]);
-    let _host = Host::start(&manifest, &[]);
+    let _host = serve(&manifest);
     let run = start_probes(&manifest, &[("resumable", json!({"steps": 10000, "step_ms": 50, "tag": "stop-me"}))]);
     eventually(Duration::from_secs(30), || async { stored_progress(&manifest, &run).filter(|d| *d >= 2) })
         .await

@@ -25,7 +25,20 @@ use super::{
 };
 
 /// Times a migration that raced another process is tried again.
-const MIGRATE_RETRIES: u32 = 5;
+const MIGRATE_RETRIES: u32 = 20;
+/// Times opening a database another process is creating is tried again.
+const OPEN_RETRIES: u32 = 50;
+
+/// True for SQLite's "database is locked" / "busy" errors.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            matches!(d.code().as_deref(), Some("5" | "6" | "261" | "517"))
+                || d.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
 /// How long a writer waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Wake-ups buffered per listener before the oldest are dropped.
@@ -81,7 +94,20 @@ impl SqliteJournal {
                 .connect_with(options)
                 .await?
         } else {
-            SqlitePoolOptions::new().max_connections(4).connect_with(options).await?
+            // Another process creating the same fresh file (switching it to
+            // WAL) makes the first connection fail with SQLITE_BUSY at once,
+            // without waiting out the busy timeout: try again for a while.
+            let mut tries = 0;
+            loop {
+                match SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await {
+                    Ok(pool) => break pool,
+                    Err(e) if is_busy(&e) && tries < OPEN_RETRIES => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
         };
         let (wakes, _) = broadcast::channel(WAKE_BUFFER);
         Ok(Self { pool, write_lock: Mutex::new(()), wakes })
@@ -321,7 +347,7 @@ impl Journal for SqliteJournal {
                 Err(e) if tries < MIGRATE_RETRIES => {
                     tries += 1;
                     tracing::debug!(error = %e, tries, "migrating raced another process; trying again");
-                    tokio::time::sleep(Duration::from_millis(50 * tries as u64)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => return Err(e.into()),
             }
