@@ -257,6 +257,13 @@ impl Host {
         let _ = self.child.wait();
     }
 
+    /// Freezes the process (SIGSTOP): it holds its leases but answers
+    /// nothing, like a host cut off by a partition. `kill` still works.
+    pub fn freeze(&mut self) {
+        let status = Command::new("kill").arg("-STOP").arg(self.child.id().to_string()).status().expect("run kill -STOP");
+        assert!(status.success(), "kill -STOP failed");
+    }
+
     /// The exit status, if the process has exited.
     pub fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
         self.child.try_wait()

@@ -118,13 +118,17 @@ async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and_a_retry_succeed
     let db = PgDb::create().await;
     let dir = TempDir::new();
     let mut spec = InstanceSpec::examples("default", &db.url);
-    // This host never hears of cancellation requests: they cannot reach its engine.
-    spec.children.push_str("signal_router = false\n");
+    // A lease that outlives the cancel's wait for confirmation.
+    spec.children = spec.children.replace("lease_ttl_ms = 1500", "lease_ttl_ms = 8000");
+    assert!(spec.children.contains("lease_ttl_ms = 8000"));
     let manifest = write_manifest(&dir.0, "node-c", &[spec]);
     let mut host = Host::start(&manifest, &[]);
     let run = cli_ok(&manifest, &["start", "order-flow", &order("deaf", json!({"spin": 200_000_000_000u64}))]);
     let before = wait_spinning(&manifest, &host, &run).await;
     let owner = before["run"]["lease_owner"].as_str().unwrap().to_string();
+    // The host is cut off: its engine cannot hear the request (neither by
+    // notification nor at its next lease renewal) and cannot confirm it.
+    host.freeze();
 
     let out = cli(&manifest, &["cancel", &run]);
     assert_eq!(out.status.code(), Some(4), "an unconfirmed cancel should exit 4 (retryable): {out:?}");
@@ -154,5 +158,5 @@ async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and_a_retry_succeed
     let doc = assert_cancelled(&manifest, &run);
     let n = before["events"].as_array().unwrap().len();
     assert_eq!(doc["events"].as_array().unwrap()[..n], before["events"].as_array().unwrap()[..], "the journal was rewritten");
-    assert!(refusals <= 1, "{refusals} retries were refused; the lease (ttl 1.5 s) should have expired within one");
+    assert!(refusals <= 1, "{refusals} retries were refused; the lease (ttl 8 s, renewed until the freeze) should have expired within one");
 }

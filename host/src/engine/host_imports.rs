@@ -180,9 +180,10 @@ impl RunCtx {
             }
             for (i, op) in ops.iter().enumerate() {
                 if let Some(outcome) = self.resolve_live(*op).await? {
-                    // A result taken in live is committed before the guest
-                    // acts on it, so a crash never repeats a finished step.
-                    self.flush(None).await?;
+                    // Committed before the run's next effect on the world
+                    // (`commit_taken`), so a crash never repeats a step
+                    // whose result a later step depended on.
+                    self.taken_uncommitted = true;
                     return Ok((i, outcome));
                 }
             }
@@ -205,8 +206,8 @@ impl RunCtx {
                 _ = cancel.wait_for(|c| *c) => return Err(Interrupt::Cancelled),
             };
             self.finish_eager(done_ops[idx], result);
-            // Committed before the guest sees it (see above).
-            self.flush(None).await?;
+            // Committed before the run's next effect (see above).
+            self.taken_uncommitted = true;
         }
     }
 
@@ -274,6 +275,8 @@ impl host::Host for RunCtx {
             input: input.clone(),
             options: options.clone(),
         });
+        // The results this step may depend on are durable before it starts.
+        self.commit_taken().await.map_err(Interrupt::trap)?;
         let local = self.env.activities.as_ref().filter(|a| a.has(&name)).cloned();
         match local {
             Some(exec) => {

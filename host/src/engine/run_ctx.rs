@@ -63,6 +63,10 @@ pub struct RunCtx {
     pub(crate) outcomes_cache: Option<Vec<(u32, TaskOutcome)>>,
     /// A replay check: stop (with `ReplayEnd`) instead of going live.
     pub(crate) check_only: bool,
+    /// An outcome taken in live (an activity result, a signal) is in the
+    /// pending write: it must be committed before the run's next effect
+    /// on the world (see [`RunCtx::commit_taken`]).
+    pub(crate) taken_uncommitted: bool,
 }
 
 impl RunCtx {
@@ -94,6 +98,7 @@ impl RunCtx {
             inbox_cache: None,
             outcomes_cache: None,
             check_only: false,
+            taken_uncommitted: false,
         }
     }
 
@@ -128,10 +133,24 @@ impl RunCtx {
             return Ok(());
         }
         if self.env.batcher.commit(write).await? {
+            self.taken_uncommitted = false;
             Ok(())
         } else {
             Err(Interrupt::LeaseLost)
         }
+    }
+
+    /// Commits the outcomes taken in live since the last commit, before
+    /// the run affects the world again (starts an activity). Between taking
+    /// an outcome and its next host call a guest only computes, so
+    /// committing here rather than at once loses nothing a crash would not
+    /// lose anyway, and lets a result share its commit with the next step
+    /// (or with the run's completion).
+    pub(crate) async fn commit_taken(&mut self) -> Result<(), Interrupt> {
+        if self.taken_uncommitted {
+            self.flush(None).await?;
+        }
+        Ok(())
     }
 
     /// Earliest due time among the run's unfired timers.
