@@ -252,32 +252,17 @@ impl RunCtx {
     }
 }
 
-impl host::Host for RunCtx {
-    async fn call_activity(
+impl RunCtx {
+    /// Starts activity call `op`: on this host when it provides the
+    /// activity (`local`), else as a durable task for a worker.
+    fn start_activity(
         &mut self,
+        op: u32,
         name: String,
-        input: Vec<u8>,
-        options: types::ActivityOptions,
-    ) -> HostResult<u32> {
-        let input: Value = RunCtx::decode(&format!("the input of activity `{name}`"), &input)
-            .map_err(Interrupt::trap)?;
-        let options = to_options(options);
-        let (op, replayed) = self
-            .command(Command::Activity { name: name.clone() })
-            .map_err(Interrupt::trap)?;
-        if let Replayed::Recorded(_) = replayed {
-            self.ops.insert(op, LiveOp::DurableActivity);
-            return Ok(op);
-        }
-        self.append(EventBody::ActivityScheduled {
-            op,
-            name: name.clone(),
-            input: input.clone(),
-            options: options.clone(),
-        });
-        // The results this step may depend on are durable before it starts.
-        self.commit_taken().await.map_err(Interrupt::trap)?;
-        let local = self.env.activities.as_ref().filter(|a| a.has(&name)).cloned();
+        input: Value,
+        options: ActivityOptions,
+        local: Option<std::sync::Arc<crate::activities::ActivityExecutor>>,
+    ) {
         match local {
             Some(exec) => {
                 tracing::debug!(activity = %name, op, "activity scheduled (executed here)");
@@ -298,6 +283,49 @@ impl host::Host for RunCtx {
                 tracing::debug!(activity = %name, op, "activity scheduled (durable task)");
                 self.pending.tasks.push(NewActivityTask { op, name, input, options });
                 self.ops.insert(op, LiveOp::DurableActivity);
+            }
+        }
+    }
+}
+
+impl host::Host for RunCtx {
+    async fn call_activity(
+        &mut self,
+        name: String,
+        input: Vec<u8>,
+        options: types::ActivityOptions,
+    ) -> HostResult<u32> {
+        let input: Value = RunCtx::decode(&format!("the input of activity `{name}`"), &input)
+            .map_err(Interrupt::trap)?;
+        let options = to_options(options);
+        let (op, replayed) = self
+            .command(Command::Activity { name: name.clone() })
+            .map_err(Interrupt::trap)?;
+        let local = self.env.activities.as_ref().filter(|a| a.has(&name)).cloned();
+        match replayed {
+            Replayed::Recorded(EventBody::ActivityScheduled { eager: true, .. })
+                if self.history.completion(op).is_none() && !self.check_only =>
+            {
+                // It ran on a host that is gone, and its outcome with it:
+                // run it again (here, or as a durable task if this host
+                // does not provide it).
+                tracing::info!(activity = %name, op, "activity lost with its host; running it again");
+                self.start_activity(op, name, input, options, local);
+            }
+            Replayed::Recorded(_) => {
+                self.ops.insert(op, LiveOp::DurableActivity);
+            }
+            Replayed::Live => {
+                self.append(EventBody::ActivityScheduled {
+                    op,
+                    name: name.clone(),
+                    input: input.clone(),
+                    options: options.clone(),
+                    eager: local.is_some(),
+                });
+                // The results this step may depend on are durable before it starts.
+                self.commit_taken().await.map_err(Interrupt::trap)?;
+                self.start_activity(op, name, input, options, local);
             }
         }
         Ok(op)

@@ -293,7 +293,7 @@ mod tests {
     fn replays_commands_and_completions_then_goes_live() {
         let events = vec![
             ev(1, EventBody::RunStarted { module_hash: "h".into() }),
-            ev(2, EventBody::ActivityScheduled { op: 0, name: "a".into(), input: json!(1), options: Default::default() }),
+            ev(2, EventBody::ActivityScheduled { op: 0, name: "a".into(), input: json!(1), options: Default::default(), eager: false }),
             ev(3, EventBody::ActivityCompleted { op: 0, output: json!(2), attempts: 1 }),
             ev(4, EventBody::ClockRead { value_ms: 42 }),
         ];
@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn a_different_step_is_drift_naming_both_sides() {
         let events = vec![
-            ev(1, EventBody::ActivityScheduled { op: 0, name: "a".into(), input: json!(1), options: Default::default() }),
+            ev(1, EventBody::ActivityScheduled { op: 0, name: "a".into(), input: json!(1), options: Default::default(), eager: false }),
             ev(2, EventBody::SignalRequested { op: 1, name: "go".into() }),
         ];
         let mut h = History::new(&events);

@@ -230,6 +230,11 @@ pub enum EventBody {
         input: Value,
         /// Options.
         options: ActivityOptions,
+        /// Executed by the run's own host rather than as a durable task: a
+        /// later attempt that finds no outcome for it runs it again (the
+        /// host that ran it is gone).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        eager: bool,
     },
     /// An activity returned its output.
     ActivityCompleted {

@@ -423,6 +423,9 @@ mod modules;
 #[path = "postgres_heartbeats.rs"]
 mod heartbeats;
 
+#[path = "postgres_one_statement.rs"]
+mod one_statement;
+
 #[async_trait]
 impl Journal for PostgresJournal {
     fn kind(&self) -> &'static str {
@@ -609,6 +612,9 @@ impl Journal for PostgresJournal {
     async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
         if writes.is_empty() {
             return Ok(Vec::new());
+        }
+        if one_statement::applies_to(writes) {
+            return one_statement::commit(self, writes).await;
         }
         let mut tx = self.pool.begin().await?;
         let held = fence(&mut tx, writes).await?;

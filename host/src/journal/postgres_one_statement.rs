@@ -1,0 +1,210 @@
+//! The common group commit in one statement, run in autocommit: one round
+//! trip and one WAL flush for the whole batch instead of `BEGIN`, the fence,
+//! the rows, the transitions and `COMMIT` one after the other.
+//!
+//! One data-modifying `WITH` query locks the runs whose lease still holds
+//! (in key order), applies their transitions to those same rows, inserts
+//! the events and timers of the writes that held, marks their consumed
+//! signals and journaled task outcomes, and notifies runs a suspension left
+//! due. It is atomic like the transaction it replaces: an event `seq` that
+//! exists already fails all of it.
+//!
+//! Used when every write of the batch is of a different run and none
+//! inserts activity tasks or cancels its run (those take the general
+//! path, whose statements a single query could not order).
+
+use sqlx::Row;
+
+use super::codec::{to_json, wake_payload, WAKE_CHANNEL};
+use super::PostgresJournal;
+use crate::journal::{JournalError, RunState, RunWrite, Transition, WakeKind};
+
+/// True when [`commit`] can apply `writes`.
+pub(super) fn applies_to(writes: &[RunWrite]) -> bool {
+    let mut keys = std::collections::HashSet::with_capacity(writes.len());
+    writes.iter().all(|w| {
+        w.tasks.is_empty() && !matches!(w.transition, Some(Transition::Cancel { .. })) && keys.insert(&w.key)
+    })
+}
+
+/// Column arrays of the writes, one row per write (`idx` is its position).
+#[derive(Default)]
+struct WriteRows {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    owner: Vec<String>,
+    token: Vec<i64>,
+    idx: Vec<i64>,
+    state: Vec<Option<&'static str>>,
+    output: Vec<Option<String>>,
+    error: Vec<Option<String>>,
+    wake_at: Vec<Option<chrono::DateTime<chrono::Utc>>>,
+    seen_gen: Vec<Option<i64>>,
+    payload: Vec<String>,
+}
+
+/// Column arrays of rows that belong to a write (`idx`): events, timers,
+/// consumed signals, journaled task outcomes.
+#[derive(Default)]
+struct Owned<T> {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    idx: Vec<i64>,
+    cols: T,
+}
+
+impl<T> Owned<T> {
+    fn push(&mut self, w: &RunWrite, idx: usize) {
+        self.instance.push(w.key.instance.clone());
+        self.run_id.push(w.key.run_id.clone());
+        self.idx.push(idx as i64);
+    }
+}
+
+/// Applies `writes` (see [`applies_to`]); returns, per write, whether its
+/// lease held and it was applied.
+pub(super) async fn commit(j: &PostgresJournal, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
+    let mut w = WriteRows::default();
+    let mut ev: Owned<(Vec<i64>, Vec<&'static str>, Vec<String>)> = Owned::default();
+    let mut tm: Owned<(Vec<i64>, Vec<chrono::DateTime<chrono::Utc>>)> = Owned::default();
+    let mut sg: Owned<Vec<i64>> = Owned::default();
+    let mut jn: Owned<Vec<i64>> = Owned::default();
+    for (i, write) in writes.iter().enumerate() {
+        let key = &write.key;
+        w.instance.push(key.instance.clone());
+        w.run_id.push(key.run_id.clone());
+        w.owner.push(write.lease.owner.clone());
+        w.token.push(write.lease.token);
+        w.idx.push(i as i64);
+        w.payload.push(wake_payload(&WakeKind::Run, &key.instance, &key.run_id));
+        let (state, output, error, wake_at, seen_gen) = match &write.transition {
+            None => (None, None, None, None, None),
+            Some(Transition::Suspend { wake_at, seen_wake_gen }) => {
+                (Some(RunState::Suspended), None, None, *wake_at, Some(*seen_wake_gen))
+            }
+            Some(Transition::Complete { output }) => {
+                (Some(RunState::Completed), Some(to_json(key, "output", output)?), None, None, None)
+            }
+            Some(Transition::Fail { error }) => (Some(RunState::Failed), None, Some(to_json(key, "error", error)?), None, None),
+            Some(Transition::Park { error, seen_wake_gen }) => {
+                (Some(RunState::Suspended), None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
+            }
+            Some(Transition::Drift { error }) => (Some(RunState::Drifted), None, Some(to_json(key, "error", error)?), None, None),
+            Some(Transition::Cancel { .. }) => {
+                return Err(super::codec::corrupt(key, "a cancellation cannot take the one-statement commit"))
+            }
+        };
+        w.state.push(state.map(|s| s.as_str()));
+        w.output.push(output);
+        w.error.push(error);
+        w.wake_at.push(wake_at);
+        w.seen_gen.push(seen_gen);
+        for (seq, body) in &write.events {
+            ev.push(write, i);
+            ev.cols.0.push(*seq);
+            ev.cols.1.push(body.kind());
+            ev.cols.2.push(to_json(key, "event body", body)?);
+        }
+        for t in &write.timers {
+            tm.push(write, i);
+            tm.cols.0.push(i64::from(t.op));
+            tm.cols.1.push(t.fire_at);
+        }
+        for id in &write.consumed_signals {
+            sg.push(write, i);
+            sg.cols.push(*id);
+        }
+        for op in super::codec::journaled_ops(write) {
+            jn.push(write, i);
+            jn.cols.push(i64::from(op));
+        }
+    }
+    let rows = sqlx::query(
+        "WITH u AS ( \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
+                                  $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bigint[], $11::text[]) \
+               AS u(instance, run_id, owner, token, idx, state, output, error, wake_at, seen_gen, payload)), \
+         locked AS ( \
+             SELECT u.* FROM runs r JOIN u \
+               ON r.instance = u.instance AND r.run_id = u.run_id \
+              AND r.lease_owner = u.owner AND r.lease_token = u.token \
+             ORDER BY r.instance, r.run_id FOR UPDATE OF r), \
+         upd AS ( \
+             UPDATE runs r SET updated_at = now(), \
+                    state = COALESCE(l.state, r.state), \
+                    output = CASE WHEN l.state IS NULL THEN r.output ELSE l.output END, \
+                    error = CASE WHEN l.state IS NULL THEN r.error ELSE l.error END, \
+                    lease_owner = CASE WHEN l.state IS NULL THEN r.lease_owner END, \
+                    lease_expires_at = CASE WHEN l.state IS NULL THEN r.lease_expires_at END, \
+                    wake_at = CASE WHEN l.state IS NULL THEN r.wake_at \
+                                   WHEN l.seen_gen IS NOT NULL AND r.wake_gen <> l.seen_gen THEN now() \
+                                   ELSE l.wake_at END \
+             FROM locked l WHERE r.instance = l.instance AND r.run_id = l.run_id \
+             RETURNING l.idx, l.payload, \
+                       (l.state IS NOT NULL AND r.state = 'suspended' AND r.wake_at <= now()) AS due), \
+         ev AS ( \
+             INSERT INTO events (instance, run_id, seq, kind, body) \
+             SELECT e.instance, e.run_id, e.seq, e.kind, e.body \
+             FROM UNNEST($12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::text[], $17::text[]) \
+                  AS e(instance, run_id, idx, seq, kind, body) \
+             WHERE e.idx IN (SELECT idx FROM locked)), \
+         tm AS ( \
+             INSERT INTO timers (instance, run_id, op, fire_at) \
+             SELECT t.instance, t.run_id, t.op, t.fire_at \
+             FROM UNNEST($18::text[], $19::text[], $20::bigint[], $21::bigint[], $22::timestamptz[]) \
+                  AS t(instance, run_id, idx, op, fire_at) \
+             WHERE t.idx IN (SELECT idx FROM locked)), \
+         sg AS ( \
+             UPDATE signals s SET consumed_at = now() \
+             FROM UNNEST($23::text[], $24::text[], $25::bigint[], $26::bigint[]) AS g(instance, run_id, idx, n) \
+             WHERE s.id = g.n AND s.instance = g.instance AND s.run_id = g.run_id AND s.consumed_at IS NULL \
+               AND g.idx IN (SELECT idx FROM locked)), \
+         jn AS ( \
+             UPDATE activity_tasks t SET journaled = TRUE \
+             FROM UNNEST($27::text[], $28::text[], $29::bigint[], $30::bigint[]) AS g(instance, run_id, idx, n) \
+             WHERE t.instance = g.instance AND t.run_id = g.run_id AND t.op = g.n \
+               AND g.idx IN (SELECT idx FROM locked)) \
+         SELECT idx, CASE WHEN due THEN pg_notify($31, payload) END AS notified FROM upd",
+    )
+    .bind(w.instance)
+    .bind(w.run_id)
+    .bind(w.owner)
+    .bind(w.token)
+    .bind(w.idx)
+    .bind(w.state)
+    .bind(w.output)
+    .bind(w.error)
+    .bind(w.wake_at)
+    .bind(w.seen_gen)
+    .bind(w.payload)
+    .bind(ev.instance)
+    .bind(ev.run_id)
+    .bind(ev.idx)
+    .bind(ev.cols.0)
+    .bind(ev.cols.1)
+    .bind(ev.cols.2)
+    .bind(tm.instance)
+    .bind(tm.run_id)
+    .bind(tm.idx)
+    .bind(tm.cols.0)
+    .bind(tm.cols.1)
+    .bind(sg.instance)
+    .bind(sg.run_id)
+    .bind(sg.idx)
+    .bind(sg.cols)
+    .bind(jn.instance)
+    .bind(jn.run_id)
+    .bind(jn.idx)
+    .bind(jn.cols)
+    .bind(WAKE_CHANNEL)
+    .fetch_all(&j.pool)
+    .await?;
+    let mut applied = vec![false; writes.len()];
+    for row in rows {
+        let idx: i64 = row.try_get("idx")?;
+        if let Some(a) = usize::try_from(idx).ok().and_then(|i| applied.get_mut(i)) {
+            *a = true;
+        }
+    }
+    Ok(applied)
+}
