@@ -204,16 +204,11 @@ impl ActivityExecutor {
         cancel: watch::Receiver<bool>,
     ) -> TaskOutcome {
         let stored = self.heartbeat_key(&scope);
-        let mut last = None;
-        if let Some((journal, key, op)) = &stored {
-            match journal.heartbeats(key).await {
-                Ok(beats) => last = beats.into_iter().find(|h| h.op == *op).map(|h| h.details),
-                Err(e) => tracing::warn!(instance = %self.instance, activity = name, error = %e, "reading the last heartbeat failed"),
-            }
-        }
-        let had_heartbeat = last.is_some();
-        let (outcome, beat) = self.attempt_loop(scope, name, input, options, cancel, last, stored.clone()).await;
-        if let (Some((journal, key, op)), true) = (&stored, had_heartbeat || beat) {
+        let (outcome, beat) = self.attempt_loop(scope, name, input, options, cancel, stored.clone()).await;
+        // Forgotten when an attempt heartbeated or found stored details (a
+        // crashed host's attempt that heartbeated, with a successor that
+        // neither asks nor beats, leaves its row behind).
+        if let (Some((journal, key, op)), true) = (&stored, beat) {
             if let Err(e) = journal.clear_heartbeat(key, *op).await {
                 tracing::warn!(instance = %self.instance, activity = name, error = %e, "forgetting the heartbeat failed");
             }
@@ -230,9 +225,9 @@ impl ActivityExecutor {
         input: Value,
         options: &ActivityOptions,
         mut cancel: watch::Receiver<bool>,
-        mut last: Option<Value>,
         stored: Option<(SharedJournal, RunKey, u32)>,
     ) -> (TaskOutcome, bool) {
+        let mut last: Option<Value> = None;
         let Some(activity) = self.registry.get(name) else {
             let failure = Failure {
                 kind: FailureKind::UnknownActivity,
@@ -280,7 +275,7 @@ impl ActivityExecutor {
                 activity: name.to_owned(),
                 attempt,
             };
-            let (ctx, beats) = ActivityContext::new(info, last.clone(), cancel.clone());
+            let (ctx, beats) = ActivityContext::new(info, last.clone(), stored.clone(), cancel.clone());
             let flusher = tokio::spawn(
                 flush_heartbeats(self.instance.clone(), beats, stored.clone(), attempt, self.limits.heartbeat_interval)
                     .instrument(span.clone()),
@@ -311,7 +306,8 @@ impl ActivityExecutor {
                 }
             };
             drop((run, permits));
-            last = ctx.last_heartbeat();
+            last = ctx.known_heartbeat();
+            beat |= last.is_some();
             drop(ctx);
             beat |= flusher.await.unwrap_or(false);
             let (kind, message, retryable) = match result {

@@ -45,7 +45,7 @@ async fn a_retry_resumes_from_the_last_heartbeat_which_is_stored_until_the_call_
             tokio::time::sleep(Duration::from_millis(50)).await;
             return Err(ActivityError::retryable("worker hiccup"));
         }
-        Ok::<_, ActivityError>(json!({"resumed": ctx.last_heartbeat(), "attempt": ctx.info().attempt}))
+        Ok::<_, ActivityError>(json!({"resumed": ctx.last_heartbeat().await, "attempt": ctx.info().attempt}))
     });
     reg.register_with_context("peek", |_: Value, ctx: ActivityContext| async move {
         ctx.heartbeat(&"halfway");

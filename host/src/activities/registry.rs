@@ -125,7 +125,7 @@ impl ActivityRegistry {
     /// # use continuum_host::activities::{ActivityContext, ActivityError, ActivityRegistry};
     /// let mut reg = ActivityRegistry::new();
     /// reg.register_with_context("count", |to: u64, ctx: ActivityContext| async move {
-    ///     let from = ctx.last_heartbeat().and_then(|d| d.as_u64()).unwrap_or(0);
+    ///     let from = ctx.last_heartbeat().await.and_then(|d| d.as_u64()).unwrap_or(0);
     ///     for i in from..to {
     ///         if ctx.heartbeat(&i) {
     ///             return Err(ActivityError::fatal("cancelled"));

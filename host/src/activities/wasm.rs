@@ -41,7 +41,7 @@ fn new_store(engine: &WasmEngine, wasi: WasiCtx, max_memory: usize, context: Act
 }
 
 impl activity_context::Host for ActivityCtx {
-    fn info(&mut self) -> activity_context::AttemptInfo {
+    async fn info(&mut self) -> activity_context::AttemptInfo {
         let info = self.context.info();
         activity_context::AttemptInfo {
             instance: info.instance.clone(),
@@ -51,18 +51,18 @@ impl activity_context::Host for ActivityCtx {
         }
     }
 
-    fn last_heartbeat(&mut self) -> Option<Vec<u8>> {
-        self.context.last_heartbeat().map(|d| d.to_string().into_bytes())
+    async fn last_heartbeat(&mut self) -> Option<Vec<u8>> {
+        self.context.last_heartbeat().await.map(|d| d.to_string().into_bytes())
     }
 
-    fn heartbeat(&mut self, details: Vec<u8>) -> bool {
+    async fn heartbeat(&mut self, details: Vec<u8>) -> bool {
         // Details that are not JSON are kept as a JSON string.
         let details = serde_json::from_slice::<Value>(&details)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&details).into_owned()));
         self.context.heartbeat(&details)
     }
 
-    fn is_cancelled(&mut self) -> bool {
+    async fn is_cancelled(&mut self) -> bool {
         self.context.is_cancelled()
     }
 }

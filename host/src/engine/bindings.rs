@@ -19,6 +19,7 @@ pub mod activity {
     wasmtime::component::bindgen!({
         path: "../sdk/wit",
         world: "activity",
+        imports: { default: async },
         exports: { default: async },
         with: { "wasi": wasmtime_wasi::p2::bindings },
     });
