@@ -178,8 +178,8 @@ impl Continuum {
         let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && inst.modules().is_loaded(&hash));
         let owner = local.map(|_| shared.next_owner());
         let lease = shared
-            .journal
-            .create_run(&run, owner.as_deref().map(|o| (o, shared.lease_ttl)))
+            .creator
+            .create(run.clone(), owner.map(|o| (o, shared.lease_ttl)))
             .await
             .map_err(|e| map_journal(e, &key))?;
         tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
@@ -261,7 +261,7 @@ impl Continuum {
                     match committed {
                         Ok(true) => {
                             tracing::info!(instance = %key.instance, run_id, owner = %owner, "run cancelled through the journal");
-                            inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled);
+                            inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled, None);
                             return Ok(CancelOutcome::Cancelled);
                         }
                         // Not committed: give the lease back at once (the run is
@@ -295,24 +295,32 @@ impl Continuum {
         // backstop (and how runs finished by other hosts are seen).
         let local = inst.executes_runs();
         let mut poll = Duration::from_millis(if local { 50 } else { 5 });
+        // A run that finished here announced its committed result.
+        let known = |f: instance::RunFinished| f.result.map(|(output, error)| RunOutcome { state: f.state, output, error });
         loop {
+            if let Some(outcome) = inst.pubsub().finished_here(run_id).and_then(known) {
+                return Ok(outcome);
+            }
             let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
             if run.state.is_final() {
                 return Ok(RunOutcome { state: run.state, output: run.output, error: run.error });
             }
             let wait_until = (tokio::time::Instant::now() + poll).min(deadline);
-            tokio::select! {
-                _ = async {
+            let announced = tokio::select! {
+                f = async {
                     loop {
                         match finished.recv().await {
-                            Ok(f) if f.run_id == run_id => return,
+                            Ok(f) if f.run_id == run_id => return Some(f),
                             Ok(_) => continue,
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
-                            Err(_) => std::future::pending::<()>().await,
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return None,
+                            Err(_) => return std::future::pending::<Option<instance::RunFinished>>().await,
                         }
                     }
-                } => {}
-                _ = tokio::time::sleep_until(wait_until) => {}
+                } => f,
+                _ = tokio::time::sleep_until(wait_until) => None,
+            };
+            if let Some(outcome) = announced.and_then(known) {
+                return Ok(outcome);
             }
             if tokio::time::Instant::now() >= deadline {
                 let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;

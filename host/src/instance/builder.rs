@@ -174,11 +174,13 @@ impl InstanceBuilder {
             }
             _ => (None, None),
         };
+        let creator = crate::journal::CreationBatcher::start(journal.clone());
         let shared = Arc::new(Shared {
             name: Arc::from(name.as_str()),
             node,
             journal,
             batcher,
+            creator,
             modules,
             activities,
             registry: Registry::default(),

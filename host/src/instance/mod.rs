@@ -40,6 +40,7 @@ pub struct Shared {
     pub(crate) node: String,
     pub(crate) journal: SharedJournal,
     pub(crate) batcher: Batcher,
+    pub(crate) creator: crate::journal::CreationBatcher,
     pub(crate) modules: ModuleRegistry,
     pub(crate) activities: Option<Arc<ActivityExecutor>>,
     pub(crate) registry: Registry,

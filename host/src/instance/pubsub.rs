@@ -2,9 +2,16 @@
 //! that finished here (for local `await`). Wake-ups from other processes
 //! arrive through the journal's notifications (see the signal router).
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use serde_json::Value;
 use tokio::sync::{broadcast, Notify};
 
 use crate::journal::RunState;
+
+/// Finished runs remembered for a local `await` that comes late.
+const RECENT_FINISHED: usize = 4096;
 
 /// A run that reached a final state in this process.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +20,9 @@ pub struct RunFinished {
     pub run_id: String,
     /// Its final state.
     pub state: RunState,
+    /// Its output and error as committed, when known here (`None`: read
+    /// them from the journal).
+    pub result: Option<(Option<Value>, Option<Value>)>,
 }
 
 /// The instance's in-process topics.
@@ -24,6 +34,7 @@ pub struct PubSub {
     /// Wakes the activity dispatcher (a task may be ready).
     pub tasks: Notify,
     finished: broadcast::Sender<RunFinished>,
+    recent: Mutex<(HashMap<String, RunFinished>, VecDeque<String>)>,
 }
 
 impl Default for PubSub {
@@ -33,14 +44,35 @@ impl Default for PubSub {
             timers: Notify::new(),
             tasks: Notify::new(),
             finished: broadcast::channel(4096).0,
+            recent: Mutex::new((HashMap::new(), VecDeque::new())),
         }
     }
 }
 
 impl PubSub {
-    /// Announces a run that finished here.
-    pub fn publish_finished(&self, run_id: &str, state: RunState) {
-        let _ = self.finished.send(RunFinished { run_id: run_id.to_string(), state });
+    /// Announces a run that finished here (after its final state was
+    /// committed), with its output and error when known.
+    pub fn publish_finished(&self, run_id: &str, state: RunState, result: Option<(Option<Value>, Option<Value>)>) {
+        let finished = RunFinished { run_id: run_id.to_string(), state, result };
+        if finished.result.is_some() {
+            if let Ok(mut recent) = self.recent.lock() {
+                let (by_id, order) = &mut *recent;
+                if by_id.insert(finished.run_id.clone(), finished.clone()).is_none() {
+                    order.push_back(finished.run_id.clone());
+                }
+                while order.len() > RECENT_FINISHED {
+                    if let Some(old) = order.pop_front() {
+                        by_id.remove(&old);
+                    }
+                }
+            }
+        }
+        let _ = self.finished.send(finished);
+    }
+
+    /// A run that finished here recently, with its result.
+    pub fn finished_here(&self, run_id: &str) -> Option<RunFinished> {
+        self.recent.lock().ok().and_then(|r| r.0.get(run_id).cloned())
     }
 
     /// Subscribes to runs finishing here.

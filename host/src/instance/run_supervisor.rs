@@ -65,10 +65,10 @@ impl RunSupervisor {
             let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), cancel).await;
             shared.registry.remove(&key.run_id);
             let state = match &outcome {
-                AttemptOutcome::Completed(_) => Some(RunState::Completed),
-                AttemptOutcome::Failed(_) => Some(RunState::Failed),
-                AttemptOutcome::Cancelled => Some(RunState::Cancelled),
-                AttemptOutcome::Drifted(_) => Some(RunState::Drifted),
+                AttemptOutcome::Completed(output) => Some((RunState::Completed, Some((Some(output.clone()), None)))),
+                AttemptOutcome::Failed(error) => Some((RunState::Failed, Some((None, Some(error.clone()))))),
+                AttemptOutcome::Cancelled => Some((RunState::Cancelled, None)),
+                AttemptOutcome::Drifted(_) => Some((RunState::Drifted, None)),
                 AttemptOutcome::Suspended { since_snapshot } => {
                     if let Some(snapshotter) = &shared.snapshotter {
                         snapshotter.consider(&key, *since_snapshot);
@@ -86,8 +86,8 @@ impl RunSupervisor {
                     None
                 }
             };
-            if let Some(state) = state {
-                shared.pubsub.publish_finished(&key.run_id, state);
+            if let Some((state, result)) = state {
+                shared.pubsub.publish_finished(&key.run_id, state, result);
             }
         });
         shared.registry.set_abort(&run_id, handle.abort_handle());

@@ -4,6 +4,7 @@
 //! process). Both pass the same test suite.
 
 mod batcher;
+mod creation_batcher;
 mod model;
 mod postgres;
 mod snapshot;
@@ -21,6 +22,7 @@ use futures::Stream;
 use serde_json::Value;
 
 pub use batcher::{Batcher, BatcherConfig};
+pub use creation_batcher::CreationBatcher;
 pub use model::*;
 pub use postgres::PostgresJournal;
 pub use snapshot::{load_history, make as make_snapshot, History as LoadedHistory};
@@ -85,6 +87,12 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Applies the migrations of this database kind (idempotent).
     async fn migrate(&self) -> Result<(), JournalError>;
+
+    /// Inserts many new runs in one transaction, each as
+    /// [`Journal::create_run`] would (`lease`: the owner that executes it at
+    /// once, and the lease time); returns, per run, whether it was inserted
+    /// (false: its key was taken, by an earlier run or earlier in `runs`).
+    async fn create_runs(&self, runs: &[(NewRun, Option<(String, Duration)>)]) -> Result<Vec<bool>, JournalError>;
 
     /// Inserts a new run. With `lease = Some((owner, ttl))` the run is
     /// inserted `running` with the lease taken by `owner` (the starting host

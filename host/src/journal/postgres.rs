@@ -476,6 +476,62 @@ impl Journal for PostgresJournal {
         Ok(lease.map(|(owner, _)| Lease { owner: owner.to_string(), token: 1 }))
     }
 
+    async fn create_runs(&self, runs: &[(NewRun, Option<(String, Duration)>)]) -> Result<Vec<bool>, JournalError> {
+        if runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut inputs = Vec::with_capacity(runs.len());
+        for (run, _) in runs {
+            inputs.push(to_json(&run.key, "input", &run.input)?);
+        }
+        let rows = sqlx::query(
+            "WITH u AS ( \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                                      $7::text[], $8::bigint[], $9::text[], $10::bigint[]) \
+                   AS u(instance, run_id, workflow, module_hash, input, trace_context, owner, ttl_ms, payload, idx)), \
+             ins AS ( \
+                 INSERT INTO runs (instance, run_id, workflow, module_hash, input, trace_context, state, \
+                                   lease_owner, lease_token, lease_expires_at, wake_at) \
+                 SELECT instance, run_id, workflow, module_hash, input, trace_context, \
+                        CASE WHEN owner IS NULL THEN 'pending' ELSE 'running' END, owner, \
+                        CASE WHEN owner IS NULL THEN 0 ELSE 1 END, \
+                        CASE WHEN owner IS NULL THEN NULL ELSE now() + ttl_ms * interval '1 millisecond' END, \
+                        CASE WHEN owner IS NULL THEN now() END \
+                 FROM u ORDER BY idx \
+                 ON CONFLICT (instance, run_id) DO NOTHING \
+                 RETURNING instance, run_id, lease_owner) \
+             SELECT u.idx, CASE WHEN ins.lease_owner IS NULL THEN pg_notify($11, u.payload) END AS notified \
+             FROM ins JOIN u ON u.instance = ins.instance AND u.run_id = ins.run_id",
+        )
+        .bind(runs.iter().map(|(r, _)| r.key.instance.as_str()).collect::<Vec<_>>())
+        .bind(runs.iter().map(|(r, _)| r.key.run_id.as_str()).collect::<Vec<_>>())
+        .bind(runs.iter().map(|(r, _)| r.workflow.as_str()).collect::<Vec<_>>())
+        .bind(runs.iter().map(|(r, _)| r.module_hash.as_str()).collect::<Vec<_>>())
+        .bind(inputs)
+        .bind(runs.iter().map(|(r, _)| r.trace_context.as_deref()).collect::<Vec<_>>())
+        .bind(runs.iter().map(|(_, l)| l.as_ref().map(|(o, _)| o.as_str())).collect::<Vec<_>>())
+        .bind(runs.iter().map(|(_, l)| l.as_ref().map_or(0, |(_, ttl)| millis(*ttl))).collect::<Vec<_>>())
+        .bind(runs.iter().map(|(r, _)| wake_payload(&WakeKind::Run, &r.key.instance, &r.key.run_id)).collect::<Vec<_>>())
+        .bind((0..runs.len() as i64).collect::<Vec<_>>())
+        .bind(WAKE_CHANNEL)
+        .fetch_all(&self.pool)
+        .await?;
+        // A key given twice in `runs` is inserted once: only the first of
+        // them counts as inserted.
+        let mut inserted = vec![false; runs.len()];
+        let mut first = std::collections::HashMap::new();
+        for (i, (r, _)) in runs.iter().enumerate() {
+            first.entry(&r.key).or_insert(i);
+        }
+        for row in rows {
+            let idx: i64 = row.try_get("idx")?;
+            if let Some(i) = usize::try_from(idx).ok().filter(|i| first.get(&runs[*i].0.key) == Some(i)) {
+                inserted[i] = true;
+            }
+        }
+        Ok(inserted)
+    }
+
     async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND run_id = $2");
         let row = sqlx::query(&sql).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;

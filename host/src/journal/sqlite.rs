@@ -396,6 +396,49 @@ impl Journal for SqliteJournal {
         Ok(lease.map(|(owner, _)| Lease { owner: owner.to_string(), token: 1 }))
     }
 
+    async fn create_runs(&self, runs: &[(NewRun, Option<(String, Duration)>)]) -> Result<Vec<bool>, JournalError> {
+        if runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let mut w = self.write().await?;
+        let mut inserted = Vec::with_capacity(runs.len());
+        for (run, lease) in runs {
+            let input = to_json(&run.key, "input", &run.input)?;
+            let (state, owner, token, expires, wake_at) = match lease {
+                Some((owner, ttl)) => ("running", Some(owner.as_str()), 1_i64, Some(now.saturating_add(millis(*ttl))), None),
+                None => ("pending", None, 0, None, Some(now)),
+            };
+            let done = sqlx::query(
+                "INSERT OR IGNORE INTO runs (instance, run_id, workflow, module_hash, input, state, lease_owner, \
+                                   lease_token, lease_expires_at, wake_at, created_at, updated_at, trace_context) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+            )
+            .bind(&run.key.instance)
+            .bind(&run.key.run_id)
+            .bind(&run.workflow)
+            .bind(&run.module_hash)
+            .bind(input)
+            .bind(state)
+            .bind(owner)
+            .bind(token)
+            .bind(expires)
+            .bind(wake_at)
+            .bind(now)
+            .bind(run.trace_context.as_deref())
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if done && lease.is_none() {
+                w.wakes.push(wake(WakeKind::Run, &run.key));
+            }
+            inserted.push(done);
+        }
+        self.finish(w).await?;
+        Ok(inserted)
+    }
+
     async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 AND run_id = ?2");
         let row = sqlx::query(&sql).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;

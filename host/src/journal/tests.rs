@@ -653,3 +653,29 @@ journal_suite!(activity_heartbeats_keep_the_latest_details_per_call, |j: SharedJ
     assert_eq!(beats.iter().map(|h| (h.op, h.attempt, h.details.clone())).collect::<Vec<_>>(), [(2, 2, json!({"done": 5}))]);
     assert_eq!(j.heartbeats(&b).await.unwrap().len(), 1, "other runs untouched");
 });
+
+journal_suite!(create_runs_inserts_a_batch_once_per_key, |j: SharedJournal| async move {
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let (old, a, b) = (key("i1", "old"), key("i1", "a"), key("i1", "b"));
+    j.create_run(&new_run(&old), None).await.unwrap();
+    let mut wakes = j.listen("i1").await.unwrap();
+    let batch = vec![
+        (new_run(&a), None),
+        (NewRun { trace_context: Some(TP.into()), ..new_run(&b) }, Some(("node/i1/7".to_string(), TTL))),
+        (new_run(&old), None),
+        (new_run(&a), Some(("node/i1/8".to_string(), TTL))),
+    ];
+    assert_eq!(j.create_runs(&batch).await.unwrap(), [true, true, false, false], "a taken key, and a key given twice");
+    let ra = run(&j, &a).await;
+    assert_eq!((ra.state, ra.lease_token, ra.lease_owner), (RunState::Pending, 0, None));
+    assert!(ra.wake_at.is_some_and(|w| w <= Utc::now()));
+    let rb = run(&j, &b).await;
+    assert_eq!((rb.state, rb.lease_token, rb.lease_owner.as_deref()), (RunState::Running, 1, Some("node/i1/7")));
+    assert!(rb.lease_expires_at.is_some_and(|t| t > Utc::now() + chrono::Duration::seconds(20)));
+    assert_eq!(rb.trace_context.as_deref(), Some(TP));
+    assert_eq!(rb.input, json!({"n": 1, "s": "x"}));
+    // The pending one is announced to the dispatchers.
+    let wake = tokio::time::timeout(Duration::from_secs(5), wakes.next()).await.expect("a wake-up").expect("stream open");
+    assert_eq!((wake.kind, wake.run_id.as_str()), (WakeKind::Run, "a"));
+    assert!(j.create_runs(&[]).await.unwrap().is_empty());
+});
