@@ -18,6 +18,10 @@ use continuum_host::{CallOptions, Continuum, StartOptions};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+/// The allocator of the `continuum` binary, so the numbers are its numbers.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Benchmark options.
 #[derive(Debug, Parser)]
 struct Args {

@@ -301,9 +301,12 @@ impl Continuum {
             if let Some(outcome) = inst.pubsub().finished_here(run_id).and_then(known) {
                 return Ok(outcome);
             }
-            let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
-            if run.state.is_final() {
-                return Ok(RunOutcome { state: run.state, output: run.output, error: run.error });
+            // A run executing here announces its end: no need to read it.
+            if !inst.shared.registry.contains(run_id) {
+                let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
+                if run.state.is_final() {
+                    return Ok(RunOutcome { state: run.state, output: run.output, error: run.error });
+                }
             }
             let wait_until = (tokio::time::Instant::now() + poll).min(deadline);
             let announced = tokio::select! {
