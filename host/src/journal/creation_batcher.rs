@@ -48,6 +48,14 @@ impl CreationBatcher {
                             }
                         }
                     }
+                    if batch.len() == 1 {
+                        // Alone: the plain one-row insert is the cheaper statement.
+                        if let Some((run, lease, reply)) = batch.pop() {
+                            let result = journal.create_run(&run, lease.as_ref().map(|(o, ttl)| (o.as_str(), *ttl))).await;
+                            let _ = reply.send(result);
+                        }
+                        continue;
+                    }
                     let (runs, replies): (Vec<_>, Vec<_>) =
                         batch.into_iter().map(|(run, lease, reply)| ((run, lease), reply)).unzip();
                     match journal.create_runs(&runs).await {
