@@ -11,6 +11,20 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{JournalError, RunWrite, SharedJournal};
 
+/// Waits for the next request, then takes whatever else has queued up, up
+/// to `max` in all; `None` once every sender is gone.
+pub(super) async fn next_batch<T>(rx: &Mutex<mpsc::UnboundedReceiver<T>>, max: usize) -> Option<Vec<T>> {
+    let mut rx = rx.lock().await;
+    let mut batch = vec![rx.recv().await?];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 /// Tuning of the group commit.
 #[derive(Debug, Clone)]
 pub struct BatcherConfig {
@@ -60,20 +74,7 @@ impl Batcher {
             let max = config.max_batch.max(1);
             tokio::spawn(async move {
                 loop {
-                    let mut batch = Vec::new();
-                    {
-                        let mut rx = rx.lock().await;
-                        match rx.recv().await {
-                            Some(item) => batch.push(item),
-                            None => return,
-                        }
-                        while batch.len() < max {
-                            match rx.try_recv() {
-                                Ok(item) => batch.push(item),
-                                Err(_) => break,
-                            }
-                        }
-                    }
+                    let Some(batch) = next_batch(&rx, max).await else { return };
                     let (writes, replies): (Vec<RunWrite>, Vec<Reply>) = batch.into_iter().unzip();
                     stats.writes.fetch_add(writes.len() as u64, Ordering::Relaxed);
                     stats.transactions.fetch_add(1, Ordering::Relaxed);

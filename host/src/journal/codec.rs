@@ -310,6 +310,21 @@ pub(in crate::journal) fn claimed_from_row<R: TsRow>(
     Ok((row.int32("priority", k)?, row.ts_req("ready_at", k)?, task))
 }
 
+/// Decodes an `activity_heartbeats` row of the run `key`.
+pub(in crate::journal) fn heartbeat_from_row<R: TsRow>(
+    row: &R,
+    key: &RunKey,
+) -> Result<crate::journal::ActivityHeartbeat, JournalError> {
+    let k = key.to_string();
+    let k = k.as_str();
+    Ok(crate::journal::ActivityHeartbeat {
+        op: op_from_row(row, k)?,
+        attempt: u32::try_from(row.int32("attempt", k)?).map_err(|_| corrupt(k, "negative attempt"))?,
+        details: from_json(k, "heartbeat details", &row.text("details", k)?)?,
+        recorded_at: row.ts_req("recorded_at", k)?,
+    })
+}
+
 /// Orders claimed tasks highest priority first, then oldest first.
 pub(in crate::journal) fn order_claimed(
     mut rows: Vec<(i32, DateTime<Utc>, crate::journal::ClaimedTask)>,

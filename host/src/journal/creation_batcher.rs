@@ -34,20 +34,7 @@ impl CreationBatcher {
             let (rx, journal) = (rx.clone(), journal.clone());
             tokio::spawn(async move {
                 loop {
-                    let mut batch = Vec::new();
-                    {
-                        let mut rx = rx.lock().await;
-                        match rx.recv().await {
-                            Some(item) => batch.push(item),
-                            None => return,
-                        }
-                        while batch.len() < MAX_BATCH {
-                            match rx.try_recv() {
-                                Ok(item) => batch.push(item),
-                                Err(_) => break,
-                            }
-                        }
-                    }
+                    let Some(mut batch) = super::batcher::next_batch(&rx, MAX_BATCH).await else { return };
                     if batch.len() == 1 {
                         // Alone: the plain one-row insert is the cheaper statement.
                         if let Some((run, lease, reply)) = batch.pop() {

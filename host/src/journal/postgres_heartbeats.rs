@@ -1,8 +1,6 @@
 //! Activity heartbeats on Postgres: the latest details of each call in
 //! progress, one row per `(instance, run_id, op)`.
 
-use sqlx::Row;
-
 use super::PostgresJournal;
 use crate::journal::{ActivityHeartbeat, JournalError, RunKey};
 
@@ -39,19 +37,7 @@ pub(super) async fn list(j: &PostgresJournal, key: &RunKey) -> Result<Vec<Activi
     .bind(&key.run_id)
     .fetch_all(&j.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let op: i64 = r.try_get("op")?;
-            let attempt: i32 = r.try_get("attempt")?;
-            let details: String = r.try_get("details")?;
-            Ok(ActivityHeartbeat {
-                op: op as u32,
-                attempt: attempt as u32,
-                details: super::codec::from_json(&key.to_string(), "heartbeat details", &details)?,
-                recorded_at: r.try_get("recorded_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| super::codec::heartbeat_from_row(r, key)).collect()
 }
 
 /// See [`crate::journal::Journal::clear_heartbeat`].

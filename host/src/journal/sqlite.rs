@@ -15,7 +15,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{broadcast, Mutex, MutexGuard};
 
 use super::postgres::codec::{
-    claimed_from_row, col, corrupt, event_from_row, is_unique_violation, journaled_ops, millis,
+    claimed_from_row, col, corrupt, event_from_row, journaled_ops, millis,
     order_claimed, outcome_from_row, outcome_state, outcome_to_json, queue_of, run_from_row,
     signal_from_row, to_json, FINAL_STATES_SQL, RUN_COLUMNS,
 };
@@ -359,41 +359,11 @@ impl Journal for SqliteJournal {
         run: &NewRun,
         lease: Option<(&str, Duration)>,
     ) -> Result<Option<Lease>, JournalError> {
-        let input = to_json(&run.key, "input", &run.input)?;
-        let now = now_ms();
-        let (state, owner, token, expires, wake_at) = match lease {
-            Some((owner, ttl)) => ("running", Some(owner), 1_i64, Some(now.saturating_add(millis(ttl))), None),
-            None => ("pending", None, 0, None, Some(now)),
-        };
-        let mut w = self.write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, lease_owner, \
-                               lease_token, lease_expires_at, wake_at, created_at, updated_at, trace_context) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
-        )
-        .bind(&run.key.instance)
-        .bind(&run.key.run_id)
-        .bind(&run.workflow)
-        .bind(&run.module_hash)
-        .bind(input)
-        .bind(state)
-        .bind(owner)
-        .bind(token)
-        .bind(expires)
-        .bind(wake_at)
-        .bind(now)
-        .bind(run.trace_context.as_deref())
-        .execute(&mut *w.tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(JournalError::RunExists(run.key.clone())),
-            other => other?,
-        };
-        if lease.is_none() {
-            w.wakes.push(wake(WakeKind::Run, &run.key));
+        let owned = lease.map(|(owner, ttl)| (owner.to_string(), ttl));
+        match self.create_runs(&[(run.clone(), owned)]).await?.first() {
+            Some(true) => Ok(lease.map(|(owner, _)| Lease { owner: owner.to_string(), token: 1 })),
+            _ => Err(JournalError::RunExists(run.key.clone())),
         }
-        self.finish(w).await?;
-        Ok(lease.map(|(owner, _)| Lease { owner: owner.to_string(), token: 1 }))
     }
 
     async fn create_runs(&self, runs: &[(NewRun, Option<(String, Duration)>)]) -> Result<Vec<bool>, JournalError> {

@@ -1,8 +1,6 @@
 //! Activity heartbeats on SQLite: the latest details of each call in
 //! progress, one row per `(instance, run_id, op)`.
 
-use sqlx::Row;
-
 use super::SqliteJournal;
 use crate::journal::{ActivityHeartbeat, JournalError, RunKey};
 
@@ -42,19 +40,7 @@ pub(super) async fn list(j: &SqliteJournal, key: &RunKey) -> Result<Vec<Activity
     .bind(&key.run_id)
     .fetch_all(&j.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let op: i64 = r.try_get("op")?;
-            let attempt: i32 = r.try_get("attempt")?;
-            let details: String = r.try_get("details")?;
-            Ok(ActivityHeartbeat {
-                op: op as u32,
-                attempt: attempt as u32,
-                details: crate::journal::postgres::codec::from_json(&key.to_string(), "heartbeat details", &details)?,
-                recorded_at: crate::journal::postgres::codec::from_ms(&key.to_string(), r.try_get("recorded_at")?)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| crate::journal::postgres::codec::heartbeat_from_row(r, key)).collect()
 }
 
 /// See [`crate::journal::Journal::clear_heartbeat`].
