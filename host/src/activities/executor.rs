@@ -183,6 +183,20 @@ impl ActivityExecutor {
         Some((journal, RunKey::new(&*self.instance, run_id), scope.op?))
     }
 
+    /// Waits for an attempt's heartbeat flusher to store the last details
+    /// (it ends once the attempt's context is gone); one the activity kept
+    /// a clone of past its attempt (in a task of its own) is stopped.
+    async fn flushed(&self, mut flusher: tokio::task::JoinHandle<bool>) -> bool {
+        let wait = self.limits.heartbeat_interval + Duration::from_secs(1);
+        match tokio::time::timeout(wait, &mut flusher).await {
+            Ok(beat) => beat.unwrap_or(false),
+            Err(_) => {
+                flusher.abort();
+                true
+            }
+        }
+    }
+
     /// Waits for the queue's permit (when it has a limit) and then the
     /// instance's; `None` when the executor shut down.
     async fn permits(&self, queue: &str) -> Option<(Option<OwnedSemaphorePermit>, OwnedSemaphorePermit)> {
@@ -301,7 +315,7 @@ impl ActivityExecutor {
                     drop((run, ctx, permits));
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, returned_by_itself = stopped, "activity cancelled"));
                     telemetry::metrics::activity_attempt(&self.instance, name, "cancelled", attempt_started.elapsed());
-                    beat |= flusher.await.unwrap_or(false);
+                    beat |= self.flushed(flusher).await;
                     return (cancelled(attempt), beat);
                 }
             };
@@ -309,7 +323,7 @@ impl ActivityExecutor {
             last = ctx.known_heartbeat();
             beat |= last.is_some();
             drop(ctx);
-            beat |= flusher.await.unwrap_or(false);
+            beat |= self.flushed(flusher).await;
             let (kind, message, retryable) = match result {
                 Ok(Ok(output)) => {
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, "activity completed"));

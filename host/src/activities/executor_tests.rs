@@ -111,3 +111,22 @@ async fn a_cancelled_activity_sees_it_and_one_that_ignores_it_is_stopped_after_t
         }
     }
 }
+
+#[tokio::test]
+async fn an_activity_that_keeps_its_context_past_the_attempt_does_not_hold_up_the_call() {
+    let mut reg = ActivityRegistry::new();
+    reg.register_with_context("leaky", |_: Value, ctx: ActivityContext| async move {
+        tokio::spawn(async move {
+            ctx.heartbeat(&"still here");
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(ctx);
+        });
+        Ok::<_, ActivityError>(json!("done"))
+    });
+    let exec = ActivityExecutor::with_limits("i".into(), reg, limits());
+    let (_keep, cancel) = watch::channel(false);
+    let started = Instant::now();
+    let out = exec.execute("leaky", json!({}), &ActivityOptions::default(), cancel).await;
+    assert_eq!(out, TaskOutcome::Completed { output: json!("done"), attempts: 1 });
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+}
