@@ -140,3 +140,41 @@ async fn a_patch_marker_lets_old_runs_migrate_and_keep_their_path() {
     assert_eq!(out["patched"], false, "{out}");
     assert_eq!(out["go"], "late", "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_restart_keeps_a_deploy_and_a_changed_manifest_file_is_deployed() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[drift_instance(&db.url)]);
+    let serve = |manifest: &Path| {
+        let host = Host::start(manifest, &[]);
+        assert!(host.wait_for_log("instance started", Duration::from_secs(60)), "{}", host.log_text());
+        host
+    };
+    let version_of_a_new_run = |manifest: &Path| {
+        let run = cli_ok(manifest, &["start", "drift", "{}"]);
+        show(manifest, &run)["run"]["module_hash"].as_str().unwrap().to_string()
+    };
+    let mut host = serve(&manifest);
+    let v1 = version_of_a_new_run(&manifest);
+    let v2 = component("drift_v2");
+    cli_ok(&manifest, &["deploy", "drift", v2.to_str().unwrap()]);
+    let deployed = version_of_a_new_run(&manifest);
+    assert_ne!(deployed, v1);
+
+    // The host restarts with its manifest still naming v1's file: the
+    // deploy stays current.
+    host.kill();
+    let mut host = serve(&manifest);
+    assert_eq!(version_of_a_new_run(&manifest), deployed, "a restart must not undo a deploy");
+
+    // The operator changes the manifest's file: on restart it is current.
+    host.kill();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let v3 = component("drift_v3");
+    let text = text.replace(component("drift_v1").to_str().unwrap(), v3.to_str().unwrap());
+    std::fs::write(&manifest, text).unwrap();
+    let _host = serve(&manifest);
+    let now = version_of_a_new_run(&manifest);
+    assert!(now != v1 && now != deployed, "the changed manifest file is the current version");
+}

@@ -226,17 +226,17 @@ pub trait Journal: Send + Sync + 'static {
     /// taken in yet, by operation number.
     async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError>;
 
-    /// Stores a workflow module version (idempotent by hash). With
-    /// `make_current`, new runs of `workflow` start on it, parked runs
+    /// Stores a workflow module version (idempotent by hash); parked runs
     /// recorded on it are made due, and hosts are notified
-    /// ([`WakeKind::Deploy`]).
+    /// ([`WakeKind::Deploy`]). `publish` says whether new runs of
+    /// `workflow` start on it from now on.
     async fn put_module(
         &self,
         instance: &str,
         workflow: &str,
         hash: &str,
         bytes: &[u8],
-        make_current: bool,
+        publish: Publish,
     ) -> Result<(), JournalError>;
 
     /// A stored module version.

@@ -562,6 +562,19 @@ pub struct StoredModule {
     pub bytes: Vec<u8>,
 }
 
+/// Whether a stored module version becomes its workflow's current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publish {
+    /// Stored only (a client's copy of a workflow that has a version).
+    Store,
+    /// Made current (a deploy).
+    MakeCurrent,
+    /// The file of a host's manifest: made current unless it is the file
+    /// a host already published from its manifest (then a deploy made
+    /// since stays current); recorded as the manifest's version.
+    FromManifest,
+}
+
 /// What renewing one lease found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Renewal {

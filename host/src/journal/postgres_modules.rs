@@ -11,7 +11,7 @@ pub(super) async fn put_module(
     workflow: &str,
     hash: &str,
     bytes: &[u8],
-    make_current: bool,
+    publish: crate::journal::Publish,
 ) -> Result<(), JournalError> {
     let mut tx = j.pool.begin().await?;
     sqlx::query(
@@ -34,16 +34,21 @@ pub(super) async fn put_module(
     .bind(hash)
     .execute(&mut *tx)
     .await?;
-    if make_current {
-        sqlx::query(
+    let head = match publish {
+        crate::journal::Publish::Store => None,
+        crate::journal::Publish::MakeCurrent => Some(
             "INSERT INTO module_heads (instance, workflow, hash) VALUES ($1, $2, $3) \
              ON CONFLICT (instance, workflow) DO UPDATE SET hash = EXCLUDED.hash, updated_at = now()",
-        )
-        .bind(instance)
-        .bind(workflow)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
+        ),
+        crate::journal::Publish::FromManifest => Some(
+            "INSERT INTO module_heads (instance, workflow, hash, manifest_hash) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (instance, workflow) DO UPDATE \
+             SET hash = EXCLUDED.hash, manifest_hash = EXCLUDED.manifest_hash, updated_at = now() \
+             WHERE module_heads.manifest_hash IS DISTINCT FROM EXCLUDED.manifest_hash",
+        ),
+    };
+    if let Some(sql) = head {
+        sqlx::query(sql).bind(instance).bind(workflow).bind(hash).execute(&mut *tx).await?;
     }
     notify(&mut tx, WakeKind::Deploy, instance, workflow).await?;
     tx.commit().await?;

@@ -758,9 +758,9 @@ impl Journal for SqliteJournal {
         workflow: &str,
         hash: &str,
         bytes: &[u8],
-        make_current: bool,
+        publish: super::Publish,
     ) -> Result<(), JournalError> {
-        modules::put_module(self, instance, workflow, hash, bytes, make_current).await
+        modules::put_module(self, instance, workflow, hash, bytes, publish).await
     }
 
     async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<crate::journal::StoredModule>, JournalError> {

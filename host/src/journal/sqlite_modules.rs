@@ -11,7 +11,7 @@ pub(super) async fn put_module(
     workflow: &str,
     hash: &str,
     bytes: &[u8],
-    make_current: bool,
+    publish: crate::journal::Publish,
 ) -> Result<(), JournalError> {
     let mut w = j.write().await?;
     let now = now_ms();
@@ -33,17 +33,21 @@ pub(super) async fn put_module(
     .bind(hash)
     .execute(&mut *w.tx)
     .await?;
-    if make_current {
-        sqlx::query(
-            "INSERT INTO module_heads (instance, workflow, hash, updated_at) VALUES (?, ?, ?, ?) \
+    let head = match publish {
+        crate::journal::Publish::Store => None,
+        crate::journal::Publish::MakeCurrent => Some(
+            "INSERT INTO module_heads (instance, workflow, hash, updated_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (instance, workflow) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at",
-        )
-        .bind(instance)
-        .bind(workflow)
-        .bind(hash)
-        .bind(now)
-        .execute(&mut *w.tx)
-        .await?;
+        ),
+        crate::journal::Publish::FromManifest => Some(
+            "INSERT INTO module_heads (instance, workflow, hash, updated_at, manifest_hash) VALUES (?1, ?2, ?3, ?4, ?3) \
+             ON CONFLICT (instance, workflow) DO UPDATE \
+             SET hash = excluded.hash, manifest_hash = excluded.manifest_hash, updated_at = excluded.updated_at \
+             WHERE module_heads.manifest_hash IS NOT excluded.manifest_hash",
+        ),
+    };
+    if let Some(sql) = head {
+        sqlx::query(sql).bind(instance).bind(workflow).bind(hash).bind(now).execute(&mut *w.tx).await?;
     }
     w.wakes.push(Wake { instance: instance.to_string(), run_id: workflow.to_string(), kind: WakeKind::Deploy });
     j.finish(w).await

@@ -553,14 +553,14 @@ journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal| asyn
 });
 
 journal_suite!(module_versions_heads_and_migration, |j: SharedJournal| async move {
-    j.put_module("a", "wf", "h1", b"one", true).await.unwrap();
-    j.put_module("a", "wf", "h2", b"two", false).await.unwrap();
-    j.put_module("b", "wf", "h9", b"nine", true).await.unwrap();
+    j.put_module("a", "wf", "h1", b"one", Publish::MakeCurrent).await.unwrap();
+    j.put_module("a", "wf", "h2", b"two", Publish::Store).await.unwrap();
+    j.put_module("b", "wf", "h9", b"nine", Publish::MakeCurrent).await.unwrap();
     assert_eq!(j.current_modules("a").await.unwrap(), vec![("wf".to_string(), "h1".to_string())]);
     assert_eq!(j.get_module("a", "h2").await.unwrap().map(|m| m.bytes), Some(b"two".to_vec()));
     assert!(j.get_module("b", "h1").await.unwrap().is_none(), "versions are per instance");
     // Storing a known hash again is a no-op that may change the head.
-    j.put_module("a", "wf", "h2", b"two", true).await.unwrap();
+    j.put_module("a", "wf", "h2", b"two", Publish::MakeCurrent).await.unwrap();
     assert_eq!(j.current_modules("a").await.unwrap()[0].1, "h2");
 
     // Migration moves unfinished runs of the workflow, all or the listed ones.
@@ -584,7 +584,7 @@ journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJourna
     assert_eq!((r.state, r.wake_at, r.lease_owner), (RunState::Suspended, None, None));
     assert_eq!(r.error.unwrap()["code"], "module_version_unknown");
     assert!(j.find_ready_runs("a", Utc::now(), 10).await.unwrap().is_empty(), "parked runs are not due");
-    j.put_module("a", "wf", "hash", b"bytes", false).await.unwrap();
+    j.put_module("a", "wf", "hash", b"bytes", Publish::Store).await.unwrap();
     assert_eq!(j.find_ready_runs("a", Utc::now() + chrono::Duration::seconds(1), 10).await.unwrap(), vec![k]);
 });
 
@@ -678,4 +678,16 @@ journal_suite!(create_runs_inserts_a_batch_once_per_key, |j: SharedJournal| asyn
     let wake = tokio::time::timeout(Duration::from_secs(5), wakes.next()).await.expect("a wake-up").expect("stream open");
     assert_eq!((wake.kind, wake.run_id.as_str()), (WakeKind::Run, "a"));
     assert!(j.create_runs(&[]).await.unwrap().is_empty());
+});
+
+journal_suite!(a_manifest_file_published_again_leaves_a_later_deploy_current, |j: SharedJournal| async move {
+    let heads = |j: SharedJournal| async move { j.current_modules("a").await.unwrap() };
+    j.put_module("a", "wf", "v1", b"one", Publish::FromManifest).await.unwrap();
+    assert_eq!(heads(j.clone()).await, [("wf".to_string(), "v1".to_string())], "the first publication is current");
+    j.put_module("a", "wf", "v2", b"two", Publish::MakeCurrent).await.unwrap();
+    j.put_module("a", "wf", "v1", b"one", Publish::FromManifest).await.unwrap();
+    assert_eq!(heads(j.clone()).await, [("wf".to_string(), "v2".to_string())], "a restart with the same file keeps the deploy");
+    j.put_module("a", "wf", "v3", b"three", Publish::FromManifest).await.unwrap();
+    assert_eq!(heads(j.clone()).await, [("wf".to_string(), "v3".to_string())], "a changed manifest file is made current");
+    assert!(j.get_module("a", "v2").await.unwrap().is_some());
 });

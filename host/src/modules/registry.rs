@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use crate::engine::WasmEngine;
-use crate::journal::SharedJournal;
+use crate::journal::{Publish, SharedJournal};
 use crate::Error;
 
 use super::{content_hash, read_component, CompileCache, ModuleError, WorkflowModule};
@@ -35,9 +35,11 @@ impl std::fmt::Debug for ModuleRegistry {
 }
 
 impl ModuleRegistry {
-    /// Loads the manifest's workflow files. With `publish` (a host), each
-    /// file becomes its workflow's current version; otherwise (a client)
-    /// a file is stored only for a workflow that has no version yet.
+    /// Loads the manifest's workflow files. With `publish` (a host), a
+    /// file becomes its workflow's current version unless it is the very
+    /// file a host published from its manifest before (so a restart does
+    /// not undo a `deploy` made since); otherwise (a client) a file is
+    /// stored only for a workflow that has no version yet.
     /// With an engine, every file is compiled (and checked against the
     /// `workflow` world) up front.
     pub(crate) async fn load(
@@ -56,14 +58,19 @@ impl ModuleRegistry {
                 Some(_) => registry.compile(workflow, path, &bytes)?.hash.clone(),
                 None => content_hash(&bytes),
             };
-            if publish || !heads.contains_key(workflow) {
-                registry.journal.put_module(&registry.instance, workflow, &hash, &bytes, true).await?;
-                if heads.get(workflow).is_some_and(|h| *h != hash) {
-                    tracing::info!(instance = %registry.instance, workflow, hash = %hash, "manifest module deployed as the current version");
-                }
+            if publish {
+                registry.journal.put_module(&registry.instance, workflow, &hash, &bytes, Publish::FromManifest).await?;
+            } else if !heads.contains_key(workflow) {
+                registry.journal.put_module(&registry.instance, workflow, &hash, &bytes, Publish::MakeCurrent).await?;
             }
         }
         registry.refresh().await?;
+        for (workflow, path) in files {
+            let now = registry.current_hash(workflow);
+            if publish && now.is_some() && heads.get(workflow) != now.as_ref() {
+                tracing::info!(instance = %registry.instance, workflow, hash = now.as_deref().unwrap_or(""), file = %path.display(), "manifest module deployed as the current version");
+            }
+        }
         Ok(registry)
     }
 
@@ -141,7 +148,7 @@ impl ModuleRegistry {
     pub async fn deploy(&self, workflow: &str, path: &Path) -> Result<String, Error> {
         let bytes = read_component(path)?;
         let module = self.compile(workflow, path, &bytes)?;
-        self.journal.put_module(&self.instance, workflow, &module.hash, &bytes, true).await?;
+        self.journal.put_module(&self.instance, workflow, &module.hash, &bytes, Publish::MakeCurrent).await?;
         self.refresh().await?;
         tracing::info!(instance = %self.instance, workflow, hash = %module.hash, "module deployed");
         Ok(module.hash.clone())
