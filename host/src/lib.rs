@@ -289,7 +289,7 @@ impl Continuum {
     pub async fn await_run(&self, run_id: &str, timeout: Duration, opts: CallOptions) -> Result<RunOutcome, Error> {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
-        let mut finished = inst.pubsub().subscribe_finished();
+        let mut finished = inst.pubsub().watch_finished(run_id);
         let deadline = tokio::time::Instant::now() + timeout;
         // Runs executed here announce their end in-process; the poll is the
         // backstop (and how runs finished by other hosts are seen).
@@ -310,20 +310,16 @@ impl Continuum {
             }
             let wait_until = (tokio::time::Instant::now() + poll).min(deadline);
             let announced = tokio::select! {
-                f = async {
-                    loop {
-                        match finished.recv().await {
-                            Ok(f) if f.run_id == run_id => return Some(f),
-                            Ok(_) => continue,
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return None,
-                            Err(_) => return std::future::pending::<Option<instance::RunFinished>>().await,
-                        }
-                    }
-                } => f,
+                f = &mut finished => Some(f.ok()),
                 _ = tokio::time::sleep_until(wait_until) => None,
             };
-            if let Some(outcome) = announced.and_then(known) {
-                return Ok(outcome);
+            if let Some(announced) = announced {
+                if let Some(outcome) = announced.and_then(known) {
+                    return Ok(outcome);
+                }
+                // Used up without a result to return: read the run, and
+                // watch again.
+                finished = inst.pubsub().watch_finished(run_id);
             }
             if tokio::time::Instant::now() >= deadline {
                 let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;

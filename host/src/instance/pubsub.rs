@@ -6,9 +6,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use serde_json::Value;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{oneshot, Notify};
 
 use crate::journal::RunState;
+
+/// Runs with waiters past which the waiters that gave up are pruned.
+const PRUNE_WAITERS_AT: usize = 1024;
 
 /// Finished runs remembered for a local `await` that comes late.
 const RECENT_FINISHED: usize = 4096;
@@ -33,7 +36,8 @@ pub struct PubSub {
     pub timers: Notify,
     /// Wakes the activity dispatcher (a task may be ready).
     pub tasks: Notify,
-    finished: broadcast::Sender<RunFinished>,
+    /// Who waits for which run to finish here.
+    waiters: Mutex<HashMap<String, Vec<oneshot::Sender<RunFinished>>>>,
     recent: Mutex<(HashMap<String, RunFinished>, VecDeque<String>)>,
 }
 
@@ -43,7 +47,7 @@ impl Default for PubSub {
             dispatcher: Notify::new(),
             timers: Notify::new(),
             tasks: Notify::new(),
-            finished: broadcast::channel(4096).0,
+            waiters: Mutex::new(HashMap::new()),
             recent: Mutex::new((HashMap::new(), VecDeque::new())),
         }
     }
@@ -67,7 +71,31 @@ impl PubSub {
                 }
             }
         }
-        let _ = self.finished.send(finished);
+        let waiting = self.waiters.lock().ok().and_then(|mut w| w.remove(&finished.run_id));
+        for waiter in waiting.into_iter().flatten() {
+            let _ = waiter.send(finished.clone());
+        }
+    }
+
+    /// Completes when the run finishes in this process (or never). Ask
+    /// before reading the run's state, so that an end in between is not
+    /// missed.
+    pub fn watch_finished(&self, run_id: &str) -> oneshot::Receiver<RunFinished> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiters.lock() {
+            // Waiters that gave up (timed out, or awaited a run that
+            // finished elsewhere) are dropped on the way.
+            if w.len() >= PRUNE_WAITERS_AT {
+                w.retain(|_, list| {
+                    list.retain(|s| !s.is_closed());
+                    !list.is_empty()
+                });
+            }
+            let list = w.entry(run_id.to_string()).or_default();
+            list.retain(|s| !s.is_closed());
+            list.push(tx);
+        }
+        rx
     }
 
     /// A run that finished here recently, with its result.
@@ -75,8 +103,4 @@ impl PubSub {
         self.recent.lock().ok().and_then(|r| r.0.get(run_id).cloned())
     }
 
-    /// Subscribes to runs finishing here.
-    pub fn subscribe_finished(&self) -> broadcast::Receiver<RunFinished> {
-        self.finished.subscribe()
-    }
 }
