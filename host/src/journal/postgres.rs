@@ -7,7 +7,6 @@
 #[path = "codec.rs"]
 pub(super) mod codec;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,14 +16,14 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use self::codec::{
-    claimed_from_row, col, corrupt, event_from_row, is_unique_violation, journaled_ops, millis,
-    order_claimed, outcome_from_row, outcome_state, outcome_to_json, parse_wake, plan_applied,
-    queue_of, run_from_row, signal_from_row, to_json, wake_payload, FINAL_STATES_SQL, RUN_COLUMNS,
+    claimed_from_row, col, corrupt, event_from_row, is_unique_violation, millis,
+    order_claimed, outcome_from_row, outcome_state, outcome_to_json, parse_wake,
+    run_from_row, signal_from_row, to_json, wake_payload, FINAL_STATES_SQL, RUN_COLUMNS,
     WAKE_CHANNEL,
 };
 use super::{
     CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, Renewal, RunKey,
-    RunRecord, RunState, RunWrite, TaskOutcome, Transition, WakeKind, WakeStream,
+    RunRecord, RunState, RunWrite, TaskOutcome, WakeKind, WakeStream,
 };
 
 type Tx = Transaction<'static, Postgres>;
@@ -112,324 +111,6 @@ async fn lock_run(tx: &mut Tx, key: &RunKey) -> Result<Option<RunState>, Journal
     RunState::parse(&state).map(Some).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))
 }
 
-/// Locks the runs of `writes` whose lease (owner and token) still holds, in
-/// key order (so concurrent batches cannot deadlock), and touches their
-/// `updated_at`, in one statement; returns, per write, whether it held.
-async fn fence(tx: &mut Tx, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
-    let rows = sqlx::query(
-        "WITH locked AS ( \
-             SELECT r.instance, r.run_id, u.idx FROM runs r \
-             JOIN UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
-                  AS u(instance, run_id, owner, token, idx) \
-               ON r.instance = u.instance AND r.run_id = u.run_id \
-              AND r.lease_owner = u.owner AND r.lease_token = u.token \
-             ORDER BY r.instance, r.run_id FOR UPDATE OF r), \
-         touched AS ( \
-             UPDATE runs r SET updated_at = now() \
-             FROM (SELECT DISTINCT instance, run_id FROM locked) l \
-             WHERE r.instance = l.instance AND r.run_id = l.run_id) \
-         SELECT idx FROM locked",
-    )
-    .bind(writes.iter().map(|w| w.key.instance.as_str()).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.key.run_id.as_str()).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.lease.owner.as_str()).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.lease.token).collect::<Vec<_>>())
-    .bind((0..writes.len() as i64).collect::<Vec<_>>())
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut held = vec![false; writes.len()];
-    for row in rows {
-        let idx: i64 = row.try_get("idx")?;
-        if let Some(h) = usize::try_from(idx).ok().and_then(|i| held.get_mut(i)) {
-            *h = true;
-        }
-    }
-    Ok(held)
-}
-
-/// Appends the batch's events and timers, marks its consumed signals and
-/// journaled task outcomes, in one statement; a `seq` that exists already
-/// fails it all.
-async fn write_rows(tx: &mut Tx, b: &mut Batch) -> Result<(), JournalError> {
-    if b.events.seq.is_empty() && b.timers.op.is_empty() && b.signals.n.is_empty() && b.journaled.n.is_empty() {
-        return Ok(());
-    }
-    let (e, t) = (std::mem::take(&mut b.events), std::mem::take(&mut b.timers));
-    let (sg, jn) = (std::mem::take(&mut b.signals), std::mem::take(&mut b.journaled));
-    sqlx::query(
-        "WITH ev AS ( \
-             INSERT INTO events (instance, run_id, seq, kind, body) \
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])), \
-         tm AS ( \
-             INSERT INTO timers (instance, run_id, op, fire_at) \
-             SELECT * FROM UNNEST($6::text[], $7::text[], $8::bigint[], $9::timestamptz[])), \
-         sg AS ( \
-             UPDATE signals s SET consumed_at = now() \
-             FROM UNNEST($10::text[], $11::text[], $12::bigint[]) AS u(instance, run_id, n) \
-             WHERE s.id = u.n AND s.instance = u.instance AND s.run_id = u.run_id AND s.consumed_at IS NULL), \
-         jn AS ( \
-             UPDATE activity_tasks t SET journaled = TRUE \
-             FROM UNNEST($13::text[], $14::text[], $15::bigint[]) AS u(instance, run_id, n) \
-             WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.op = u.n) \
-         SELECT 1",
-    )
-    .bind(e.instance)
-    .bind(e.run_id)
-    .bind(e.seq)
-    .bind(e.kind)
-    .bind(e.body)
-    .bind(t.instance)
-    .bind(t.run_id)
-    .bind(t.op)
-    .bind(t.fire_at)
-    .bind(sg.instance)
-    .bind(sg.run_id)
-    .bind(sg.n)
-    .bind(jn.instance)
-    .bind(jn.run_id)
-    .bind(jn.n)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Column arrays of the applied writes' events.
-#[derive(Default)]
-struct EventRows {
-    instance: Vec<String>,
-    run_id: Vec<String>,
-    seq: Vec<i64>,
-    kind: Vec<&'static str>,
-    body: Vec<String>,
-}
-
-/// Column arrays of the applied writes' timers.
-#[derive(Default)]
-struct TimerRows {
-    instance: Vec<String>,
-    run_id: Vec<String>,
-    op: Vec<i64>,
-    fire_at: Vec<DateTime<Utc>>,
-}
-
-/// Column arrays of the applied writes' activity tasks.
-#[derive(Default)]
-struct TaskRows {
-    instance: Vec<String>,
-    run_id: Vec<String>,
-    op: Vec<i64>,
-    name: Vec<String>,
-    input: Vec<String>,
-    options: Vec<String>,
-    queue: Vec<String>,
-    priority: Vec<i32>,
-}
-
-/// Column arrays of `(instance, run_id, number)` references: consumed
-/// signals, journaled task outcomes.
-#[derive(Default)]
-struct RefRows {
-    instance: Vec<String>,
-    run_id: Vec<String>,
-    n: Vec<i64>,
-}
-
-/// Column arrays of the applied transitions.
-#[derive(Default)]
-struct TransitionRows {
-    instance: Vec<String>,
-    run_id: Vec<String>,
-    state: Vec<&'static str>,
-    output: Vec<Option<String>>,
-    error: Vec<Option<String>>,
-    wake_at: Vec<Option<DateTime<Utc>>>,
-    seen_gen: Vec<Option<i64>>,
-    cancel: Vec<bool>,
-}
-
-/// Everything a batch writes, table by table.
-#[derive(Default)]
-struct Batch {
-    events: EventRows,
-    timers: TimerRows,
-    tasks: TaskRows,
-    signals: RefRows,
-    journaled: RefRows,
-    transitions: TransitionRows,
-}
-
-impl Batch {
-    /// Gathers the rows of the applied writes.
-    fn build(writes: &[RunWrite], applied: &[bool]) -> Result<Self, JournalError> {
-        let mut b = Batch::default();
-        for (w, _) in writes.iter().zip(applied).filter(|(_, a)| **a) {
-            let (inst, rid) = (&w.key.instance, &w.key.run_id);
-            for (seq, body) in &w.events {
-                b.events.instance.push(inst.clone());
-                b.events.run_id.push(rid.clone());
-                b.events.seq.push(*seq);
-                b.events.kind.push(body.kind());
-                b.events.body.push(to_json(&w.key, "event body", body)?);
-            }
-            for t in &w.timers {
-                b.timers.instance.push(inst.clone());
-                b.timers.run_id.push(rid.clone());
-                b.timers.op.push(i64::from(t.op));
-                b.timers.fire_at.push(t.fire_at);
-            }
-            for t in &w.tasks {
-                b.tasks.instance.push(inst.clone());
-                b.tasks.run_id.push(rid.clone());
-                b.tasks.op.push(i64::from(t.op));
-                b.tasks.name.push(t.name.clone());
-                b.tasks.input.push(to_json(&w.key, "task input", &t.input)?);
-                b.tasks.options.push(to_json(&w.key, "task options", &t.options)?);
-                b.tasks.queue.push(queue_of(&t.options).to_string());
-                b.tasks.priority.push(t.options.priority);
-            }
-            for id in &w.consumed_signals {
-                b.signals.push(inst, rid, *id);
-            }
-            for op in journaled_ops(w) {
-                b.journaled.push(inst, rid, i64::from(op));
-            }
-            if let Some(t) = &w.transition {
-                b.transitions.push(&w.key, t)?;
-            }
-        }
-        Ok(b)
-    }
-}
-
-impl RefRows {
-    fn push(&mut self, instance: &str, run_id: &str, n: i64) {
-        self.instance.push(instance.to_string());
-        self.run_id.push(run_id.to_string());
-        self.n.push(n);
-    }
-}
-
-impl TransitionRows {
-    fn push(&mut self, key: &RunKey, t: &Transition) -> Result<(), JournalError> {
-        let (state, output, error, wake_at, seen_gen) = match t {
-            Transition::Suspend { wake_at, seen_wake_gen } => {
-                (RunState::Suspended, None, None, *wake_at, Some(*seen_wake_gen))
-            }
-            Transition::Complete { output } => {
-                (RunState::Completed, Some(to_json(key, "output", output)?), None, None, None)
-            }
-            Transition::Fail { error } => (RunState::Failed, None, Some(to_json(key, "error", error)?), None, None),
-            Transition::Cancel { error } => {
-                (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
-            }
-            Transition::Park { error, seen_wake_gen } => {
-                (RunState::Suspended, None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
-            }
-            Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
-        };
-        self.instance.push(key.instance.clone());
-        self.run_id.push(key.run_id.clone());
-        self.state.push(state.as_str());
-        self.output.push(output);
-        self.error.push(error);
-        self.wake_at.push(wake_at);
-        self.seen_gen.push(seen_gen);
-        self.cancel.push(matches!(t, Transition::Cancel { .. }));
-        Ok(())
-    }
-}
-
-
-
-/// Inserts the batch's activity tasks and notifies each instance once.
-async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
-    if t.op.is_empty() {
-        return Ok(());
-    }
-    let instances: BTreeSet<String> = t.instance.iter().cloned().collect();
-    sqlx::query(
-        "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
-                              $6::text[], $7::text[], $8::int4[])",
-    )
-    .bind(t.instance)
-    .bind(t.run_id)
-    .bind(t.op)
-    .bind(t.name)
-    .bind(t.input)
-    .bind(t.options)
-    .bind(t.queue)
-    .bind(t.priority)
-    .execute(&mut **tx)
-    .await?;
-    notify_all(tx, instances.iter().map(|i| wake_payload(&WakeKind::Task, i, "")).collect()).await
-}
-
-
-/// Applies the batch's transitions; notifies runs a suspension left due
-/// (their `wake_gen` moved), and drops a cancelled run's pending timers
-/// and tasks.
-async fn apply_transitions(tx: &mut Tx, t: TransitionRows) -> Result<(), JournalError> {
-    if t.state.is_empty() {
-        return Ok(());
-    }
-    let cancelled = RefRows {
-        instance: t.instance.iter().zip(&t.cancel).filter(|(_, c)| **c).map(|(i, _)| i.clone()).collect(),
-        run_id: t.run_id.iter().zip(&t.cancel).filter(|(_, c)| **c).map(|(r, _)| r.clone()).collect(),
-        n: t.cancel.iter().filter(|c| **c).map(|_| 0).collect(),
-    };
-    let due = sqlx::query(
-        "UPDATE runs r SET state = u.state, output = u.output, error = u.error, \
-                lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), \
-                wake_at = CASE WHEN u.seen_gen IS NOT NULL AND r.wake_gen <> u.seen_gen \
-                               THEN now() ELSE u.wake_at END \
-         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-                     $6::timestamptz[], $7::bigint[]) \
-              AS u(instance, run_id, state, output, error, wake_at, seen_gen) \
-         WHERE r.instance = u.instance AND r.run_id = u.run_id \
-         RETURNING r.instance, r.run_id, (r.state = 'suspended' AND r.wake_at <= now()) AS due",
-    )
-    .bind(t.instance)
-    .bind(t.run_id)
-    .bind(t.state)
-    .bind(t.output)
-    .bind(t.error)
-    .bind(t.wake_at)
-    .bind(t.seen_gen)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut payloads = Vec::new();
-    for row in due {
-        if row.try_get::<Option<bool>, _>("due")?.unwrap_or(false) {
-            let instance: String = row.try_get("instance")?;
-            let run_id: String = row.try_get("run_id")?;
-            payloads.push(wake_payload(&WakeKind::Run, &instance, &run_id));
-        }
-    }
-    notify_all(tx, payloads).await?;
-    if cancelled.n.is_empty() {
-        return Ok(());
-    }
-    let (inst, rid) = (cancelled.instance, cancelled.run_id);
-    sqlx::query(
-        "DELETE FROM timers t USING UNNEST($1::text[], $2::text[]) AS u(instance, run_id) \
-         WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.fired_at IS NULL",
-    )
-    .bind(&inst)
-    .bind(&rid)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "DELETE FROM activity_tasks t USING UNNEST($1::text[], $2::text[]) AS u(instance, run_id) \
-         WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.state IN ('pending', 'claimed')",
-    )
-    .bind(&inst)
-    .bind(&rid)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 #[path = "postgres_modules.rs"]
 mod modules;
 
@@ -438,6 +119,9 @@ mod heartbeats;
 
 #[path = "postgres_one_statement.rs"]
 mod one_statement;
+
+#[path = "postgres_commit.rs"]
+mod commit;
 
 #[async_trait]
 impl Journal for PostgresJournal {
@@ -685,15 +369,7 @@ impl Journal for PostgresJournal {
         if one_statement::applies_to(writes) {
             return one_statement::commit(self, writes).await;
         }
-        let mut tx = self.pool.begin().await?;
-        let held = fence(&mut tx, writes).await?;
-        let applied = plan_applied(writes, &held);
-        let mut batch = Batch::build(writes, &applied)?;
-        write_rows(&mut tx, &mut batch).await?;
-        insert_tasks(&mut tx, batch.tasks).await?;
-        apply_transitions(&mut tx, batch.transitions).await?;
-        tx.commit().await?;
-        Ok(applied)
+        commit::commit(self, writes).await
     }
 
     async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<i64, JournalError> {

@@ -165,156 +165,6 @@ impl WriteTx<'_> {
         .await?;
         Ok(())
     }
-
-    /// Applies one write if its fence holds; returns whether it did.
-    async fn apply(&mut self, w: &RunWrite, now: i64) -> Result<bool, JournalError> {
-        let held = sqlx::query(
-            "SELECT 1 FROM runs WHERE instance = ?1 AND run_id = ?2 AND lease_owner = ?3 AND lease_token = ?4",
-        )
-        .bind(&w.key.instance)
-        .bind(&w.key.run_id)
-        .bind(&w.lease.owner)
-        .bind(w.lease.token)
-        .fetch_optional(&mut *self.tx)
-        .await?
-        .is_some();
-        if !held {
-            return Ok(false);
-        }
-        let (inst, rid) = (&w.key.instance, &w.key.run_id);
-        for (seq, body) in &w.events {
-            sqlx::query(
-                "INSERT INTO events (instance, run_id, seq, kind, body, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .bind(inst)
-            .bind(rid)
-            .bind(seq)
-            .bind(body.kind())
-            .bind(to_json(&w.key, "event body", body)?)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        for t in &w.timers {
-            sqlx::query("INSERT INTO timers (instance, run_id, op, fire_at) VALUES (?1, ?2, ?3, ?4)")
-                .bind(inst)
-                .bind(rid)
-                .bind(i64::from(t.op))
-                .bind(t.fire_at.timestamp_millis())
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        for t in &w.tasks {
-            sqlx::query(
-                "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
-                                             ready_at, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            )
-            .bind(inst)
-            .bind(rid)
-            .bind(i64::from(t.op))
-            .bind(&t.name)
-            .bind(to_json(&w.key, "task input", &t.input)?)
-            .bind(to_json(&w.key, "task options", &t.options)?)
-            .bind(queue_of(&t.options))
-            .bind(t.options.priority)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        if !w.tasks.is_empty() {
-            self.wakes.push(Wake { instance: inst.clone(), run_id: String::new(), kind: WakeKind::Task });
-        }
-        for id in &w.consumed_signals {
-            sqlx::query(
-                "UPDATE signals SET consumed_at = ?4 \
-                 WHERE id = ?3 AND instance = ?1 AND run_id = ?2 AND consumed_at IS NULL",
-            )
-            .bind(inst)
-            .bind(rid)
-            .bind(id)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        for op in journaled_ops(w) {
-            sqlx::query("UPDATE activity_tasks SET journaled = 1 WHERE instance = ?1 AND run_id = ?2 AND op = ?3")
-                .bind(inst)
-                .bind(rid)
-                .bind(i64::from(op))
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        sqlx::query("UPDATE runs SET updated_at = ?3 WHERE instance = ?1 AND run_id = ?2")
-            .bind(inst)
-            .bind(rid)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-        if let Some(t) = &w.transition {
-            self.transition(&w.key, t, now).await?;
-        }
-        Ok(true)
-    }
-
-    /// Applies a state transition and releases the lease.
-    async fn transition(&mut self, key: &RunKey, t: &Transition, now: i64) -> Result<(), JournalError> {
-        let (state, output, error, wake_at, seen_gen) = match t {
-            Transition::Suspend { wake_at, seen_wake_gen } => (
-                RunState::Suspended,
-                None,
-                None,
-                wake_at.map(|w| w.timestamp_millis()),
-                Some(*seen_wake_gen),
-            ),
-            Transition::Complete { output } => {
-                (RunState::Completed, Some(to_json(key, "output", output)?), None, None, None)
-            }
-            Transition::Fail { error } => (RunState::Failed, None, Some(to_json(key, "error", error)?), None, None),
-            Transition::Cancel { error } => {
-                (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
-            }
-            Transition::Park { error, seen_wake_gen } => {
-                (RunState::Suspended, None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
-            }
-            Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
-        };
-        let row = sqlx::query(
-            "UPDATE runs SET state = ?3, output = ?4, error = ?5, lease_owner = NULL, \
-                    lease_expires_at = NULL, updated_at = ?8, \
-                    wake_at = CASE WHEN ?7 IS NOT NULL AND wake_gen <> ?7 THEN ?8 ELSE ?6 END \
-             WHERE instance = ?1 AND run_id = ?2 \
-             RETURNING (state = 'suspended' AND wake_at <= ?8) AS due",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(state.as_str())
-        .bind(output)
-        .bind(error)
-        .bind(wake_at)
-        .bind(seen_gen)
-        .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        if row.try_get::<Option<bool>, _>("due")?.unwrap_or(false) {
-            self.wakes.push(wake(WakeKind::Run, key));
-        }
-        if matches!(t, Transition::Cancel { .. }) {
-            sqlx::query("DELETE FROM timers WHERE instance = ?1 AND run_id = ?2 AND fired_at IS NULL")
-                .bind(&key.instance)
-                .bind(&key.run_id)
-                .execute(&mut *self.tx)
-                .await?;
-            sqlx::query(
-                "DELETE FROM activity_tasks WHERE instance = ?1 AND run_id = ?2 AND state IN ('pending', 'claimed')",
-            )
-            .bind(&key.instance)
-            .bind(&key.run_id)
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        Ok(())
-    }
 }
 
 /// A JSON array of strings, for `IN (SELECT value FROM json_each(?))`.
@@ -327,6 +177,9 @@ mod modules;
 
 #[path = "sqlite_heartbeats.rs"]
 mod heartbeats;
+
+#[path = "sqlite_commit.rs"]
+mod commit;
 
 #[async_trait]
 impl Journal for SqliteJournal {
