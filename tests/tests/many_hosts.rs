@@ -71,7 +71,7 @@ async fn three_hosts_share_a_thousand_runs_and_survive_a_kill() {
     let started: Vec<String> = futures::stream::iter(0..RUNS)
         .map(|i| async move {
             let input = json!({"order_id": format!("o-{i}"), "sku": "S", "quantity": 1, "amount_cents": 100,
-                               "card": "4242", "review_timeout_ms": 300, "spin": 5_000_000});
+                               "card": "4242", "review_timeout_ms": 300, "spin": 20_000_000});
             client
                 .start("order-flow", input, StartOptions { instance: None, run_id: Some(format!("r-{i:04}")) })
                 .await
@@ -89,8 +89,8 @@ async fn three_hosts_share_a_thousand_runs_and_survive_a_kill() {
     })
     .await;
     assert!(third.is_some(), "a third of the runs did not complete in time");
-    // Kill node-1 while it holds runs (each charge busy-loops a little, so
-    // some always are in flight).
+    // Kill node-1 while it holds runs (each charge busy-loops for some
+    // milliseconds, so runs it holds are still in flight a moment later).
     let in_flight: Vec<String> = eventually(Duration::from_secs(30), || async {
         let held: Vec<String> = sqlx::query_scalar(
             "SELECT run_id FROM runs WHERE lease_owner LIKE 'node-1/%' AND state NOT IN ('completed','failed','cancelled','drifted')",
