@@ -14,7 +14,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::journal::{
     ActivityOptions, Event, EventBody, Failure, InboxSignal, JournalError, RunKey, RunRecord,
-    RunState, RunWrite, TaskOutcome, Wake, WakeKind,
+    RunState, RunWrite, TaskOutcome, Transition, Wake, WakeKind,
 };
 
 /// The one notification channel (Postgres `LISTEN`/`NOTIFY`).
@@ -308,6 +308,31 @@ pub(in crate::journal) fn claimed_from_row<R: TsRow>(
         trace_context: row.opt_text("trace_context", k)?,
     };
     Ok((row.int32("priority", k)?, row.ts_req("ready_at", k)?, task))
+}
+
+/// The `runs` columns a transition sets: state, output and error (JSON
+/// text), `wake_at`, and the `wake_gen` the run saw (a suspension that
+/// missed a wake-up is made due at once).
+pub(in crate::journal) struct TransitionColumns {
+    pub state: RunState,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub wake_at: Option<DateTime<Utc>>,
+    pub seen_gen: Option<i64>,
+}
+
+/// The columns `t` sets on the run `key`.
+pub(in crate::journal) fn transition_columns(key: &RunKey, t: &Transition) -> Result<TransitionColumns, JournalError> {
+    let err = |e: &Value| to_json(key, "error", e).map(Some);
+    let (state, output, error, wake_at, seen_gen) = match t {
+        Transition::Suspend { wake_at, seen_wake_gen } => (RunState::Suspended, None, None, *wake_at, Some(*seen_wake_gen)),
+        Transition::Complete { output } => (RunState::Completed, Some(to_json(key, "output", output)?), None, None, None),
+        Transition::Fail { error } => (RunState::Failed, None, err(error)?, None, None),
+        Transition::Cancel { error } => (RunState::Cancelled, None, err(error)?, None, None),
+        Transition::Park { error, seen_wake_gen } => (RunState::Suspended, None, err(error)?, None, Some(*seen_wake_gen)),
+        Transition::Drift { error } => (RunState::Drifted, None, err(error)?, None, None),
+    };
+    Ok(TransitionColumns { state, output, error, wake_at, seen_gen })
 }
 
 /// Decodes an `activity_heartbeats` row of the run `key`.

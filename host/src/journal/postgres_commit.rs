@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::codec::{journaled_ops, plan_applied, queue_of, to_json, wake_payload};
+use super::codec::{journaled_ops, plan_applied, queue_of, to_json, transition_columns, wake_payload};
 use super::{notify_all, PostgresJournal, Tx};
-use crate::journal::{JournalError, RunKey, RunState, RunWrite, Transition, WakeKind};
+use crate::journal::{JournalError, RunKey, RunWrite, Transition, WakeKind};
 
 /// Applies `writes`; returns, per write, whether its lease held and it was
 /// applied.
@@ -227,29 +227,14 @@ impl RefRows {
 
 impl TransitionRows {
     fn push(&mut self, key: &RunKey, t: &Transition) -> Result<(), JournalError> {
-        let (state, output, error, wake_at, seen_gen) = match t {
-            Transition::Suspend { wake_at, seen_wake_gen } => {
-                (RunState::Suspended, None, None, *wake_at, Some(*seen_wake_gen))
-            }
-            Transition::Complete { output } => {
-                (RunState::Completed, Some(to_json(key, "output", output)?), None, None, None)
-            }
-            Transition::Fail { error } => (RunState::Failed, None, Some(to_json(key, "error", error)?), None, None),
-            Transition::Cancel { error } => {
-                (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
-            }
-            Transition::Park { error, seen_wake_gen } => {
-                (RunState::Suspended, None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
-            }
-            Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
-        };
+        let c = transition_columns(key, t)?;
         self.instance.push(key.instance.clone());
         self.run_id.push(key.run_id.clone());
-        self.state.push(state.as_str());
-        self.output.push(output);
-        self.error.push(error);
-        self.wake_at.push(wake_at);
-        self.seen_gen.push(seen_gen);
+        self.state.push(c.state.as_str());
+        self.output.push(c.output);
+        self.error.push(c.error);
+        self.wake_at.push(c.wake_at);
+        self.seen_gen.push(c.seen_gen);
         self.cancel.push(matches!(t, Transition::Cancel { .. }));
         Ok(())
     }

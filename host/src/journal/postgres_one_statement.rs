@@ -15,9 +15,9 @@
 
 use sqlx::Row;
 
-use super::codec::{to_json, wake_payload, WAKE_CHANNEL};
+use super::codec::{to_json, transition_columns, wake_payload, WAKE_CHANNEL};
 use super::PostgresJournal;
-use crate::journal::{JournalError, RunState, RunWrite, Transition, WakeKind};
+use crate::journal::{JournalError, RunWrite, Transition, WakeKind};
 
 /// True when [`commit`] can apply `writes`.
 pub(super) fn applies_to(writes: &[RunWrite]) -> bool {
@@ -77,28 +77,12 @@ pub(super) async fn commit(j: &PostgresJournal, writes: &[RunWrite]) -> Result<V
         w.token.push(write.lease.token);
         w.idx.push(i as i64);
         w.payload.push(wake_payload(&WakeKind::Run, &key.instance, &key.run_id));
-        let (state, output, error, wake_at, seen_gen) = match &write.transition {
-            None => (None, None, None, None, None),
-            Some(Transition::Suspend { wake_at, seen_wake_gen }) => {
-                (Some(RunState::Suspended), None, None, *wake_at, Some(*seen_wake_gen))
-            }
-            Some(Transition::Complete { output }) => {
-                (Some(RunState::Completed), Some(to_json(key, "output", output)?), None, None, None)
-            }
-            Some(Transition::Fail { error }) => (Some(RunState::Failed), None, Some(to_json(key, "error", error)?), None, None),
-            Some(Transition::Park { error, seen_wake_gen }) => {
-                (Some(RunState::Suspended), None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
-            }
-            Some(Transition::Drift { error }) => (Some(RunState::Drifted), None, Some(to_json(key, "error", error)?), None, None),
-            Some(Transition::Cancel { .. }) => {
-                return Err(super::codec::corrupt(key, "a cancellation cannot take the one-statement commit"))
-            }
-        };
-        w.state.push(state.map(|s| s.as_str()));
-        w.output.push(output);
-        w.error.push(error);
-        w.wake_at.push(wake_at);
-        w.seen_gen.push(seen_gen);
+        let columns = write.transition.as_ref().map(|t| transition_columns(key, t)).transpose()?;
+        w.state.push(columns.as_ref().map(|c| c.state.as_str()));
+        w.output.push(columns.as_ref().and_then(|c| c.output.clone()));
+        w.error.push(columns.as_ref().and_then(|c| c.error.clone()));
+        w.wake_at.push(columns.as_ref().and_then(|c| c.wake_at));
+        w.seen_gen.push(columns.as_ref().and_then(|c| c.seen_gen));
         for (seq, body) in &write.events {
             ev.push(write, i);
             ev.cols.0.push(*seq);

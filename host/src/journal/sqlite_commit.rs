@@ -99,26 +99,9 @@ impl WriteTx<'_> {
 
     /// Applies a state transition and releases the lease.
     async fn transition(&mut self, key: &RunKey, t: &Transition, now: i64) -> Result<(), JournalError> {
-        let (state, output, error, wake_at, seen_gen) = match t {
-            Transition::Suspend { wake_at, seen_wake_gen } => (
-                RunState::Suspended,
-                None,
-                None,
-                wake_at.map(|w| w.timestamp_millis()),
-                Some(*seen_wake_gen),
-            ),
-            Transition::Complete { output } => {
-                (RunState::Completed, Some(to_json(key, "output", output)?), None, None, None)
-            }
-            Transition::Fail { error } => (RunState::Failed, None, Some(to_json(key, "error", error)?), None, None),
-            Transition::Cancel { error } => {
-                (RunState::Cancelled, None, Some(to_json(key, "error", error)?), None, None)
-            }
-            Transition::Park { error, seen_wake_gen } => {
-                (RunState::Suspended, None, Some(to_json(key, "error", error)?), None, Some(*seen_wake_gen))
-            }
-            Transition::Drift { error } => (RunState::Drifted, None, Some(to_json(key, "error", error)?), None, None),
-        };
+        let c = crate::journal::postgres::codec::transition_columns(key, t)?;
+        let (state, output, error, seen_gen) = (c.state, c.output, c.error, c.seen_gen);
+        let wake_at = c.wake_at.map(|w| w.timestamp_millis());
         let row = sqlx::query(
             "UPDATE runs SET state = ?3, output = ?4, error = ?5, lease_owner = NULL, \
                     lease_expires_at = NULL, updated_at = ?8, \
