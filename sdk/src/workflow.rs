@@ -123,9 +123,10 @@ impl Workflow {
     }
 
     /// Waits for the next signal called `name` for at most `timeout`;
-    /// `Ok(None)` when the timeout fires first. The abandoned signal
-    /// receipt stays pending with the host; a later `receive_signal` of the
-    /// same name gets the signal after it.
+    /// `Ok(None)` when the timeout fires first. A signal is handed to a
+    /// receipt only when the workflow waits on that receipt, so the
+    /// abandoned receipt takes none: a later `receive_signal` of the same
+    /// name gets the first signal not yet delivered.
     ///
     /// ```no_run
     /// # use continuum_sdk::prelude::*;
@@ -174,13 +175,13 @@ impl Workflow {
     /// ```
     pub fn select(&self, ops: &[&dyn Pending]) -> usize {
         assert!(!ops.is_empty(), "continuum: Workflow::select needs at least one operation");
-        if let Some(i) = ops.iter().position(|op| op.__state().borrow().is_done()) {
+        if let Some(i) = ops.iter().position(|op| op.state().borrow().is_done()) {
             return i;
         }
         let mut positions = Vec::with_capacity(ops.len());
         let mut handles = Vec::with_capacity(ops.len());
         for (i, op) in ops.iter().enumerate() {
-            if let OpState::Pending(h) = *op.__state().borrow() {
+            if let OpState::Pending(h) = *op.state().borrow() {
                 positions.push(i);
                 handles.push(h);
             }
@@ -189,7 +190,7 @@ impl Workflow {
         let i = *positions.get(pos as usize).unwrap_or_else(|| {
             panic!("continuum host contract: wait-any returned position {pos} for {} handles", handles.len())
         });
-        *ops[i].__state().borrow_mut() = OpState::Done(completion_to_result(completion));
+        *ops[i].state().borrow_mut() = OpState::Done(completion_to_result(completion));
         i
     }
 
@@ -423,7 +424,8 @@ impl ActivityCall<'_> {
     }
 }
 
-#[doc(hidden)]
+/// An operation's state: still pending on the host, or done (unnameable
+/// outside the SDK: `workflow` is a private module).
 pub enum OpState {
     Pending(wit::Handle),
     Done(Result<Vec<u8>, ActivityFailed>),
@@ -435,12 +437,28 @@ impl OpState {
     }
 }
 
-/// Anything [`Workflow::select`] can race: every [`Operation`].
-/// Implemented by the SDK only.
-pub trait Pending {
-    #[doc(hidden)]
-    fn __state(&self) -> &RefCell<OpState>;
+mod sealed {
+    /// Gives the SDK, and only the SDK, access to an operation's state.
+    pub trait HasState {
+        /// The operation's state.
+        fn state(&self) -> &std::cell::RefCell<super::OpState>;
+    }
 }
+
+/// Anything [`Workflow::select`] can race: every [`Operation`].
+/// Sealed: implemented by the SDK only, so a workflow cannot forge one.
+///
+/// ```no_run
+/// # use continuum_sdk::prelude::*;
+/// # use std::time::Duration;
+/// # fn f(ctx: &Workflow) -> Result<(), WorkflowError> {
+/// let review = ctx.receive_signal::<String>("review");
+/// let deadline = ctx.timer(Duration::from_secs(60));
+/// let ops: [&dyn Pending; 2] = [&review, &deadline];
+/// let first = ctx.select(&ops);
+/// # Ok(()) }
+/// ```
+pub trait Pending: sealed::HasState {}
 
 /// An operation started by the workflow that completes later: an activity
 /// call, a timer or a signal receipt, whose outcome decodes as `T`.
@@ -503,11 +521,13 @@ impl<T> Operation<T> {
     }
 }
 
-impl<T> Pending for Operation<T> {
-    fn __state(&self) -> &RefCell<OpState> {
+impl<T> sealed::HasState for Operation<T> {
+    fn state(&self) -> &RefCell<OpState> {
         &self.state
     }
 }
+
+impl<T> Pending for Operation<T> {}
 
 fn completion_to_result(c: wit::Completion) -> Result<Vec<u8>, ActivityFailed> {
     match c {

@@ -6,6 +6,14 @@ use crate::error::ActivityError;
 
 /// Why a sandbox operation failed: what was attempted, on what, and the
 /// WASI error code (like `access`, `not-permitted`, `no-entry`).
+///
+/// ```no_run
+/// use continuum_sdk::activity::sandbox;
+/// match sandbox::read_file("../etc/passwd") {
+///     Err(e) => assert_eq!(e.op, "open"), // outside the sandbox: refused
+///     Ok(_) => unreachable!(),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxError {
     /// The operation (`open`, `read`, `write`, `connect`, ...).

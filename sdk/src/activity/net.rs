@@ -13,6 +13,13 @@ use crate::bindings::activity_world::wasi::sockets::tcp_create_socket::create_tc
 use super::SandboxError;
 
 /// An open TCP connection (closed when dropped).
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// let conn = continuum_sdk::activity::net::connect("payments.internal:443")?;
+/// conn.output.blocking_write_and_flush(b"PING\r\n").ok();
+/// # Ok(()) }
+/// ```
 pub struct TcpConnection {
     /// Bytes from the peer.
     pub input: InputStream,
@@ -24,6 +31,14 @@ pub struct TcpConnection {
 
 /// Opens a TCP connection to `addr` (`host:port`, `1.2.3.4:port` or
 /// `[::1]:port`), blocking until it is established or refused.
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// // Fails with code `access` (or similar) unless the manifest's
+/// // `allow_hosts` lists "127.0.0.1:8080".
+/// let _conn = continuum_sdk::activity::net::connect("127.0.0.1:8080")?;
+/// # Ok(()) }
+/// ```
 pub fn connect(addr: &str) -> Result<TcpConnection, SandboxError> {
     let fail = |e: ErrorCode| SandboxError::new("connect", addr, e);
     let (host, port) = addr.rsplit_once(':').ok_or_else(|| SandboxError {

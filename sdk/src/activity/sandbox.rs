@@ -21,6 +21,10 @@ use crate::bindings::activity_world::wasi::filesystem::types::{
 use super::SandboxError;
 
 /// The name under which the host preopens the sandbox directory.
+///
+/// ```no_run
+/// assert_eq!(continuum_sdk::activity::sandbox::GUEST_PATH, "/sandbox");
+/// ```
 pub const GUEST_PATH: &str = "/sandbox";
 
 const CHUNK: u64 = 64 * 1024;
@@ -40,6 +44,13 @@ fn root(target: &str) -> Result<Descriptor, SandboxError> {
 
 /// Whether the instance grants this activity a sandbox directory (the
 /// manifest always does; an embedding host may not).
+///
+/// ```no_run
+/// use continuum_sdk::activity::sandbox;
+/// if sandbox::available() {
+///     sandbox::write_file("seen.txt", b"1").ok();
+/// }
+/// ```
 pub fn available() -> bool {
     preopens::get_directories().iter().any(|(_, name)| name == GUEST_PATH)
 }
@@ -53,6 +64,12 @@ fn open(path: &str, open: OpenFlags, flags: DescriptorFlags) -> Result<Descripto
 }
 
 /// Reads the whole file at `path`.
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// let bytes = continuum_sdk::activity::sandbox::read_file("receipts/o-1.json")?;
+/// # Ok(()) }
+/// ```
 pub fn read_file(path: &str) -> Result<Vec<u8>, SandboxError> {
     let file = open(path, OpenFlags::empty(), DescriptorFlags::READ)?;
     let mut out = Vec::new();
@@ -66,6 +83,12 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, SandboxError> {
 }
 
 /// Reads the file at `path` as UTF-8 text.
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// let text = continuum_sdk::activity::sandbox::read_to_string("receipts/o-1.json")?;
+/// # Ok(()) }
+/// ```
 pub fn read_to_string(path: &str) -> Result<String, SandboxError> {
     String::from_utf8(read_file(path)?).map_err(|_| SandboxError {
         op: "read",
@@ -76,6 +99,12 @@ pub fn read_to_string(path: &str) -> Result<String, SandboxError> {
 
 /// Creates (or truncates) the file at `path` and writes `bytes` to it;
 /// missing parent directories are created.
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// continuum_sdk::activity::sandbox::write_file("receipts/o-1.json", br#"{"ok":true}"#)?;
+/// # Ok(()) }
+/// ```
 pub fn write_file(path: &str, bytes: &[u8]) -> Result<(), SandboxError> {
     if let Some((parent, _)) = path.rsplit_once('/') {
         if !parent.is_empty() {
@@ -96,6 +125,12 @@ pub fn write_file(path: &str, bytes: &[u8]) -> Result<(), SandboxError> {
 }
 
 /// Creates the directory `path` and its missing parents.
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// continuum_sdk::activity::sandbox::create_dir_all("exports/2026/11")?;
+/// # Ok(()) }
+/// ```
 pub fn create_dir_all(path: &str) -> Result<(), SandboxError> {
     let dir = root(path)?;
     let mut prefix = String::new();
@@ -114,6 +149,14 @@ pub fn create_dir_all(path: &str) -> Result<(), SandboxError> {
 
 /// The names of the entries of directory `path` (`""` or `"."`: the
 /// sandbox itself), sorted.
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// for name in continuum_sdk::activity::sandbox::list_dir("receipts")? {
+///     println!("{name}");
+/// }
+/// # Ok(()) }
+/// ```
 pub fn list_dir(path: &str) -> Result<Vec<String>, SandboxError> {
     let dir = open(path, OpenFlags::DIRECTORY, DescriptorFlags::READ)?;
     let entries = dir.read_directory().map_err(|e| SandboxError::new("list", path, e))?;
@@ -126,6 +169,12 @@ pub fn list_dir(path: &str) -> Result<Vec<String>, SandboxError> {
 }
 
 /// Removes the file at `path`.
+///
+/// ```no_run
+/// # fn f() -> Result<(), continuum_sdk::activity::SandboxError> {
+/// continuum_sdk::activity::sandbox::remove_file("receipts/o-1.json")?;
+/// # Ok(()) }
+/// ```
 pub fn remove_file(path: &str) -> Result<(), SandboxError> {
     root(path)?.unlink_file_at(path).map_err(|e| SandboxError::new("remove", path, e))
 }
