@@ -78,6 +78,10 @@ pub struct ActivityFailed {
     pub message: String,
     /// Attempts made before giving up (0 when not an activity).
     pub attempts: u32,
+    /// The code the activity gave its error on its last attempt (see
+    /// [`ActivityError::with_code`]); `None` when it gave none, or when the
+    /// failure is the host's (a timeout, a cancellation).
+    pub code: Option<String>,
 }
 
 impl ActivityFailed {
@@ -90,7 +94,7 @@ impl ActivityFailed {
     /// assert_eq!(f.kind, FailureKind::BadPayload);
     /// ```
     pub fn bad_payload(message: impl Into<String>) -> Self {
-        ActivityFailed { kind: FailureKind::BadPayload, message: message.into(), attempts: 0 }
+        ActivityFailed { kind: FailureKind::BadPayload, message: message.into(), attempts: 0, code: None }
     }
 }
 
@@ -102,13 +106,17 @@ impl From<WitFailure> for ActivityFailed {
             WitFailureKind::Cancelled => FailureKind::Cancelled,
             WitFailureKind::UnknownActivity => FailureKind::UnknownActivity,
         };
-        ActivityFailed { kind, message: f.message, attempts: f.attempts }
+        ActivityFailed { kind, message: f.message, attempts: f.attempts, code: f.code }
     }
 }
 
 impl fmt::Display for ActivityFailed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind.code(), self.message)?;
+        write!(f, "{}: ", self.kind.code())?;
+        if let Some(code) = &self.code {
+            write!(f, "[{code}] ")?;
+        }
+        write!(f, "{}", self.message)?;
         if self.attempts > 0 {
             write!(f, " (after {} attempt{})", self.attempts, if self.attempts == 1 { "" } else { "s" })?;
         }
@@ -187,6 +195,8 @@ impl From<WorkflowError> for workflow_world::WorkflowError {
 /// assert!(!e.retryable);
 /// let e = ActivityError::retryable("bank unavailable");
 /// assert!(e.retryable);
+/// let e = ActivityError::non_retryable("card 4000 declined").with_code("card_declined");
+/// assert_eq!(e.code.as_deref(), Some("card_declined"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityError {
@@ -194,6 +204,10 @@ pub struct ActivityError {
     pub message: String,
     /// When false, the host does not retry this failure.
     pub retryable: bool,
+    /// A short machine-readable code; it reaches the workflow as
+    /// [`ActivityFailed::code`], and a [`RetryPolicy`](crate::RetryPolicy)
+    /// may list codes it never retries.
+    pub code: Option<String>,
 }
 
 impl ActivityError {
@@ -204,7 +218,7 @@ impl ActivityError {
     /// let e = ActivityError::retryable("timeout talking to the bank");
     /// ```
     pub fn retryable(message: impl Into<String>) -> Self {
-        ActivityError { message: message.into(), retryable: true }
+        ActivityError { message: message.into(), retryable: true, code: None }
     }
 
     /// A failure that retrying cannot fix (bad input, business rule).
@@ -214,7 +228,19 @@ impl ActivityError {
     /// let e = ActivityError::non_retryable("card declined");
     /// ```
     pub fn non_retryable(message: impl Into<String>) -> Self {
-        ActivityError { message: message.into(), retryable: false }
+        ActivityError { message: message.into(), retryable: false, code: None }
+    }
+
+    /// Gives the error a machine-readable code the workflow can branch on.
+    ///
+    /// ```
+    /// # use continuum_sdk::prelude::*;
+    /// let e = ActivityError::retryable("bank busy").with_code("bank_unavailable");
+    /// assert_eq!(e.code.as_deref(), Some("bank_unavailable"));
+    /// ```
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
     }
 }
 
@@ -235,6 +261,6 @@ impl From<serde_json::Error> for ActivityError {
 
 impl From<ActivityError> for activity_world::ActivityError {
     fn from(e: ActivityError) -> Self {
-        activity_world::ActivityError { message: e.message, retryable: e.retryable }
+        activity_world::ActivityError { message: e.message, retryable: e.retryable, code: e.code }
     }
 }

@@ -39,6 +39,9 @@ pub struct RetryPolicy {
     /// No retry is scheduled past this long after the first attempt started
     /// (`None`: no horizon).
     pub horizon: Option<Duration>,
+    /// Activity error codes that are never retried, even when the activity
+    /// called the error retryable (Temporal's non-retryable error types).
+    pub non_retryable_codes: Vec<String>,
 }
 
 impl RetryPolicy {
@@ -57,6 +60,7 @@ impl RetryPolicy {
             max_interval: None,
             jitter: 0.0,
             horizon: None,
+            non_retryable_codes: Vec::new(),
         }
     }
 
@@ -138,6 +142,23 @@ impl RetryPolicy {
         self
     }
 
+    /// Never retries an error whose code is one of `codes`.
+    ///
+    /// ```
+    /// # use continuum_sdk::prelude::*;
+    /// let p = RetryPolicy::exponential(5, Duration::from_millis(100))
+    ///     .with_non_retryable_codes(["card_declined", "fraud_suspected"]);
+    /// assert_eq!(p.non_retryable_codes.len(), 2);
+    /// ```
+    pub fn with_non_retryable_codes<I, S>(mut self, codes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.non_retryable_codes = codes.into_iter().map(Into::into).collect();
+        self
+    }
+
     pub(crate) fn to_wit(&self) -> wit::RetryPolicy {
         wit::RetryPolicy {
             max_attempts: self.max_attempts,
@@ -146,6 +167,7 @@ impl RetryPolicy {
             max_interval_ms: self.max_interval.map(millis).unwrap_or(0),
             jitter: self.jitter,
             horizon_ms: self.horizon.map(millis).unwrap_or(0),
+            non_retryable_codes: self.non_retryable_codes.clone(),
         }
     }
 }

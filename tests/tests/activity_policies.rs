@@ -38,7 +38,7 @@ fn activities(counters: Arc<Counters>, flaky: usize) -> ActivityRegistry {
         let n = c.charge.fetch_add(1, Ordering::SeqCst);
         async move {
             if input["card"] == "4000-0000-0000-0002" {
-                return Err(ActivityError::fatal("card declined"));
+                return Err(ActivityError::fatal("card declined").with_code("card_declined"));
             }
             Ok(json!({"charge_id": format!("ch-{}-{n}", input["order_id"].as_str().unwrap_or(""))}))
         }

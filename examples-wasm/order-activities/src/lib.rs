@@ -87,7 +87,7 @@ fn charge_card(input: ChargeCard) -> Result<Value, ActivityError> {
     }
     std::hint::black_box(acc);
     if input.card == DECLINED_CARD {
-        return Err(ActivityError::non_retryable(format!("card {} declined", input.card)));
+        return Err(ActivityError::non_retryable(format!("card {} declined", input.card)).with_code("card_declined"));
     }
     let charge = json!({
         "charge_id": id("ch", &[&input.order_id, &input.card]),

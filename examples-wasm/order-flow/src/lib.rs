@@ -1,7 +1,8 @@
 //! `order-flow`: an order with a fraud review.
 //!
-//! Reserves stock, charges the card (a declined card releases the stock and
-//! fails the run with `payment_declined`), then waits for the `fraud_review`
+//! Reserves stock, charges the card (a failed charge releases the stock and
+//! fails the run: `payment_declined` when the activity's error code is
+//! `card_declined`, `payment_failed` otherwise), then waits for the `fraud_review`
 //! signal for at most `review_timeout_ms` (default 24 h). `"approved"` ships
 //! the order; `"rejected"` or no answer in time refunds the payment and
 //! releases the stock. Shows activity options, typed activity failures and
@@ -74,7 +75,14 @@ fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
         Err(failed) => {
             continuum_sdk::warn!("order {}: charge failed: {failed}", order.order_id);
             release(ctx, &order, &reservation)?;
-            return Err(WorkflowError::new("payment_declined", failed.message));
+            // The activity's error code says why: a declined card is the
+            // customer's problem, anything else (retries exhausted, timed
+            // out) is ours.
+            let code = match failed.code.as_deref() {
+                Some("card_declined") => "payment_declined",
+                _ => "payment_failed",
+            };
+            return Err(WorkflowError::new(code, failed.message));
         }
     };
 

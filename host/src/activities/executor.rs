@@ -159,6 +159,7 @@ impl ActivityExecutor {
                         kind: FailureKind::ActivityFailed,
                         message: format!("idempotency key `{key}` was already used by activity `{activity}`"),
                         attempts: 0,
+                        code: None,
                     });
                 }
                 Ok(None) => {}
@@ -247,6 +248,7 @@ impl ActivityExecutor {
                 kind: FailureKind::UnknownActivity,
                 message: format!("no activity `{name}` is registered in instance `{}`", self.instance),
                 attempts: 0,
+                code: None,
             };
             return (TaskOutcome::Failed(failure), false);
         };
@@ -261,6 +263,7 @@ impl ActivityExecutor {
                 kind: FailureKind::Cancelled,
                 message: format!("activity `{name}` was cancelled"),
                 attempts,
+                code: None,
             })
         };
         let started = Instant::now();
@@ -277,6 +280,7 @@ impl ActivityExecutor {
                     kind: FailureKind::Cancelled,
                     message: "the activity executor shut down".into(),
                     attempts: attempt - 1,
+                    code: None,
                 };
                 return (TaskOutcome::Failed(failure), beat);
             };
@@ -324,17 +328,21 @@ impl ActivityExecutor {
             beat |= last.is_some();
             drop(ctx);
             beat |= self.flushed(flusher).await;
-            let (kind, message, retryable) = match result {
+            let (kind, message, retryable, code) = match result {
                 Ok(Ok(output)) => {
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, "activity completed"));
                     telemetry::metrics::activity_attempt(&self.instance, name, "completed", attempt_started.elapsed());
                     return (TaskOutcome::Completed { output, attempts: attempt }, beat);
                 }
-                Ok(Err(e)) => (FailureKind::ActivityFailed, e.message, e.retryable),
+                Ok(Err(e)) => {
+                    let listed = e.code.as_ref().is_some_and(|c| policy.non_retryable_codes.contains(c));
+                    (FailureKind::ActivityFailed, e.message, e.retryable && !listed, e.code)
+                }
                 Err(_) => (
                     FailureKind::TimedOut,
                     format!("activity `{name}` attempt {attempt} timed out after {timeout:?}"),
                     true,
+                    None,
                 ),
             };
             let delay = if retryable {
@@ -348,7 +356,7 @@ impl ActivityExecutor {
             match delay {
                 None => {
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, error = %message, "activity failed"));
-                    return (TaskOutcome::Failed(Failure { kind, message, attempts: attempt }), beat);
+                    return (TaskOutcome::Failed(Failure { kind, message, attempts: attempt, code }), beat);
                 }
                 Some(delay) => {
                     span.in_scope(|| tracing::info!(instance = %self.instance, activity = name, attempt, error = %message, retry_in_ms = delay.as_millis() as u64, "activity retried"));

@@ -26,6 +26,7 @@ fn retry_twice() -> ActivityOptions {
             max_interval_ms: 0,
             jitter: 0.0,
             horizon_ms: 0,
+            non_retryable_codes: Vec::new(),
         }),
         ..ActivityOptions::default()
     }
@@ -129,4 +130,37 @@ async fn an_activity_that_keeps_its_context_past_the_attempt_does_not_hold_up_th
     let out = exec.execute("leaky", json!({}), &ActivityOptions::default(), cancel).await;
     assert_eq!(out, TaskOutcome::Completed { output: json!("done"), attempts: 1 });
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn an_error_code_reaches_the_caller_and_a_listed_code_is_never_retried() {
+    let tries = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let mut reg = ActivityRegistry::new();
+    let seen = tries.clone();
+    reg.register_with_context("charge", move |input: Value, _ctx: ActivityContext| {
+        let seen = seen.clone();
+        async move {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let code = input["code"].as_str().unwrap_or_default().to_owned();
+            Err::<Value, _>(ActivityError::retryable("bank says no").with_code(code))
+        }
+    });
+    let exec = ActivityExecutor::with_limits("i".into(), reg, limits());
+    let (_keep, cancel) = watch::channel(false);
+
+    // Not listed: retried until the policy gives up; the code comes along.
+    let out = exec.execute("charge", json!({"code": "bank_busy"}), &retry_twice(), cancel.clone()).await;
+    let TaskOutcome::Failed(f) = out else { panic!("expected a failure, got {out:?}") };
+    assert_eq!((f.kind, f.attempts, f.code.as_deref()), (FailureKind::ActivityFailed, 2, Some("bank_busy")));
+    assert_eq!(tries.swap(0, std::sync::atomic::Ordering::SeqCst), 2);
+
+    // Listed in the policy: one attempt, although the error said retryable.
+    let mut options = retry_twice();
+    if let Some(p) = options.retry.as_mut() {
+        p.non_retryable_codes = vec!["card_declined".into()];
+    }
+    let out = exec.execute("charge", json!({"code": "card_declined"}), &options, cancel).await;
+    let TaskOutcome::Failed(f) = out else { panic!("expected a failure, got {out:?}") };
+    assert_eq!((f.attempts, f.code.as_deref()), (1, Some("card_declined")));
+    assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -21,17 +21,26 @@ pub struct ActivityError {
     pub message: String,
     /// When false, no further attempt is made.
     pub retryable: bool,
+    /// A machine-readable code the workflow sees with the failure; a retry
+    /// policy may list codes it never retries.
+    pub code: Option<String>,
 }
 
 impl ActivityError {
     /// A failure worth retrying.
     pub fn retryable(message: impl Into<String>) -> Self {
-        Self { message: message.into(), retryable: true }
+        Self { message: message.into(), retryable: true, code: None }
     }
 
     /// A failure no retry can fix.
     pub fn fatal(message: impl Into<String>) -> Self {
-        Self { message: message.into(), retryable: false }
+        Self { message: message.into(), retryable: false, code: None }
+    }
+
+    /// Gives the failure a machine-readable code.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
     }
 }
 

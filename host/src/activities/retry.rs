@@ -15,6 +15,7 @@ pub fn default_policy() -> RetryPolicy {
         max_interval_ms: 30_000,
         jitter: 0.0,
         horizon_ms: 0,
+        non_retryable_codes: Vec::new(),
     }
 }
 
@@ -61,6 +62,7 @@ mod tests {
             max_interval_ms: cap,
             jitter,
             horizon_ms: horizon,
+            non_retryable_codes: Vec::new(),
         }
     }
 

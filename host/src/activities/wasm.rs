@@ -97,7 +97,7 @@ impl Activity for WasmActivity {
             match result {
                 Ok(out) => serde_json::from_slice(&out)
                     .map_err(|e| ActivityError::fatal(format!("activity `{name}` returned invalid JSON: {e}"))),
-                Err(e) => Err(ActivityError { message: e.message, retryable: e.retryable }),
+                Err(e) => Err(ActivityError { message: e.message, retryable: e.retryable, code: e.code }),
             }
         })
     }

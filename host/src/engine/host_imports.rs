@@ -31,6 +31,7 @@ fn to_options(o: types::ActivityOptions) -> ActivityOptions {
             max_interval_ms: r.max_interval_ms,
             jitter: r.jitter,
             horizon_ms: r.horizon_ms,
+            non_retryable_codes: r.non_retryable_codes,
         }),
         attempt_timeout_ms: o.attempt_timeout_ms,
         queue: o.queue,
@@ -51,6 +52,7 @@ fn to_completion(outcome: &Outcome) -> types::Completion {
             },
             message: f.message.clone(),
             attempts: f.attempts,
+            code: f.code.clone(),
         }),
     }
 }
@@ -214,11 +216,7 @@ impl RunCtx {
     /// Takes a finished in-process activity's result into the journal.
     fn finish_eager(&mut self, op: u32, result: Result<TaskOutcome, tokio::task::JoinError>) {
         let outcome = result.unwrap_or_else(|e| {
-            TaskOutcome::Failed(Failure {
-                kind: FailureKind::ActivityFailed,
-                message: format!("activity task aborted: {e}"),
-                attempts: 1,
-            })
+            TaskOutcome::Failed(Failure::new(FailureKind::ActivityFailed, format!("activity task aborted: {e}"), 1))
         });
         self.ops.insert(op, LiveOp::EagerActivity(None));
         self.append(task_event(op, outcome));

@@ -156,6 +156,17 @@ pub struct Failure {
     pub message: String,
     /// Attempts made.
     pub attempts: u32,
+    /// The activity's own error code on the last attempt, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl Failure {
+    /// A failure without an activity error code (the host's own: timeout,
+    /// cancellation, unknown activity).
+    pub fn new(kind: FailureKind, message: impl Into<String>, attempts: u32) -> Self {
+        Self { kind, message: message.into(), attempts, code: None }
+    }
 }
 
 /// Why an operation did not produce a value.
@@ -207,6 +218,9 @@ pub struct RetryPolicy {
     pub jitter: f64,
     /// No retry past this many ms after the first attempt; 0 = none.
     pub horizon_ms: u64,
+    /// Activity error codes never retried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub non_retryable_codes: Vec<String>,
 }
 
 /// One journal entry's content. The `op` fields number the workflow's

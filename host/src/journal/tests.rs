@@ -475,7 +475,7 @@ journal_suite!(activity_tasks_claim_complete_and_journal, |j: SharedJournal| asy
     tokio::time::sleep(Duration::from_millis(450)).await;
     let reclaimed = j.claim_tasks("i1", &queues, &names, "w2", TTL, 10).await.unwrap();
     assert_eq!(reclaimed.iter().map(|t| (t.op, t.claim_token)).collect::<Vec<_>>(), [(2, 2)], "expired claim");
-    let failed = TaskOutcome::Failed(Failure { kind: FailureKind::TimedOut, message: "slow".into(), attempts: 3 });
+    let failed = TaskOutcome::Failed(Failure::new(FailureKind::TimedOut, "slow", 3));
     assert!(!j.complete_task(&k, 2, 1, &failed).await.unwrap(), "the first claim moved");
     assert!(j.complete_task(&k, 2, 2, &failed).await.unwrap());
     assert_eq!(j.task_outcomes(&k).await.unwrap(), [(1, done), (2, failed.clone())]);

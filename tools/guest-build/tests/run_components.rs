@@ -136,7 +136,7 @@ impl FakeHost {
                 let a = self.activities.as_mut().expect("no activity component loaded");
                 match a.instance.call_invoke(&mut a.store, &name, &input).unwrap() {
                     Ok(out) => Completion::Ok(out),
-                    Err(e) => Completion::Err(Failure { kind: FailureKind::ActivityFailed, message: e.message, attempts: 1 }),
+                    Err(e) => Completion::Err(Failure { kind: FailureKind::ActivityFailed, message: e.message, attempts: 1, code: e.code }),
                 }
             }
         }
