@@ -216,8 +216,8 @@ impl Continuum {
     pub async fn signal(&self, run_id: &str, name: &str, payload: Value, opts: CallOptions) -> Result<(), Error> {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
-        let id = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| map_journal(e, &key))?;
-        tracing::info!(instance = %key.instance, run_id, signal = name, signal_id = id, "signal sent");
+        let sent = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| map_journal(e, &key))?;
+        tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id, "signal sent");
         inst.shared.pubsub.dispatcher.notify_one();
         Ok(())
     }
@@ -260,7 +260,7 @@ impl Continuum {
                     .await;
                     match committed {
                         Ok(true) => {
-                            tracing::info!(instance = %key.instance, run_id, owner = %owner, "run cancelled through the journal");
+                            tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner, "run cancelled through the journal");
                             inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled, None);
                             return Ok(CancelOutcome::Cancelled);
                         }
