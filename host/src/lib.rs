@@ -185,6 +185,8 @@ impl Continuum {
         tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
         match (local, lease) {
             (Some(supervisor), Some(lease)) => {
+                tracing::debug!(instance = %key.instance, run_id = %key.run_id, workflow, owner = %lease.owner, token = lease.token,
+                    "lease acquired at creation; run executed here");
                 let now = Utc::now();
                 let record = RunRecord {
                     key,
@@ -261,13 +263,18 @@ impl Continuum {
                     match committed {
                         Ok(true) => {
                             tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner, "run cancelled through the journal");
+                            tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
+                                token = lease.token, reason = "cancelled", "lease released");
                             inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled, None);
                             return Ok(CancelOutcome::Cancelled);
                         }
                         // Not committed: give the lease back at once (the run is
                         // due again and its next engine sees the request).
                         other => {
-                            let _ = journal.release_lease(&key, &lease).await;
+                            if let Ok(true) = journal.release_lease(&key, &lease).await {
+                                tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
+                                    token = lease.token, reason = "cancellation not committed", "lease released");
+                            }
                             other?;
                         }
                     }

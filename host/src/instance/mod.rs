@@ -180,9 +180,12 @@ impl Instance {
         for t in &tasks {
             t.abort();
         }
-        for held in self.shared.registry.leases(&self.shared.name) {
-            self.shared.registry.lease_lost(&held.key.run_id);
-            let _ = self.shared.journal.release_lease(&held.key, &held.lease).await;
+        for HeldLease { key, lease, workflow } in self.shared.registry.leases(&self.shared.name) {
+            self.shared.registry.lease_lost(&key.run_id);
+            if let Ok(true) = self.shared.journal.release_lease(&key, &lease).await {
+                tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
+                    token = lease.token, reason = "instance stopped", "lease released");
+            }
         }
         tracing::info!(instance = %self.shared.name, "instance stopped");
     }

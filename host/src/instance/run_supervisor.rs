@@ -55,8 +55,11 @@ impl RunSupervisor {
                         error: serde_json::json!({"code": "module_version_unknown", "message": why, "module_hash": run.module_hash}),
                         seen_wake_gen: run.wake_gen,
                     });
-                    if let Err(e) = shared.journal.commit(&[write]).await {
-                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow, error = %e, "parking the run failed");
+                    match shared.journal.commit(&[write]).await {
+                        Ok(applied) if applied.first() == Some(&true) => tracing::debug!(instance = %key.instance, run_id = %key.run_id,
+                            workflow = %run.workflow, owner = %lease.owner, token = lease.token, reason = "parked", "lease released"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow, error = %e, "parking the run failed"),
                     }
                     shared.registry.remove(&key.run_id);
                     return;
@@ -83,7 +86,10 @@ impl RunSupervisor {
                 AttemptOutcome::LeaseLost => None,
                 AttemptOutcome::Aborted(reason) => {
                     tracing::warn!(instance = %key.instance, run_id = %key.run_id, %workflow, %reason, "run attempt aborted; releasing its lease");
-                    let _ = shared.journal.release_lease(&key, &lease).await;
+                    if let Ok(true) = shared.journal.release_lease(&key, &lease).await {
+                        tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
+                            token = lease.token, reason = "aborted", "lease released");
+                    }
                     None
                 }
             };
