@@ -216,6 +216,14 @@ async fn guest_logs_carry_the_run_and_are_muted_on_replay() {
     c.start_all();
     let (run_id, _) = traced_order(&c, "gamma", "o-log").await;
     c.stop_all().await;
+    let attempts = t
+        .spans
+        .get_finished_spans()
+        .unwrap()
+        .iter()
+        .filter(|s| s.name == "continuum.run_attempt" && attr_str(s, "continuum.run_id").as_deref() == Some(run_id.as_str()))
+        .count();
+    assert!(attempts >= 2, "the run must have been resumed by replay: {attempts} attempt(s)");
     let logs: Vec<GuestLog> =
         t.logs.lock().unwrap().iter().filter(|l| l.fields.get("run_id") == Some(&run_id)).cloned().collect();
     let opening: Vec<&GuestLog> =
@@ -224,6 +232,14 @@ async fn guest_logs_carry_the_run_and_are_muted_on_replay() {
     assert_eq!(opening.len(), 1, "guest logs of the run: {logs:#?}");
     assert_eq!(opening[0].fields.get("instance").map(String::as_str), Some("gamma"));
     assert_eq!(opening[0].fields.get("workflow").map(String::as_str), Some("order-flow"));
+    // Logged after the run's last command (the review timer) and before the
+    // wait-any the first attempt suspended at: the resumed attempt, which
+    // replays up to that wait, must not log it again.
+    let waiting = logs
+        .iter()
+        .filter(|l| l.fields.get("message").is_some_and(|m| m.contains("o-log: charged; waiting for the fraud review")))
+        .count();
+    assert_eq!(waiting, 1, "guest logs of the run: {logs:#?}");
 }
 
 /// A minimal OTLP/HTTP receiver: accepts `POST /v1/traces` and
