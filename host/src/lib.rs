@@ -265,6 +265,10 @@ impl Continuum {
                             tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner, "run cancelled through the journal");
                             tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
                                 token = lease.token, reason = "cancelled", "lease released");
+                            // Its end, like one an engine commits: no attempt span or
+                            // engine saw it, so the metrics are recorded here.
+                            let elapsed = (Utc::now() - run.created_at).to_std().unwrap_or_default();
+                            telemetry::metrics::run_finished(&key.instance, &run.workflow, "cancelled", elapsed);
                             inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled, None);
                             return Ok(CancelOutcome::Cancelled);
                         }
