@@ -185,6 +185,8 @@ impl Continuum {
         tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
         match (local, lease) {
             (Some(supervisor), Some(lease)) => {
+                tracing::debug!(instance = %key.instance, run_id = %key.run_id, workflow, owner = %lease.owner, token = lease.token,
+                    "lease acquired at creation; run executed here");
                 let now = Utc::now();
                 let record = RunRecord {
                     key,
@@ -216,8 +218,8 @@ impl Continuum {
     pub async fn signal(&self, run_id: &str, name: &str, payload: Value, opts: CallOptions) -> Result<(), Error> {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
-        let id = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| map_journal(e, &key))?;
-        tracing::info!(instance = %key.instance, run_id, signal = name, signal_id = id, "signal sent");
+        let sent = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| map_journal(e, &key))?;
+        tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id, "signal sent");
         inst.shared.pubsub.dispatcher.notify_one();
         Ok(())
     }
@@ -260,14 +262,23 @@ impl Continuum {
                     .await;
                     match committed {
                         Ok(true) => {
-                            tracing::info!(instance = %key.instance, run_id, owner = %owner, "run cancelled through the journal");
+                            tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner, "run cancelled through the journal");
+                            tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
+                                token = lease.token, reason = "cancelled", "lease released");
+                            // Its end, like one an engine commits: no attempt span or
+                            // engine saw it, so the metrics are recorded here.
+                            let elapsed = (Utc::now() - run.created_at).to_std().unwrap_or_default();
+                            telemetry::metrics::run_finished(&key.instance, &run.workflow, "cancelled", elapsed);
                             inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled, None);
                             return Ok(CancelOutcome::Cancelled);
                         }
                         // Not committed: give the lease back at once (the run is
                         // due again and its next engine sees the request).
                         other => {
-                            let _ = journal.release_lease(&key, &lease).await;
+                            if let Ok(true) = journal.release_lease(&key, &lease).await {
+                                tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
+                                    token = lease.token, reason = "cancellation not committed", "lease released");
+                            }
                             other?;
                         }
                     }

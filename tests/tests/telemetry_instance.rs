@@ -1,8 +1,10 @@
-//! Every telemetry event of the runtime carries the instance name (issue
-//! 3): a real `continuum serve` logging JSON at debug level goes through
-//! an approved order, a timer, a cancellation of a busy run and one of a
-//! parked run, on two instances; every `continuum*` event must name its
-//! instance, in its own fields or in one of its spans.
+//! Every telemetry event of the runtime carries the instance name, and
+//! every event of a run its `run_id` and `workflow`: a real `continuum
+//! serve` logging JSON at debug level goes through an approved order, a
+//! timer, a cancellation of a busy run and one of a parked run, on two
+//! instances; every `continuum*` event must name its instance, and every
+//! event naming a run its workflow, in its own fields or in one of its
+//! spans; the run lifecycle's events must name both.
 
 use std::time::Duration;
 
@@ -17,18 +19,33 @@ fn order(id: &str, extra: Value) -> String {
     v.to_string()
 }
 
-/// The instance an event names: its `fields.instance`, else that of its
-/// innermost span that has one.
-fn instance_of(event: &Value) -> Option<String> {
+/// The value an event gives `field`: in its own fields, else in its
+/// innermost span that has it.
+fn field_of(event: &Value, field: &str) -> Option<String> {
     let s = |v: &Value| v.as_str().map(str::to_string);
-    if let Some(i) = event["fields"].get("instance").and_then(s) {
+    if let Some(i) = event["fields"].get(field).and_then(s) {
         return Some(i);
     }
-    if let Some(i) = event.get("span").and_then(|sp| sp.get("instance")).and_then(s) {
+    if let Some(i) = event.get("span").and_then(|sp| sp.get(field)).and_then(s) {
         return Some(i);
     }
-    event["spans"].as_array()?.iter().rev().find_map(|sp| sp.get("instance").and_then(s))
+    event["spans"].as_array()?.iter().rev().find_map(|sp| sp.get(field).and_then(s))
 }
+
+/// Events of a run this scenario must log, each with its run and workflow.
+const RUN_EVENTS: [&str; 11] = [
+    "lease acquired; run claimed",
+    "run started",
+    "run suspended",
+    "lease released",
+    "run resumed (replaying)",
+    "signal received",
+    "activity started",
+    "activity completed",
+    "run completed",
+    "cancellation delivered to the run",
+    "run cancelled",
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_event_names_its_instance() {
@@ -78,6 +95,8 @@ async fn every_event_names_its_instance() {
     let log = std::fs::read_to_string(&log_path).expect("read the host log");
     let mut ours = 0;
     let mut missing = Vec::new();
+    let mut no_workflow = Vec::new();
+    let mut run_events = std::collections::BTreeMap::<&str, usize>::new();
     let mut seen = std::collections::BTreeSet::new();
     for line in log.lines().filter(|l| l.starts_with('{')) {
         let event: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
@@ -86,7 +105,19 @@ async fn every_event_names_its_instance() {
             continue;
         }
         ours += 1;
-        match instance_of(&event) {
+        let (run_id, workflow) = (field_of(&event, "run_id"), field_of(&event, "workflow"));
+        if run_id.is_some() && workflow.as_deref() != Some("order-flow") {
+            no_workflow.push(line.to_string());
+        }
+        let message = event["fields"]["message"].as_str().unwrap_or("");
+        if let Some(known) = RUN_EVENTS.iter().find(|m| **m == message) {
+            if run_id.is_some() && workflow.is_some() {
+                *run_events.entry(known).or_default() += 1;
+            } else {
+                missing.push(format!("(no run_id or workflow) {line}"));
+            }
+        }
+        match field_of(&event, "instance") {
             Some(i) => {
                 assert!(i == "default" || i == "billing", "event names an unknown instance `{i}`: {line}");
                 seen.insert(i);
@@ -95,6 +126,10 @@ async fn every_event_names_its_instance() {
         }
     }
     assert!(ours > 50, "only {ours} continuum events were logged as JSON:\n{log}");
-    assert!(missing.is_empty(), "{} of {ours} events lack the instance:\n{}", missing.len(), missing.join("\n"));
+    assert!(missing.is_empty(), "{} of {ours} events lack the instance, or their run:\n{}", missing.len(), missing.join("\n"));
+    assert!(no_workflow.is_empty(), "{} events name a run but not its workflow:\n{}", no_workflow.len(), no_workflow.join("\n"));
+    for message in RUN_EVENTS {
+        assert!(run_events.contains_key(message), "no `{message}` event was logged; seen: {run_events:?}");
+    }
     assert_eq!(seen.len(), 2, "events of both instances expected, saw {seen:?}");
 }

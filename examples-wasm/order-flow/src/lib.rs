@@ -87,7 +87,16 @@ fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
     };
 
     let timeout = Duration::from_millis(order.review_timeout_ms.unwrap_or(DAY_MS));
-    let review: Option<Value> = ctx.signal_with_timeout("fraud_review", timeout)?;
+    // `signal_with_timeout`, spelled out so that a log comes after the
+    // run's last command and before the wait-any it suspends at: a resumed
+    // attempt must not log it again (tests/tests/telemetry_otel.rs).
+    let signal = ctx.receive_signal::<Value>("fraud_review");
+    let timer = ctx.timer(timeout);
+    continuum_sdk::info!("order {}: charged; waiting for the fraud review", order.order_id);
+    let review: Option<Value> = match ctx.select(&[&signal, &timer]) {
+        0 => Some(signal.wait()?),
+        _ => None,
+    };
     let reason = match review.as_ref().and_then(decision_of) {
         Some("approved") => {
             let shipment: Shipment = ctx

@@ -148,10 +148,13 @@ impl ActivityExecutor {
         cancel: watch::Receiver<bool>,
     ) -> TaskOutcome {
         let store = self.journal.as_ref().zip(options.idempotency_key.as_deref());
+        // Outside any attempt span (a durable task has no run span either):
+        // these events name the run themselves.
+        let (run_id, workflow) = (scope.run_id, scope.workflow);
         if let Some((journal, key)) = store {
             match journal.idempotent_result(&self.instance, key).await {
                 Ok(Some((activity, output))) if activity == name => {
-                    tracing::info!(instance = %self.instance, activity = name, idempotency_key = key, "activity result reused");
+                    tracing::info!(instance = %self.instance, run_id, workflow, activity = name, idempotency_key = key, "activity result reused");
                     return TaskOutcome::Completed { output, attempts: 0 };
                 }
                 Ok(Some((activity, _))) => {
@@ -165,13 +168,13 @@ impl ActivityExecutor {
                 Ok(None) => {}
                 // Without the store we cannot promise reuse; running again
                 // is what an activity without a key would do.
-                Err(e) => tracing::warn!(instance = %self.instance, activity = name, error = %e, "idempotency lookup failed"),
+                Err(e) => tracing::warn!(instance = %self.instance, run_id, workflow, activity = name, error = %e, "idempotency lookup failed"),
             }
         }
         let outcome = self.attempts(scope, name, input, options, cancel).await;
         if let (Some((journal, key)), TaskOutcome::Completed { output, .. }) = (store, &outcome) {
             if let Err(e) = journal.put_idempotent_result(&self.instance, key, name, output).await {
-                tracing::warn!(instance = %self.instance, activity = name, error = %e, "storing the idempotent result failed");
+                tracing::warn!(instance = %self.instance, run_id, workflow, activity = name, error = %e, "storing the idempotent result failed");
             }
         }
         outcome
@@ -219,13 +222,14 @@ impl ActivityExecutor {
         cancel: watch::Receiver<bool>,
     ) -> TaskOutcome {
         let stored = self.heartbeat_key(&scope);
+        let (run_id, workflow) = (scope.run_id, scope.workflow);
         let (outcome, beat) = self.attempt_loop(scope, name, input, options, cancel, stored.clone()).await;
         // Forgotten when an attempt heartbeated or found stored details (a
         // crashed host's attempt that heartbeated, with a successor that
         // neither asks nor beats, leaves its row behind).
         if let (Some((journal, key, op)), true) = (&stored, beat) {
             if let Err(e) = journal.clear_heartbeat(key, *op).await {
-                tracing::warn!(instance = %self.instance, activity = name, error = %e, "forgetting the heartbeat failed");
+                tracing::warn!(instance = %self.instance, run_id, workflow, activity = name, error = %e, "forgetting the heartbeat failed");
             }
         }
         outcome

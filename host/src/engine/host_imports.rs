@@ -180,6 +180,9 @@ impl RunCtx {
                 let found = format!("a wait on operations {ops:?}, none of which completed");
                 return Err(Interrupt::Drift(self.history.drift_here(found)));
             }
+            // The previous attempt suspended here (or never got here):
+            // from now on the guest does what was not done before.
+            self.history.go_live();
             for (i, op) in ops.iter().enumerate() {
                 if let Some(outcome) = self.resolve_live(*op).await? {
                     // Committed before the run's next effect on the world
@@ -417,7 +420,8 @@ impl host::Host for RunCtx {
         if message.starts_with("panic: ") {
             self.last_panic = Some(message.clone());
         }
-        if self.history.replaying() {
+        // Muted for what an earlier attempt already executed (and logged).
+        if !self.history.caught_up() {
             return Ok(());
         }
         let (instance, run_id, workflow) = (&*self.env.instance, &self.key.run_id, &self.workflow);

@@ -114,12 +114,15 @@ pub struct History {
     next_op: u32,
     /// The last `seq` in the journal (recorded or appended since).
     last_seq: i64,
+    /// The guest went past the point where the previous attempt stopped
+    /// (see [`History::caught_up`]).
+    caught_up: bool,
 }
 
 impl History {
     /// Builds the cursor from a run's stored journal.
     pub fn new(events: &[Event]) -> Self {
-        let mut h = History::default();
+        let mut h = History { caught_up: events.is_empty(), ..History::default() };
         for e in events {
             h.last_seq = h.last_seq.max(e.seq);
             match &e.body {
@@ -156,6 +159,26 @@ impl History {
         self.cursor < self.commands.len()
     }
 
+    /// True once the guest is past everything an earlier attempt of the
+    /// run executed: from the start on a first attempt; otherwise from the
+    /// first command the journal does not hold, or the first wait none of
+    /// whose operations has a recorded completion (marked by
+    /// [`History::go_live`]). That wait is the one the previous attempt
+    /// suspended at: every wait it got past has its completion recorded,
+    /// and the one it suspended at had none (results taken in at the
+    /// suspension are only those of operations it was not waiting on). So
+    /// what the guest does after recorded commands but before that wait
+    /// (a `log`) was done before, and is not done again.
+    pub fn caught_up(&self) -> bool {
+        self.caught_up
+    }
+
+    /// Marks the guest as past what earlier attempts executed: it waits on
+    /// operations none of which has a recorded completion.
+    pub fn go_live(&mut self) {
+        self.caught_up = true;
+    }
+
     /// True when the journal holds no events at all (first execution).
     pub fn is_empty(&self) -> bool {
         self.last_seq == 0
@@ -173,6 +196,7 @@ impl History {
             _ => 0,
         };
         let Some((seq, body)) = self.commands.get(self.cursor) else {
+            self.caught_up = true;
             return Ok((op, Replayed::Live));
         };
         let matches = match (cmd, body) {
@@ -207,7 +231,10 @@ impl History {
     /// when the journal is exhausted (live: the caller records a marker).
     pub fn patched(&mut self, name: &str) -> Option<bool> {
         match self.commands.get(self.cursor) {
-            None => None,
+            None => {
+                self.caught_up = true;
+                None
+            }
             Some((_, EventBody::PatchMarker { name: n })) if n == name => {
                 self.cursor += 1;
                 Some(true)
@@ -338,6 +365,32 @@ mod tests {
         let mut h = History::new(&new);
         assert_eq!(h.patched("skip"), Some(true));
         assert_eq!(h.patched("skip"), None);
+    }
+
+    #[test]
+    fn caught_up_at_the_first_step_the_journal_does_not_hold() {
+        assert!(History::new(&[]).caught_up(), "a first attempt executes everything for the first time");
+        let events = vec![
+            ev(1, EventBody::ActivityScheduled { op: 0, name: "a".into(), input: json!(1), options: Default::default(), eager: false }),
+            ev(2, EventBody::ActivityCompleted { op: 0, output: json!(2), attempts: 1 }),
+            ev(3, EventBody::SignalRequested { op: 1, name: "go".into() }),
+        ];
+        // Suspended waiting for `go`: replaying up to that wait repeats
+        // what the previous attempt did.
+        let mut h = History::new(&events);
+        h.next_command(&Command::Activity { name: "a".into() }).unwrap();
+        assert!(!h.caught_up());
+        h.next_command(&Command::Signal { name: "go".into() }).unwrap();
+        assert!(!h.replaying());
+        assert!(!h.caught_up(), "past the last command, not yet at the wait it suspended at");
+        h.go_live();
+        assert!(h.caught_up());
+        // A previous attempt that died before waiting: the next command is new.
+        let mut h = History::new(&events[..2]);
+        h.next_command(&Command::Activity { name: "a".into() }).unwrap();
+        assert!(!h.caught_up());
+        assert_eq!(h.next_command(&Command::Clock).unwrap().1, Replayed::Live);
+        assert!(h.caught_up());
     }
 
     #[test]

@@ -183,6 +183,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
     match interrupt {
         Interrupt::Suspended => {
             tracing::info!("run suspended");
+            lease_released(ctx, "suspended");
             AttemptOutcome::Suspended { since_snapshot: ctx.history.last_seq() - snapshot_upto }
         }
         Interrupt::Cancelled => {
@@ -226,6 +227,7 @@ async fn commit_final(ctx: &mut RunCtx, transition: Transition, outcome: Attempt
                 AttemptOutcome::Drifted(_) => tracing::error!("run stopped: replay drift"),
                 _ => {}
             }
+            lease_released(ctx, outcome_name(&outcome));
             outcome
         }
         Err(Interrupt::LeaseLost) => {
@@ -233,5 +235,23 @@ async fn commit_final(ctx: &mut RunCtx, transition: Transition, outcome: Attempt
             AttemptOutcome::LeaseLost
         }
         Err(e) => AttemptOutcome::Aborted(e.to_string()),
+    }
+}
+
+/// The committed transition gave the run's lease up (inside the attempt's
+/// span: the event carries the run's fields).
+fn lease_released(ctx: &RunCtx, reason: &str) {
+    tracing::debug!(owner = %ctx.lease.owner, token = ctx.lease.token, reason, "lease released");
+}
+
+fn outcome_name(outcome: &AttemptOutcome) -> &'static str {
+    match outcome {
+        AttemptOutcome::Completed(_) => "completed",
+        AttemptOutcome::Failed(_) => "failed",
+        AttemptOutcome::Cancelled => "cancelled",
+        AttemptOutcome::Drifted(_) => "drifted",
+        AttemptOutcome::Suspended { .. } => "suspended",
+        AttemptOutcome::LeaseLost => "lease lost",
+        AttemptOutcome::Aborted(_) => "aborted",
     }
 }

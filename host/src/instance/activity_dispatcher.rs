@@ -33,7 +33,7 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
             };
             for task in tasks {
                 let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
-                tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, op = task.op, "activity task claimed");
+                tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name, op = task.op, "activity task claimed");
                 tokio::spawn(execute(shared.clone(), exec.clone(), task, permit));
             }
         }
@@ -82,8 +82,8 @@ async fn execute(shared: Arc<Shared>, exec: Arc<ActivityExecutor>, task: Claimed
     renew.abort();
     match shared.journal.complete_task(&task.key, task.op, task.claim_token, &outcome).await {
         Ok(true) => {}
-        Ok(false) => tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, "task claim gone (cancelled or expired); outcome discarded"),
-        Err(e) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, error = %e, "recording the task outcome failed"),
+        Ok(false) => tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name, "task claim gone (cancelled or expired); outcome discarded"),
+        Err(e) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name, error = %e, "recording the task outcome failed"),
     }
     shared.pubsub.dispatcher.notify_one();
     drop(permit);
@@ -98,11 +98,11 @@ async fn renew_claim(shared: Arc<Shared>, task: ClaimedTask, lost: tokio::sync::
         match shared.journal.renew_task_claim(&task.key, task.op, task.claim_token, shared.lease_ttl).await {
             Ok(true) => {}
             Ok(false) => {
-                tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, "task claim lost; stopping the attempt");
+                tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name, "task claim lost; stopping the attempt");
                 lost.send_replace(true);
                 return;
             }
-            Err(e) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, activity = %task.name, error = %e, "renewing the task claim failed"),
+            Err(e) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name, error = %e, "renewing the task claim failed"),
         }
     }
 }

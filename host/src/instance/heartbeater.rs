@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::journal::{Lease, Renewal, RunKey};
 
 use super::options::HeartbeaterConfig;
+use super::registry::HeldLease;
 use super::Shared;
 
 /// Runs the heartbeater until the instance stops.
@@ -16,25 +17,26 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let leases = shared.registry.leases(&shared.name);
-        if leases.is_empty() {
+        let held = shared.registry.leases(&shared.name);
+        if held.is_empty() {
             continue;
         }
+        let leases: Vec<(RunKey, Lease)> = held.iter().map(|h| (h.key.clone(), h.lease.clone())).collect();
         match shared.journal.renew_leases(&leases, opts.lease_ttl).await {
             Ok(renewed) => {
-                for ((key, lease), renewal) in leases.iter().zip(renewed) {
+                for (HeldLease { key, lease, workflow }, renewal) in held.iter().zip(renewed) {
                     if let Renewal::Renewed { cancel_requested } = renewal {
-                        tracing::trace!(instance = %key.instance, run_id = %key.run_id, owner = %lease.owner, "lease renewed");
-                        if cancel_requested && shared.registry.cancel(&key.run_id) {
-                            tracing::debug!(instance = %key.instance, run_id = %key.run_id, "cancellation request found at lease renewal");
+                        tracing::trace!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease renewed");
+                        if cancel_requested && shared.registry.cancel(&key.run_id).is_some() {
+                            tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, "cancellation request found at lease renewal");
                         }
                     } else if released_by_its_engine(&shared, key, lease).await {
                         // The run just suspended or ended and gave the lease
-                        // up itself; its task is finishing (logging, waking
-                        // awaiters) and leaves the registry on its own.
-                        tracing::trace!(instance = %key.instance, run_id = %key.run_id, owner = %lease.owner, "lease released by the run itself");
+                        // up itself (its engine logs `lease released`); its
+                        // task is finishing and leaves the registry on its own.
+                        tracing::trace!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease released by the run itself");
                     } else {
-                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, owner = %lease.owner, "lease lost; stopping the run here");
+                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease lost; stopping the run here");
                         shared.registry.lease_lost(&key.run_id);
                     }
                 }

@@ -31,7 +31,7 @@ use crate::modules::ModuleRegistry;
 pub use builder::InstanceBuilder;
 pub use options::ChildrenConfig;
 pub use pubsub::{PubSub, RunFinished};
-pub use registry::Registry;
+pub use registry::{HeldLease, Registry};
 pub use run_supervisor::RunSupervisor;
 
 /// What an instance's children share.
@@ -74,7 +74,7 @@ impl Shared {
 pub struct Instance {
     pub(crate) shared: Arc<Shared>,
     pub(crate) options: ChildrenConfig,
-    snapshot_queue: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::journal::RunKey>>>,
+    snapshot_queue: Mutex<Option<snapshotter::SnapshotQueue>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -100,7 +100,7 @@ impl Instance {
     pub(crate) fn new(
         shared: Arc<Shared>,
         options: ChildrenConfig,
-        snapshot_queue: Option<tokio::sync::mpsc::UnboundedReceiver<crate::journal::RunKey>>,
+        snapshot_queue: Option<snapshotter::SnapshotQueue>,
     ) -> Self {
         Self { shared, options, snapshot_queue: Mutex::new(snapshot_queue), tasks: Mutex::new(Vec::new()) }
     }
@@ -180,9 +180,12 @@ impl Instance {
         for t in &tasks {
             t.abort();
         }
-        for (key, lease) in self.shared.registry.leases(&self.shared.name) {
+        for HeldLease { key, lease, workflow } in self.shared.registry.leases(&self.shared.name) {
             self.shared.registry.lease_lost(&key.run_id);
-            let _ = self.shared.journal.release_lease(&key, &lease).await;
+            if let Ok(true) = self.shared.journal.release_lease(&key, &lease).await {
+                tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
+                    token = lease.token, reason = "instance stopped", "lease released");
+            }
         }
         tracing::info!(instance = %self.shared.name, "instance stopped");
     }

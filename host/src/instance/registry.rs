@@ -3,7 +3,7 @@
 //! lease is lost.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -12,8 +12,20 @@ use crate::journal::{Lease, RunKey};
 
 struct LiveRun {
     lease: Lease,
+    workflow: Arc<str>,
     cancel: watch::Sender<bool>,
     abort: Option<AbortHandle>,
+}
+
+/// A lease held here, with the run's workflow (for the events about it).
+#[derive(Debug, Clone)]
+pub struct HeldLease {
+    /// The run.
+    pub key: RunKey,
+    /// Its lease.
+    pub lease: Lease,
+    /// The run's workflow.
+    pub workflow: Arc<str>,
 }
 
 /// Live runs by run id.
@@ -23,15 +35,15 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers a run about to execute here; returns its cancel receiver,
-    /// or `None` if it is executing here already.
-    pub fn insert(&self, run_id: &str, lease: Lease) -> Option<watch::Receiver<bool>> {
+    /// Registers a run of `workflow` about to execute here; returns its
+    /// cancel receiver, or `None` if it is executing here already.
+    pub fn insert(&self, run_id: &str, workflow: &str, lease: Lease) -> Option<watch::Receiver<bool>> {
         let mut runs = self.runs.lock().ok()?;
         if runs.contains_key(run_id) {
             return None;
         }
         let (cancel, rx) = watch::channel(false);
-        runs.insert(run_id.to_string(), LiveRun { lease, cancel, abort: None });
+        runs.insert(run_id.to_string(), LiveRun { lease, workflow: workflow.into(), cancel, abort: None });
         Some(rx)
     }
 
@@ -66,27 +78,26 @@ impl Registry {
         self.len() == 0
     }
 
-    /// Delivers a cancellation to the run if it executes here.
-    pub fn cancel(&self, run_id: &str) -> bool {
-        match self.runs.lock() {
-            Ok(runs) => match runs.get(run_id) {
-                Some(r) => {
-                    r.cancel.send_replace(true);
-                    true
-                }
-                None => false,
-            },
-            Err(_) => false,
-        }
+    /// Delivers a cancellation to the run if it executes here; returns its
+    /// workflow then, `None` if it does not execute here.
+    pub fn cancel(&self, run_id: &str) -> Option<Arc<str>> {
+        let runs = self.runs.lock().ok()?;
+        let r = runs.get(run_id)?;
+        r.cancel.send_replace(true);
+        Some(r.workflow.clone())
     }
 
     /// The leases held here, for renewal.
-    pub fn leases(&self, instance: &str) -> Vec<(RunKey, Lease)> {
+    pub fn leases(&self, instance: &str) -> Vec<HeldLease> {
         self.runs
             .lock()
             .map(|runs| {
                 runs.iter()
-                    .map(|(id, r)| (RunKey::new(instance, id.clone()), r.lease.clone()))
+                    .map(|(id, r)| HeldLease {
+                        key: RunKey::new(instance, id.clone()),
+                        lease: r.lease.clone(),
+                        workflow: r.workflow.clone(),
+                    })
                     .collect()
             })
             .unwrap_or_default()

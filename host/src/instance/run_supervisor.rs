@@ -31,7 +31,7 @@ impl RunSupervisor {
     pub fn spawn(&self, shared: Arc<Shared>, run: RunRecord, lease: Lease) {
         let permits = self.permits.clone();
         let run_id = run.key.run_id.clone();
-        let Some(cancel) = shared.registry.insert(&run_id, lease.clone()) else {
+        let Some(cancel) = shared.registry.insert(&run_id, &run.workflow, lease.clone()) else {
             return;
         };
         let task_shared = shared.clone();
@@ -55,13 +55,17 @@ impl RunSupervisor {
                         error: serde_json::json!({"code": "module_version_unknown", "message": why, "module_hash": run.module_hash}),
                         seen_wake_gen: run.wake_gen,
                     });
-                    if let Err(e) = shared.journal.commit(&[write]).await {
-                        tracing::warn!(instance = %key.instance, run_id = %key.run_id, error = %e, "parking the run failed");
+                    match shared.journal.commit(&[write]).await {
+                        Ok(applied) if applied.first() == Some(&true) => tracing::debug!(instance = %key.instance, run_id = %key.run_id,
+                            workflow = %run.workflow, owner = %lease.owner, token = lease.token, reason = "parked", "lease released"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow, error = %e, "parking the run failed"),
                     }
                     shared.registry.remove(&key.run_id);
                     return;
                 }
             };
+            let workflow = run.workflow.clone();
             let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), cancel).await;
             shared.registry.remove(&key.run_id);
             let state = match &outcome {
@@ -71,7 +75,7 @@ impl RunSupervisor {
                 AttemptOutcome::Drifted(_) => Some((RunState::Drifted, None)),
                 AttemptOutcome::Suspended { since_snapshot } => {
                     if let Some(snapshotter) = &shared.snapshotter {
-                        snapshotter.consider(&key, *since_snapshot);
+                        snapshotter.consider(&key, &workflow, *since_snapshot);
                     }
                     // A signal or result that came in while the run executed
                     // made it due again at once.
@@ -81,8 +85,11 @@ impl RunSupervisor {
                 }
                 AttemptOutcome::LeaseLost => None,
                 AttemptOutcome::Aborted(reason) => {
-                    tracing::warn!(instance = %key.instance, run_id = %key.run_id, %reason, "run attempt aborted; releasing its lease");
-                    let _ = shared.journal.release_lease(&key, &lease).await;
+                    tracing::warn!(instance = %key.instance, run_id = %key.run_id, %workflow, %reason, "run attempt aborted; releasing its lease");
+                    if let Ok(true) = shared.journal.release_lease(&key, &lease).await {
+                        tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
+                            token = lease.token, reason = "aborted", "lease released");
+                    }
                     None
                 }
             };

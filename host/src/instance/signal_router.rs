@@ -24,16 +24,15 @@ pub async fn run(shared: Arc<Shared>, _opts: SignalRouterConfig) {
                 while let Some(wake) = wakes.next().await {
                     match wake.kind {
                         WakeKind::Cancel => {
-                            if shared.registry.cancel(&wake.run_id) {
-                                tracing::info!(instance = %wake.instance, run_id = %wake.run_id, "cancellation delivered to the run");
-                            } else {
-                                shared.pubsub.dispatcher.notify_one();
+                            match shared.registry.cancel(&wake.run_id) {
+                                Some(workflow) => tracing::info!(instance = %wake.instance, run_id = %wake.run_id, %workflow, "cancellation delivered to the run"),
+                                None => shared.pubsub.dispatcher.notify_one(),
                             }
                         }
-                        WakeKind::Run => {
-                            tracing::debug!(instance = %wake.instance, run_id = %wake.run_id, "signal delivered (run woken)");
-                            shared.pubsub.dispatcher.notify_one();
-                        }
+                        // A run became due (started, signalled, a result
+                        // or a timer came in): not an event of its own; the
+                        // dispatcher that takes it logs `lease acquired`.
+                        WakeKind::Run => shared.pubsub.dispatcher.notify_one(),
                         WakeKind::Task => shared.pubsub.tasks.notify_one(),
                         WakeKind::Deploy => {
                             match shared.modules.refresh().await {

@@ -14,8 +14,8 @@ pub async fn run(shared: Arc<Shared>, opts: TimerWheelConfig) {
     loop {
         match shared.journal.fire_due_timers(&shared.name, Utc::now()).await {
             Ok(woken) => {
-                for key in &woken {
-                    tracing::info!(instance = %key.instance, run_id = %key.run_id, "timer fired");
+                for w in &woken {
+                    tracing::info!(instance = %w.key.instance, run_id = %w.key.run_id, workflow = %w.workflow, "timer fired");
                 }
                 if !woken.is_empty() {
                     shared.pubsub.dispatcher.notify_one();

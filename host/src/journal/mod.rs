@@ -157,14 +157,14 @@ pub trait Journal: Send + Sync + 'static {
     async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError>;
 
     /// Appends a signal to a run's inbox, bumps its `wake_gen`, makes a
-    /// suspended run due and notifies. Fails with `UnknownRun` or
-    /// `RunFinished`.
+    /// suspended run due and notifies; returns the signal's id and the
+    /// run's workflow. Fails with `UnknownRun` or `RunFinished`.
     async fn send_signal(
         &self,
         key: &RunKey,
         name: &str,
         payload: &Value,
-    ) -> Result<i64, JournalError>;
+    ) -> Result<SentSignal, JournalError>;
 
     /// The run's undelivered signals, in the order they were sent.
     async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError>;
@@ -174,12 +174,12 @@ pub trait Journal: Send + Sync + 'static {
     async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError>;
 
     /// Marks the instance's timers due at `now` as fired and makes their
-    /// runs due; returns the runs woken.
+    /// runs due; returns the runs woken (with their workflow), in key order.
     async fn fire_due_timers(
         &self,
         instance: &str,
         now: DateTime<Utc>,
-    ) -> Result<Vec<RunKey>, JournalError>;
+    ) -> Result<Vec<WokenRun>, JournalError>;
 
     /// The earliest unfired timer of the instance.
     async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError>;

@@ -486,6 +486,24 @@ impl RunWrite {
     }
 }
 
+/// A signal just stored in a run's inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSignal {
+    /// Its inbox row id.
+    pub id: i64,
+    /// The workflow of the run it was sent to.
+    pub workflow: String,
+}
+
+/// A run a fired timer woke.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WokenRun {
+    /// The run.
+    pub key: RunKey,
+    /// Its workflow.
+    pub workflow: String,
+}
+
 /// A signal waiting in a run's inbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxSignal {

@@ -23,7 +23,7 @@ use self::codec::{
 };
 use super::{
     CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, Renewal, RunKey,
-    RunRecord, RunState, RunWrite, TaskOutcome, WakeKind, WakeStream,
+    RunRecord, RunState, RunWrite, SentSignal, TaskOutcome, WakeKind, WakeStream, WokenRun,
 };
 
 type Tx = Transaction<'static, Postgres>;
@@ -101,14 +101,22 @@ async fn notify_all(tx: &mut Tx, payloads: Vec<String>) -> Result<(), JournalErr
 
 /// Locks a run row and returns its state (`None`: no such run).
 async fn lock_run(tx: &mut Tx, key: &RunKey) -> Result<Option<RunState>, JournalError> {
-    let row = sqlx::query("SELECT state FROM runs WHERE instance = $1 AND run_id = $2 FOR UPDATE")
+    Ok(lock_run_workflow(tx, key).await?.map(|(state, _)| state))
+}
+
+/// Locks a run's row; its state and workflow, `None` if it does not exist.
+async fn lock_run_workflow(tx: &mut Tx, key: &RunKey) -> Result<Option<(RunState, String)>, JournalError> {
+    let row = sqlx::query("SELECT state, workflow FROM runs WHERE instance = $1 AND run_id = $2 FOR UPDATE")
         .bind(&key.instance)
         .bind(&key.run_id)
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let state: String = col(&row, "state", &key.to_string())?;
-    RunState::parse(&state).map(Some).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))
+    let k = key.to_string();
+    let state: String = col(&row, "state", &k)?;
+    let workflow: String = col(&row, "workflow", &k)?;
+    let state = RunState::parse(&state).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))?;
+    Ok(Some((state, workflow)))
 }
 
 #[path = "postgres_modules.rs"]
@@ -372,14 +380,14 @@ impl Journal for PostgresJournal {
         commit::commit(self, writes).await
     }
 
-    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<i64, JournalError> {
+    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError> {
         let payload = to_json(key, "signal payload", payload)?;
         let mut tx = self.pool.begin().await?;
-        match lock_run(&mut tx, key).await? {
+        let workflow = match lock_run_workflow(&mut tx, key).await? {
             None => return Err(JournalError::UnknownRun(key.clone())),
-            Some(state) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
-            Some(_) => {}
-        }
+            Some((state, _)) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
+            Some((_, workflow)) => workflow,
+        };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO signals (instance, run_id, name, payload) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -391,7 +399,7 @@ impl Journal for PostgresJournal {
         .await?;
         wake_run(&mut tx, key).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(SentSignal { id, workflow })
     }
 
     async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
@@ -427,7 +435,7 @@ impl Journal for PostgresJournal {
         Ok(CancelRequest::Requested)
     }
 
-    async fn fire_due_timers(&self, instance: &str, now: DateTime<Utc>) -> Result<Vec<RunKey>, JournalError> {
+    async fn fire_due_timers(&self, instance: &str, now: DateTime<Utc>) -> Result<Vec<WokenRun>, JournalError> {
         let mut tx = self.pool.begin().await?;
         // Lock the runs first: every writer takes run rows before timer rows.
         sqlx::query(
@@ -448,21 +456,26 @@ impl Journal for PostgresJournal {
                     wake_at = CASE WHEN r.state IN ('pending', 'suspended') THEN now() ELSE r.wake_at END \
              WHERE r.instance = $1 AND r.run_id IN (SELECT run_id FROM fired) \
                AND r.state NOT IN ('completed', 'failed', 'cancelled', 'drifted') \
-             RETURNING r.run_id",
+             RETURNING r.run_id, r.workflow",
         )
         .bind(instance)
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        let mut keys = rows
+        let mut woken = rows
             .iter()
-            .map(|r| Ok(RunKey::new(instance, r.try_get::<String, _>("run_id")?)))
+            .map(|r| {
+                Ok(WokenRun {
+                    key: RunKey::new(instance, r.try_get::<String, _>("run_id")?),
+                    workflow: r.try_get("workflow")?,
+                })
+            })
             .collect::<Result<Vec<_>, JournalError>>()?;
-        keys.sort();
-        notify_all(&mut tx, keys.iter().map(|k| wake_payload(&WakeKind::Run, instance, &k.run_id)).collect())
+        woken.sort();
+        notify_all(&mut tx, woken.iter().map(|w| wake_payload(&WakeKind::Run, instance, &w.key.run_id)).collect())
             .await?;
         tx.commit().await?;
-        Ok(keys)
+        Ok(woken)
     }
 
     async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError> {

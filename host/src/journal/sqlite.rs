@@ -21,7 +21,7 @@ use super::postgres::codec::{
 };
 use super::{
     CancelRequest, ClaimedTask, Event, InboxSignal, Journal, JournalError, Lease, NewRun, Renewal, RunKey,
-    RunRecord, RunState, RunWrite, TaskOutcome, Transition, Wake, WakeKind, WakeStream,
+    RunRecord, RunState, RunWrite, SentSignal, TaskOutcome, Transition, Wake, WakeKind, WakeStream, WokenRun,
 };
 
 /// Times a migration that raced another process is tried again.
@@ -141,14 +141,22 @@ impl SqliteJournal {
 impl WriteTx<'_> {
     /// The state of a run (`None`: no such run).
     async fn run_state(&mut self, key: &RunKey) -> Result<Option<RunState>, JournalError> {
-        let row = sqlx::query("SELECT state FROM runs WHERE instance = ?1 AND run_id = ?2")
+        Ok(self.run_workflow(key).await?.map(|(state, _)| state))
+    }
+
+    /// A run's state and workflow; `None` if it does not exist.
+    async fn run_workflow(&mut self, key: &RunKey) -> Result<Option<(RunState, String)>, JournalError> {
+        let row = sqlx::query("SELECT state, workflow FROM runs WHERE instance = ?1 AND run_id = ?2")
             .bind(&key.instance)
             .bind(&key.run_id)
             .fetch_optional(&mut *self.tx)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let state: String = col(&row, "state", &key.to_string())?;
-        RunState::parse(&state).map(Some).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))
+        let k = key.to_string();
+        let state: String = col(&row, "state", &k)?;
+        let workflow: String = col(&row, "workflow", &k)?;
+        let state = RunState::parse(&state).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))?;
+        Ok(Some((state, workflow)))
     }
 
     /// Bumps a run's `wake_gen` and makes it due if it waits.
@@ -408,15 +416,15 @@ impl Journal for SqliteJournal {
         Ok(applied)
     }
 
-    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<i64, JournalError> {
+    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError> {
         let payload = to_json(key, "signal payload", payload)?;
         let now = now_ms();
         let mut w = self.write().await?;
-        match w.run_state(key).await? {
+        let workflow = match w.run_workflow(key).await? {
             None => return Err(JournalError::UnknownRun(key.clone())),
-            Some(state) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
-            Some(_) => {}
-        }
+            Some((state, _)) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
+            Some((_, workflow)) => workflow,
+        };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO signals (instance, run_id, name, payload, sent_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         )
@@ -430,7 +438,7 @@ impl Journal for SqliteJournal {
         w.wake_run(key, now).await?;
         w.wakes.push(wake(WakeKind::Run, key));
         self.finish(w).await?;
-        Ok(id)
+        Ok(SentSignal { id, workflow })
     }
 
     async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
@@ -468,7 +476,7 @@ impl Journal for SqliteJournal {
         Ok(CancelRequest::Requested)
     }
 
-    async fn fire_due_timers(&self, instance: &str, now: DateTime<Utc>) -> Result<Vec<RunKey>, JournalError> {
+    async fn fire_due_timers(&self, instance: &str, now: DateTime<Utc>) -> Result<Vec<WokenRun>, JournalError> {
         let due = now.timestamp_millis();
         let stamp = now_ms();
         let mut w = self.write().await?;
@@ -487,27 +495,26 @@ impl Journal for SqliteJournal {
             .collect::<Result<Vec<_>, _>>()?;
         run_ids.sort();
         run_ids.dedup();
-        let mut keys = Vec::new();
+        let mut woken = Vec::new();
         for run_id in run_ids {
-            let woken = sqlx::query(&format!(
+            let workflow: Option<String> = sqlx::query_scalar(&format!(
                 "UPDATE runs SET updated_at = ?3, \
                         wake_at = CASE WHEN state IN ('pending', 'suspended') THEN ?3 ELSE wake_at END \
-                 WHERE instance = ?1 AND run_id = ?2 AND state NOT IN {FINAL_STATES_SQL}"
+                 WHERE instance = ?1 AND run_id = ?2 AND state NOT IN {FINAL_STATES_SQL} RETURNING workflow"
             ))
             .bind(instance)
             .bind(&run_id)
             .bind(stamp)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
-            if woken == 1 {
+            .fetch_optional(&mut *w.tx)
+            .await?;
+            if let Some(workflow) = workflow {
                 let key = RunKey::new(instance, run_id);
                 w.wakes.push(wake(WakeKind::Run, &key));
-                keys.push(key);
+                woken.push(WokenRun { key, workflow });
             }
         }
         self.finish(w).await?;
-        Ok(keys)
+        Ok(woken)
     }
 
     async fn next_timer_at(&self, instance: &str) -> Result<Option<DateTime<Utc>>, JournalError> {

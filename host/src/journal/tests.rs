@@ -372,7 +372,9 @@ journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal| async 
     let lease = leased(&j, &k, "a", TTL).await;
     let mut ids = Vec::new();
     for (name, n) in [("b", 1), ("a", 2), ("b", 3)] {
-        ids.push(j.send_signal(&k, name, &json!({"n": n})).await.unwrap());
+        let sent = j.send_signal(&k, name, &json!({"n": n})).await.unwrap();
+        assert_eq!(sent.workflow, "wf", "the run's workflow, for the event");
+        ids.push(sent.id);
     }
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
     let inbox = j.inbox(&k).await.unwrap();
@@ -442,7 +444,7 @@ journal_suite!(timers_fire_when_due, |j: SharedJournal| async move {
     assert!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap().is_empty());
 
     assert!(j.fire_due_timers("i2", Utc::now()).await.unwrap().is_empty());
-    assert_eq!(j.fire_due_timers("i1", Utc::now()).await.unwrap(), std::slice::from_ref(&k));
+    assert_eq!(j.fire_due_timers("i1", Utc::now()).await.unwrap(), [WokenRun { key: k.clone(), workflow: "wf".into() }]);
     assert!(j.fire_due_timers("i1", Utc::now()).await.unwrap().is_empty(), "fired once");
     assert_eq!(j.next_timer_at("i1").await.unwrap(), Some(later));
     assert!(run(&j, &k).await.wake_at.is_some_and(|w| w <= Utc::now()));

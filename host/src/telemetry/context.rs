@@ -72,8 +72,10 @@ pub(crate) fn run_attempt_span(
 /// The span of one activity attempt: `activity_attempt` with `activity` and
 /// `attempt`; exported as `continuum.activity_attempt` with the
 /// `continuum.*` attributes of its run. Created inside a run attempt's
-/// span it is that span's child; otherwise (a durable task on a worker) it
-/// joins the trace the run was started with, when `scope` carries it.
+/// span it is that span's child (and its events get `run_id` and
+/// `workflow` from there); otherwise (a durable task on a worker) it
+/// carries `run_id` and `workflow` itself and joins the trace the run was
+/// started with, when `scope` carries it.
 pub(crate) fn activity_attempt_span(
     instance: &str,
     scope: &crate::activities::ActivityScope<'_>,
@@ -85,8 +87,19 @@ pub(crate) fn activity_attempt_span(
         "activity_attempt",
         activity = %activity,
         attempt,
+        run_id = tracing::field::Empty,
+        workflow = tracing::field::Empty,
         otel.name = tracing::field::Empty,
     );
+    let in_run_attempt = tracing::Span::current().metadata().is_some_and(|m| m.name() == "run_attempt");
+    if !in_run_attempt && !span.is_disabled() {
+        if let Some(run_id) = run_id {
+            span.record("run_id", run_id);
+        }
+        if let Some(workflow) = workflow {
+            span.record("workflow", workflow);
+        }
+    }
     if otel_enabled() && !span.is_disabled() {
         span.record("otel.name", "continuum.activity_attempt");
         span.set_attribute("continuum.instance", instance.to_string());

@@ -5,11 +5,12 @@
 //! carries `instance`. `docs/telemetry.md` lists the events.
 //!
 //! With an OTLP endpoint (the manifest's `[telemetry]` table, or the
-//! standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
-//! variables), the `run_attempt` and `activity_attempt` spans are exported as
-//! `continuum.run_attempt` and `continuum.activity_attempt` with
-//! `continuum.*` attributes, and the runtime's metrics are exported too.
-//! Without one, nothing OpenTelemetry-related is done on the hot path.
+//! standard `OTEL_EXPORTER_OTLP_ENDPOINT` variable), the `run_attempt` and
+//! `activity_attempt` spans are exported as `continuum.run_attempt` and
+//! `continuum.activity_attempt` with `continuum.*` attributes, and the
+//! runtime's metrics are exported too; `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+//! or `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` alone exports that signal only.
+//! Without any, nothing OpenTelemetry-related is done on the hot path.
 
 mod context;
 pub mod metrics;

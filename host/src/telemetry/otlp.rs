@@ -33,21 +33,24 @@ pub enum TelemetryError {
 }
 
 /// The providers installed by [`install`], for [`shutdown`].
-static INSTALLED: OnceLock<Mutex<Option<(SdkTracerProvider, Option<SdkMeterProvider>)>>> = OnceLock::new();
+type Providers = (Option<SdkTracerProvider>, Option<SdkMeterProvider>);
+static INSTALLED: OnceLock<Mutex<Option<Providers>>> = OnceLock::new();
 
 fn env_set(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| !v.trim().is_empty())
 }
 
-/// Builds the exporters `config` (or the environment) asks for; returns the
-/// tracer provider to bridge spans to, or `None` when export is off. The
-/// meter provider becomes the global one.
+/// Builds the exporters `config` (or the environment) asks for: both with
+/// a base endpoint (the manifest's or `OTEL_EXPORTER_OTLP_ENDPOINT`), else
+/// each signal whose own `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_ENDPOINT` is
+/// set. Returns the tracer provider to bridge spans to (`None` when traces
+/// are not exported). The meter provider becomes the global one.
 pub(super) fn install(config: &TelemetryConfig) -> Result<Option<SdkTracerProvider>, TelemetryError> {
     let base = config.otlp_endpoint.as_deref().map(|e| e.trim_end_matches('/').to_string());
-    let traces_on = base.is_some()
-        || env_set("OTEL_EXPORTER_OTLP_ENDPOINT")
-        || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-    if !traces_on {
+    let both = base.is_some() || env_set("OTEL_EXPORTER_OTLP_ENDPOINT");
+    let traces_on = both || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    let metrics_on = both || env_set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+    if !traces_on && !metrics_on {
         return Ok(None);
     }
     if tokio::runtime::Handle::try_current().is_err() {
@@ -65,23 +68,26 @@ pub(super) fn install(config: &TelemetryConfig) -> Result<Option<SdkTracerProvid
         None => "from OTEL_EXPORTER_OTLP_*".to_string(),
     };
 
-    let mut spans = SpanExporter::builder().with_http();
-    if let Some(b) = &base {
-        spans = spans.with_endpoint(format!("{b}/v1/traces"));
-    }
-    let spans = spans.build().map_err(|source| TelemetryError::Exporter {
-        signal: "traces",
-        endpoint: where_from("/v1/traces"),
-        source,
-    })?;
-    let tracer_provider = SdkTracerProvider::builder()
-        .with_span_processor(BatchSpanProcessor::builder(spans, Tokio).build())
-        .with_resource(resource.clone())
-        .build();
+    let tracer_provider = if traces_on {
+        let mut spans = SpanExporter::builder().with_http();
+        if let Some(b) = &base {
+            spans = spans.with_endpoint(format!("{b}/v1/traces"));
+        }
+        let spans = spans.build().map_err(|source| TelemetryError::Exporter {
+            signal: "traces",
+            endpoint: where_from("/v1/traces"),
+            source,
+        })?;
+        Some(
+            SdkTracerProvider::builder()
+                .with_span_processor(BatchSpanProcessor::builder(spans, Tokio).build())
+                .with_resource(resource.clone())
+                .build(),
+        )
+    } else {
+        None
+    };
 
-    let metrics_on = base.is_some()
-        || env_set("OTEL_EXPORTER_OTLP_ENDPOINT")
-        || env_set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
     let meter_provider = if metrics_on {
         let mut exporter = MetricExporter::builder().with_http();
         if let Some(b) = &base {
@@ -105,7 +111,7 @@ pub(super) fn install(config: &TelemetryConfig) -> Result<Option<SdkTracerProvid
     if let Ok(mut slot) = slot.lock() {
         *slot = Some((tracer_provider.clone(), meter_provider));
     }
-    Ok(Some(tracer_provider))
+    Ok(tracer_provider)
 }
 
 /// Flushes and stops the exporters [`super::init_with`] installed (no-op
@@ -116,8 +122,10 @@ pub async fn shutdown() {
     // The SDK's shutdown blocks until the exporters' tasks answer: keep it
     // off the runtime's worker threads.
     let _ = tokio::task::spawn_blocking(move || {
-        if let Err(e) = traces.shutdown() {
-            eprintln!("continuum: flushing the trace exporter failed: {e}");
+        if let Some(t) = traces {
+            if let Err(e) = t.shutdown() {
+                eprintln!("continuum: flushing the trace exporter failed: {e}");
+            }
         }
         if let Some(m) = meters {
             if let Err(e) = m.shutdown() {
