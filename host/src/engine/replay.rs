@@ -114,6 +114,8 @@ pub struct History {
     next_op: u32,
     /// The last `seq` in the journal (recorded or appended since).
     last_seq: i64,
+    /// When each recorded activity call was scheduled, by operation.
+    scheduled_at: HashMap<u32, chrono::DateTime<chrono::Utc>>,
 }
 
 impl History {
@@ -122,6 +124,9 @@ impl History {
         let mut h = History::default();
         for e in events {
             h.last_seq = h.last_seq.max(e.seq);
+            if let EventBody::ActivityScheduled { op, .. } = &e.body {
+                h.scheduled_at.insert(*op, e.recorded_at);
+            }
             match &e.body {
                 EventBody::ActivityScheduled { .. }
                 | EventBody::TimerStarted { .. }
@@ -149,6 +154,12 @@ impl History {
             _ => return,
         };
         self.completions.insert(op, (seq, outcome));
+    }
+
+    /// When the recorded activity call `op` was scheduled, if the loaded
+    /// history holds its event.
+    pub fn scheduled_at(&self, op: u32) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.scheduled_at.get(&op).copied()
     }
 
     /// True while recorded commands remain to be replayed.
