@@ -72,6 +72,8 @@ async fn a_looping_and_a_growing_activity_are_stopped_without_harming_other_runs
     let spin = await_probes(&manifest, &spin);
     let failure = spin[0]["failure"].as_str().unwrap_or_else(|| panic!("spin must fail: {spin:?}"));
     assert!(failure.contains("timed out after 1.5s"), "{failure}");
+    assert_eq!(spin[0]["kind"], "TimedOut", "the workflow sees a typed timeout: {spin:?}");
+    assert_eq!(spin[0]["attempts"], 1, "{spin:?}");
     let grow = await_probes(&manifest, &grow);
     let failure = grow[0]["failure"].as_str().unwrap_or_else(|| panic!("grow must fail: {grow:?}"));
     assert!(failure.contains("exceeded the instance's memory limit of 32 MiB"), "{failure}");
