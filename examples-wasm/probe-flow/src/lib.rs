@@ -4,7 +4,8 @@
 //! gives `[{"activity": ..., "result": ...} | {"activity": ..., "failure": ...}, ...]`.
 //! A probe may name the task queue its activity runs on (`"queue": "slow"`)
 //! and a retry policy (`"retry": {"max_attempts": 3, "interval_ms": 100}`;
-//! default: no retry). A failure also gives its `kind` and `attempts`.
+//! default: no retry) and a heartbeat timeout (`"heartbeat_timeout_ms"`). A
+//! failure also gives its `kind` and `attempts`.
 
 use continuum_sdk::prelude::*;
 use serde_json::{json, Value};
@@ -18,6 +19,8 @@ struct Probe {
     queue: Option<String>,
     #[serde(default)]
     retry: Option<ProbeRetry>,
+    #[serde(default)]
+    heartbeat_timeout_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +43,9 @@ fn probe_flow(ctx: &Workflow, input: Probes) -> Result<Value, WorkflowError> {
             None => RetryPolicy::no_retry(),
         };
         let mut call = ctx.activity(&probe.activity, &probe.input).retry(retry);
+        if let Some(ms) = probe.heartbeat_timeout_ms {
+            call = call.heartbeat_timeout(Duration::from_millis(ms));
+        }
         if let Some(queue) = probe.queue {
             call = call.queue(queue);
         }

@@ -74,6 +74,28 @@ impl AttemptEnd {
     }
 }
 
+/// Why an attempt was stopped before it returned.
+enum Stopped {
+    /// Its attempt timeout passed.
+    Timeout,
+    /// It sent no heartbeat within its heartbeat timeout.
+    NoHeartbeat,
+}
+
+/// Completes once `every` passes without a heartbeat on `beats` (counted
+/// from the attempt's start, then from each heartbeat); never without a
+/// heartbeat timeout, or once the attempt's context is gone.
+async fn missed_heartbeat(mut beats: watch::Receiver<Option<Value>>, every: Option<Duration>) {
+    let Some(every) = every else { return std::future::pending().await };
+    loop {
+        match tokio::time::timeout(every, beats.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return std::future::pending().await,
+            Err(_) => return,
+        }
+    }
+}
+
 /// The outcome of a call cancelled after `attempts` attempts.
 pub(super) fn cancelled(name: &str, attempts: u32) -> TaskOutcome {
     TaskOutcome::Failed(Failure {
@@ -174,6 +196,8 @@ impl ActivityExecutor {
             attempt,
         };
         let (ctx, beats) = ActivityContext::new(info, last, stored.clone(), cancel.clone());
+        let heartbeat_timeout = options.heartbeat_timeout_ms.map(Duration::from_millis);
+        let watchdog = missed_heartbeat(beats.0.clone(), heartbeat_timeout);
         let flusher = tokio::spawn(
             flush_heartbeats(self.instance.clone(), beats, stored, attempt, self.limits.heartbeat_interval)
                 .instrument(span.clone()),
@@ -182,7 +206,8 @@ impl ActivityExecutor {
             tokio::time::timeout(timeout, activity.invoke(input, ctx.clone())).instrument(span.clone()),
         );
         let result = tokio::select! {
-            r = &mut run => Some(r),
+            r = &mut run => Some(r.map_err(|_| Stopped::Timeout)),
+            _ = watchdog => Some(Err(Stopped::NoHeartbeat)),
             _ = cancel.wait_for(|c| *c) => None,
         };
         // An attempt that returned because it saw its cancellation is
@@ -215,9 +240,17 @@ impl ActivityExecutor {
                 return AttemptEnd { step: Step::Done(TaskOutcome::Completed { output, attempts: attempt }), beat, last };
             }
             Ok(Err(e)) => (FailureKind::ActivityFailed, e.message, e.retryable),
-            Err(_) => (
+            Err(Stopped::Timeout) => (
                 FailureKind::TimedOut,
                 format!("activity `{name}` attempt {attempt} timed out after {timeout:?}"),
+                true,
+            ),
+            Err(Stopped::NoHeartbeat) => (
+                FailureKind::TimedOut,
+                format!(
+                    "activity `{name}` attempt {attempt} sent no heartbeat for {:?} (its heartbeat timeout)",
+                    heartbeat_timeout.unwrap_or_default()
+                ),
                 true,
             ),
         };

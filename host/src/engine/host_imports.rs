@@ -33,6 +33,7 @@ fn to_options(o: types::ActivityOptions) -> ActivityOptions {
             horizon_ms: r.horizon_ms,
         }),
         attempt_timeout_ms: o.attempt_timeout_ms,
+        heartbeat_timeout_ms: o.heartbeat_timeout_ms,
         queue: o.queue,
         priority: o.priority,
         idempotency_key: o.idempotency_key,

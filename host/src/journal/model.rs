@@ -181,6 +181,10 @@ pub struct ActivityOptions {
     /// Per-attempt timeout in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt_timeout_ms: Option<u64>,
+    /// An attempt that sends no heartbeat for this long (ms) fails as
+    /// timed out; `None`: no such limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_timeout_ms: Option<u64>,
     /// Task queue; `None` means `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
