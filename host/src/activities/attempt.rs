@@ -112,7 +112,7 @@ fn exhausted(policy: &RetryPolicy, start: &AttemptStart, name: &str) -> Option<F
     let previous = start.attempt.saturating_sub(1);
     let over = policy.max_attempts != 0 && start.attempt > policy.max_attempts;
     let past_horizon = policy.horizon_ms > 0 && start.elapsed() > Duration::from_millis(policy.horizon_ms);
-    if !over && !(start.previous_lost && past_horizon) {
+    if !(over || (start.previous_lost && past_horizon)) {
         return None;
     }
     let why = if start.previous_lost {

@@ -92,6 +92,9 @@ impl Drift {
 
 /// What replaying a command yields.
 #[derive(Debug, Clone, PartialEq)]
+// `Recorded` is what nearly every replayed command returns: boxing it
+// would allocate once per command for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Replayed {
     /// The journal has this command: here is its recorded body.
     Recorded(EventBody),
