@@ -181,6 +181,7 @@ impl RetryPolicy {
 /// let opts = ActivityOptions {
 ///     retry: Some(RetryPolicy::constant(3, Duration::from_secs(1))),
 ///     attempt_timeout: Some(Duration::from_secs(10)),
+///     heartbeat_timeout: Some(Duration::from_secs(2)),
 ///     queue: Some("payments".into()),
 ///     priority: 5,
 ///     idempotency_key: Some("charge-order-42".into()),
@@ -192,6 +193,9 @@ pub struct ActivityOptions {
     pub retry: Option<RetryPolicy>,
     /// Timeout of each attempt; `None` means the host's default.
     pub attempt_timeout: Option<Duration>,
+    /// An attempt that sends no heartbeat for this long fails as timed
+    /// out (and is retried as its policy says); `None`: no such limit.
+    pub heartbeat_timeout: Option<Duration>,
     /// The task queue; `None` means `default`.
     pub queue: Option<String>,
     /// Higher runs first among ready tasks of the same queue.
@@ -206,6 +210,7 @@ impl ActivityOptions {
         wit::ActivityOptions {
             retry: self.retry.as_ref().map(RetryPolicy::to_wit),
             attempt_timeout_ms: self.attempt_timeout.map(millis),
+            heartbeat_timeout_ms: self.heartbeat_timeout.map(millis),
             queue: self.queue.clone(),
             priority: self.priority,
             idempotency_key: self.idempotency_key.clone(),
@@ -237,6 +242,9 @@ mod tests {
         let w = o.to_wit();
         assert!(w.retry.is_none());
         assert_eq!(w.attempt_timeout_ms, Some(10_000));
+        assert_eq!(w.heartbeat_timeout_ms, None);
+        let o = ActivityOptions { heartbeat_timeout: Some(Duration::from_millis(1500)), ..Default::default() };
+        assert_eq!(o.to_wit().heartbeat_timeout_ms, Some(1_500));
         assert_eq!(w.priority, -1);
     }
 }

@@ -330,6 +330,21 @@ impl ActivityCall<'_> {
         self
     }
 
+    /// Fails an attempt (as timed out, retried as the policy says) that
+    /// sends no heartbeat for `every`: a long activity that heartbeats is
+    /// noticed as stuck long before its attempt timeout.
+    ///
+    /// ```no_run
+    /// # use continuum_sdk::prelude::*;
+    /// # fn f(ctx: &Workflow) {
+    /// let call = ctx.activity("a", &1).heartbeat_timeout(Duration::from_secs(2));
+    /// # }
+    /// ```
+    pub fn heartbeat_timeout(mut self, every: Duration) -> Self {
+        self.options.heartbeat_timeout = Some(every);
+        self
+    }
+
     /// Sends the task to this queue (default: `default`).
     ///
     /// ```no_run

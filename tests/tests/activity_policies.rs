@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use continuum_host::activities::{ActivityError, ActivityRegistry};
 use continuum_host::instance::Instance;
-use continuum_host::journal::RunState;
+use continuum_host::journal::{FailureKind, RunState};
 use continuum_host::{CallOptions, Continuum, StartOptions};
 use continuum_tests::*;
 use serde_json::{json, Value};
@@ -114,10 +114,51 @@ async fn retries_until_success_and_a_final_failure_is_a_typed_error() {
     assert_eq!(attempts, Some(3));
 
     // A non-retryable failure is tried once and handled by the workflow.
+    let charges_before = counters.charge.load(Ordering::SeqCst);
     let id = c.start("order-flow", order("declined", "4000-0000-0000-0002"), StartOptions::default()).await.unwrap();
     let out = c.await_run(&id, Duration::from_secs(30), CallOptions::default()).await.unwrap();
     assert_eq!(out.state, RunState::Failed);
     assert_eq!(out.error.unwrap()["code"], "payment_declined");
+    assert_eq!(counters.charge.load(Ordering::SeqCst) - charges_before, 1, "a non-retryable failure runs exactly once");
+    let (_, events) = c.show(&id, CallOptions::default()).await.unwrap();
+    let failure = events.iter().find_map(|e| match &e.body {
+        continuum_host::journal::EventBody::ActivityFailed { failure, .. } => Some(failure.clone()),
+        _ => None,
+    });
+    let failure = failure.expect("the charge's failure is journaled");
+    assert_eq!((failure.kind, failure.attempts), (FailureKind::ActivityFailed, 1), "{failure:?}");
+    c.stop_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retryable_failure_that_exhausts_its_attempts_reaches_the_workflow_typed() {
+    let dir = TempDir::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut reg = ActivityRegistry::new();
+    let counted = calls.clone();
+    reg.register_json("always_busy", move |_input: Value| {
+        let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+        async move { Err::<Value, _>(ActivityError::retryable(format!("busy (call {n})"))) }
+    });
+    let instance = Instance::builder("default")
+        .database(format!("sqlite:{}", dir.0.join("exhaust.db").display()))
+        .workflow("probe-flow", component("probe_flow"))
+        .activities(reg)
+        .build()
+        .await
+        .expect("build the instance");
+    let mut c = Continuum::new();
+    c.register(instance).expect("register");
+    c.start_all();
+    let input = json!({"probes": [{"activity": "always_busy", "input": {}, "retry": {"max_attempts": 4, "interval_ms": 20}}]});
+    let id = c.start("probe-flow", input, StartOptions::default()).await.unwrap();
+    let out = c.await_run(&id, Duration::from_secs(60), CallOptions::default()).await.unwrap();
+    assert_eq!(out.state, RunState::Completed, "the workflow handles the failure: {out:?}");
+    let result = &out.output.expect("probe-flow's result")[0];
+    assert_eq!(result["kind"], "ActivityFailed", "{result}");
+    assert_eq!(result["attempts"], 4, "{result}");
+    assert_eq!(result["failure"], "busy (call 4)", "the last attempt's error: {result}");
+    assert_eq!(calls.load(Ordering::SeqCst), 4, "exactly max_attempts attempts ran");
     c.stop_all().await;
 }
 
@@ -143,7 +184,7 @@ fn slow_activity(reg: &mut ActivityRegistry, name: &str, gauge: Arc<Gauge>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_with_a_concurrency_limit_never_runs_more_at_once() {
-    use continuum_host::instance::options::{ActivitySupervisorConfig, ChildrenConfig};
+    use continuum_host::instance::options::{ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig};
     let dir = TempDir::new();
     let (narrow, wide) = (Arc::new(Gauge::default()), Arc::new(Gauge::default()));
     let mut reg = ActivityRegistry::new();
@@ -153,6 +194,10 @@ async fn a_queue_with_a_concurrency_limit_never_runs_more_at_once() {
     children.activity_supervisor = Some(ActivitySupervisorConfig {
         queue_limits: [("narrow".to_string(), 2)].into_iter().collect(),
         ..ActivitySupervisorConfig::default()
+    });
+    children.activity_dispatcher = Some(ActivityDispatcherConfig {
+        queues: vec!["narrow".into(), "wide".into()],
+        ..ActivityDispatcherConfig::default()
     });
     let instance = Instance::builder("default")
         .database(format!("sqlite:{}", dir.0.join("queues.db").display()))

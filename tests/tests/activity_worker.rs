@@ -72,6 +72,8 @@ async fn a_looping_and_a_growing_activity_are_stopped_without_harming_other_runs
     let spin = await_probes(&manifest, &spin);
     let failure = spin[0]["failure"].as_str().unwrap_or_else(|| panic!("spin must fail: {spin:?}"));
     assert!(failure.contains("timed out after 1.5s"), "{failure}");
+    assert_eq!(spin[0]["kind"], "TimedOut", "the workflow sees a typed timeout: {spin:?}");
+    assert_eq!(spin[0]["attempts"], 1, "{spin:?}");
     let grow = await_probes(&manifest, &grow);
     let failure = grow[0]["failure"].as_str().unwrap_or_else(|| panic!("grow must fail: {grow:?}"));
     assert!(failure.contains("exceeded the instance's memory limit of 32 MiB"), "{failure}");
@@ -139,3 +141,33 @@ async fn a_running_activity_sees_its_workflows_cancellation() {
     .await;
     assert!(state.is_some(), "the run ends cancelled");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attempt_that_stops_heartbeating_fails_as_timed_out_and_is_retried() {
+    let dir = TempDir::new();
+    let db = format!("sqlite:{}", dir.0.join("heartbeat-timeout.db").display());
+    let manifest = write_manifest(&dir.0, "node-a", &[spec("default", &db, "heartbeat_interval_ms = 100")]);
+    let _host = serve(&manifest);
+    let probe = |tag: &str, step_ms: u64| {
+        json!({"probes": [{
+            "activity": "resumable",
+            "input": {"steps": 3, "step_ms": step_ms, "tag": tag},
+            "retry": {"max_attempts": 2, "interval_ms": 50},
+            "heartbeat_timeout_ms": 700,
+        }]})
+    };
+    // Heartbeats every 100 ms: well within 700 ms, it completes.
+    let fine = cli_ok(&manifest, &["start", "probe-flow", &probe("fine", 100).to_string()]);
+    // Heartbeats every 3 s: each attempt is stopped at 700 ms.
+    let stuck = cli_ok(&manifest, &["start", "probe-flow", &probe("stuck", 3_000).to_string()]);
+    let fine = await_probes(&manifest, &fine);
+    assert_eq!(fine[0]["result"]["done"], 3, "{fine:?}");
+    let t0 = Instant::now();
+    let stuck = await_probes(&manifest, &stuck);
+    assert_eq!(stuck[0]["kind"], "TimedOut", "{stuck:?}");
+    assert_eq!(stuck[0]["attempts"], 2, "retried, then out of attempts: {stuck:?}");
+    let failure = stuck[0]["failure"].as_str().unwrap_or_default();
+    assert!(failure.contains("sent no heartbeat for 700ms"), "{failure}");
+    assert!(t0.elapsed() < Duration::from_secs(6), "stopped by the heartbeat timeout, not by the attempt's end ({:?})", t0.elapsed());
+}
+

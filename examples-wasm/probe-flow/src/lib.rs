@@ -2,7 +2,10 @@
 //! their results (or failures), for the sandbox tests:
 //! `{"probes": [{"activity": "read_path", "input": {"path": "/etc/passwd"}}, ...]}`
 //! gives `[{"activity": ..., "result": ...} | {"activity": ..., "failure": ...}, ...]`.
-//! A probe may name the task queue its activity runs on (`"queue": "slow"`).
+//! A probe may name the task queue its activity runs on (`"queue": "slow"`)
+//! and a retry policy (`"retry": {"max_attempts": 3, "interval_ms": 100}`;
+//! default: no retry) and a heartbeat timeout (`"heartbeat_timeout_ms"`). A
+//! failure also gives its `kind` and `attempts`.
 
 use continuum_sdk::prelude::*;
 use serde_json::{json, Value};
@@ -14,6 +17,17 @@ struct Probe {
     input: Value,
     #[serde(default)]
     queue: Option<String>,
+    #[serde(default)]
+    retry: Option<ProbeRetry>,
+    #[serde(default)]
+    heartbeat_timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ProbeRetry {
+    max_attempts: u32,
+    #[serde(default)]
+    interval_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -24,14 +38,26 @@ struct Probes {
 fn probe_flow(ctx: &Workflow, input: Probes) -> Result<Value, WorkflowError> {
     let mut out = Vec::new();
     for probe in input.probes {
-        let mut call = ctx.activity(&probe.activity, &probe.input).retry(RetryPolicy::no_retry());
+        let retry = match probe.retry {
+            Some(r) => RetryPolicy::constant(r.max_attempts, Duration::from_millis(r.interval_ms)),
+            None => RetryPolicy::no_retry(),
+        };
+        let mut call = ctx.activity(&probe.activity, &probe.input).retry(retry);
+        if let Some(ms) = probe.heartbeat_timeout_ms {
+            call = call.heartbeat_timeout(Duration::from_millis(ms));
+        }
         if let Some(queue) = probe.queue {
             call = call.queue(queue);
         }
         let result: Result<Value, ActivityFailed> = call.call();
         out.push(match result {
             Ok(v) => json!({ "activity": probe.activity, "result": v }),
-            Err(f) => json!({ "activity": probe.activity, "failure": f.message }),
+            Err(f) => json!({
+                "activity": probe.activity,
+                "failure": f.message,
+                "kind": format!("{:?}", f.kind),
+                "attempts": f.attempts,
+            }),
         });
     }
     Ok(Value::Array(out))

@@ -10,6 +10,10 @@
 //!   "attempt"}`. When it sees its cancellation it writes
 //!   `cancelled/<tag>.json` (`{"done": n}`) into its sandbox and returns an
 //!   error.
+//! - `counted {tag, steps, step_ms}`: appends its attempt number (as the
+//!   host reports it) to `attempts/<tag>.log` in its sandbox, works
+//!   `steps` steps of `step_ms` (heartbeating), then fails retryably: the
+//!   log shows every attempt that really ran.
 
 use std::time::Duration;
 
@@ -65,7 +69,27 @@ fn resumable(input: Resumable) -> Result<Value, ActivityError> {
     Ok(json!({ "done": progress.done, "resumed_from": resumed_from, "attempt": activity::info().attempt }))
 }
 
+#[derive(Deserialize)]
+struct Counted {
+    tag: String,
+    steps: u32,
+    step_ms: u64,
+}
+
+fn counted(input: Counted) -> Result<Value, ActivityError> {
+    let path = format!("attempts/{}.log", input.tag);
+    let mut log = sandbox::read_file(&path).unwrap_or_default();
+    log.extend_from_slice(format!("{}\n", activity::info().attempt).as_bytes());
+    sandbox::write_file(&path, &log)?;
+    for done in 0..input.steps {
+        activity::sleep(Duration::from_millis(input.step_ms));
+        activity::heartbeat(&Progress { done: done + 1 });
+    }
+    Err(ActivityError::retryable(format!("attempt {} gave up", activity::info().attempt)))
+}
+
 continuum_sdk::activities! {
+    "counted" => counted,
     "spin" => spin,
     "grow" => grow,
     "resumable" => resumable,

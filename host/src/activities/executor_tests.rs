@@ -164,3 +164,43 @@ async fn an_error_code_reaches_the_caller_and_a_listed_code_is_never_retried() {
     assert_eq!((f.attempts, f.code.as_deref()), (1, Some("card_declined")));
     assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn an_attempt_that_stops_heartbeating_times_out_and_is_retried() {
+    let mut reg = ActivityRegistry::new();
+    reg.register_with_context("stalls_once", |_: Value, ctx: ActivityContext| async move {
+        // Attempt 1 beats once, then hangs; attempt 2 beats every 50 ms
+        // for 400 ms (longer than the heartbeat timeout in all).
+        let beats = if ctx.info().attempt == 1 { 1 } else { 8 };
+        for n in 0..beats {
+            ctx.heartbeat(&json!({"n": n}));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if ctx.info().attempt == 1 {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        Ok::<_, ActivityError>(json!({"attempt": ctx.info().attempt}))
+    });
+    let exec = ActivityExecutor::with_limits("i".into(), reg, limits());
+    let (_keep, cancel) = watch::channel(false);
+    let opts = ActivityOptions { heartbeat_timeout_ms: Some(200), ..retry_twice() };
+    let t0 = Instant::now();
+    let out = exec.execute("stalls_once", json!({}), &opts, cancel.clone()).await;
+    assert_eq!(out, TaskOutcome::Completed { output: json!({"attempt": 2}), attempts: 2 });
+    assert!(t0.elapsed() < Duration::from_secs(5), "attempt 1 was stopped long before it returned ({:?})", t0.elapsed());
+
+    // Out of attempts, the call fails as timed out.
+    let once = ActivityOptions { heartbeat_timeout_ms: Some(200), retry: Some(RetryPolicy { max_attempts: 1, ..retry_twice().retry.unwrap() }), ..ActivityOptions::default() };
+    let TaskOutcome::Failed(failure) = exec.execute("stalls_once", json!({}), &once, cancel.clone()).await else {
+        panic!("a stalled attempt must fail");
+    };
+    assert_eq!((failure.kind, failure.attempts), (FailureKind::TimedOut, 1), "{failure:?}");
+    assert!(failure.message.contains("sent no heartbeat for 200ms"), "{}", failure.message);
+    // Without a heartbeat timeout the same stall is not noticed early.
+    let patient = ActivityOptions { attempt_timeout_ms: Some(600), ..once.clone() };
+    let patient = ActivityOptions { heartbeat_timeout_ms: None, ..patient };
+    let TaskOutcome::Failed(failure) = exec.execute("stalls_once", json!({}), &patient, cancel).await else {
+        panic!("the attempt timeout stops it");
+    };
+    assert!(failure.message.contains("timed out after 600ms"), "{}", failure.message);
+}

@@ -2,6 +2,7 @@
 //! activity components, executed with retries, timeouts, concurrency
 //! limits, heartbeats and cancellation.
 
+mod attempt;
 mod context;
 mod executor;
 mod memory_cap;
@@ -10,8 +11,9 @@ mod retry;
 mod sandbox;
 mod wasm;
 
+pub use attempt::{AttemptStart, Step};
 pub use context::{ActivityContext, AttemptInfo};
-pub use executor::{ActivityExecutor, ActivityScope, ExecutorLimits};
+pub use executor::{ActivityExecutor, ActivityScope, ExecutorLimits, Reserved};
 pub use memory_cap::MemoryCap;
 pub use registry::{Activity, ActivityError, ActivityFuture, ActivityRegistry};
 pub use retry::{default_policy, next_delay};

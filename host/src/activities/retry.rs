@@ -89,4 +89,30 @@ mod tests {
         assert_eq!(next_delay(&p, 7, Duration::ZERO, 1.0), Some(Duration::from_millis(150)));
         assert_eq!(next_delay(&p, 7, Duration::from_millis(950), 0.0), None);
     }
+
+    #[test]
+    fn jitter_spreads_delays_over_the_whole_band() {
+        // Exponential from 200 ms, third attempt: 800 ms, plus up to 25 %.
+        let p = policy(0, 200, 2.0, 0, 0.25, 0);
+        let samples: Vec<u64> = (0..10_000)
+            .map(|_| next_delay(&p, 3, Duration::ZERO, rand::random::<f64>()).expect("a delay").as_millis() as u64)
+            .collect();
+        assert!(samples.iter().all(|d| (800..=1_000).contains(d)), "every delay within [800, 1000] ms");
+        // Ten equal slices of the band each get a fair share (10 % each
+        // when uniform; at least 7 % here), so the jitter is not stuck at
+        // either end.
+        let mut slices = [0usize; 10];
+        for d in &samples {
+            slices[(((d - 800) / 20) as usize).min(9)] += 1;
+        }
+        assert!(slices.iter().all(|n| *n > 700), "{slices:?}");
+        let mean = samples.iter().sum::<u64>() as f64 / samples.len() as f64;
+        assert!((880.0..920.0).contains(&mean), "mean {mean} near the band's middle");
+        // The cap applies before the jitter: a capped delay still spreads.
+        let capped = policy(0, 200, 2.0, 500, 0.5, 0);
+        let d: Vec<u64> = (0..1_000)
+            .map(|_| next_delay(&capped, 9, Duration::ZERO, rand::random::<f64>()).unwrap().as_millis() as u64)
+            .collect();
+        assert!(d.iter().all(|d| (500..=750).contains(d)) && d.iter().min() < Some(&550) && d.iter().max() > Some(&700), "{:?}", (d.iter().min(), d.iter().max()));
+    }
 }

@@ -7,16 +7,16 @@ use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::activities::ActivityScope;
+use crate::activities::{ActivityScope, AttemptStart, Step};
 use crate::journal::{
     ActivityOptions, EventBody, Failure, FailureKind, NewActivityTask, NewTimer, RetryPolicy,
-    TaskOutcome, Transition,
+    TaskAttempts, TaskOutcome, Transition,
 };
 
 use super::bindings::workflow::continuum::workflow::{host, types};
 use super::interrupt::Interrupt;
 use super::replay::{Command, Outcome, Replayed};
-use super::run_ctx::{LiveOp, RunCtx};
+use super::run_ctx::{EagerCall, LiveOp, RunCtx};
 
 type HostResult<T> = wasmtime::Result<T>;
 
@@ -34,6 +34,7 @@ fn to_options(o: types::ActivityOptions) -> ActivityOptions {
             non_retryable_codes: r.non_retryable_codes,
         }),
         attempt_timeout_ms: o.attempt_timeout_ms,
+        heartbeat_timeout_ms: o.heartbeat_timeout_ms,
         queue: o.queue,
         priority: o.priority,
         idempotency_key: o.idempotency_key,
@@ -85,7 +86,7 @@ impl RunCtx {
     async fn resolve_live(&mut self, op: u32) -> Result<Option<Outcome>, Interrupt> {
         let body = match self.ops.get_mut(&op) {
             None => return Err(Interrupt::Contract(format!("unknown handle {op}"))),
-            Some(LiveOp::EagerActivity(handle)) => {
+            Some(LiveOp::EagerActivity(handle, _)) => {
                 match handle.take() {
                     Some(h) if h.is_finished() => {
                         let result = h.await;
@@ -195,7 +196,7 @@ impl RunCtx {
             // An activity running here: wait in memory for one to finish.
             let mut running = Vec::new();
             for (op, live) in self.ops.iter_mut() {
-                if let LiveOp::EagerActivity(Some(h)) = live {
+                if let LiveOp::EagerActivity(Some(h), _) = live {
                     if ops.contains(op) {
                         running.push((*op, h));
                     }
@@ -216,13 +217,40 @@ impl RunCtx {
         }
     }
 
-    /// Takes a finished in-process activity's result into the journal.
-    fn finish_eager(&mut self, op: u32, result: Result<TaskOutcome, tokio::task::JoinError>) {
-        let outcome = result.unwrap_or_else(|e| {
-            TaskOutcome::Failed(Failure::new(FailureKind::ActivityFailed, format!("activity task aborted: {e}"), 1))
+    /// Takes a finished in-process attempt into the journal: the call's
+    /// outcome, or, when the policy retries it, a durable task carrying
+    /// the attempt count (committed with the run's next write), so that
+    /// the retries survive this host and any worker may run them.
+    fn finish_eager(&mut self, op: u32, result: Result<Step, tokio::task::JoinError>) {
+        let step = result.unwrap_or_else(|e| {
+            Step::Done(TaskOutcome::Failed(Failure {
+                kind: FailureKind::ActivityFailed,
+                message: format!("activity task aborted: {e}"),
+                attempts: 1,
+                code: None,
+            }))
         });
-        self.ops.insert(op, LiveOp::EagerActivity(None));
-        self.append(task_event(op, outcome));
+        let Some(LiveOp::EagerActivity(_, call)) = self.ops.remove(&op) else {
+            return;
+        };
+        match step {
+            Step::Done(outcome) => {
+                self.ops.insert(op, LiveOp::EagerActivity(None, call));
+                self.append(task_event(op, outcome));
+            }
+            Step::Retry { attempt, delay, .. } => {
+                tracing::debug!(activity = %call.name, op, attempt, "activity retry left to a durable task");
+                let ready_at = chrono::Duration::from_std(delay)
+                    .ok()
+                    .and_then(|d| Utc::now().checked_add_signed(d))
+                    .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
+                let call = *call;
+                let mut task = NewActivityTask::new(op, call.name, call.input, call.options);
+                task.attempts = TaskAttempts { started: attempt, ended: attempt, first_at: Some(call.first_at), ready_at: Some(ready_at) };
+                self.pending.tasks.push(task);
+                self.ops.insert(op, LiveOp::DurableActivity);
+            }
+        }
     }
 
     /// Commits the run's state and suspends it; returns the interrupt that
@@ -232,12 +260,12 @@ impl RunCtx {
         let eager: Vec<u32> = self
             .ops
             .iter()
-            .filter_map(|(op, l)| matches!(l, LiveOp::EagerActivity(Some(_))).then_some(*op))
+            .filter_map(|(op, l)| matches!(l, LiveOp::EagerActivity(Some(_), _)).then_some(*op))
             .collect();
         let mut eager = eager;
         eager.sort_unstable();
         for op in eager {
-            if let Some(LiveOp::EagerActivity(Some(h))) = self.ops.get_mut(&op) {
+            if let Some(LiveOp::EagerActivity(Some(h), _)) = self.ops.get_mut(&op) {
                 let result = h.await;
                 self.finish_eager(op, result);
             }
@@ -254,8 +282,9 @@ impl RunCtx {
 }
 
 impl RunCtx {
-    /// Starts activity call `op`: on this host when it provides the
-    /// activity (`local`), else as a durable task for a worker.
+    /// Starts activity call `op`: its first attempt on this host when it
+    /// provides the activity (`local`), else as a durable task for a
+    /// worker.
     fn start_activity(
         &mut self,
         op: u32,
@@ -270,22 +299,36 @@ impl RunCtx {
                 let cancel = self.cancel.clone();
                 let span = tracing::Span::current();
                 let (run_id, workflow) = (self.key.run_id.clone(), self.workflow.clone());
+                let start = AttemptStart::first();
+                let call = EagerCall { name: name.clone(), input: input.clone(), options: options.clone(), first_at: start.first_at };
                 let handle = tokio::spawn(
                     async move {
                         // Inside the run attempt's span: the attempt span is its child.
                         let scope = ActivityScope { run_id: Some(&run_id), workflow: Some(&workflow), op: Some(op), trace_context: None };
-                        exec.execute_for(scope, &name, input, &options, cancel).await
+                        exec.execute_attempt(scope, &name, input, &options, start, None, cancel).await
                     }
                     .instrument(span),
                 );
-                self.ops.insert(op, LiveOp::EagerActivity(Some(handle)));
+                self.ops.insert(op, LiveOp::EagerActivity(Some(handle), Box::new(call)));
             }
             None => {
                 tracing::debug!(activity = %name, op, "activity scheduled (durable task)");
-                self.pending.tasks.push(NewActivityTask { op, name, input, options });
+                self.pending.tasks.push(NewActivityTask::new(op, name, input, options));
                 self.ops.insert(op, LiveOp::DurableActivity);
             }
         }
+    }
+
+    /// Leaves call `op`, whose first attempt ran on a host that is gone
+    /// (and its outcome with it), to a durable task: that attempt counts
+    /// as started and lost, so the policy decides whether another runs.
+    fn requeue_lost(&mut self, op: u32, name: String, input: Value, options: ActivityOptions) {
+        tracing::info!(activity = %name, op, "activity attempt lost with its host; left to a durable task");
+        let first_at = self.history.scheduled_at(op).unwrap_or_else(Utc::now);
+        let mut task = NewActivityTask::new(op, name, input, options);
+        task.attempts = TaskAttempts { started: 1, ended: 0, first_at: Some(first_at), ready_at: None };
+        self.pending.tasks.push(task);
+        self.ops.insert(op, LiveOp::DurableActivity);
     }
 }
 
@@ -302,16 +345,17 @@ impl host::Host for RunCtx {
         let (op, replayed) = self
             .command(Command::Activity { name: name.clone() })
             .map_err(Interrupt::trap)?;
-        let local = self.env.activities.as_ref().filter(|a| a.has(&name)).cloned();
+        // Executed here only if this host serves the call's queue too:
+        // a queue names the workers meant to run it.
+        let local = self.env.local_executor(&name, options.queue.as_deref().unwrap_or("default"));
         match replayed {
             Replayed::Recorded(EventBody::ActivityScheduled { eager: true, .. })
                 if self.history.completion(op).is_none() && !self.check_only =>
             {
-                // It ran on a host that is gone, and its outcome with it:
-                // run it again (here, or as a durable task if this host
-                // does not provide it).
-                tracing::info!(activity = %name, op, "activity lost with its host; running it again");
-                self.start_activity(op, name, input, options, local);
+                // It ran on a host that is gone, and its outcome with it
+                // (or its retries are a durable task already: that one is
+                // kept).
+                self.requeue_lost(op, name, input, options);
             }
             Replayed::Recorded(_) => {
                 self.ops.insert(op, LiveOp::DurableActivity);

@@ -92,6 +92,9 @@ impl Drift {
 
 /// What replaying a command yields.
 #[derive(Debug, Clone, PartialEq)]
+// `Recorded` is what nearly every replayed command returns: boxing it
+// would allocate once per command for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Replayed {
     /// The journal has this command: here is its recorded body.
     Recorded(EventBody),
@@ -117,6 +120,8 @@ pub struct History {
     /// The guest went past the point where the previous attempt stopped
     /// (see [`History::caught_up`]).
     caught_up: bool,
+    /// When each recorded activity call was scheduled, by operation.
+    scheduled_at: HashMap<u32, chrono::DateTime<chrono::Utc>>,
 }
 
 impl History {
@@ -125,6 +130,9 @@ impl History {
         let mut h = History { caught_up: events.is_empty(), ..History::default() };
         for e in events {
             h.last_seq = h.last_seq.max(e.seq);
+            if let EventBody::ActivityScheduled { op, .. } = &e.body {
+                h.scheduled_at.insert(*op, e.recorded_at);
+            }
             match &e.body {
                 EventBody::ActivityScheduled { .. }
                 | EventBody::TimerStarted { .. }
@@ -152,6 +160,12 @@ impl History {
             _ => return,
         };
         self.completions.insert(op, (seq, outcome));
+    }
+
+    /// When the recorded activity call `op` was scheduled, if the loaded
+    /// history holds its event.
+    pub fn scheduled_at(&self, op: u32) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.scheduled_at.get(&op).copied()
     }
 
     /// True while recorded commands remain to be replayed.

@@ -166,7 +166,7 @@ async fn attempt(
 fn abort_eager(ctx: &mut RunCtx) {
     let cancelled = *ctx.cancel.borrow();
     for live in ctx.ops.values_mut() {
-        if let LiveOp::EagerActivity(Some(h)) = live {
+        if let LiveOp::EagerActivity(Some(h), _) = live {
             if !cancelled {
                 h.abort();
             }

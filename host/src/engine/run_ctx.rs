@@ -9,9 +9,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use wasmtime::StoreLimits;
 
-use crate::activities::ActivityExecutor;
+use crate::activities::{ActivityExecutor, Step};
 use crate::journal::{
-    Batcher, EventBody, InboxSignal, Lease, RunKey, RunWrite, SharedJournal,
+    ActivityOptions, Batcher, EventBody, InboxSignal, Lease, RunKey, RunWrite, SharedJournal,
     TaskOutcome, Transition,
 };
 
@@ -29,18 +29,42 @@ pub struct RunEnv {
     pub batcher: Batcher,
     /// Executes activities in this process, when present.
     pub activities: Option<Arc<ActivityExecutor>>,
+    /// The task queues this host's activity dispatcher serves: a call on
+    /// another queue is left to the hosts that serve it, even when this
+    /// one has the activity.
+    pub served_queues: Arc<[String]>,
+}
+
+impl RunEnv {
+    /// The executor to run activity `name` here, on `queue`: only when
+    /// this host has the activity and serves the queue.
+    pub(crate) fn local_executor(&self, name: &str, queue: &str) -> Option<Arc<ActivityExecutor>> {
+        let served = self.served_queues.iter().any(|q| q == queue);
+        self.activities.as_ref().filter(|a| served && a.has(name)).cloned()
+    }
 }
 
 /// A started operation, as far as the live engine knows it.
 pub(crate) enum LiveOp {
-    /// An activity executed here, still running or finished.
-    EagerActivity(Option<JoinHandle<TaskOutcome>>),
+    /// An activity executed here, its first attempt still running or
+    /// finished.
+    EagerActivity(Option<JoinHandle<Step>>, Box<EagerCall>),
     /// An activity left to a dispatcher as a durable task.
     DurableActivity,
     /// A timer due at this time (ms since the epoch).
     Timer { fire_at_ms: i64 },
     /// A receipt of the next signal of this name.
     Signal { name: String },
+}
+
+/// An activity call executed here: what a retry needs to become a
+/// durable task.
+pub(crate) struct EagerCall {
+    pub name: String,
+    pub input: Value,
+    pub options: ActivityOptions,
+    /// When its first attempt started.
+    pub first_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The store data of one executing run.

@@ -183,6 +183,7 @@ impl InstanceBuilder {
             creator,
             modules,
             activities,
+            served_queues: self.children.activity_dispatcher.as_ref().map(|d| d.queues.clone()).unwrap_or_default().into(),
             registry: Registry::default(),
             pubsub: PubSub::default(),
             run_supervisor: self.children.run_supervisor.as_ref().map(|o| RunSupervisor::new(o.max_concurrent_runs)),

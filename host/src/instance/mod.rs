@@ -43,6 +43,8 @@ pub struct Shared {
     pub(crate) creator: crate::journal::CreationBatcher,
     pub(crate) modules: ModuleRegistry,
     pub(crate) activities: Option<Arc<ActivityExecutor>>,
+    /// The queues the activity dispatcher serves (none when it is off).
+    pub(crate) served_queues: Arc<[String]>,
     pub(crate) registry: Registry,
     pub(crate) pubsub: PubSub,
     pub(crate) run_supervisor: Option<RunSupervisor>,
@@ -65,6 +67,7 @@ impl Shared {
             journal: self.journal.clone(),
             batcher: self.batcher.clone(),
             activities: self.activities.clone(),
+            served_queues: self.served_queues.clone(),
         }
     }
 }

@@ -186,7 +186,8 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Claims up to `limit` ready activity tasks of the given queues (and
     /// activity names), highest priority first, skipping rows locked by
-    /// other claimers. A claim expires after `ttl`.
+    /// other claimers. A claim expires after `ttl`. Each claim is one
+    /// attempt of its call (see [`ClaimedTask::attempt`]).
     async fn claim_tasks(
         &self,
         instance: &str,
@@ -197,8 +198,9 @@ pub trait Journal: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<ClaimedTask>, JournalError>;
 
-    /// Records a claimed task's outcome, fenced by its claim token; wakes
-    /// the run. Returns false (and records nothing) if the claim moved.
+    /// Records a claimed task's outcome, fenced by its claim token and
+    /// expiry; wakes the run. Returns false (and records nothing) if the
+    /// claim moved or expired.
     async fn complete_task(
         &self,
         key: &RunKey,
@@ -207,8 +209,14 @@ pub trait Journal: Send + Sync + 'static {
         outcome: &TaskOutcome,
     ) -> Result<bool, JournalError>;
 
-    /// Extends a task claim still held (same claim token, still claimed)
-    /// by `ttl`; false when the claim was lost.
+    /// Gives a claimed task back for a retry after its attempt failed:
+    /// fenced like [`Journal::complete_task`], it becomes claimable again
+    /// `delay` from now, with the attempt counted as ended (the next claim
+    /// is the next attempt, on any worker). False when the claim was lost.
+    async fn retry_task(&self, key: &RunKey, op: u32, claim_token: i64, delay: Duration) -> Result<bool, JournalError>;
+
+    /// Extends a task claim still held (same claim token, still claimed,
+    /// not expired) by `ttl`; false when the claim was lost.
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError>;
 
     /// Stores the latest heartbeat details of the run's activity call `op`

@@ -192,6 +192,10 @@ pub struct ActivityOptions {
     /// Per-attempt timeout in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt_timeout_ms: Option<u64>,
+    /// An attempt that sends no heartbeat for this long (ms) fails as
+    /// timed out; `None`: no such limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_timeout_ms: Option<u64>,
     /// Task queue; `None` means `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
@@ -404,6 +408,32 @@ pub struct NewActivityTask {
     pub input: Value,
     /// Options.
     pub options: ActivityOptions,
+    /// How far the call's attempts got before the task was written
+    /// (nothing, for a new call).
+    pub attempts: TaskAttempts,
+}
+
+impl NewActivityTask {
+    /// A task for a call no attempt of which has run yet.
+    pub fn new(op: u32, name: impl Into<String>, input: Value, options: ActivityOptions) -> Self {
+        Self { op, name: name.into(), input, options, attempts: TaskAttempts::default() }
+    }
+}
+
+/// Where a call's attempts stand when its task row is written: a call
+/// whose first attempt ran in the workflow's host and is retried (or was
+/// lost with that host) continues its count in the task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskAttempts {
+    /// Attempts started so far.
+    pub started: u32,
+    /// Attempts that ended with a failure the policy retries; one fewer
+    /// than `started` means the last one was lost with its host.
+    pub ended: u32,
+    /// When the first attempt started (`None`: none did).
+    pub first_at: Option<DateTime<Utc>>,
+    /// Not claimable before this time (`None`: at once).
+    pub ready_at: Option<DateTime<Utc>>,
 }
 
 /// How a write moves the run's state.
@@ -548,6 +578,15 @@ pub struct ClaimedTask {
     pub workflow: String,
     /// The W3C trace context the run was started with, if any.
     pub trace_context: Option<String>,
+    /// The attempt this claim runs: 1 for the call's first, counted
+    /// across workers and crashes.
+    pub attempt: u32,
+    /// When the call's first attempt started (this claim's time for the
+    /// first attempt).
+    pub first_attempt_at: DateTime<Utc>,
+    /// The previous attempt never reported (its worker died or its claim
+    /// expired): the retry policy decides whether this one may run.
+    pub previous_lost: bool,
 }
 
 /// What a notification is about.

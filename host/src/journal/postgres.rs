@@ -16,8 +16,8 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use self::codec::{
-    claimed_from_row, col, corrupt, event_from_row, is_unique_violation, millis,
-    order_claimed, outcome_from_row, outcome_state, outcome_to_json, parse_wake,
+    col, corrupt, event_from_row, is_unique_violation, millis,
+    outcome_from_row, parse_wake,
     run_from_row, signal_from_row, to_json, wake_payload, FINAL_STATES_SQL, RUN_COLUMNS,
     WAKE_CHANNEL,
 };
@@ -130,6 +130,9 @@ mod one_statement;
 
 #[path = "postgres_commit.rs"]
 mod commit;
+
+#[path = "postgres_tasks.rs"]
+mod tasks;
 
 #[async_trait]
 impl Journal for PostgresJournal {
@@ -496,32 +499,7 @@ impl Journal for PostgresJournal {
         ttl: Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedTask>, JournalError> {
-        let rows = sqlx::query(
-            "WITH picked AS ( \
-               SELECT instance, run_id, op FROM activity_tasks \
-               WHERE instance = $1 AND queue = ANY($2) AND name = ANY($3) \
-                 AND ((state = 'pending' AND ready_at <= now()) \
-                   OR (state = 'claimed' AND claim_expires_at < now())) \
-               ORDER BY priority DESC, ready_at, run_id, op LIMIT $4 \
-               FOR UPDATE SKIP LOCKED) \
-             UPDATE activity_tasks t SET state = 'claimed', claim_owner = $5, \
-                    claim_token = t.claim_token + 1, \
-                    claim_expires_at = now() + $6 * interval '1 millisecond' \
-             FROM picked, runs r \
-             WHERE t.instance = picked.instance AND t.run_id = picked.run_id AND t.op = picked.op \
-               AND r.instance = t.instance AND r.run_id = t.run_id \
-             RETURNING t.instance, t.run_id, t.op, t.name, t.input, t.options, t.claim_token, \
-                       t.priority, t.ready_at, r.workflow, r.trace_context",
-        )
-        .bind(instance)
-        .bind(queues)
-        .bind(names)
-        .bind(limit)
-        .bind(owner)
-        .bind(millis(ttl))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(order_claimed(rows.iter().map(claimed_from_row).collect::<Result<_, _>>()?))
+        tasks::claim(self, instance, queues, names, owner, ttl, limit).await
     }
 
     async fn complete_task(
@@ -531,30 +509,11 @@ impl Journal for PostgresJournal {
         claim_token: i64,
         outcome: &TaskOutcome,
     ) -> Result<bool, JournalError> {
-        let stored = outcome_to_json(key, outcome)?;
-        let mut tx = self.pool.begin().await?;
-        // Lock the run first: every writer takes run rows before task rows.
-        lock_run(&mut tx, key).await?;
-        let done = sqlx::query(
-            "UPDATE activity_tasks SET state = $5, outcome = $6, claim_expires_at = NULL \
-             WHERE instance = $1 AND run_id = $2 AND op = $3 AND claim_token = $4 AND state = 'claimed'",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(i64::from(op))
-        .bind(claim_token)
-        .bind(outcome_state(outcome))
-        .bind(stored)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !done {
-            return Ok(false);
-        }
-        wake_run(&mut tx, key).await?;
-        tx.commit().await?;
-        Ok(true)
+        tasks::complete(self, key, op, claim_token, outcome).await
+    }
+
+    async fn retry_task(&self, key: &RunKey, op: u32, claim_token: i64, delay: Duration) -> Result<bool, JournalError> {
+        tasks::retry(self, key, op, claim_token, delay).await
     }
 
     async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
@@ -626,7 +585,7 @@ impl Journal for PostgresJournal {
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
-        modules::renew_task_claim(self, key, op, claim_token, ttl).await
+        tasks::renew(self, key, op, claim_token, ttl).await
     }
 
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {

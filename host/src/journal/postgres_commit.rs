@@ -139,6 +139,10 @@ struct TaskRows {
     options: Vec<String>,
     queue: Vec<String>,
     priority: Vec<i32>,
+    started: Vec<i32>,
+    ended: Vec<i32>,
+    first_at: Vec<Option<DateTime<Utc>>>,
+    ready_at: Vec<Option<DateTime<Utc>>>,
 }
 
 /// Column arrays of `(instance, run_id, number)` references: consumed
@@ -202,6 +206,10 @@ impl Batch {
                 b.tasks.options.push(to_json(&w.key, "task options", &t.options)?);
                 b.tasks.queue.push(queue_of(&t.options).to_string());
                 b.tasks.priority.push(t.options.priority);
+                b.tasks.started.push(i32::try_from(t.attempts.started).unwrap_or(i32::MAX));
+                b.tasks.ended.push(i32::try_from(t.attempts.ended).unwrap_or(i32::MAX));
+                b.tasks.first_at.push(t.attempts.first_at);
+                b.tasks.ready_at.push(t.attempts.ready_at);
             }
             for id in &w.consumed_signals {
                 b.signals.push(inst, rid, *id);
@@ -242,16 +250,24 @@ impl TransitionRows {
 
 
 
-/// Inserts the batch's activity tasks and notifies each instance once.
+/// Inserts the batch's activity tasks and notifies each instance once. A
+/// task that exists already is kept (a replay re-queues a call whose
+/// first attempt was lost with its host; an earlier re-queue wins).
 async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     if t.op.is_empty() {
         return Ok(());
     }
     let instances: BTreeSet<String> = t.instance.iter().cloned().collect();
     sqlx::query(
-        "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
-                              $6::text[], $7::text[], $8::int4[])",
+        "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
+                                     attempts_started, attempts_ended, first_attempt_at, ready_at) \
+         SELECT instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, \
+                COALESCE(ready_at, now()) \
+         FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
+                     $6::text[], $7::text[], $8::int4[], $9::int4[], $10::int4[], $11::timestamptz[], \
+                     $12::timestamptz[]) \
+           AS u(instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, ready_at) \
+         ON CONFLICT (instance, run_id, op) DO NOTHING",
     )
     .bind(t.instance)
     .bind(t.run_id)
@@ -261,6 +277,10 @@ async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     .bind(t.options)
     .bind(t.queue)
     .bind(t.priority)
+    .bind(t.started)
+    .bind(t.ended)
+    .bind(t.first_at)
+    .bind(t.ready_at)
     .execute(&mut **tx)
     .await?;
     notify_all(tx, instances.iter().map(|i| wake_payload(&WakeKind::Task, i, "")).collect()).await

@@ -190,25 +190,3 @@ pub(super) async fn put_idempotent_result(
     .await?;
     Ok(())
 }
-
-/// See [`crate::journal::Journal::renew_task_claim`].
-pub(super) async fn renew_task_claim(
-    j: &PostgresJournal,
-    key: &crate::journal::RunKey,
-    op: u32,
-    claim_token: i64,
-    ttl: std::time::Duration,
-) -> Result<bool, JournalError> {
-    let done = sqlx::query(
-        "UPDATE activity_tasks SET claim_expires_at = now() + $5 * interval '1 millisecond' \
-         WHERE instance = $1 AND run_id = $2 AND op = $3 AND claim_token = $4 AND state = 'claimed'",
-    )
-    .bind(&key.instance)
-    .bind(&key.run_id)
-    .bind(i64::from(op))
-    .bind(claim_token)
-    .bind(ttl.as_millis() as f64)
-    .execute(&j.pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}

@@ -15,8 +15,8 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{broadcast, Mutex, MutexGuard};
 
 use super::postgres::codec::{
-    claimed_from_row, col, corrupt, event_from_row, journaled_ops, millis,
-    order_claimed, outcome_from_row, outcome_state, outcome_to_json, queue_of, run_from_row,
+    col, corrupt, event_from_row, journaled_ops, millis,
+    outcome_from_row, queue_of, run_from_row,
     signal_from_row, to_json, FINAL_STATES_SQL, RUN_COLUMNS,
 };
 use super::{
@@ -185,6 +185,9 @@ mod modules;
 
 #[path = "sqlite_heartbeats.rs"]
 mod heartbeats;
+
+#[path = "sqlite_tasks.rs"]
+mod tasks;
 
 #[path = "sqlite_commit.rs"]
 mod commit;
@@ -535,35 +538,7 @@ impl Journal for SqliteJournal {
         ttl: Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedTask>, JournalError> {
-        let now = now_ms();
-        let mut w = self.write().await?;
-        let rows = sqlx::query(
-            "UPDATE activity_tasks SET state = 'claimed', claim_owner = ?5, claim_token = claim_token + 1, \
-                    claim_expires_at = ?6 \
-             WHERE (instance, run_id, op) IN ( \
-               SELECT instance, run_id, op FROM activity_tasks \
-               WHERE instance = ?1 AND queue IN (SELECT value FROM json_each(?2)) \
-                 AND name IN (SELECT value FROM json_each(?3)) \
-                 AND ((state = 'pending' AND ready_at <= ?7) OR (state = 'claimed' AND claim_expires_at < ?7)) \
-               ORDER BY priority DESC, ready_at, run_id, op LIMIT ?4) \
-             RETURNING instance, run_id, op, name, input, options, claim_token, priority, ready_at, \
-                       (SELECT r.workflow FROM runs r \
-                         WHERE r.instance = activity_tasks.instance AND r.run_id = activity_tasks.run_id) AS workflow, \
-                       (SELECT r.trace_context FROM runs r \
-                         WHERE r.instance = activity_tasks.instance AND r.run_id = activity_tasks.run_id) AS trace_context",
-        )
-        .bind(instance)
-        .bind(json_list(queues)?)
-        .bind(json_list(names)?)
-        .bind(limit)
-        .bind(owner)
-        .bind(now.saturating_add(millis(ttl)))
-        .bind(now)
-        .fetch_all(&mut *w.tx)
-        .await?;
-        let claimed = rows.iter().map(claimed_from_row).collect::<Result<Vec<_>, _>>()?;
-        self.finish(w).await?;
-        Ok(order_claimed(claimed))
+        tasks::claim(self, instance, queues, names, owner, ttl, limit).await
     }
 
     async fn complete_task(
@@ -573,30 +548,11 @@ impl Journal for SqliteJournal {
         claim_token: i64,
         outcome: &TaskOutcome,
     ) -> Result<bool, JournalError> {
-        let stored = outcome_to_json(key, outcome)?;
-        let now = now_ms();
-        let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE activity_tasks SET state = ?5, outcome = ?6, claim_expires_at = NULL \
-             WHERE instance = ?1 AND run_id = ?2 AND op = ?3 AND claim_token = ?4 AND state = 'claimed'",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(i64::from(op))
-        .bind(claim_token)
-        .bind(outcome_state(outcome))
-        .bind(stored)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !done {
-            return Ok(false);
-        }
-        w.wake_run(key, now).await?;
-        w.wakes.push(wake(WakeKind::Run, key));
-        self.finish(w).await?;
-        Ok(true)
+        tasks::complete(self, key, op, claim_token, outcome).await
+    }
+
+    async fn retry_task(&self, key: &RunKey, op: u32, claim_token: i64, delay: Duration) -> Result<bool, JournalError> {
+        tasks::retry(self, key, op, claim_token, delay).await
     }
 
     async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
@@ -668,7 +624,7 @@ impl Journal for SqliteJournal {
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
-        modules::renew_task_claim(self, key, op, claim_token, ttl).await
+        tasks::renew(self, key, op, claim_token, ttl).await
     }
 
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {

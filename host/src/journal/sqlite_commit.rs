@@ -47,8 +47,10 @@ impl WriteTx<'_> {
         for t in &w.tasks {
             sqlx::query(
                 "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
-                                             ready_at, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                                             ready_at, created_at, attempts_started, attempts_ended, \
+                                             first_attempt_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                 ON CONFLICT (instance, run_id, op) DO NOTHING",
             )
             .bind(inst)
             .bind(rid)
@@ -58,7 +60,11 @@ impl WriteTx<'_> {
             .bind(to_json(&w.key, "task options", &t.options)?)
             .bind(queue_of(&t.options))
             .bind(t.options.priority)
+            .bind(t.attempts.ready_at.map_or(now, |at| at.timestamp_millis()))
             .bind(now)
+            .bind(i64::from(t.attempts.started))
+            .bind(i64::from(t.attempts.ended))
+            .bind(t.attempts.first_at.map(|at| at.timestamp_millis()))
             .execute(&mut *self.tx)
             .await?;
         }

@@ -204,27 +204,3 @@ pub(super) async fn put_idempotent_result(
     .await?;
     j.finish(w).await
 }
-
-/// See [`crate::journal::Journal::renew_task_claim`].
-pub(super) async fn renew_task_claim(
-    j: &SqliteJournal,
-    key: &crate::journal::RunKey,
-    op: u32,
-    claim_token: i64,
-    ttl: std::time::Duration,
-) -> Result<bool, JournalError> {
-    let mut w = j.write().await?;
-    let done = sqlx::query(
-        "UPDATE activity_tasks SET claim_expires_at = ? \
-         WHERE instance = ? AND run_id = ? AND op = ? AND claim_token = ? AND state = 'claimed'",
-    )
-    .bind(now_ms() + ttl.as_millis() as i64)
-    .bind(&key.instance)
-    .bind(&key.run_id)
-    .bind(i64::from(op))
-    .bind(claim_token)
-    .execute(&mut *w.tx)
-    .await?;
-    j.finish(w).await?;
-    Ok(done.rows_affected() == 1)
-}

@@ -128,12 +128,7 @@ fn ms_from_now(delta: i64) -> DateTime<Utc> {
 }
 
 fn task(op: u32, name: &str, queue: Option<&str>, priority: i32) -> NewActivityTask {
-    NewActivityTask {
-        op,
-        name: name.into(),
-        input: json!({"op": op}),
-        options: ActivityOptions { queue: queue.map(String::from), priority, ..Default::default() },
-    }
+    NewActivityTask::new(op, name, json!({"op": op}), ActivityOptions { queue: queue.map(String::from), priority, ..Default::default() })
 }
 
 async fn next_wake(wakes: &mut WakeStream) -> Option<Wake> {
@@ -622,7 +617,7 @@ journal_suite!(task_claims_renew_only_while_held, |j: SharedJournal| async move 
     let k = key("a", "tasked");
     let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
     let mut w = RunWrite::new(k.clone(), lease);
-    w.tasks.push(NewActivityTask { op: 0, name: "act".into(), input: json!(1), options: Default::default() });
+    w.tasks.push(NewActivityTask::new(0, "act", json!(1), Default::default()));
     assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
     let claimed = j.claim_tasks("a", &["default".to_string()], &["act".to_string()], "w/a/1", Duration::from_millis(200), 5).await.unwrap();
     assert_eq!(claimed.len(), 1);
@@ -692,4 +687,76 @@ journal_suite!(a_manifest_file_published_again_leaves_a_later_deploy_current, |j
     j.put_module("a", "wf", "v3", b"three", Publish::FromManifest).await.unwrap();
     assert_eq!(heads(j.clone()).await, [("wf".to_string(), "v3".to_string())], "a changed manifest file is made current");
     assert!(j.get_module("a", "v2").await.unwrap().is_some());
+});
+
+journal_suite!(an_expired_task_claim_can_neither_complete_nor_renew, |j: SharedJournal| async move {
+    let k = key("a", "expired");
+    let lease = leased(&j, &k, "n/a/1", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.tasks = vec![task(0, "act", None, 0), task(1, "act", None, 0)];
+    assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
+    let (queues, names) = (vec!["default".to_string()], vec!["act".to_string()]);
+    let claimed = j.claim_tasks("a", &queues, &names, "w/a/1", Duration::from_millis(150), 5).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Nobody has reclaimed them, yet the claims are expired: the worker
+    // that held them can no longer record an outcome or revive the claim.
+    let done = TaskOutcome::Completed { output: json!(1), attempts: 1 };
+    assert!(!j.complete_task(&k, 0, claimed[0].claim_token, &done).await.unwrap(), "complete after expiry");
+    assert!(!j.renew_task_claim(&k, 1, claimed[1].claim_token, TTL).await.unwrap(), "renew after expiry");
+    assert!(j.task_outcomes(&k).await.unwrap().is_empty());
+    let reclaimed = j.claim_tasks("a", &queues, &names, "w/a/2", TTL, 5).await.unwrap();
+    assert_eq!(reclaimed.len(), 2, "both are claimable again");
+    assert!(j.complete_task(&k, 0, reclaimed.iter().find(|t| t.op == 0).unwrap().claim_token, &done).await.unwrap());
+});
+
+journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJournal| async move {
+    let k = key("a", "retried");
+    let lease = leased(&j, &k, "n/a/1", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.tasks = vec![task(0, "act", None, 0)];
+    assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
+    let (queues, names) = (vec!["default".to_string()], vec!["act".to_string()]);
+    let claim = |owner: &'static str, ttl: Duration| {
+        let (j, queues, names) = (j.clone(), queues.clone(), names.clone());
+        async move { j.claim_tasks("a", &queues, &names, owner, ttl, 5).await.unwrap() }
+    };
+    let first = claim("w/a/1", TTL).await;
+    assert_eq!(first.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(1, false)]);
+    let first_at = first[0].first_attempt_at;
+    assert!((Utc::now() - first_at).num_seconds().abs() < 60);
+
+    // Attempt 1 failed: the task goes back, claimable 300 ms from now.
+    assert!(j.retry_task(&k, 0, first[0].claim_token, Duration::from_millis(300)).await.unwrap());
+    assert!(!j.retry_task(&k, 0, first[0].claim_token, Duration::ZERO).await.unwrap(), "no longer claimed");
+    assert!(!j.complete_task(&k, 0, first[0].claim_token, &TaskOutcome::Completed { output: json!(1), attempts: 1 }).await.unwrap());
+    assert!(claim("w/b/1", TTL).await.is_empty(), "not before its backoff");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    // Another worker continues the count; this attempt's worker dies
+    // (short claim), and the next claim sees attempt 2 as lost.
+    let second = claim("w/b/1", Duration::from_millis(150)).await;
+    assert_eq!(second.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(2, false)]);
+    assert_eq!(second[0].first_attempt_at, first_at, "the first attempt's time is kept");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let third = claim("w/c/1", TTL).await;
+    assert_eq!(third.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(3, true)]);
+    assert_eq!(third[0].first_attempt_at, first_at);
+    let failed = TaskOutcome::Failed(Failure::new(FailureKind::ActivityFailed, "no", 3));
+    assert!(j.complete_task(&k, 0, third[0].claim_token, &failed).await.unwrap());
+    assert_eq!(j.task_outcomes(&k).await.unwrap(), [(0, failed)]);
+
+    // A call whose attempts began in the workflow's host continues there:
+    // its task carries the count (and an existing task is kept).
+    let started_at = ms_from_now(-5_000);
+    let mut t = task(1, "act", None, 0);
+    t.attempts = TaskAttempts { started: 2, ended: 1, first_at: Some(started_at), ready_at: None };
+    let mut again = task(0, "act", None, 0);
+    again.attempts.started = 7;
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.tasks = vec![t, again];
+    assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
+    let fourth = claim("w/d/1", TTL).await;
+    assert_eq!(fourth.iter().map(|t| (t.op, t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(1, 3, true)], "op 0 is finished, not replaced");
+    assert_eq!(fourth[0].first_attempt_at.timestamp_millis(), started_at.timestamp_millis());
 });

@@ -56,7 +56,7 @@
 //! database = "postgres://continuum:${BILLING_DB_PASSWORD}@db/billing"
 //!
 //! [instances.billing.children]
-//! activity_dispatcher = false     # this host runs its own worker pool
+//! activity_dispatcher = false     # no activities of billing here: worker hosts serve its queues
 //! ```
 //!
 //! Rules:
@@ -219,6 +219,7 @@ impl Manifest {
             let instance = parse_instance(path, &base, &data_dir, &name, value, env)?;
             instances.insert(name, instance);
         }
+        sandbox::check_disjoint(path, instances.iter().map(|(n, i)| (n.as_str(), &i.sandbox)))?;
 
         Ok(Manifest {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),

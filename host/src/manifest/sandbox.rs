@@ -9,7 +9,7 @@
 //! allow_hosts = ["example.com:443"]  # TCP connections allowed to these pairs; default none
 //! ```
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use toml::{Table, Value};
 
@@ -49,6 +49,62 @@ pub(super) fn parse_sandbox(
     }
     r.finish()?;
     Ok(SandboxConfig { dir: Some(dir), env, allow_hosts })
+}
+
+/// Refuses two instances whose sandbox directories are the same or one
+/// inside the other: each instance's activities must not reach another's
+/// files. The error names the later instance's `dir` key (in name order)
+/// and the other instance.
+pub(super) fn check_disjoint<'a>(
+    file: &Path,
+    sandboxes: impl IntoIterator<Item = (&'a str, &'a SandboxConfig)>,
+) -> Result<(), ManifestError> {
+    let dirs: Vec<(&str, PathBuf)> = sandboxes
+        .into_iter()
+        .filter_map(|(name, s)| s.dir.as_deref().map(|d| (name, lexical(d))))
+        .collect();
+    for (i, (name, dir)) in dirs.iter().enumerate() {
+        for (other, other_dir) in &dirs[..i] {
+            let relation = if dir == other_dir {
+                "is the same directory as"
+            } else if dir.starts_with(other_dir) {
+                "is inside"
+            } else if other_dir.starts_with(dir) {
+                "contains"
+            } else {
+                continue;
+            };
+            return Err(ManifestError::InvalidValue {
+                file: file.to_path_buf(),
+                instance: Some((*name).to_owned()),
+                key: format!("instances.{name}.sandbox.dir"),
+                reason: format!(
+                    "`{}` {relation} the sandbox of instance `{other}` (`{}`); each instance needs a directory of its own",
+                    dir.display(),
+                    other_dir.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `path` with `.` dropped and `..` applied, without touching the file
+/// system (the directories may not exist yet).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// An array of strings (possibly empty); absent gives an empty list.

@@ -705,3 +705,36 @@ fn activity_limits_are_checked() {
         &["queue_limits.slow"],
     );
 }
+
+#[test]
+fn two_instances_may_not_share_or_nest_their_sandbox_directories() {
+    let two = |a: &str, b: &str| {
+        format!(
+            "[instances.alpha]\ndatabase = \"sqlite::memory:\"\n{a}\n\
+             [instances.beta]\ndatabase = \"sqlite::memory:\"\n{b}\n"
+        )
+    };
+    let sandbox = |name: &str, d: &str| format!("[instances.{name}.sandbox]\ndir = \"{d}\"\n");
+    let e = parse_err(
+        &two(&sandbox("alpha", "boxes/shared"), &sandbox("beta", "boxes/./shared")),
+        &["instance `beta`", "instances.beta.sandbox.dir", "the same directory as the sandbox of instance `alpha`"],
+    );
+    assert!(matches!(e, ManifestError::InvalidValue { .. }), "{e:?}");
+    parse_err(
+        &two(&sandbox("alpha", "boxes"), &sandbox("beta", "boxes/beta")),
+        &["instance `beta`", "instances.beta.sandbox.dir", "is inside the sandbox of instance `alpha`"],
+    );
+    parse_err(
+        &two(&sandbox("alpha", "boxes/x/../alpha/inner"), &sandbox("beta", "boxes/alpha")),
+        &["instances.beta.sandbox.dir", "contains the sandbox of instance `alpha`"],
+    );
+    // An explicit directory inside another instance's default one.
+    parse_err(
+        &two("", &sandbox("beta", ".continuum/sandbox/alpha/beta")),
+        &["instances.beta.sandbox.dir", "inside the sandbox of instance `alpha`"],
+    );
+    // Siblings, and names that only share a prefix, are fine.
+    let m = parse_ok(&two(&sandbox("alpha", "boxes/a"), &sandbox("beta", "boxes/ab")));
+    assert_ne!(m.instances["alpha"].sandbox.dir, m.instances["beta"].sandbox.dir);
+    parse_ok(&two("", ""));
+}
