@@ -56,11 +56,19 @@ async fn killed_while_waiting_on_a_signal_and_while_an_activity_runs() {
     assert!(waiting.is_some(), "run A never reached the signal wait");
 
     // Run B is caught with `charge_card` in flight (it spins first).
-    let b = cli_ok(&manifest, &["start", "order-flow", &json!({"order_id": "b", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242", "spin": 3_000_000_000u64}).to_string()]);
-    let in_flight = first.wait_for_log("activity started activity=\"charge_card\"", Duration::from_secs(30))
-        || first.wait_for_log("charge_card", Duration::from_secs(1));
-    assert!(in_flight, "charge_card never started:\n{}", first.log_text());
+    let b = cli_ok(&manifest, &["start", "order-flow", &json!({"order_id": "b", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242", "spin": 6_000_000_000u64}).to_string()]);
+    let in_flight = eventually(Duration::from_secs(60), || async {
+        let started = first.log_text().lines().any(|l| l.contains("activity started") && l.contains("charge_card"));
+        let (record, events) = journal(&manifest, &b);
+        (started && record["state"] == "running" && charge_pending(&events).is_some()).then_some(())
+    })
+    .await;
+    assert!(in_flight.is_some(), "charge_card never got in flight on the first host:\n{}", first.log_text());
     first.kill();
+    // At the kill, the journal holds charge_card scheduled and no outcome.
+    let (_, at_kill) = journal(&manifest, &b);
+    let op = charge_pending(&at_kill).unwrap_or_else(|| panic!("charge_card was not in flight when the host died: {at_kill:#?}"));
+    assert!(!at_kill.iter().any(|e| e["body"]["type"] == "signal_requested"), "run B got past charge_card: {at_kill:#?}");
 
     let _second = Host::start(&manifest, &[]);
     cli_ok(&manifest, &["signal", &a, "fraud_review", "\"approved\""]);
@@ -72,6 +80,25 @@ async fn killed_while_waiting_on_a_signal_and_while_an_activity_runs() {
         assert_eq!(record["state"], "completed");
         assert_exactly_once(&events);
     }
+    // The new host finished the charge the first one was killed in.
+    let (_, events) = journal(&manifest, &b);
+    let outcomes = events
+        .iter()
+        .filter(|e| e["body"]["op"].as_i64() == Some(op) && e["body"]["type"] == "activity_completed")
+        .count();
+    assert_eq!(outcomes, 1, "charge_card (op {op}) has {outcomes} outcomes: {events:#?}");
+}
+
+/// The op of a `charge_card` that is scheduled and has no outcome yet.
+fn charge_pending(events: &[Value]) -> Option<i64> {
+    let op = events
+        .iter()
+        .find(|e| e["body"]["type"] == "activity_scheduled" && e["body"]["name"] == "charge_card")?["body"]["op"]
+        .as_i64()?;
+    let done = events.iter().any(|e| {
+        e["body"]["op"].as_i64() == Some(op) && matches!(e["body"]["type"].as_str(), Some("activity_completed" | "activity_failed"))
+    });
+    (!done).then_some(op)
 }
 
 #[tokio::test(flavor = "multi_thread")]
