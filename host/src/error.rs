@@ -93,6 +93,20 @@ pub enum Error {
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The instance's database could not be opened (refused, unknown host,
+    /// bad credentials, no answer in time, ...).
+    #[error("the database of instance `{instance}` is unreachable: {source}")]
+    DatabaseUnreachable {
+        /// Instance.
+        instance: String,
+        /// Why.
+        #[source]
+        source: JournalError,
+    },
+    /// The manifest the instances were built from is invalid (for example
+    /// an instance's database is unreachable).
+    #[error(transparent)]
+    Manifest(Box<crate::manifest::ManifestError>),
     /// The configuration is invalid.
     #[error("invalid configuration of instance `{instance}`: {message}")]
     Config {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::activities::{load_activity_component, ActivityRegistry, SandboxConfig};
 use crate::engine::WasmEngine;
@@ -20,6 +21,7 @@ pub struct InstanceBuilder {
     database: Option<String>,
     journal: Option<SharedJournal>,
     max_connections: u32,
+    connect_timeout: Duration,
     node: Option<String>,
     workflows: Vec<(String, PathBuf)>,
     activity_components: Vec<PathBuf>,
@@ -37,6 +39,7 @@ impl InstanceBuilder {
             database: None,
             journal: None,
             max_connections: 16,
+            connect_timeout: journal::DEFAULT_CONNECT_TIMEOUT,
             node: None,
             workflows: Vec::new(),
             activity_components: Vec::new(),
@@ -63,6 +66,13 @@ impl InstanceBuilder {
     /// Connection pool size (default 16).
     pub fn max_connections(mut self, n: u32) -> Self {
         self.max_connections = n;
+        self
+    }
+
+    /// How long opening the database may take before it counts as
+    /// unreachable (default [`journal::DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -129,7 +139,12 @@ impl InstanceBuilder {
         }
         let journal = match (self.journal, self.database) {
             (Some(j), _) => j,
-            (None, Some(url)) => journal::open(&url, self.max_connections).await?,
+            (None, Some(url)) => journal::open_with_timeout(&url, self.max_connections, self.connect_timeout)
+                .await
+                .map_err(|source| match source {
+                    e @ journal::JournalError::UnsupportedUrl(_) => Error::Journal(e),
+                    source => Error::DatabaseUnreachable { instance: name.clone(), source },
+                })?,
             (None, None) => return Err(config_err("no database given".into())),
         };
         journal.migrate().await?;

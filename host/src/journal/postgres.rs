@@ -42,6 +42,14 @@ impl PostgresJournal {
         // and shaped by arrays (`UNNEST`) whose contents never change the
         // best plan: plan them once instead of at every execution (custom
         // plans cost more than the write itself for the batched commit).
+        //
+        // One plain connection first: it fails at once with the real reason
+        // (the pool would retry a refused connection until its acquire
+        // timeout and then report only the timeout).
+        {
+            use sqlx::Connection;
+            sqlx::PgConnection::connect(url).await?.close().await?;
+        }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .after_connect(|conn, _meta| {
