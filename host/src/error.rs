@@ -69,7 +69,8 @@ pub enum Error {
         waited: Duration,
     },
     /// A live engine on another host holds the run and did not confirm the
-    /// cancellation in time. The request stays recorded; retrying is safe.
+    /// cancellation in time. The request was withdrawn (nothing is left
+    /// half-done); retrying is safe.
     #[error("cancellation of run `{run_id}` in instance `{instance}` was not confirmed within {waited:?} (its engine holds the lease); retry")]
     CancelNotConfirmed {
         /// Instance.

@@ -283,6 +283,19 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Subscribes to the instance's wake-ups.
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError>;
+
+    // Withdrawing an unconfirmed cancellation request.
+
+    /// Withdraws a cancellation request nobody confirmed (compare-and-set):
+    /// clears `cancel_requested_at` only while the run is unfinished and the
+    /// request is still the one recorded at `requested_at`. A run that
+    /// finished meanwhile (cancelled by its engine, or otherwise) is
+    /// reported as [`CancelWithdrawal::AlreadyFinal`].
+    async fn withdraw_cancel(
+        &self,
+        key: &RunKey,
+        requested_at: DateTime<Utc>,
+    ) -> Result<CancelWithdrawal, JournalError>;
 }
 
 /// A shared journal.

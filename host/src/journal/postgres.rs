@@ -125,6 +125,9 @@ mod modules;
 #[path = "postgres_heartbeats.rs"]
 mod heartbeats;
 
+#[path = "postgres_cancel.rs"]
+mod cancel;
+
 #[path = "postgres_one_statement.rs"]
 mod one_statement;
 
@@ -622,6 +625,15 @@ impl Journal for PostgresJournal {
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
         modules::renew_task_claim(self, key, op, claim_token, ttl).await
+    }
+
+    // Withdrawing an unconfirmed cancellation request.
+    async fn withdraw_cancel(
+        &self,
+        key: &RunKey,
+        requested_at: DateTime<Utc>,
+    ) -> Result<super::CancelWithdrawal, JournalError> {
+        cancel::withdraw(self, key, requested_at).await
     }
 
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {
