@@ -182,6 +182,7 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::RunFinished { .. }
             | Error::Module(_)
             | Error::Manifest(_)
+            | Error::InvalidNode { .. }
             | Error::Config { .. },
         ) => EXIT_USAGE,
         _ => EXIT_FAILURE,

@@ -108,6 +108,18 @@ pub enum Error {
     /// an instance's database is unreachable).
     #[error(transparent)]
     Manifest(Box<crate::manifest::ManifestError>),
+    /// A node name that cannot be the first part of lease owners
+    /// (`node/instance/n`): empty, or with `/`, whitespace or control
+    /// characters.
+    #[error("invalid node name `{node}` for instance `{instance}`: {reason}")]
+    InvalidNode {
+        /// Instance.
+        instance: String,
+        /// The name given.
+        node: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration of instance `{instance}`: {message}")]
     Config {

@@ -77,7 +77,9 @@ impl InstanceBuilder {
     }
 
     /// This host's node name, the first part of lease owners (default:
-    /// the hostname).
+    /// the hostname). Checked by [`InstanceBuilder::build`] as the manifest
+    /// checks `node`: not empty, no `/`, no whitespace or control characters
+    /// ([`Error::InvalidNode`]).
     pub fn node(mut self, node: impl Into<String>) -> Self {
         self.node = Some(node.into());
         self
@@ -136,6 +138,17 @@ impl InstanceBuilder {
         let config_err = |message: String| Error::Config { instance: name.clone(), message };
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(config_err(format!("invalid instance name `{name}` (use letters, digits, - and _)")));
+        }
+        if let Some(node) = &self.node {
+            if let Some(reason) = crate::manifest::invalid_node(node) {
+                return Err(Error::InvalidNode { instance: name.clone(), node: node.clone(), reason });
+            }
+        }
+        if self.children.run_supervisor.is_some() && self.children.heartbeater.is_none() {
+            return Err(config_err(
+                "the heartbeater is left out while the run supervisor is on: nothing would renew the leases of its runs"
+                    .into(),
+            ));
         }
         let journal = match (self.journal, self.database) {
             (Some(j), _) => j,
@@ -216,4 +229,43 @@ pub fn default_node() -> String {
         .filter(|h| !h.is_empty())
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()))
         .unwrap_or_else(|| "node".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::instance::{ChildrenConfig, Instance};
+    use crate::Error;
+
+    #[tokio::test]
+    async fn a_node_name_is_checked_as_the_manifest_checks_it() {
+        for node in ["", "a/b", "two words", "tab\there"] {
+            let built = Instance::builder("default").database("sqlite::memory:").node(node).build().await;
+            match built {
+                Err(Error::InvalidNode { instance, node: n, reason }) => {
+                    assert_eq!((instance.as_str(), n.as_str()), ("default", node));
+                    assert!(!reason.is_empty());
+                }
+                Err(e) => panic!("node {node:?}: expected InvalidNode, got {e}"),
+                Ok(_) => panic!("node {node:?} was accepted"),
+            }
+        }
+        let ok = Instance::builder("default").database("sqlite::memory:").node("host-a.example").build().await;
+        assert!(ok.is_ok(), "{:?}", ok.err());
+    }
+
+    #[tokio::test]
+    async fn no_heartbeater_beside_a_run_supervisor_is_refused() {
+        let children = ChildrenConfig { heartbeater: None, ..ChildrenConfig::default() };
+        match Instance::builder("default").database("sqlite::memory:").children(children).build().await {
+            Err(Error::Config { instance, message }) => {
+                assert_eq!(instance, "default");
+                assert!(message.contains("heartbeater"), "{message}");
+            }
+            Err(e) => panic!("expected a configuration error, got {e}"),
+            Ok(_) => panic!("an instance without a heartbeater was built"),
+        }
+        let children = ChildrenConfig { heartbeater: None, run_supervisor: None, ..ChildrenConfig::default() };
+        let ok = Instance::builder("default").database("sqlite::memory:").children(children).build().await;
+        assert!(ok.is_ok(), "{:?}", ok.err());
+    }
 }

@@ -396,8 +396,9 @@ fn default_node(env: &dyn Fn(&str) -> Option<String>) -> String {
         .unwrap_or_else(|| "node".to_owned())
 }
 
-/// Why `node` cannot be a node name (it is part of `node/instance/n` lease owners).
-fn invalid_node(node: &str) -> Option<&'static str> {
+/// Why `node` cannot be a node name (it is part of `node/instance/n` lease
+/// owners); `None` when it can.
+pub fn invalid_node(node: &str) -> Option<&'static str> {
     if node.is_empty() {
         Some("node name must not be empty")
     } else if node.contains('/') {
