@@ -122,3 +122,46 @@ async fn a_timer_set_before_a_restart_fires_after_it() {
     assert!(events.iter().any(|e| e["body"]["type"] == "timer_fired"), "{events:#?}");
     assert_exactly_once(&events);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clock_and_randomness_replay_to_the_same_values_after_a_kill() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let mut spec = InstanceSpec::examples("default", &db.url);
+    spec.workflows.push(("clock-flow".into(), component("clock_flow")));
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let mut first = Host::start(&manifest, &[]);
+    // It draws now/random/uuid, then sleeps 3 s: kill the host meanwhile.
+    let run = cli_ok(&manifest, &["start", "clock-flow", r#"{"sleep_ms": 3000}"#]);
+    let drawn = eventually(Duration::from_secs(30), || async {
+        let (record, events) = journal(&manifest, &run);
+        (record["state"] == "suspended" && events.iter().any(|e| e["body"]["type"] == "timer_started")).then_some(events)
+    })
+    .await
+    .expect("clock-flow never parked on its sleep");
+    first.kill();
+    let (record, at_kill) = journal(&manifest, &run);
+    assert_eq!(record["state"], "suspended", "the run finished before the kill: {record:#}");
+    assert!(!at_kill.iter().any(|e| e["body"]["type"] == "timer_fired"), "{at_kill:#?}");
+    let value = |kind: &str, field: &str| -> Value {
+        drawn.iter().find(|e| e["body"]["type"] == kind).unwrap_or_else(|| panic!("no {kind}: {drawn:#?}"))["body"][field].clone()
+    };
+    let (now_ms, random, uuid) = (value("clock_read", "value_ms"), value("random_drawn", "value"), value("uuid_drawn", "value"));
+
+    // A new process replays the journal into a fresh guest: the values the
+    // guest returns are the journaled ones, not new draws.
+    let _second = Host::start(&manifest, &[]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &run, "--timeout", "60"])).unwrap();
+    assert_eq!(out["now_ms"], now_ms, "{out}");
+    assert_eq!(out["random_str"].as_str().map(str::to_string), random.as_u64().map(|r| r.to_string()), "{out} vs {random}");
+    assert_eq!(out["uuid"], uuid, "{out}");
+    assert!(out["after_sleep_ms"].as_u64() >= now_ms.as_u64().map(|t| t + 3000), "{out}");
+    let (_, events) = journal(&manifest, &run);
+    assert_exactly_once(&events);
+    assert_eq!(events[..at_kill.len()], at_kill[..], "the journal was rewritten by the replay");
+    for kind in ["clock_read", "random_drawn", "uuid_drawn"] {
+        let n = events.iter().filter(|e| e["body"]["type"] == kind).count();
+        let want = if kind == "clock_read" { 2 } else { 1 };
+        assert_eq!(n, want, "{kind} recorded {n} times: {events:#?}");
+    }
+}

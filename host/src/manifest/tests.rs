@@ -746,3 +746,20 @@ fn connect_timeout_is_read_and_checked() {
     assert_eq!(parse_ok(&minimal("connect_timeout_ms = 750\n")).instances["default"].connect_timeout, Duration::from_millis(750));
     parse_err(&minimal("connect_timeout_ms = 0\n"), &["instances.default.connect_timeout_ms", "positive"]);
 }
+
+#[test]
+fn the_readme_manifest_example_parses() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```toml\n").expect("README.md has a ```toml block") + "```toml\n".len();
+    let len = readme[start..].find("```").expect("the ```toml block ends");
+    let text = &readme[start..start + len];
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env_of(&[("BILLING_DB_PASSWORD", "pw")]))
+        .unwrap_or_else(|e| panic!("README.md's manifest example does not parse: {e}\n{text}"));
+    assert_eq!(m.node, "host-a");
+    assert_eq!(m.instances.keys().collect::<Vec<_>>(), ["billing", "default"]);
+    let d = &m.instances["default"];
+    assert_eq!(d.connect_timeout, Duration::from_millis(5000));
+    assert!(d.children.snapshotter.is_none());
+    assert!(m.instances["billing"].children.activity_dispatcher.is_none());
+    assert_eq!(m.instances["billing"].database, "postgres://continuum:pw@db/billing");
+}
