@@ -4,7 +4,10 @@
 //! another host. One host is killed (SIGKILL) after about a third have
 //! completed. Every run completes exactly once, no journal entry is
 //! duplicated or missing, and the work was shared: the killed host's
-//! in-flight runs were finished by the others.
+//! in-flight runs were finished by the others. Each run is completed by one
+//! host and executed by one host at a time (its attempts, from the hosts'
+//! logs, do not overlap except as a committed hand-over or a fenced zombie,
+//! and no activity call runs on two hosts except around the kill).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -59,9 +62,6 @@ fn run_id_of(line: &str) -> Option<&str> {
 
 type Stamp = chrono::DateTime<chrono::Utc>;
 
-/// The attempts a host's (text) log shows, per run: from `run started` or
-/// `run resumed` to the line that ends the attempt; an attempt still open
-/// at the end of the log ends at `open_until` (the host's kill, or now).
 /// How an attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum End {
@@ -74,8 +74,13 @@ enum End {
     Other,
 }
 
-/// Each attempt is `(start, end, how it ended)`.
-fn attempts_of(log: &str, open_until: Stamp) -> BTreeMap<String, Vec<(Stamp, Stamp, End)>> {
+/// A host's attempts per run: `(start, end, how it ended)`.
+type Attempts = BTreeMap<String, Vec<(Stamp, Stamp, End)>>;
+
+/// The attempts a host's (text) log shows, per run: from `run started` or
+/// `run resumed` to the line that ends the attempt; an attempt still open
+/// at the end of the log ends at `open_until` (the host's kill, or now).
+fn attempts_of(log: &str, open_until: Stamp) -> Attempts {
     const ENDS: [&str; 8] = [
         "run suspended",
         "run completed",
@@ -87,7 +92,7 @@ fn attempts_of(log: &str, open_until: Stamp) -> BTreeMap<String, Vec<(Stamp, Sta
         "run parked",
     ];
     let mut open: BTreeMap<String, Stamp> = BTreeMap::new();
-    let mut done: BTreeMap<String, Vec<(Stamp, Stamp, End)>> = BTreeMap::new();
+    let mut done: Attempts = BTreeMap::new();
     for line in strip_ansi(log).lines() {
         let (Some(at), Some(run)) = (line.split_whitespace().next().and_then(|t| t.parse::<Stamp>().ok()), run_id_of(line)) else {
             continue;
@@ -264,7 +269,7 @@ async fn three_hosts_share_a_thousand_runs_and_survive_a_kill() {
     // writes are refused (`lease lost`). Such zombie attempts are counted
     // and reported; node-1's attempts end at its kill.
     let now = chrono::Utc::now();
-    let attempts: Vec<(String, BTreeMap<String, Vec<(Stamp, Stamp, End)>>)> = hosts
+    let attempts: Vec<(String, Attempts)> = hosts
         .iter()
         .enumerate()
         .map(|(i, h)| (format!("node-{}", i + 1), attempts_of(&h.log_text(), if i == 0 { killed_utc } else { now })))
