@@ -181,6 +181,8 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::RunExists { .. }
             | Error::RunFinished { .. }
             | Error::Module(_)
+            | Error::Manifest(_)
+            | Error::InvalidNode { .. }
             | Error::Config { .. },
         ) => EXIT_USAGE,
         _ => EXIT_FAILURE,

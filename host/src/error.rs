@@ -69,7 +69,8 @@ pub enum Error {
         waited: Duration,
     },
     /// A live engine on another host holds the run and did not confirm the
-    /// cancellation in time. The request stays recorded; retrying is safe.
+    /// cancellation in time. The request was withdrawn (nothing is left
+    /// half-done); retrying is safe.
     #[error("cancellation of run `{run_id}` in instance `{instance}` was not confirmed within {waited:?} (its engine holds the lease); retry")]
     CancelNotConfirmed {
         /// Instance.
@@ -93,6 +94,32 @@ pub enum Error {
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The instance's database could not be opened (refused, unknown host,
+    /// bad credentials, no answer in time, ...).
+    #[error("the database of instance `{instance}` is unreachable: {source}")]
+    DatabaseUnreachable {
+        /// Instance.
+        instance: String,
+        /// Why.
+        #[source]
+        source: JournalError,
+    },
+    /// The manifest the instances were built from is invalid (for example
+    /// an instance's database is unreachable).
+    #[error(transparent)]
+    Manifest(Box<crate::manifest::ManifestError>),
+    /// A node name that cannot be the first part of lease owners
+    /// (`node/instance/n`): empty, or with `/`, whitespace or control
+    /// characters.
+    #[error("invalid node name `{node}` for instance `{instance}`: {reason}")]
+    InvalidNode {
+        /// Instance.
+        instance: String,
+        /// The name given.
+        node: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration of instance `{instance}`: {message}")]
     Config {

@@ -54,7 +54,7 @@ pub use error::Error;
 pub use instance::Instance;
 pub use load::Mode;
 use journal::{
-    CancelRequest, Event, EventBody, JournalError, NewRun, RunKey, RunRecord, RunState, RunWrite,
+    CancelRequest, CancelWithdrawal, Event, EventBody, JournalError, NewRun, RunKey, RunRecord, RunState, RunWrite,
     Transition,
 };
 
@@ -228,8 +228,11 @@ impl Continuum {
     /// the lease through the journal and commits the cancellation itself;
     /// with a live engine (here or on another host), the request is
     /// delivered to it and its confirmation awaited. If none comes within
-    /// [`CANCEL_CONFIRM_TIMEOUT`], [`Error::CancelNotConfirmed`] is returned:
-    /// the request stays recorded and retrying is safe.
+    /// [`CANCEL_CONFIRM_TIMEOUT`], the request is withdrawn (only if the run
+    /// is still unfinished and the request still ours) and
+    /// [`Error::CancelNotConfirmed`] is returned: nothing is left half-done
+    /// and retrying is safe. If the engine cancelled the run after all, the
+    /// cancel succeeds.
     pub async fn cancel(&self, run_id: &str, opts: CallOptions) -> Result<CancelOutcome, Error> {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
@@ -237,6 +240,9 @@ impl Continuum {
         if let CancelRequest::AlreadyFinal(state) = journal.request_cancel(&key).await.map_err(|e| map_journal(e, &key))? {
             return Ok(CancelOutcome::AlreadyFinal(state));
         }
+        // The request as stored (an earlier, still pending one is reused):
+        // what a withdrawal compares against.
+        let requested_at = journal.get_run(&key).await?.ok_or_else(|| unknown_run(&key))?.cancel_requested_at;
         inst.shared.registry.cancel(run_id);
         let started = Instant::now();
         loop {
@@ -285,6 +291,14 @@ impl Continuum {
                 }
             }
             if started.elapsed() >= CANCEL_CONFIRM_TIMEOUT {
+                if let Some(at) = requested_at {
+                    match journal.withdraw_cancel(&key, at).await.map_err(|e| map_journal(e, &key))? {
+                        CancelWithdrawal::AlreadyFinal(RunState::Cancelled) => return Ok(CancelOutcome::Cancelled),
+                        CancelWithdrawal::AlreadyFinal(s) => return Ok(CancelOutcome::AlreadyFinal(s)),
+                        CancelWithdrawal::Withdrawn | CancelWithdrawal::NotOurs => {}
+                    }
+                }
+                tracing::info!(instance = %key.instance, run_id, "cancellation not confirmed in time; request withdrawn");
                 return Err(Error::CancelNotConfirmed {
                     instance: key.instance,
                     run_id: key.run_id,

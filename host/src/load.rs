@@ -1,7 +1,7 @@
 //! Building a [`Continuum`] from a manifest (`instances.toml`).
 
 use crate::instance::{ChildrenConfig, Instance};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestError};
 use crate::{Continuum, Error};
 
 /// What this process does for the manifest's instances.
@@ -15,7 +15,9 @@ pub enum Mode {
 
 impl Continuum {
     /// Builds the manifest's instances (all of them, or those in `only`).
-    /// Applies each database's migrations.
+    /// Applies each database's migrations. A database that cannot be opened
+    /// within the instance's `connect_timeout_ms` is refused as
+    /// [`ManifestError::UnreachableDatabase`] (file, instance and key named).
     pub async fn from_manifest(manifest: &Manifest, mode: Mode, only: &[String]) -> Result<Continuum, Error> {
         let mut continuum = Continuum::new();
         for name in only {
@@ -34,6 +36,7 @@ impl Continuum {
             let mut builder = Instance::builder(name.clone())
                 .database(cfg.database.clone())
                 .max_connections(cfg.max_connections)
+                .connect_timeout(cfg.connect_timeout)
                 .node(manifest.node.clone())
                 .children(children)
                 .sandbox(cfg.sandbox.clone())
@@ -44,7 +47,18 @@ impl Continuum {
             for path in cfg.activities.values() {
                 builder = builder.activity_component(path.clone());
             }
-            continuum.register(builder.build().await?)?;
+            let instance = builder.build().await.map_err(|e| match e {
+                Error::DatabaseUnreachable { instance, source } => {
+                    Error::Manifest(Box::new(ManifestError::UnreachableDatabase {
+                        file: manifest.path.clone(),
+                        key: format!("instances.{instance}.database"),
+                        instance,
+                        reason: source.to_string(),
+                    }))
+                }
+                other => other,
+            })?;
+            continuum.register(instance)?;
         }
         Ok(continuum)
     }

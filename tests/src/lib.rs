@@ -267,6 +267,12 @@ impl Host {
         assert!(status.success(), "kill -STOP failed");
     }
 
+    /// Thaws a frozen process (SIGCONT).
+    pub fn thaw(&mut self) {
+        let status = Command::new("kill").arg("-CONT").arg(self.child.id().to_string()).status().expect("run kill -CONT");
+        assert!(status.success(), "kill -CONT failed");
+    }
+
     /// The exit status, if the process has exited.
     pub fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
         self.child.try_wait()

@@ -110,3 +110,44 @@ async fn guest_panics_and_errors_fail_the_run_with_the_journal_intact() {
     let err: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
     assert_eq!(err["code"], "payment_declined", "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_that_traps_after_journaled_steps_fails_and_keeps_them() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let spec = InstanceSpec { workflows: vec![("panicky".into(), component("panicky"))], ..InstanceSpec::examples("default", &db.url) };
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let _host = Host::start(&manifest, &[]);
+
+    // An activity result and a timer are journaled, then the guest panics
+    // (after a replay: the timer suspends the run first).
+    let input = serde_json::json!({"panic_after": {
+        "activity": "reserve_stock",
+        "input": {"order_id": "t-1", "sku": "BOOK", "quantity": 2},
+        "sleep_ms": 300,
+    }});
+    let run = cli_ok(&manifest, &["start", "panicky", &input.to_string()]);
+    let out = cli(&manifest, &["await", &run, "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
+    assert_eq!(doc["run"]["state"], "failed", "{doc:#}");
+    assert_eq!(doc["run"]["error"]["code"], "trap", "{doc:#}");
+    let message = doc["run"]["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("boom after steps:") && message.contains("res_"), "the trap message is missing or lacks the activity's output: {message}");
+
+    let events = doc["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["body"]["type"].as_str().unwrap_or("")).collect();
+    assert_eq!(
+        kinds,
+        ["run_started", "activity_scheduled", "activity_completed", "timer_started", "timer_fired", "run_failed"],
+        "{doc:#}"
+    );
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["seq"].as_i64(), Some(i as i64 + 1), "journal has a gap or a repeat: {doc:#}");
+    }
+    let result = &events[2]["body"]["output"];
+    assert_eq!(result["quantity"], 2, "the activity's result was not kept: {doc:#}");
+    assert!(result["reservation_id"].as_str().unwrap_or("").starts_with("res_"), "{doc:#}");
+    assert_eq!(events[3]["body"]["duration_ms"], 300, "{doc:#}");
+    assert_eq!(events[4]["body"]["op"], events[3]["body"]["op"], "{doc:#}");
+}

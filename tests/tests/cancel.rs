@@ -139,9 +139,33 @@ async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and_a_retry_succeed
     assert_eq!(after["run"]["lease_owner"].as_str(), Some(owner.as_str()), "the lease moved: {after:#}");
     assert_eq!(after["run"]["lease_token"], before["run"]["lease_token"], "the lease was taken meanwhile: {after:#}");
     assert_eq!(after["events"], before["events"], "the journal changed");
+    assert!(after["run"]["cancel_requested_at"].is_null(), "the unconfirmed request was left recorded: {after:#}");
     assert!(!host.log_text().contains("run cancelled"), "{}", host.log_text());
 
+    // Thawed, the engine hears the late notification and renews its lease,
+    // but the withdrawn request is not acted on: the run goes on.
+    let renewed_before = after["run"]["lease_expires_at"].clone();
+    host.thaw();
+    let renewed = eventually(Duration::from_secs(30), || async {
+        let doc = show_json(&manifest, &run, None);
+        (doc["run"]["lease_expires_at"] != renewed_before).then_some(doc)
+    })
+    .await
+    .expect("the thawed host never renewed its lease");
+    // A few renewals more (interval 300 ms), then look again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let thawed = show_json(&manifest, &run, None);
+    for doc in [&renewed, &thawed] {
+        assert_eq!(doc["run"]["state"], "running", "the withdrawn cancel was acted on: {doc:#}");
+        assert_eq!(doc["run"]["lease_owner"].as_str(), Some(owner.as_str()), "{doc:#}");
+        assert!(doc["run"]["cancel_requested_at"].is_null(), "{doc:#}");
+    }
+    assert_eq!(thawed["events"], before["events"], "the journal changed after the thaw");
+    assert!(!host.log_text().contains("run cancelled"), "the thawed host cancelled the run:\n{}", host.log_text());
+    assert!(!host.log_text().contains("cancellation delivered to the run"), "{}", host.log_text());
+
     // Once the engine is gone and its lease has expired, a retry succeeds.
+    let before = thawed;
     host.kill();
     let mut refusals = 0;
     let done = eventually(Duration::from_secs(30), || {
@@ -158,5 +182,5 @@ async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and_a_retry_succeed
     let doc = assert_cancelled(&manifest, &run);
     let n = before["events"].as_array().unwrap().len();
     assert_eq!(doc["events"].as_array().unwrap()[..n], before["events"].as_array().unwrap()[..], "the journal was rewritten");
-    assert!(refusals <= 1, "{refusals} retries were refused; the lease (ttl 8 s, renewed until the freeze) should have expired within one");
+    assert!(refusals <= 1, "{refusals} retries were refused; the lease (ttl 8 s, renewed until the kill) should have expired within one");
 }

@@ -56,11 +56,19 @@ async fn killed_while_waiting_on_a_signal_and_while_an_activity_runs() {
     assert!(waiting.is_some(), "run A never reached the signal wait");
 
     // Run B is caught with `charge_card` in flight (it spins first).
-    let b = cli_ok(&manifest, &["start", "order-flow", &json!({"order_id": "b", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242", "spin": 3_000_000_000u64}).to_string()]);
-    let in_flight = first.wait_for_log("activity started activity=\"charge_card\"", Duration::from_secs(30))
-        || first.wait_for_log("charge_card", Duration::from_secs(1));
-    assert!(in_flight, "charge_card never started:\n{}", first.log_text());
+    let b = cli_ok(&manifest, &["start", "order-flow", &json!({"order_id": "b", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242", "spin": 6_000_000_000u64}).to_string()]);
+    let in_flight = eventually(Duration::from_secs(60), || async {
+        let started = first.log_text().lines().any(|l| l.contains("activity started") && l.contains("charge_card"));
+        let (record, events) = journal(&manifest, &b);
+        (started && record["state"] == "running" && charge_pending(&events).is_some()).then_some(())
+    })
+    .await;
+    assert!(in_flight.is_some(), "charge_card never got in flight on the first host:\n{}", first.log_text());
     first.kill();
+    // At the kill, the journal holds charge_card scheduled and no outcome.
+    let (_, at_kill) = journal(&manifest, &b);
+    let op = charge_pending(&at_kill).unwrap_or_else(|| panic!("charge_card was not in flight when the host died: {at_kill:#?}"));
+    assert!(!at_kill.iter().any(|e| e["body"]["type"] == "signal_requested"), "run B got past charge_card: {at_kill:#?}");
 
     let _second = Host::start(&manifest, &[]);
     cli_ok(&manifest, &["signal", &a, "fraud_review", "\"approved\""]);
@@ -72,6 +80,25 @@ async fn killed_while_waiting_on_a_signal_and_while_an_activity_runs() {
         assert_eq!(record["state"], "completed");
         assert_exactly_once(&events);
     }
+    // The new host finished the charge the first one was killed in.
+    let (_, events) = journal(&manifest, &b);
+    let outcomes = events
+        .iter()
+        .filter(|e| e["body"]["op"].as_i64() == Some(op) && e["body"]["type"] == "activity_completed")
+        .count();
+    assert_eq!(outcomes, 1, "charge_card (op {op}) has {outcomes} outcomes: {events:#?}");
+}
+
+/// The op of a `charge_card` that is scheduled and has no outcome yet.
+fn charge_pending(events: &[Value]) -> Option<i64> {
+    let op = events
+        .iter()
+        .find(|e| e["body"]["type"] == "activity_scheduled" && e["body"]["name"] == "charge_card")?["body"]["op"]
+        .as_i64()?;
+    let done = events.iter().any(|e| {
+        e["body"]["op"].as_i64() == Some(op) && matches!(e["body"]["type"].as_str(), Some("activity_completed" | "activity_failed"))
+    });
+    (!done).then_some(op)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,4 +121,47 @@ async fn a_timer_set_before_a_restart_fires_after_it() {
     let (_, events) = journal(&manifest, &run);
     assert!(events.iter().any(|e| e["body"]["type"] == "timer_fired"), "{events:#?}");
     assert_exactly_once(&events);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clock_and_randomness_replay_to_the_same_values_after_a_kill() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let mut spec = InstanceSpec::examples("default", &db.url);
+    spec.workflows.push(("clock-flow".into(), component("clock_flow")));
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let mut first = Host::start(&manifest, &[]);
+    // It draws now/random/uuid, then sleeps 3 s: kill the host meanwhile.
+    let run = cli_ok(&manifest, &["start", "clock-flow", r#"{"sleep_ms": 3000}"#]);
+    let drawn = eventually(Duration::from_secs(30), || async {
+        let (record, events) = journal(&manifest, &run);
+        (record["state"] == "suspended" && events.iter().any(|e| e["body"]["type"] == "timer_started")).then_some(events)
+    })
+    .await
+    .expect("clock-flow never parked on its sleep");
+    first.kill();
+    let (record, at_kill) = journal(&manifest, &run);
+    assert_eq!(record["state"], "suspended", "the run finished before the kill: {record:#}");
+    assert!(!at_kill.iter().any(|e| e["body"]["type"] == "timer_fired"), "{at_kill:#?}");
+    let value = |kind: &str, field: &str| -> Value {
+        drawn.iter().find(|e| e["body"]["type"] == kind).unwrap_or_else(|| panic!("no {kind}: {drawn:#?}"))["body"][field].clone()
+    };
+    let (now_ms, random, uuid) = (value("clock_read", "value_ms"), value("random_drawn", "value"), value("uuid_drawn", "value"));
+
+    // A new process replays the journal into a fresh guest: the values the
+    // guest returns are the journaled ones, not new draws.
+    let _second = Host::start(&manifest, &[]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &run, "--timeout", "60"])).unwrap();
+    assert_eq!(out["now_ms"], now_ms, "{out}");
+    assert_eq!(out["random_str"].as_str().map(str::to_string), random.as_u64().map(|r| r.to_string()), "{out} vs {random}");
+    assert_eq!(out["uuid"], uuid, "{out}");
+    assert!(out["after_sleep_ms"].as_u64() >= now_ms.as_u64().map(|t| t + 3000), "{out}");
+    let (_, events) = journal(&manifest, &run);
+    assert_exactly_once(&events);
+    assert_eq!(events[..at_kill.len()], at_kill[..], "the journal was rewritten by the replay");
+    for kind in ["clock_read", "random_drawn", "uuid_drawn"] {
+        let n = events.iter().filter(|e| e["body"]["type"] == kind).count();
+        let want = if kind == "clock_read" { 2 } else { 1 };
+        assert_eq!(n, want, "{kind} recorded {n} times: {events:#?}");
+    }
 }

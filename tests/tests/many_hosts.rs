@@ -4,7 +4,10 @@
 //! another host. One host is killed (SIGKILL) after about a third have
 //! completed. Every run completes exactly once, no journal entry is
 //! duplicated or missing, and the work was shared: the killed host's
-//! in-flight runs were finished by the others.
+//! in-flight runs were finished by the others. Each run is completed by one
+//! host and executed by one host at a time (its attempts, from the hosts'
+//! logs, do not overlap except as a committed hand-over or a fenced zombie,
+//! and no activity call runs on two hosts except around the kill).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -50,6 +53,71 @@ fn completed_by(log: &str) -> BTreeSet<String> {
         .filter_map(|rest| rest.split([' ', '}']).next())
         .map(str::to_string)
         .collect()
+}
+
+/// A log line's run id (from its span's `run_id=` field).
+fn run_id_of(line: &str) -> Option<&str> {
+    line.split("run_id=").nth(1).and_then(|rest| rest.split([' ', '}', ':']).next())
+}
+
+type Stamp = chrono::DateTime<chrono::Utc>;
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum End {
+    /// It committed the run's suspension or end (releasing its lease).
+    Committed,
+    /// It found its lease taken (its writes were refused): a host too
+    /// starved to renew its lease in time went on executing meanwhile.
+    Fenced,
+    /// Anything else (aborted, or still open when the log ends).
+    Other,
+}
+
+/// A host's attempts per run: `(start, end, how it ended)`.
+type Attempts = BTreeMap<String, Vec<(Stamp, Stamp, End)>>;
+
+/// The attempts a host's (text) log shows, per run: from `run started` or
+/// `run resumed` to the line that ends the attempt; an attempt still open
+/// at the end of the log ends at `open_until` (the host's kill, or now).
+fn attempts_of(log: &str, open_until: Stamp) -> Attempts {
+    const ENDS: [&str; 8] = [
+        "run suspended",
+        "run completed",
+        "run failed",
+        "run cancelled",
+        "run stopped",
+        "lease lost",
+        "run attempt aborted",
+        "run parked",
+    ];
+    let mut open: BTreeMap<String, Stamp> = BTreeMap::new();
+    let mut done: Attempts = BTreeMap::new();
+    for line in strip_ansi(log).lines() {
+        let (Some(at), Some(run)) = (line.split_whitespace().next().and_then(|t| t.parse::<Stamp>().ok()), run_id_of(line)) else {
+            continue;
+        };
+        if line.contains("run started") || line.contains("run resumed") {
+            if let Some(prev) = open.insert(run.to_string(), at) {
+                panic!("run {run} began an attempt at {at} inside another begun at {prev} on the same host:\n{line}");
+            }
+        } else if ENDS.iter().any(|e| line.contains(e)) {
+            if let Some(start) = open.remove(run) {
+                let end = if ENDS[..4].iter().any(|e| line.contains(e)) {
+                    End::Committed
+                } else if line.contains("lease lost") {
+                    End::Fenced
+                } else {
+                    End::Other
+                };
+                done.entry(run.to_string()).or_default().push((start, at, end));
+            }
+        }
+    }
+    for (run, start) in open {
+        done.entry(run).or_default().push((start, open_until, End::Other));
+    }
+    done
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,6 +253,97 @@ async fn three_hosts_share_a_thousand_runs_and_survive_a_kill() {
     eprintln!("runs completed per host: {counts:?}; node-1 had {} in flight when killed", in_flight.len());
     let sample: Vec<String> = hosts[1].log_text().lines().filter(|l| l.contains("completed")).take(3).map(str::to_string).collect();
     assert!(counts.values().filter(|n| **n > 0).count() >= 2, "the work was not shared: {counts:?}; node-2 logged {sample:#?}");
+    // Each run was completed by one host only...
+    let nodes: Vec<&String> = per_host.keys().collect();
+    for (i, a) in nodes.iter().enumerate() {
+        for b in &nodes[i + 1..] {
+            let both: Vec<&String> = per_host[*a].intersection(&per_host[*b]).collect();
+            assert!(both.is_empty(), "runs completed by both {a} and {b}: {both:?}");
+        }
+    }
+    // ...and executed by one host at a time. An attempt logs its end just
+    // after committing it, so another host may begin a moment before that
+    // line; but then the earlier attempt must have ended by a committed
+    // suspension or end (its lease released), or been fenced: a host too
+    // starved to renew its lease in time loses the run to another and its
+    // writes are refused (`lease lost`). Such zombie attempts are counted
+    // and reported; node-1's attempts end at its kill.
+    let now = chrono::Utc::now();
+    let attempts: Vec<(String, Attempts)> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (format!("node-{}", i + 1), attempts_of(&h.log_text(), if i == 0 { killed_utc } else { now })))
+        .collect();
+    let total: usize = attempts.iter().map(|(_, a)| a.values().map(Vec::len).sum::<usize>()).sum();
+    assert!(total >= RUNS, "the logs show only {total} attempts for {RUNS} runs");
+    let without: Vec<&String> = started.iter().filter(|r| !attempts.iter().any(|(_, a)| a.contains_key(*r))).collect();
+    assert!(without.is_empty(), "runs no host logged an attempt of: {without:?}");
+    let run_lines = |run: &str| -> String {
+        hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, h)| {
+                strip_ansi(&h.log_text())
+                    .lines()
+                    .filter(|l| run_id_of(l) == Some(run))
+                    .map(|l| format!("node-{}: {l}", i + 1))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut handed_over = 0;
+    let mut zombies: BTreeSet<&String> = BTreeSet::new();
+    for run in &started {
+        let mut spans: Vec<(Stamp, Stamp, End, &String)> = attempts
+            .iter()
+            .flat_map(|(node, a)| a.get(run).into_iter().flatten().map(move |(s, e, c)| (*s, *e, *c, node)))
+            .collect();
+        spans.sort();
+        handed_over += usize::from(spans.windows(2).any(|w| w[0].3 != w[1].3));
+        for (k, &(start, _, _, node)) in spans.iter().enumerate() {
+            for &(s0, e0, end, other) in &spans[..k] {
+                if other != node && e0 > start && end == End::Fenced {
+                    zombies.insert(run);
+                    continue;
+                }
+                assert!(
+                    other == node || e0 <= start || end == End::Committed,
+                    "run {run} was executed on {node} from {start} while {other} executed it ({s0} to {e0}) without giving it up: {spans:?}\n{}",
+                    run_lines(run)
+                );
+            }
+        }
+    }
+    // No activity call of a run ran on two hosts, except one node-1 was
+    // running when it was killed, run again by another host after the kill.
+    let mut calls: BTreeMap<(String, String, String), Vec<(String, Stamp)>> = BTreeMap::new();
+    for (i, h) in hosts.iter().enumerate() {
+        for line in strip_ansi(&h.log_text()).lines().filter(|l| l.contains("activity started")) {
+            let field = |name: &str| line.rsplit(&format!(" {name}=")).next().filter(|r| r.len() < line.len()).and_then(|r| r.split(' ').next()).map(|v| v.trim_matches('"').to_string());
+            let at = line.split_whitespace().next().and_then(|t| t.parse::<Stamp>().ok());
+            if let (Some(run), Some(activity), Some(attempt), Some(at)) = (run_id_of(line), field("activity"), field("attempt"), at) {
+                calls.entry((run.to_string(), activity, attempt)).or_default().push((format!("node-{}", i + 1), at));
+            }
+        }
+    }
+    assert!(calls.len() >= 2 * RUNS, "the logs show {} activity calls for {RUNS} runs", calls.len());
+    for ((run, activity, attempt), on) in &calls {
+        let again_after_kill = on.len() == 2 && on.iter().any(|(n, at)| n == "node-1" && *at <= killed_utc) && on.iter().any(|(n, at)| n != "node-1" && *at > killed_utc);
+        let again_after_zombie = on.len() == 2 && zombies.contains(run);
+        assert!(
+            on.len() == 1 || again_after_kill || again_after_zombie,
+            "activity {activity} (attempt {attempt}) of run {run} ran on {on:?}\n{}",
+            run_lines(run)
+        );
+    }
+    if !zombies.is_empty() {
+        eprintln!(
+            "{} run(s) kept executing on a host after it lost their lease (starved heartbeater; its writes were fenced): {zombies:?}",
+            zombies.len()
+        );
+    }
+    assert!(handed_over > 0, "no run moved between hosts; the one-host-at-a-time check saw no handover");
     let logged: BTreeSet<&String> = per_host.values().flatten().collect();
     // A completion node-1 committed just before SIGKILL may lack its log line.
     let completed_before_kill: BTreeSet<String> = sqlx::query_scalar(

@@ -1,15 +1,17 @@
 //! `clock-flow`: the journaled clock and randomness, for determinism tests.
-//! Reads `now()`, `random()` and `uuid()`, sleeps 1 s, reads `now()` again
-//! and returns all of them; a replay must return exactly the same values.
+//! Reads `now()`, `random()` and `uuid()`, sleeps 1 s (or `sleep_ms` from
+//! its input), reads `now()` again and returns all of them; a replay must
+//! return exactly the same values.
 
 use continuum_sdk::prelude::*;
 use serde_json::{json, Value};
 
-fn clock_flow(ctx: &Workflow, _input: Value) -> Result<Value, WorkflowError> {
+fn clock_flow(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
+    let sleep_ms = input.get("sleep_ms").and_then(Value::as_u64).unwrap_or(1000);
     let before = ctx.now_ms();
     let random = ctx.random();
     let uuid = ctx.uuid();
-    ctx.sleep(Duration::from_secs(1));
+    ctx.sleep(Duration::from_millis(sleep_ms));
     let after = ctx.now_ms();
     Ok(json!({
         "now_ms": before,

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::activities::{load_activity_component, ActivityRegistry, SandboxConfig};
 use crate::engine::WasmEngine;
@@ -20,6 +21,7 @@ pub struct InstanceBuilder {
     database: Option<String>,
     journal: Option<SharedJournal>,
     max_connections: u32,
+    connect_timeout: Duration,
     node: Option<String>,
     workflows: Vec<(String, PathBuf)>,
     activity_components: Vec<PathBuf>,
@@ -37,6 +39,7 @@ impl InstanceBuilder {
             database: None,
             journal: None,
             max_connections: 16,
+            connect_timeout: journal::DEFAULT_CONNECT_TIMEOUT,
             node: None,
             workflows: Vec::new(),
             activity_components: Vec::new(),
@@ -66,8 +69,17 @@ impl InstanceBuilder {
         self
     }
 
+    /// How long opening the database may take before it counts as
+    /// unreachable (default [`journal::DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
     /// This host's node name, the first part of lease owners (default:
-    /// the hostname).
+    /// the hostname). Checked by [`InstanceBuilder::build`] as the manifest
+    /// checks `node`: not empty, no `/`, no whitespace or control characters
+    /// ([`Error::InvalidNode`]).
     pub fn node(mut self, node: impl Into<String>) -> Self {
         self.node = Some(node.into());
         self
@@ -127,9 +139,25 @@ impl InstanceBuilder {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(config_err(format!("invalid instance name `{name}` (use letters, digits, - and _)")));
         }
+        if let Some(node) = &self.node {
+            if let Some(reason) = crate::manifest::invalid_node(node) {
+                return Err(Error::InvalidNode { instance: name.clone(), node: node.clone(), reason });
+            }
+        }
+        if self.children.run_supervisor.is_some() && self.children.heartbeater.is_none() {
+            return Err(config_err(
+                "the heartbeater is left out while the run supervisor is on: nothing would renew the leases of its runs"
+                    .into(),
+            ));
+        }
         let journal = match (self.journal, self.database) {
             (Some(j), _) => j,
-            (None, Some(url)) => journal::open(&url, self.max_connections).await?,
+            (None, Some(url)) => journal::open_with_timeout(&url, self.max_connections, self.connect_timeout)
+                .await
+                .map_err(|source| match source {
+                    e @ journal::JournalError::UnsupportedUrl(_) => Error::Journal(e),
+                    source => Error::DatabaseUnreachable { instance: name.clone(), source },
+                })?,
             (None, None) => return Err(config_err("no database given".into())),
         };
         journal.migrate().await?;
@@ -202,4 +230,43 @@ pub fn default_node() -> String {
         .filter(|h| !h.is_empty())
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()))
         .unwrap_or_else(|| "node".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::instance::{ChildrenConfig, Instance};
+    use crate::Error;
+
+    #[tokio::test]
+    async fn a_node_name_is_checked_as_the_manifest_checks_it() {
+        for node in ["", "a/b", "two words", "tab\there"] {
+            let built = Instance::builder("default").database("sqlite::memory:").node(node).build().await;
+            match built {
+                Err(Error::InvalidNode { instance, node: n, reason }) => {
+                    assert_eq!((instance.as_str(), n.as_str()), ("default", node));
+                    assert!(!reason.is_empty());
+                }
+                Err(e) => panic!("node {node:?}: expected InvalidNode, got {e}"),
+                Ok(_) => panic!("node {node:?} was accepted"),
+            }
+        }
+        let ok = Instance::builder("default").database("sqlite::memory:").node("host-a.example").build().await;
+        assert!(ok.is_ok(), "{:?}", ok.err());
+    }
+
+    #[tokio::test]
+    async fn no_heartbeater_beside_a_run_supervisor_is_refused() {
+        let children = ChildrenConfig { heartbeater: None, ..ChildrenConfig::default() };
+        match Instance::builder("default").database("sqlite::memory:").children(children).build().await {
+            Err(Error::Config { instance, message }) => {
+                assert_eq!(instance, "default");
+                assert!(message.contains("heartbeater"), "{message}");
+            }
+            Err(e) => panic!("expected a configuration error, got {e}"),
+            Ok(_) => panic!("an instance without a heartbeater was built"),
+        }
+        let children = ChildrenConfig { heartbeater: None, run_supervisor: None, ..ChildrenConfig::default() };
+        let ok = Instance::builder("default").database("sqlite::memory:").children(children).build().await;
+        assert!(ok.is_ok(), "{:?}", ok.err());
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::journal::WakeKind;
+use crate::journal::{RunKey, WakeKind};
 
 use super::options::SignalRouterConfig;
 use super::Shared;
@@ -24,9 +24,12 @@ pub async fn run(shared: Arc<Shared>, _opts: SignalRouterConfig) {
                 while let Some(wake) = wakes.next().await {
                     match wake.kind {
                         WakeKind::Cancel => {
-                            match shared.registry.cancel(&wake.run_id) {
-                                Some(workflow) => tracing::info!(instance = %wake.instance, run_id = %wake.run_id, %workflow, "cancellation delivered to the run"),
-                                None => shared.pubsub.dispatcher.notify_one(),
+                            if !cancel_stands(&shared, &wake.instance, &wake.run_id).await {
+                                tracing::debug!(instance = %wake.instance, run_id = %wake.run_id, "cancellation withdrawn before delivery");
+                            } else if let Some(workflow) = shared.registry.cancel(&wake.run_id) {
+                                tracing::info!(instance = %wake.instance, run_id = %wake.run_id, %workflow, "cancellation delivered to the run");
+                            } else {
+                                shared.pubsub.dispatcher.notify_one();
                             }
                         }
                         // A run became due (started, signalled, a result
@@ -48,5 +51,18 @@ pub async fn run(shared: Arc<Shared>, _opts: SignalRouterConfig) {
             Err(e) => tracing::warn!(instance = %shared.name, error = %e, "cannot listen for notifications"),
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Whether a run's cancellation request is still recorded: a notification
+/// can arrive late (a host that was cut off), after its caller withdrew the
+/// unconfirmed request. When the journal cannot say, the request is
+/// delivered (the engine checks nothing else, and a stale request is rarer
+/// than a failing read).
+async fn cancel_stands(shared: &Shared, instance: &str, run_id: &str) -> bool {
+    match shared.journal.get_run(&RunKey::new(instance, run_id)).await {
+        Ok(Some(run)) => run.cancel_requested_at.is_some() && !run.state.is_final(),
+        Ok(None) => false,
+        Err(_) => true,
     }
 }

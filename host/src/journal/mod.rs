@@ -40,6 +40,9 @@ pub enum JournalError {
     /// Applying the migrations failed.
     #[error("applying migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database did not answer in time when the journal was opened.
+    #[error("the database did not answer within {0:?}")]
+    ConnectTimeout(Duration),
     /// The database URL names no supported database.
     #[error("unsupported database URL `{0}` (expected postgres://... or sqlite:...)")]
     UnsupportedUrl(String),
@@ -288,19 +291,50 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Subscribes to the instance's wake-ups.
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError>;
+
+    // Withdrawing an unconfirmed cancellation request.
+
+    /// Withdraws a cancellation request nobody confirmed (compare-and-set):
+    /// clears `cancel_requested_at` only while the run is unfinished and the
+    /// request is still the one recorded at `requested_at`. A run that
+    /// finished meanwhile (cancelled by its engine, or otherwise) is
+    /// reported as [`CancelWithdrawal::AlreadyFinal`].
+    async fn withdraw_cancel(
+        &self,
+        key: &RunKey,
+        requested_at: DateTime<Utc>,
+    ) -> Result<CancelWithdrawal, JournalError>;
 }
 
 /// A shared journal.
 pub type SharedJournal = Arc<dyn Journal>;
 
+/// How long opening a journal may take by default before the database
+/// counts as unreachable.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens the journal a URL names (`postgres://...` or `sqlite:...`), with a
-/// connection pool of `max_connections`. Does not migrate.
+/// connection pool of `max_connections`. Does not migrate. Gives up after
+/// [`DEFAULT_CONNECT_TIMEOUT`] (see [`open_with_timeout`]).
 pub async fn open(url: &str, max_connections: u32) -> Result<SharedJournal, JournalError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresJournal::connect(url, max_connections).await?))
-    } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteJournal::connect(url).await?))
-    } else {
-        Err(JournalError::UnsupportedUrl(url.to_string()))
-    }
+    open_with_timeout(url, max_connections, DEFAULT_CONNECT_TIMEOUT).await
+}
+
+/// [`open`], giving up with [`JournalError::ConnectTimeout`] when the
+/// database has not answered within `timeout`.
+pub async fn open_with_timeout(
+    url: &str,
+    max_connections: u32,
+    timeout: Duration,
+) -> Result<SharedJournal, JournalError> {
+    let opening = async {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Arc::new(PostgresJournal::connect(url, max_connections).await?) as SharedJournal)
+        } else if url.starts_with("sqlite:") {
+            Ok(Arc::new(SqliteJournal::connect(url).await?) as SharedJournal)
+        } else {
+            Err(JournalError::UnsupportedUrl(url.to_string()))
+        }
+    };
+    tokio::time::timeout(timeout, opening).await.map_err(|_| JournalError::ConnectTimeout(timeout))?
 }

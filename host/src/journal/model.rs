@@ -622,6 +622,18 @@ pub enum CancelRequest {
     AlreadyFinal(RunState),
 }
 
+/// The result of [`super::Journal::withdraw_cancel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelWithdrawal {
+    /// The request was cleared; nobody will act on it.
+    Withdrawn,
+    /// The run holds no request, or a different one: nothing was changed.
+    NotOurs,
+    /// The run had finished, in this state (`cancelled`: the engine
+    /// confirmed the request after all).
+    AlreadyFinal(RunState),
+}
+
 /// A stored workflow module version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredModule {

@@ -42,6 +42,14 @@ impl PostgresJournal {
         // and shaped by arrays (`UNNEST`) whose contents never change the
         // best plan: plan them once instead of at every execution (custom
         // plans cost more than the write itself for the batched commit).
+        //
+        // One plain connection first: it fails at once with the real reason
+        // (the pool would retry a refused connection until its acquire
+        // timeout and then report only the timeout).
+        {
+            use sqlx::Connection;
+            sqlx::PgConnection::connect(url).await?.close().await?;
+        }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .after_connect(|conn, _meta| {
@@ -124,6 +132,9 @@ mod modules;
 
 #[path = "postgres_heartbeats.rs"]
 mod heartbeats;
+
+#[path = "postgres_cancel.rs"]
+mod cancel;
 
 #[path = "postgres_one_statement.rs"]
 mod one_statement;
@@ -586,6 +597,15 @@ impl Journal for PostgresJournal {
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
         tasks::renew(self, key, op, claim_token, ttl).await
+    }
+
+    // Withdrawing an unconfirmed cancellation request.
+    async fn withdraw_cancel(
+        &self,
+        key: &RunKey,
+        requested_at: DateTime<Utc>,
+    ) -> Result<super::CancelWithdrawal, JournalError> {
+        cancel::withdraw(self, key, requested_at).await
     }
 
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {

@@ -189,6 +189,9 @@ mod heartbeats;
 #[path = "sqlite_tasks.rs"]
 mod tasks;
 
+#[path = "sqlite_cancel.rs"]
+mod cancel;
+
 #[path = "sqlite_commit.rs"]
 mod commit;
 
@@ -625,6 +628,15 @@ impl Journal for SqliteJournal {
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
         tasks::renew(self, key, op, claim_token, ttl).await
+    }
+
+    // Withdrawing an unconfirmed cancellation request.
+    async fn withdraw_cancel(
+        &self,
+        key: &RunKey,
+        requested_at: DateTime<Utc>,
+    ) -> Result<super::CancelWithdrawal, JournalError> {
+        cancel::withdraw(self, key, requested_at).await
     }
 
     async fn listen(&self, instance: &str) -> Result<WakeStream, JournalError> {

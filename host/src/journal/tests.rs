@@ -760,3 +760,37 @@ journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJ
     assert_eq!(fourth.iter().map(|t| (t.op, t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(1, 3, true)], "op 0 is finished, not replaced");
     assert_eq!(fourth[0].first_attempt_at.timestamp_millis(), started_at.timestamp_millis());
 });
+
+// Withdrawing an unconfirmed cancellation request.
+
+journal_suite!(withdraw_cancel_is_compare_and_set, |j: SharedJournal| async move {
+    let k = key("i1", "r");
+    assert!(matches!(j.withdraw_cancel(&k, Utc::now()).await, Err(JournalError::UnknownRun(_))));
+    let lease = leased(&j, &k, "a", TTL).await;
+    // No request: nothing to withdraw.
+    assert_eq!(j.withdraw_cancel(&k, Utc::now()).await.unwrap(), CancelWithdrawal::NotOurs);
+    j.request_cancel(&k).await.unwrap();
+    let at = run(&j, &k).await.cancel_requested_at.expect("recorded");
+    // Another request time is not ours: the request stays.
+    let other = at - chrono::Duration::milliseconds(5);
+    assert_eq!(j.withdraw_cancel(&k, other).await.unwrap(), CancelWithdrawal::NotOurs);
+    assert_eq!(run(&j, &k).await.cancel_requested_at, Some(at));
+    // Ours is withdrawn once; the lease and the state are untouched, and a
+    // lease renewal no longer reports a request.
+    assert_eq!(j.withdraw_cancel(&k, at).await.unwrap(), CancelWithdrawal::Withdrawn);
+    let r = run(&j, &k).await;
+    assert_eq!((r.cancel_requested_at, r.state, r.lease_token), (None, RunState::Running, lease.token));
+    assert_eq!(j.withdraw_cancel(&k, at).await.unwrap(), CancelWithdrawal::NotOurs);
+    let renewed = j.renew_leases(&[(k.clone(), lease.clone())], TTL).await.unwrap();
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false }]);
+    // A new request can be made after a withdrawal.
+    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::Requested);
+    let again = run(&j, &k).await.cancel_requested_at.expect("recorded again");
+
+    // A run that finished meanwhile reports its state and keeps its record.
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.transition = Some(Transition::Cancel { error: json!({"code": "cancelled", "message": "m"}) });
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    assert_eq!(j.withdraw_cancel(&k, again).await.unwrap(), CancelWithdrawal::AlreadyFinal(RunState::Cancelled));
+    assert_eq!(run(&j, &k).await.cancel_requested_at, Some(again));
+});

@@ -5,13 +5,18 @@
 //! defaults); `false` leaves the child out. The snapshotter alone is off by
 //! default. Durations are written in milliseconds (`*_ms` keys) and exposed
 //! as [`Duration`] fields without the suffix.
+//!
+//! Contradictions are refused: `heartbeater = false` while the run
+//! supervisor runs (nothing would renew its runs' leases), and options for
+//! a child that only runs beside the run supervisor (dispatcher, recovery,
+//! timer wheel, snapshotter) when `run_supervisor = false`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use toml::{Table, Value};
 
-use super::reader::{Ctx, TableReader};
+use super::reader::{join_key, Ctx, TableReader};
 use super::ManifestError;
 
 /// Lease heartbeater: renews the leases of the runs this instance owns.
@@ -291,6 +296,13 @@ fn child<'a, T>(
     }
 }
 
+/// The children that run only alongside the run supervisor (they pick
+/// up, renew, recover and wake the runs it executes). With
+/// `run_supervisor = false` an options table for one of them is refused;
+/// `heartbeater` is not among them: its `lease_ttl_ms` is also the claim
+/// time of the activity tasks an activities-only host runs.
+const RUN_SUPERVISOR_CHILDREN: [&str; 4] = ["dispatcher", "recovery", "timer_wheel", "snapshotter"];
+
 /// Parse `[instances.NAME.children]`; `table` is `None` when the section is absent.
 pub(super) fn parse_children(
     ctx: Ctx<'_>,
@@ -301,7 +313,15 @@ pub(super) fn parse_children(
         return Ok(ChildrenConfig::default());
     };
     let d = ChildrenConfig::default();
-    let mut r = TableReader::new(ctx, prefix, table);
+    // What contradicts the run supervisor's setting is refused once the
+    // table is known to be well-formed (see `check_consistency`).
+    let supervisor_off = matches!(table.get("run_supervisor"), Some(Value::Boolean(false)));
+    let heartbeater_off = matches!(table.get("heartbeater"), Some(Value::Boolean(false)));
+    let tuned_without_supervisor: Vec<&'static str> = RUN_SUPERVISOR_CHILDREN
+        .into_iter()
+        .filter(|name| matches!(table.get(*name), Some(Value::Table(_))))
+        .collect();
+    let mut r = TableReader::new(ctx.clone(), prefix.clone(), table);
 
     let heartbeater = child(&mut r, "heartbeater", d.heartbeater, |t| {
         let def = HeartbeaterConfig::default();
@@ -387,6 +407,24 @@ pub(super) fn parse_children(
         })
     })?;
     r.finish()?;
+    if !supervisor_off && heartbeater_off {
+        return Err(ctx.invalid(
+            join_key(&prefix, "heartbeater"),
+            "cannot be `false` while the run supervisor is on: nothing would renew the leases of the runs \
+             this host executes (leave out `run_supervisor` too, or keep the heartbeater)",
+        ));
+    }
+    if supervisor_off {
+        if let Some(name) = tuned_without_supervisor.first() {
+            return Err(ctx.invalid(
+                join_key(&prefix, name),
+                format!(
+                    "`{name}` only runs with the run supervisor, which is off (`run_supervisor = false`); \
+                     remove its options or set it to `false`"
+                ),
+            ));
+        }
+    }
 
     Ok(ChildrenConfig {
         heartbeater,

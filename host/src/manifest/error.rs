@@ -187,6 +187,19 @@ pub enum ManifestError {
         /// The resolved path that is missing.
         path: PathBuf,
     },
+
+    /// An instance's database could not be opened at start-up.
+    #[error("{}: instance `{instance}`: key `{key}`: the database is unreachable: {reason}", .file.display())]
+    UnreachableDatabase {
+        /// The manifest file.
+        file: PathBuf,
+        /// The instance.
+        instance: String,
+        /// The key path (`instances.NAME.database`).
+        key: String,
+        /// Why (the driver's message; never the URL, which may hold a password).
+        reason: String,
+    },
 }
 
 impl ManifestError {
@@ -206,7 +219,8 @@ impl ManifestError {
             | Self::UnsupportedDatabase { file, .. }
             | Self::UnsetEnvVar { file, .. }
             | Self::InvalidChild { file, .. }
-            | Self::MissingModuleFile { file, .. } => file,
+            | Self::MissingModuleFile { file, .. }
+            | Self::UnreachableDatabase { file, .. } => file,
         }
     }
 }

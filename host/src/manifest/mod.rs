@@ -22,6 +22,7 @@
 //! # environment variable VAR (an error names VAR if it is unset).
 //! database = "sqlite:.continuum/default.db"
 //! max_connections = 16            # optional, default 16
+//! connect_timeout_ms = 5000       # optional, default 5000: an unreachable database is refused after this
 //!
 //! [instances.default.workflows]   # workflow name -> component file
 //! order-flow = "examples-wasm/components/order_flow.wasm"
@@ -111,6 +112,10 @@ pub const DEFAULT_MANIFEST_FILE: &str = "instances.toml";
 /// Default `max_connections` of an instance's database pool.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
+/// Default `connect_timeout_ms`: how long opening an instance's database
+/// may take at start-up before it is refused as unreachable.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5000;
+
 /// Default `data_dir`, relative to the manifest's directory.
 pub const DEFAULT_DATA_DIR: &str = ".continuum";
 
@@ -140,6 +145,8 @@ pub struct InstanceConfig {
     pub database: String,
     /// Size of the database connection pool.
     pub max_connections: u32,
+    /// How long opening the database may take at start-up.
+    pub connect_timeout: std::time::Duration,
     /// Workflow name → component file (resolved path).
     pub workflows: BTreeMap<String, PathBuf>,
     /// Activity component name → component file (resolved path).
@@ -321,6 +328,7 @@ fn parse_instance(
         },
     })?;
     let max_connections = r.positive_u32("max_connections", DEFAULT_MAX_CONNECTIONS)?;
+    let connect_timeout = std::time::Duration::from_millis(r.positive("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS)?);
     let workflows_key = r.key("workflows");
     let workflows = component_map(&ctx, base, workflows_key, r.table("workflows")?)?;
     let activities_key = r.key("activities");
@@ -335,6 +343,7 @@ fn parse_instance(
         name: name.to_owned(),
         database,
         max_connections,
+        connect_timeout,
         workflows,
         activities,
         children,
@@ -388,8 +397,9 @@ fn default_node(env: &dyn Fn(&str) -> Option<String>) -> String {
         .unwrap_or_else(|| "node".to_owned())
 }
 
-/// Why `node` cannot be a node name (it is part of `node/instance/n` lease owners).
-fn invalid_node(node: &str) -> Option<&'static str> {
+/// Why `node` cannot be a node name (it is part of `node/instance/n` lease
+/// owners); `None` when it can.
+pub fn invalid_node(node: &str) -> Option<&'static str> {
     if node.is_empty() {
         Some("node name must not be empty")
     } else if node.contains('/') {

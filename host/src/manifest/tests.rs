@@ -246,11 +246,11 @@ fn partial_child_table_keeps_other_defaults() {
 #[test]
 fn false_omits_a_child() {
     let m = parse_ok(&minimal(
-        "[instances.default.children]\nactivity_dispatcher = false\nheartbeater = false\nsignal_router = false\n",
+        "[instances.default.children]\nactivity_dispatcher = false\nrecovery = false\nsignal_router = false\n",
     ));
     let c = &m.instances["default"].children;
     assert!(c.activity_dispatcher.is_none());
-    assert!(c.heartbeater.is_none());
+    assert!(c.recovery.is_none());
     assert!(c.signal_router.is_none());
     assert!(c.dispatcher.is_some());
     assert!(c.timer_wheel.is_some());
@@ -737,4 +737,62 @@ fn two_instances_may_not_share_or_nest_their_sandbox_directories() {
     let m = parse_ok(&two(&sandbox("alpha", "boxes/a"), &sandbox("beta", "boxes/ab")));
     assert_ne!(m.instances["alpha"].sandbox.dir, m.instances["beta"].sandbox.dir);
     parse_ok(&two("", ""));
+}
+
+#[test]
+fn no_heartbeater_while_the_run_supervisor_runs_is_refused() {
+    for children in ["heartbeater = false\n", "heartbeater = false\nrun_supervisor = { max_concurrent_runs = 4 }\n"] {
+        parse_err(
+            &format!("{}[instances.default.children]\n{children}", minimal("")),
+            &["instance `default`", "instances.default.children.heartbeater", "nothing would renew the leases"],
+        );
+    }
+    // Both off: a host that runs no workflow.
+    let m = parse_ok(&format!("{}[instances.default.children]\nheartbeater = false\nrun_supervisor = false\n", minimal("")));
+    let c = &m.instances["default"].children;
+    assert!(c.heartbeater.is_none() && c.run_supervisor.is_none());
+}
+
+#[test]
+fn options_for_children_that_need_the_run_supervisor_are_refused_without_it() {
+    for name in ["dispatcher", "recovery", "timer_wheel", "snapshotter"] {
+        parse_err(
+            &format!("{}[instances.default.children]\nrun_supervisor = false\n{name} = {{}}\n", minimal("")),
+            &["instance `default`", &format!("instances.default.children.{name}"), "only runs with the run supervisor"],
+        );
+    }
+    // Left at their defaults or turned off, they are fine; the heartbeater's
+    // table sets the activity claims' lease time and is allowed.
+    let m = parse_ok(&format!(
+        "{}[instances.default.children]\nrun_supervisor = false\ndispatcher = false\n\
+         heartbeater = {{ interval_ms = 300, lease_ttl_ms = 1500 }}\nactivity_dispatcher = {{ poll_interval_ms = 200 }}\n",
+        minimal("")
+    ));
+    let c = &m.instances["default"].children;
+    assert!(c.run_supervisor.is_none() && c.dispatcher.is_none());
+    assert_eq!(c.heartbeater.as_ref().map(|h| h.lease_ttl), Some(Duration::from_millis(1500)));
+}
+
+#[test]
+fn connect_timeout_is_read_and_checked() {
+    assert_eq!(parse_ok(&minimal("")).instances["default"].connect_timeout, Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS));
+    assert_eq!(parse_ok(&minimal("connect_timeout_ms = 750\n")).instances["default"].connect_timeout, Duration::from_millis(750));
+    parse_err(&minimal("connect_timeout_ms = 0\n"), &["instances.default.connect_timeout_ms", "positive"]);
+}
+
+#[test]
+fn the_readme_manifest_example_parses() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```toml\n").expect("README.md has a ```toml block") + "```toml\n".len();
+    let len = readme[start..].find("```").expect("the ```toml block ends");
+    let text = &readme[start..start + len];
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env_of(&[("BILLING_DB_PASSWORD", "pw")]))
+        .unwrap_or_else(|e| panic!("README.md's manifest example does not parse: {e}\n{text}"));
+    assert_eq!(m.node, "host-a");
+    assert_eq!(m.instances.keys().collect::<Vec<_>>(), ["billing", "default"]);
+    let d = &m.instances["default"];
+    assert_eq!(d.connect_timeout, Duration::from_millis(5000));
+    assert!(d.children.snapshotter.is_none());
+    assert!(m.instances["billing"].children.activity_dispatcher.is_none());
+    assert_eq!(m.instances["billing"].database, "postgres://continuum:pw@db/billing");
 }

@@ -167,26 +167,54 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples-wasm/components")
     }
 
-    fn component(name: &str) -> Option<Vec<u8>> {
+    /// A built component; a missing one fails the test (scripts/test.sh
+    /// builds the guests before the tests).
+    fn component(name: &str) -> Vec<u8> {
         let path = components_dir().join(format!("{name}.wasm"));
-        if !path.exists() {
-            eprintln!(
-                "skipping {name}: {} is missing; run `cargo run -p continuum-guest-build --release` first",
-                path.display()
-            );
-            return None;
-        }
-        Some(read(&path).expect("readable component"))
+        assert!(
+            path.exists(),
+            "component {} is missing: build the guests first (`cargo run --release -p continuum-guest-build`)",
+            path.display()
+        );
+        read(&path).expect("readable component")
     }
 
-    const WORKFLOWS: [&str; 8] =
-        ["order_flow", "billing_flow", "bench_flow", "drift_v1", "drift_v2", "panicky", "clock_flow", "probe_flow"];
-    const ACTIVITIES: [&str; 4] = ["order_activities", "billing_activities", "bench_activities", "sandbox_probe"];
+    /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
+    const WORKFLOWS: [&str; 10] = [
+        "order_flow",
+        "billing_flow",
+        "bench_flow",
+        "drift_v1",
+        "drift_v2",
+        "drift_v3",
+        "long_flow",
+        "panicky",
+        "clock_flow",
+        "probe_flow",
+    ];
+    /// Every activity crate in examples-wasm/.
+    const ACTIVITIES: [&str; 5] =
+        ["order_activities", "billing_activities", "bench_activities", "sandbox_probe", "worker_probe"];
+
+    #[test]
+    fn every_example_is_listed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples-wasm");
+        let mut crates: Vec<String> = std::fs::read_dir(&root)
+            .expect("examples-wasm/")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("Cargo.toml").is_file())
+            .map(|e| e.file_name().to_string_lossy().replace('-', "_"))
+            .collect();
+        crates.sort();
+        let mut listed: Vec<String> = WORKFLOWS.iter().chain(ACTIVITIES.iter()).map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(listed, crates, "WORKFLOWS and ACTIVITIES must name every crate in examples-wasm/");
+    }
 
     #[test]
     fn workflow_components_export_run_and_import_only_the_host() {
         for name in WORKFLOWS {
-            let Some(bytes) = component(name) else { continue };
+            let bytes = component(name);
             let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(kind, Kind::Workflow, "{name}");
             assert!(shape.exports.contains("run"), "{name}: {shape:?}");
@@ -201,7 +229,7 @@ mod tests {
     #[test]
     fn activity_components_export_activities_and_invoke_and_import_nothing_else() {
         for name in ACTIVITIES {
-            let Some(bytes) = component(name) else { continue };
+            let bytes = component(name);
             let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(kind, Kind::Activity, "{name}");
             assert!(!shape.imports.iter().any(|i| i.contains("/host")), "{name}: {shape:?}");
@@ -214,7 +242,7 @@ mod tests {
     #[test]
     fn activities_that_use_the_sandbox_import_wasi_filesystem() {
         for name in ["order_activities", "sandbox_probe"] {
-            let Some(bytes) = component(name) else { continue };
+            let bytes = component(name);
             let (_, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(shape.imports.contains("wasi:filesystem/preopens@0.2.12"), "{name}: {shape:?}");
         }

@@ -3,8 +3,8 @@
 //! timers and signals follow a virtual clock. This checks the SDK's guest
 //! side end to end (typed calls, select, signal timeouts, panic hook).
 //!
-//! Run `cargo run -p continuum-guest-build --release` first; tests skip with
-//! a message when the components are missing.
+//! Run `cargo run -p continuum-guest-build --release` first (scripts/test.sh
+//! does); a missing component fails the test with a message saying so.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -49,14 +49,16 @@ use wf::continuum::workflow::types::{ActivityOptions, Completion, Failure, Failu
 
 const START_MS: u64 = 1_700_000_000_000;
 
-fn component_path(name: &str) -> Option<PathBuf> {
+/// A built component; a missing one fails the test (scripts/test.sh builds
+/// the guests before the tests).
+fn component_path(name: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples-wasm/components/{name}.wasm"));
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} missing; run `cargo run -p continuum-guest-build --release`", p.display());
-        None
-    }
+    assert!(
+        p.exists(),
+        "component {} is missing: build the guests first (`cargo run --release -p continuum-guest-build`)",
+        p.display()
+    );
+    p
 }
 
 enum Op {
@@ -86,7 +88,7 @@ struct FakeHost {
 impl FakeHost {
     fn new(engine: &Engine, activities: Option<&str>) -> Self {
         let activities = activities.map(|name| {
-            let comp = Component::from_file(engine, component_path(name).expect("activity component")).unwrap();
+            let comp = Component::from_file(engine, component_path(name)).unwrap();
             let mut linker = Linker::<ActivityWasi>::new(engine);
             wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
             let mut store = Store::new(engine, activity_wasi(name));
@@ -192,10 +194,10 @@ impl wf::continuum::workflow::host::Host for FakeHost {
 type RunResult = wasmtime::Result<Result<Vec<u8>, wf::continuum::workflow::types::WorkflowError>>;
 
 /// Runs workflow component `name` with `input`; `setup` scripts the host.
-fn run(name: &str, activities: Option<&str>, input: Value, setup: impl FnOnce(&mut FakeHost)) -> Option<(RunResult, FakeHost)> {
-    let path = component_path(name)?;
+fn run(name: &str, activities: Option<&str>, input: Value, setup: impl FnOnce(&mut FakeHost)) -> (RunResult, FakeHost) {
+    let path = component_path(name);
     if let Some(a) = activities {
-        component_path(a)?;
+        component_path(a);
     }
     let engine = Engine::default();
     let comp = Component::from_file(&engine, path).unwrap();
@@ -206,7 +208,7 @@ fn run(name: &str, activities: Option<&str>, input: Value, setup: impl FnOnce(&m
     let mut store = Store::new(&engine, host);
     let instance = wf::Workflow::instantiate(&mut store, &comp, &linker).unwrap();
     let result = instance.call_run(&mut store, &serde_json::to_vec(&input).unwrap());
-    Some((result, store.into_data()))
+    (result, store.into_data())
 }
 
 fn ok_json(r: RunResult) -> Value {
@@ -226,7 +228,7 @@ fn order() -> Value {
 
 #[test]
 fn order_flow_approved_ships() {
-    let Some((r, h)) = run("order_flow", Some("order_activities"), order(), |h| h.signal("fraud_review", 5, json!("approved"))) else { return };
+    let (r, h) = run("order_flow", Some("order_activities"), order(), |h| h.signal("fraud_review", 5, json!("approved")));
     let out = ok_json(r);
     assert_eq!(out["status"], "shipped", "{out}");
     assert!(out["tracking"].as_str().unwrap().starts_with("TRK"));
@@ -240,7 +242,7 @@ fn order_flow_approved_ships() {
 
 #[test]
 fn order_flow_rejected_refunds() {
-    let Some((r, h)) = run("order_flow", Some("order_activities"), order(), |h| h.signal("fraud_review", 5, json!({"decision": "rejected"}))) else { return };
+    let (r, h) = run("order_flow", Some("order_activities"), order(), |h| h.signal("fraud_review", 5, json!({"decision": "rejected"})));
     let out = ok_json(r);
     assert_eq!(out, json!({"order_id": "o-1", "status": "refunded", "reason": "fraud_review_rejected"}));
     assert_eq!(names(&h), ["reserve_stock", "charge_card", "refund_payment", "release_stock"]);
@@ -251,7 +253,7 @@ fn order_flow_review_timeout_refunds() {
     let mut input = order();
     input["review_timeout_ms"] = json!(1000);
     // The signal comes too late.
-    let Some((r, h)) = run("order_flow", Some("order_activities"), input, |h| h.signal("fraud_review", 5000, json!("approved"))) else { return };
+    let (r, h) = run("order_flow", Some("order_activities"), input, |h| h.signal("fraud_review", 5000, json!("approved")));
     assert_eq!(ok_json(r)["reason"], "fraud_review_timeout");
     assert_eq!(h.now, START_MS + 1000);
     assert_eq!(names(&h), ["reserve_stock", "charge_card", "refund_payment", "release_stock"]);
@@ -262,7 +264,7 @@ fn order_flow_declined_card_fails_with_payment_declined() {
     let mut input = order();
     input["card"] = json!("4000-0000-0000-0002");
     input["spin"] = json!(1000);
-    let Some((r, h)) = run("order_flow", Some("order_activities"), input, |_| {}) else { return };
+    let (r, h) = run("order_flow", Some("order_activities"), input, |_| {});
     let err = r.expect("no trap").expect_err("a workflow error");
     assert_eq!(err.code, "payment_declined");
     assert!(err.message.contains("declined"), "{}", err.message);
@@ -272,10 +274,10 @@ fn order_flow_declined_card_fails_with_payment_declined() {
 #[test]
 fn billing_flow_reminds_late_payers() {
     let input = json!({"customer": "acme", "amount_cents": 500, "cycles": 2, "interval_ms": 1000});
-    let Some((r, h)) = run("billing_flow", Some("billing_activities"), input, |h| {
+    let (r, h) = run("billing_flow", Some("billing_activities"), input, |h| {
         h.signal("invoice_paid", 1500, json!({"ok": true})); // cycle 1: on time (due by 2000)
         h.signal("invoice_paid", 5000, json!({"ok": true})); // cycle 2: late (due by 4000)
-    }) else { return };
+    });
     let out = ok_json(r);
     assert_eq!(out["total_cents"], 1000);
     let cycles = out["cycles"].as_array().unwrap();
@@ -289,7 +291,7 @@ fn billing_flow_reminds_late_payers() {
 
 #[test]
 fn panicky_logs_the_panic_before_trapping() {
-    let Some((r, h)) = run("panicky", None, json!({"panic": true}), |_| {}) else { return };
+    let (r, h) = run("panicky", None, json!({"panic": true}), |_| {});
     assert!(r.is_err(), "a panic must trap");
     let (level, line) = h.logs.last().expect("a log line");
     assert!(matches!(level, LogLevel::Error));
@@ -299,23 +301,23 @@ fn panicky_logs_the_panic_before_trapping() {
 
 #[test]
 fn panicky_fail_and_echo() {
-    let Some((r, _)) = run("panicky", None, json!({"fail": true}), |_| {}) else { return };
+    let (r, _) = run("panicky", None, json!({"fail": true}), |_| {});
     assert_eq!(r.unwrap().unwrap_err().code, "bad_input");
-    let Some((r, _)) = run("panicky", None, json!({"x": 1}), |_| {}) else { return };
+    let (r, _) = run("panicky", None, json!({"x": 1}), |_| {});
     assert_eq!(ok_json(r), json!({"x": 1}));
-    let Some((r, _)) = run("panicky", None, json!("not an object"), |_| {}) else { return };
+    let (r, _) = run("panicky", None, json!("not an object"), |_| {});
     assert_eq!(ok_json(r), json!("not an object"));
 }
 
 #[test]
 fn invalid_input_is_a_workflow_error() {
-    let Some((r, _)) = run("billing_flow", Some("billing_activities"), json!({"customer": 3}), |_| {}) else { return };
+    let (r, _) = run("billing_flow", Some("billing_activities"), json!({"customer": 3}), |_| {});
     assert_eq!(r.unwrap().unwrap_err().code, "invalid_input");
 }
 
 #[test]
 fn clock_flow_uses_the_journaled_clock() {
-    let Some((r, _)) = run("clock_flow", None, json!(null), |_| {}) else { return };
+    let (r, _) = run("clock_flow", None, json!(null), |_| {});
     let out = ok_json(r);
     assert_eq!(out["now_ms"], START_MS);
     assert_eq!(out["after_sleep_ms"], START_MS + 1000);
@@ -325,13 +327,13 @@ fn clock_flow_uses_the_journaled_clock() {
 
 #[test]
 fn bench_and_drift_flows() {
-    let Some((r, h)) = run("bench_flow", Some("bench_activities"), json!({"n": 1}), |_| {}) else { return };
+    let (r, h) = run("bench_flow", Some("bench_activities"), json!({"n": 1}), |_| {});
     assert_eq!(ok_json(r), json!({"one": {"step": "one", "input": {"n": 1}}, "two": {"step": "two", "input": {"n": 1}}}));
     assert_eq!(names(&h), ["step_one", "step_two"]);
-    let Some((r, h)) = run("drift_v1", Some("bench_activities"), json!(1), |h| h.signal("go", 10, json!("now"))) else { return };
+    let (r, h) = run("drift_v1", Some("bench_activities"), json!(1), |h| h.signal("go", 10, json!("now")));
     assert_eq!(ok_json(r)["go"], "now");
     assert_eq!(names(&h), ["step_one", "step_two"]);
-    let Some((r, h)) = run("drift_v2", Some("bench_activities"), json!(1), |_| {}) else { return };
+    let (r, h) = run("drift_v2", Some("bench_activities"), json!(1), |_| {});
     assert_eq!(ok_json(r)["version"], 2);
     assert_eq!(names(&h), ["step_one", "step_three"]);
 }
