@@ -195,7 +195,7 @@ async fn long_run(c: &Arc<Continuum>, steps: u32, module: &std::path::Path) {
     let events = inst.journal().load_events(&key).await.expect("load");
     let load_full = time(t);
     let t = Instant::now();
-    let verdicts = c.replay("long-flow", module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], CallOptions::default()).await.expect("replay");
     let replay_full = time(t);
     assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
     let snapshot = make_snapshot(&events).expect("snapshot");
@@ -205,7 +205,7 @@ async fn long_run(c: &Arc<Continuum>, steps: u32, module: &std::path::Path) {
     let load_snap = time(t);
     assert_eq!(history.events.len(), events.len());
     let t = Instant::now();
-    let verdicts = c.replay("long-flow", module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], CallOptions::default()).await.expect("replay");
     let replay_snap = time(t);
     assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
     println!(
