@@ -131,7 +131,10 @@ pub enum Command {
         #[arg(long, num_args = 0.., value_name = "RUN")]
         migrate: Option<Vec<String>>,
         /// Replay the runs to migrate on the new version first; refuse the
-        /// deploy if any would diverge.
+        /// deploy if any would diverge. Only the runs checked are moved, each
+        /// only if it recorded nothing since its check and is not executing;
+        /// the others are named and the exit code is 4 (deploying again
+        /// retries them).
         #[arg(long)]
         check: bool,
     },
