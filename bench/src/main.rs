@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! cargo run --release -p continuum-bench -- --runs 5000 --concurrency 64
+//! cargo run --release -p continuum-bench -- --only snapshot   # the long run's load/replay only
 //! ```
 
 use std::path::PathBuf;
@@ -51,6 +52,17 @@ struct Args {
     /// The long-flow component.
     #[arg(long, default_value = "examples-wasm/components/long_flow.wasm")]
     long_module: PathBuf,
+    /// Run only this phase (`snapshot`: the long run's load and replay
+    /// times, without and with a snapshot); every phase when absent.
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+}
+
+/// A phase [`Args::only`] can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Only {
+    /// The long run's load and replay, without and with a snapshot.
+    Snapshot,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -161,10 +173,12 @@ async fn main() {
     c.register(instance).expect("register");
     c.start_all();
     let c = Arc::new(c);
-    // Warm up (compile caches, connection pool).
-    phase(&c, 200, 16, &pg, "warm-up").await;
-    phase(&c, args.sequential, 1, &pg, "one in flight").await;
-    phase(&c, args.runs, args.concurrency, &pg, &format!("{} in flight", args.concurrency)).await;
+    if args.only.is_none() {
+        // Warm up (compile caches, connection pool).
+        phase(&c, 200, 16, &pg, "warm-up").await;
+        phase(&c, args.sequential, 1, &pg, "one in flight").await;
+        phase(&c, args.runs, args.concurrency, &pg, &format!("{} in flight", args.concurrency)).await;
+    }
     if args.long_run_events > 0 {
         long_run(&c, args.long_run_events, &args.long_module).await;
     }
@@ -195,7 +209,7 @@ async fn long_run(c: &Arc<Continuum>, steps: u32, module: &std::path::Path) {
     let events = inst.journal().load_events(&key).await.expect("load");
     let load_full = time(t);
     let t = Instant::now();
-    let verdicts = c.replay("long-flow", module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], CallOptions::default()).await.expect("replay");
     let replay_full = time(t);
     assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
     let snapshot = make_snapshot(&events).expect("snapshot");
@@ -205,7 +219,7 @@ async fn long_run(c: &Arc<Continuum>, steps: u32, module: &std::path::Path) {
     let load_snap = time(t);
     assert_eq!(history.events.len(), events.len());
     let t = Instant::now();
-    let verdicts = c.replay("long-flow", module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], CallOptions::default()).await.expect("replay");
     let replay_snap = time(t);
     assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
     println!(

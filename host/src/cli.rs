@@ -131,21 +131,27 @@ pub enum Command {
         #[arg(long, num_args = 0.., value_name = "RUN")]
         migrate: Option<Vec<String>>,
         /// Replay the runs to migrate on the new version first; refuse the
-        /// deploy if any would diverge.
+        /// deploy if any would diverge. Only the runs checked are moved, each
+        /// only if it recorded nothing since its check and is not executing;
+        /// the others are named and the exit code is 4 (deploying again
+        /// retries them).
         #[arg(long)]
         check: bool,
     },
     /// Replay recorded histories on a candidate module and report, per run,
     /// whether it is compatible or where it first diverges.
+    #[command(after_help = "Either name runs (their workflow is the candidate's; they must all be of one workflow, \
+and of --workflow when it is given), or name --workflow alone to replay every unfinished run of it.")]
     Replay {
         /// The candidate component file.
         #[arg(long)]
         module: PathBuf,
-        /// The workflow whose runs to replay (all its unfinished runs when
-        /// no run id is given).
-        #[arg(long)]
-        workflow: String,
-        /// Run ids.
+        /// The workflow the candidate is a version of: all its unfinished
+        /// runs are replayed when no run id is given. Optional with run ids
+        /// (taken from the runs).
+        #[arg(long, required_unless_present = "runs")]
+        workflow: Option<String>,
+        /// Run ids (all of one workflow).
         runs: Vec<String>,
         /// The instance.
         #[arg(long)]
@@ -180,6 +186,8 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::UnknownRun { .. }
             | Error::RunExists { .. }
             | Error::RunFinished { .. }
+            | Error::WorkflowMismatch { .. }
+            | Error::NothingToReplay
             | Error::Module(_)
             | Error::Manifest(_)
             | Error::InvalidNode { .. }
@@ -308,12 +316,23 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             for (run, verdict) in &report.checks {
                 println!("run {run}: {verdict}");
             }
+            for run in &report.finished {
+                println!("run {run}: finished on its version before it could be migrated");
+            }
+            for (run, why) in &report.not_migrated {
+                println!("run {run}: not migrated: {why}");
+            }
             println!("deployed {workflow} version {} ({} run(s) migrated)", report.hash, report.migrated);
-            Ok(EXIT_OK)
+            if report.not_migrated.is_empty() {
+                Ok(EXIT_OK)
+            } else {
+                eprintln!("{} run(s) not migrated; deploying again retries them", report.not_migrated.len());
+                Ok(EXIT_RETRYABLE)
+            }
         }
         Command::Replay { module, workflow, runs, instance } => {
             let c = client(&manifest, instance.as_deref()).await?;
-            let verdicts = c.replay(&workflow, &module, &runs, CallOptions { instance }).await?;
+            let verdicts = c.replay(workflow.as_deref(), &module, &runs, CallOptions { instance }).await?;
             let mut all_ok = true;
             for (run, verdict) in &verdicts {
                 all_ok &= verdict.is_compatible();

@@ -1,12 +1,22 @@
-//! Hot deploy and replay checks through the facade: make a new module
-//! version current without a restart, check it against recorded histories
-//! first, and migrate runs to it.
+//! Hot deploy through the facade: make a new module version current
+//! without a restart, after checking it against the recorded histories of
+//! the runs to migrate, and migrate exactly those runs whose history is
+//! still the one checked.
 
 use std::path::Path;
+use std::time::Duration;
 
-use crate::engine::{check_replay, ReplayVerdict};
-use crate::journal::{RunKey, RunRecord};
-use crate::{CallOptions, Continuum, Error};
+use crate::engine::ReplayVerdict;
+use crate::journal::{CheckedRun, MigrationOutcome, RunKey};
+use crate::replay_check::{check_run, runs_to_check, RunCheck};
+use crate::{Continuum, Error};
+
+/// How many times a checked deploy re-checks the runs that recorded more
+/// steps (or were executing) between their check and their migration.
+const MIGRATION_ROUNDS: u32 = 6;
+/// The wait before the first re-check of a run that was executing; doubled
+/// each round.
+const FIRST_RETRY_WAIT: Duration = Duration::from_millis(100);
 
 /// Which unfinished runs a deploy moves to the new version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,7 +24,8 @@ pub enum Migrate {
     /// None: runs in flight finish on the version they started on.
     #[default]
     None,
-    /// Every unfinished run of the workflow.
+    /// Every unfinished run of the workflow (with `check`: every one the
+    /// check saw; runs started later stay on the version they started on).
     All,
     /// These runs.
     Runs(Vec<String>),
@@ -39,87 +50,131 @@ pub struct DeployReport {
     pub hash: String,
     /// Runs moved to it.
     pub migrated: u64,
-    /// The replay check of each run to migrate (empty without `check`).
+    /// The replay check of each run to migrate (empty without `check`); a
+    /// run checked again holds its last verdict.
     pub checks: Vec<(String, ReplayVerdict)>,
+    /// Runs to migrate left unfinished on their version, and why (with
+    /// `check`: they kept recording steps, or stopped replaying cleanly,
+    /// between check and migration). Deploying again retries them.
+    pub not_migrated: Vec<(String, String)>,
+    /// Runs to migrate that finished on their version first.
+    pub finished: Vec<String>,
 }
 
 impl Continuum {
-    /// Replays the recorded histories of `runs` (default: every unfinished
-    /// run of `workflow`) on the component at `module`, reporting per run
-    /// whether it is compatible or where it first diverges.
-    pub async fn replay(
-        &self,
-        workflow: &str,
-        module: &Path,
-        runs: &[String],
-        opts: CallOptions,
-    ) -> Result<Vec<(String, ReplayVerdict)>, Error> {
-        let inst = self.instance(opts.instance.as_deref())?;
-        let candidate = inst.modules().candidate(workflow, module)?;
-        let mut out = Vec::new();
-        for run in self.runs_to_check(workflow, runs, &opts).await? {
-            let history = crate::journal::load_history(inst.journal(), &run.key).await?;
-            let verdict = check_replay(inst.shared.run_env(), candidate.clone(), &run, &history.events).await;
-            out.push((run.key.run_id.clone(), verdict));
-        }
-        Ok(out)
-    }
-
-    async fn runs_to_check(&self, workflow: &str, runs: &[String], opts: &CallOptions) -> Result<Vec<RunRecord>, Error> {
-        let inst = self.instance(opts.instance.as_deref())?;
-        let mut out = Vec::new();
-        if runs.is_empty() {
-            for run in inst.journal().list_runs(inst.name(), i64::MAX).await? {
-                if run.workflow == workflow && !run.state.is_final() {
-                    out.push(run);
-                }
-            }
-        } else {
-            for id in runs {
-                let key = RunKey::new(inst.name(), id.clone());
-                let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::UnknownRun {
-                    instance: key.instance.clone(),
-                    run_id: key.run_id.clone(),
-                })?;
-                out.push(run);
-            }
-        }
-        Ok(out)
-    }
-
     /// Makes the component at `module` the current version of `workflow`
     /// on every host sharing the instance's database, without a restart;
-    /// runs in flight keep their version unless migrated. With
-    /// `check`, the runs to migrate are replayed on the new version first
-    /// and the deploy is refused ([`Error::DeployRefused`]) if any diverges.
+    /// runs in flight keep their version unless migrated.
+    ///
+    /// With `check`, the runs to migrate are replayed on the new version
+    /// first and the deploy is refused ([`Error::DeployRefused`]) if any
+    /// diverges. Only the runs checked are migrated, each only if its
+    /// journal still ends where the check stopped and no engine is
+    /// executing it (a compare-and-set in the journal); a run that moved on
+    /// meanwhile is checked again, and left on its version (reported in
+    /// [`DeployReport::not_migrated`]) if it no longer replays cleanly or
+    /// keeps moving. Without `check`, the migration is forced.
     pub async fn deploy(&self, workflow: &str, module: &Path, opts: DeployOptions) -> Result<DeployReport, Error> {
-        let call = CallOptions { instance: opts.instance.clone() };
         let inst = self.instance(opts.instance.as_deref())?;
-        let to_migrate: Vec<String> = match &opts.migrate {
-            Migrate::None => Vec::new(),
-            Migrate::All => Vec::new(),
-            Migrate::Runs(ids) => ids.clone(),
+        let ids: &[String] = match &opts.migrate {
+            Migrate::Runs(ids) => ids,
+            _ => &[],
         };
+        if !opts.check || opts.migrate == Migrate::None {
+            let hash = inst.modules().deploy(workflow, module).await?;
+            let migrated = match &opts.migrate {
+                Migrate::None => 0,
+                _ => inst.journal().migrate_runs(inst.name(), workflow, ids, &hash).await?,
+            };
+            log_migrated(inst.name(), workflow, &hash, migrated);
+            let report = DeployReport { hash, migrated, checks: Vec::new(), not_migrated: Vec::new(), finished: Vec::new() };
+            return Ok(report);
+        }
+        let (_, records) = runs_to_check(inst, Some(workflow), ids).await?;
+        let candidate = inst.modules().candidate(workflow, module)?;
         let mut checks = Vec::new();
-        if opts.check && opts.migrate != Migrate::None {
-            checks = self.replay(workflow, module, &to_migrate, call.clone()).await?;
-            let broken: Vec<String> = checks
-                .iter()
-                .filter(|(_, v)| !v.is_compatible())
-                .map(|(id, v)| format!("run {id}: {v}"))
-                .collect();
-            if !broken.is_empty() {
-                return Err(Error::DeployRefused { workflow: workflow.to_string(), reasons: broken.join("; ") });
-            }
+        for run in records {
+            checks.push(check_run(inst, &candidate, run).await?);
+        }
+        let broken: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.verdict.is_compatible())
+            .map(|c| format!("run {}: {}", c.run.key.run_id, c.verdict))
+            .collect();
+        if !broken.is_empty() {
+            return Err(Error::DeployRefused { workflow: workflow.to_string(), reasons: broken.join("; ") });
         }
         let hash = inst.modules().deploy(workflow, module).await?;
-        let migrated = match &opts.migrate {
-            Migrate::None => 0,
-            _ => inst.journal().migrate_runs(inst.name(), workflow, &to_migrate, &hash).await?,
-        };
-        if migrated > 0 {
-            tracing::info!(instance = %inst.name(), workflow, hash = %hash, migrated, "runs migrated to the new version");
+        let mut report = DeployReport { hash, migrated: 0, checks: Vec::new(), not_migrated: Vec::new(), finished: Vec::new() };
+        let mut wait = FIRST_RETRY_WAIT;
+        for round in 1..=MIGRATION_ROUNDS {
+            let approved: Vec<CheckedRun> = checks
+                .iter()
+                .filter(|c| c.verdict.is_compatible())
+                .map(|c| CheckedRun { run_id: c.run.key.run_id.clone(), last_seq: c.last_seq })
+                .collect();
+            for c in checks.iter().filter(|c| !c.verdict.is_compatible()) {
+                let why = format!("no longer replays on the new version after recording more steps: {}", c.verdict);
+                report.not_migrated.push((c.run.key.run_id.clone(), why));
+            }
+            record_verdicts(&mut report.checks, &checks);
+            let outcomes = inst.journal().migrate_checked_runs(inst.name(), workflow, &approved, &report.hash).await?;
+            let mut again = Vec::new();
+            let mut executing = false;
+            for (run, outcome) in approved.into_iter().zip(outcomes) {
+                match outcome {
+                    MigrationOutcome::Migrated => report.migrated += 1,
+                    MigrationOutcome::Gone => report.finished.push(run.run_id),
+                    MigrationOutcome::HistoryGrew { .. } => again.push(run.run_id),
+                    MigrationOutcome::Leased => {
+                        executing = true;
+                        again.push(run.run_id);
+                    }
+                }
+            }
+            if again.is_empty() {
+                break;
+            }
+            if round == MIGRATION_ROUNDS {
+                for id in again {
+                    let why = "kept executing or recording steps on its version; deploy again to retry".to_string();
+                    report.not_migrated.push((id, why));
+                }
+                break;
+            }
+            if executing {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            checks = Vec::new();
+            for id in again {
+                match inst.journal().get_run(&RunKey::new(inst.name(), id.clone())).await? {
+                    Some(run) if !run.state.is_final() => checks.push(check_run(inst, &candidate, run).await?),
+                    _ => report.finished.push(id),
+                }
+            }
         }
-        Ok(DeployReport { hash, migrated, checks })
+        log_migrated(inst.name(), workflow, &report.hash, report.migrated);
+        for (run_id, reason) in &report.not_migrated {
+            tracing::warn!(instance = %inst.name(), workflow, run_id = %run_id, reason = %reason, "run not migrated");
+        }
+        Ok(report)
+    }
+}
+
+/// Keeps the latest verdict of each run, in the order first checked.
+fn record_verdicts(into: &mut Vec<(String, ReplayVerdict)>, checks: &[RunCheck]) {
+    for c in checks {
+        let id = &c.run.key.run_id;
+        match into.iter_mut().find(|(r, _)| r == id) {
+            Some(slot) => slot.1 = c.verdict.clone(),
+            None => into.push((id.clone(), c.verdict.clone())),
+        }
+    }
+}
+
+fn log_migrated(instance: &str, workflow: &str, hash: &str, migrated: u64) {
+    if migrated > 0 {
+        tracing::info!(instance = %instance, workflow, hash = %hash, migrated, "runs migrated to the new version");
     }
 }

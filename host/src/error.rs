@@ -88,6 +88,22 @@ pub enum Error {
         /// Each incompatible run and its first diverging step.
         reasons: String,
     },
+    /// A run named for a replay check or a migration is a run of another
+    /// workflow than the module checked.
+    #[error("run `{run_id}` in instance `{instance}` is a run of workflow `{found}`, not `{expected}` (a replay check covers one workflow)")]
+    WorkflowMismatch {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The run's workflow.
+        found: String,
+        /// The workflow checked.
+        expected: String,
+    },
+    /// A replay check named neither a workflow nor runs.
+    #[error("nothing to replay: name the workflow (`--workflow`) or the runs")]
+    NothingToReplay,
     /// A module could not be loaded.
     #[error(transparent)]
     Module(#[from] ModuleError),

@@ -40,6 +40,7 @@ pub mod journal;
 mod load;
 pub mod manifest;
 pub mod modules;
+mod replay_check;
 pub mod telemetry;
 
 use std::collections::BTreeMap;

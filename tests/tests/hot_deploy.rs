@@ -58,6 +58,9 @@ async fn new_runs_use_the_deployed_version_while_old_runs_finish_on_theirs() {
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused"), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(show(&manifest, &old)["run"]["module_hash"], v1_hash.as_str());
+    let after_refusal = cli_ok(&manifest, &["start", "drift", "{}"]);
+    assert_eq!(show(&manifest, &after_refusal)["run"]["module_hash"], v1_hash.as_str(), "a refused deploy leaves v1 current");
+    cli_ok(&manifest, &["cancel", &after_refusal]);
 
     // A plain deploy: new runs start on v2 at once, no restart.
     let deployed = cli_ok(&manifest, &["deploy", "drift", v2.to_str().unwrap()]);
@@ -177,4 +180,74 @@ async fn a_host_restart_keeps_a_deploy_and_a_changed_manifest_file_is_deployed()
     let _host = serve(&manifest);
     let now = version_of_a_new_run(&manifest);
     assert!(now != v1 && now != deployed, "the changed manifest file is the current version");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checked_migration_leaves_a_run_an_engine_holds_and_moves_it_once_free() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[drift_instance(&db.url)]);
+    let _host = Host::start(&manifest, &[]);
+    let run = cli_ok(&manifest, &["start", "drift", "{}"]);
+    let v1_hash = wait_state(&manifest, &run, "suspended").await["run"]["module_hash"].as_str().unwrap().to_string();
+
+    // An engine elsewhere holds the run, as while it executes a step (it
+    // may record more steps on v1 after any check): the lease it would
+    // have taken, in the journal.
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let hold = "UPDATE runs SET state = 'running', lease_owner = 'node-z/default/1', lease_token = lease_token + 1, \
+                lease_expires_at = now() + interval '1 hour' WHERE run_id = $1";
+    sqlx::query(hold).bind(&run).execute(&mut conn).await.unwrap();
+    let v3 = component("drift_v3");
+    let out = cli(&manifest, &["deploy", "drift", v3.to_str().unwrap(), "--check", "--migrate"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("run {run}: not migrated")) && stdout.contains("0 run(s) migrated"), "{stdout}");
+    assert_eq!(show(&manifest, &run)["run"]["module_hash"], v1_hash.as_str(), "a held run is never moved");
+
+    // The engine lets go (its attempt suspended): deploying again moves it.
+    let release = "UPDATE runs SET state = 'suspended', lease_owner = NULL, lease_expires_at = NULL WHERE run_id = $1";
+    sqlx::query(release).bind(&run).execute(&mut conn).await.unwrap();
+    let deployed = cli_ok(&manifest, &["deploy", "drift", v3.to_str().unwrap(), "--check", "--migrate", &run]);
+    assert!(deployed.contains("1 run(s) migrated"), "{deployed}");
+    assert_ne!(show(&manifest, &run)["run"]["module_hash"], v1_hash.as_str());
+    cli_ok(&manifest, &["signal", &run, "go", "1"]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &run, "--timeout", "30"])).unwrap();
+    assert_eq!((out["version"].as_i64(), out["patched"].as_bool()), (Some(3), Some(false)), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_takes_the_workflow_from_the_runs_and_names_a_run_of_another() {
+    let db = PgDb::create().await;
+    let dir = TempDir::new();
+    let mut spec = drift_instance(&db.url);
+    spec.workflows.push(("long-flow".into(), component("long_flow")));
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let _host = Host::start(&manifest, &[]);
+    let drift = cli_ok(&manifest, &["start", "drift", "{}"]);
+    let long = cli_ok(&manifest, &["start", "long-flow", r#"{"steps": 3}"#]);
+    wait_state(&manifest, &drift, "suspended").await;
+    wait_state(&manifest, &long, "suspended").await;
+    let (v1, v2) = (component("drift_v1"), component("drift_v2"));
+
+    // No --workflow: taken from the run.
+    let report = cli_ok(&manifest, &["replay", "--module", v1.to_str().unwrap(), &drift]);
+    assert!(report.contains(&format!("run {drift}: compatible")), "{report}");
+    let out = cli(&manifest, &["replay", "--module", v2.to_str().unwrap(), &drift]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A run of another workflow than the module's is named, not replayed.
+    let out = cli(&manifest, &["replay", "--workflow", "drift", "--module", v1.to_str().unwrap(), &long]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("run `{long}`")) && stderr.contains("workflow `long-flow`, not `drift`"), "{stderr}");
+    let out = cli(&manifest, &["replay", "--module", v1.to_str().unwrap(), &drift, &long]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(&manifest, &["deploy", "drift", v1.to_str().unwrap(), "--check", "--migrate", &long]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    // An unknown run is named too; and without runs, the workflow is needed.
+    let out = cli(&manifest, &["replay", "--module", v1.to_str().unwrap(), "no-such-run"]);
+    assert!(out.status.code() == Some(2) && String::from_utf8_lossy(&out.stderr).contains("no-such-run"));
+    let out = cli(&manifest, &["replay", "--module", v1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -32,31 +32,37 @@ async fn a_run_resumed_from_its_snapshot_ends_as_without_one() {
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE run_id = $1").bind(&run).fetch_one(&mut conn).await.unwrap();
     assert!(upto >= 500 && upto == total, "snapshot covers {upto} of {total} entries");
 
-    // The replay check reads the snapshot and verifies every command.
-    let module = component("long_flow");
-    let report = cli_ok(&manifest, &["replay", "--workflow", "long-flow", "--module", module.to_str().unwrap(), &run]);
-    assert!(report.contains("compatible"), "{report}");
-
-    // A crash, and a host that resumes the run from the snapshot.
-    host.kill();
-    let _host = Host::start(&manifest, &[]);
-    cli_ok(&manifest, &["signal", &run, "finish", "\"done\""]);
-    let with: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &run, "--timeout", "60"])).unwrap();
-    assert_eq!(with["steps"], 500, "{with}");
-    assert_eq!(with["finish"], "done", "{with}");
-
-    // The sum of the clock values recorded in the journal matches what the
-    // guest computed: the snapshot replayed the very same values.
+    // What the guest must compute on resuming: the sum of the clock values
+    // the journal recorded.
     let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM events WHERE run_id = $1 AND kind = 'clock_read' ORDER BY seq")
         .bind(&run)
         .fetch_all(&mut conn)
         .await
         .unwrap();
+    assert_eq!(bodies.len(), 500);
     let sum = bodies.iter().fold(0u64, |acc, b| {
         let v: Value = serde_json::from_str(b).unwrap();
         acc.wrapping_add(v["value_ms"].as_u64().unwrap())
     });
-    assert_eq!(with["sum"], sum.to_string(), "{with}");
+
+    // A crash; then the entries the snapshot covers are deleted, so from
+    // here on the run can only be loaded through its snapshot.
+    host.kill();
+    let deleted = sqlx::query("DELETE FROM events WHERE run_id = $1 AND seq <= $2").bind(&run).bind(upto).execute(&mut conn).await.unwrap();
+    assert_eq!(deleted.rows_affected() as i64, upto);
+
+    // The replay check reads the snapshot and verifies every command.
+    let module = component("long_flow");
+    let report = cli_ok(&manifest, &["replay", "--workflow", "long-flow", "--module", module.to_str().unwrap(), &run]);
+    assert!(report.contains(&format!("compatible ({upto} journal entries replayed)")), "{report}");
+
+    // A new host resumes the run from the snapshot and ends as without one.
+    let _host = Host::start(&manifest, &[]);
+    cli_ok(&manifest, &["signal", &run, "finish", "\"done\""]);
+    let with: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &run, "--timeout", "60"])).unwrap();
+    assert_eq!(with["steps"], 500, "{with}");
+    assert_eq!(with["finish"], "done", "{with}");
+    assert_eq!(with["sum"], sum.to_string(), "the snapshot replayed the very same clock values: {with}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,6 +8,7 @@ mod activity_supervisor;
 mod builder;
 mod dispatcher;
 mod heartbeater;
+mod module_lookup;
 pub mod options;
 mod pubsub;
 mod recovery;

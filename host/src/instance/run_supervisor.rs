@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 use crate::engine::{execute_attempt, AttemptOutcome};
 use crate::journal::{Lease, RunRecord, RunState, RunWrite, Transition};
 
+use super::module_lookup::{self, ModuleLookup};
 use super::Shared;
 
 /// Executes runs for one instance.
@@ -39,15 +40,19 @@ impl RunSupervisor {
             let shared = task_shared;
             let Ok(_permit) = permits.acquire_owned().await else { return };
             let key = run.key.clone();
-            let module = match shared.modules.module(&run.module_hash).await {
-                Ok(Some(m)) => m,
+            let module = match module_lookup::find(&shared.modules, &run.module_hash, &run.workflow, &key.instance).await {
+                ModuleLookup::Found(m) => m,
+                // A failure that may pass (the database): never park; the
+                // lease, no longer renewed, expires and recovery retries.
+                ModuleLookup::Transient(why) => {
+                    tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
+                        module_hash = %run.module_hash, reason = %why, "module version not loaded; the run is left for recovery");
+                    shared.registry.remove(&key.run_id);
+                    return;
+                }
                 // Never replay a run on code it was not recorded with: park
                 // it until its version is deployed again.
-                found => {
-                    let why = match found {
-                        Err(e) => format!("module version {} of workflow `{}` cannot be loaded: {e}", run.module_hash, run.workflow),
-                        Ok(_) => format!("module version {} of workflow `{}` is not deployed in instance `{}`", run.module_hash, run.workflow, key.instance),
-                    };
+                ModuleLookup::Unavailable(why) => {
                     tracing::warn!(instance = %key.instance, run_id = %key.run_id, workflow = %run.workflow,
                         module_hash = %run.module_hash, reason = %why, "run parked: module version unknown");
                     let mut write = RunWrite::new(key.clone(), lease.clone());

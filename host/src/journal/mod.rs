@@ -5,6 +5,7 @@
 
 mod batcher;
 mod creation_batcher;
+mod migration;
 mod model;
 mod postgres;
 mod snapshot;
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 pub use batcher::{Batcher, BatcherConfig};
 pub use creation_batcher::CreationBatcher;
+pub use migration::{CheckedRun, MigrationOutcome};
 pub use model::*;
 pub use postgres::PostgresJournal;
 pub use snapshot::{load_history, make as make_snapshot, History as LoadedHistory};
@@ -265,6 +267,20 @@ pub trait Journal: Send + Sync + 'static {
         run_ids: &[String],
         to: &str,
     ) -> Result<u64, JournalError>;
+
+    /// Moves each of `runs` to module version `to`, as a compare-and-set
+    /// per run: only if it is still an unfinished run of `workflow`, no live
+    /// lease holds it, and its journal still ends at the `last_seq` its
+    /// replay check saw. A moved run's expired lease is cleared (fencing off
+    /// its old holder) and a parked one is made due. Returns an outcome per
+    /// run, in the order given.
+    async fn migrate_checked_runs(
+        &self,
+        instance: &str,
+        workflow: &str,
+        runs: &[CheckedRun],
+        to: &str,
+    ) -> Result<Vec<MigrationOutcome>, JournalError>;
 
     /// The run's journal entries after `after_seq`, in order.
     async fn load_events_after(&self, key: &RunKey, after_seq: i64) -> Result<Vec<Event>, JournalError>;

@@ -136,6 +136,9 @@ mod heartbeats;
 #[path = "postgres_cancel.rs"]
 mod cancel;
 
+#[path = "postgres_migration.rs"]
+mod migration;
+
 #[path = "postgres_one_statement.rs"]
 mod one_statement;
 
@@ -561,6 +564,16 @@ impl Journal for PostgresJournal {
 
     async fn migrate_runs(&self, instance: &str, workflow: &str, run_ids: &[String], to: &str) -> Result<u64, JournalError> {
         modules::migrate_runs(self, instance, workflow, run_ids, to).await
+    }
+
+    async fn migrate_checked_runs(
+        &self,
+        instance: &str,
+        workflow: &str,
+        runs: &[crate::journal::CheckedRun],
+        to: &str,
+    ) -> Result<Vec<crate::journal::MigrationOutcome>, JournalError> {
+        migration::migrate_checked_runs(self, instance, workflow, runs, to).await
     }
 
     async fn load_events_after(&self, key: &RunKey, after_seq: i64) -> Result<Vec<Event>, JournalError> {

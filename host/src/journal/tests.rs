@@ -571,6 +571,8 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal| async mov
     assert_eq!(j.migrate_runs("a", "other", &[], "h1").await.unwrap(), 0);
 });
 
+mod checked_migration;
+
 journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal| async move {
     let k = key("a", "parked");
     let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
