@@ -84,6 +84,40 @@ pub(super) async fn complete(
     Ok(true)
 }
 
+/// The condition every write of a claim's holder is fenced by: the claim
+/// is still its own (token) and has not expired.
+macro_rules! fenced {
+    ($set:literal) => {
+        concat!(
+            "UPDATE activity_tasks SET ",
+            $set,
+            " WHERE instance = $1 AND run_id = $2 AND op = $3 AND claim_token = $4 AND state = 'claimed' \
+               AND claim_expires_at > now()"
+        )
+    };
+}
+
+/// Runs a [`fenced!`] update whose `$5` is a duration in milliseconds;
+/// true when the claim was still held.
+async fn fenced_update(
+    j: &PostgresJournal,
+    sql: &'static str,
+    key: &RunKey,
+    op: u32,
+    claim_token: i64,
+    ms: Duration,
+) -> Result<bool, JournalError> {
+    let done = sqlx::query(sql)
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(i64::from(op))
+        .bind(claim_token)
+        .bind(millis(ms))
+        .execute(&j.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// See [`crate::journal::Journal::renew_task_claim`].
 pub(super) async fn renew(
     j: &PostgresJournal,
@@ -92,19 +126,8 @@ pub(super) async fn renew(
     claim_token: i64,
     ttl: Duration,
 ) -> Result<bool, JournalError> {
-    let done = sqlx::query(
-        "UPDATE activity_tasks SET claim_expires_at = now() + $5 * interval '1 millisecond' \
-         WHERE instance = $1 AND run_id = $2 AND op = $3 AND claim_token = $4 AND state = 'claimed' \
-           AND claim_expires_at > now()",
-    )
-    .bind(&key.instance)
-    .bind(&key.run_id)
-    .bind(i64::from(op))
-    .bind(claim_token)
-    .bind(millis(ttl))
-    .execute(&j.pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = fenced!("claim_expires_at = now() + $5 * interval '1 millisecond'");
+    fenced_update(j, sql, key, op, claim_token, ttl).await
 }
 
 /// See [`crate::journal::Journal::retry_task`].
@@ -115,18 +138,9 @@ pub(super) async fn retry(
     claim_token: i64,
     delay: Duration,
 ) -> Result<bool, JournalError> {
-    let done = sqlx::query(
-        "UPDATE activity_tasks SET state = 'pending', claim_owner = NULL, claim_expires_at = NULL, \
-                attempts_ended = attempts_started, ready_at = now() + $5 * interval '1 millisecond' \
-         WHERE instance = $1 AND run_id = $2 AND op = $3 AND claim_token = $4 AND state = 'claimed' \
-           AND claim_expires_at > now()",
-    )
-    .bind(&key.instance)
-    .bind(&key.run_id)
-    .bind(i64::from(op))
-    .bind(claim_token)
-    .bind(millis(delay))
-    .execute(&j.pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = fenced!(
+        "state = 'pending', claim_owner = NULL, claim_expires_at = NULL, \
+         attempts_ended = attempts_started, ready_at = now() + $5 * interval '1 millisecond'"
+    );
+    fenced_update(j, sql, key, op, claim_token, delay).await
 }

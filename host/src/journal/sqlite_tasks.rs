@@ -87,6 +87,44 @@ pub(super) async fn complete(
     Ok(true)
 }
 
+/// The condition every write of a claim's holder is fenced by: the claim
+/// is still its own (token) and has not expired (`?5` is now, in ms).
+macro_rules! fenced {
+    ($set:literal) => {
+        concat!(
+            "UPDATE activity_tasks SET ",
+            $set,
+            " WHERE instance = ?1 AND run_id = ?2 AND op = ?3 AND claim_token = ?4 AND state = 'claimed' \
+               AND claim_expires_at > ?5"
+        )
+    };
+}
+
+/// Runs a [`fenced!`] update whose `?6` is now plus `ms` (unix ms); true
+/// when the claim was still held.
+async fn fenced_update(
+    j: &SqliteJournal,
+    sql: &'static str,
+    key: &RunKey,
+    op: u32,
+    claim_token: i64,
+    ms: Duration,
+) -> Result<bool, JournalError> {
+    let mut w = j.write().await?;
+    let now = now_ms();
+    let done = sqlx::query(sql)
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(i64::from(op))
+        .bind(claim_token)
+        .bind(now)
+        .bind(now.saturating_add(millis(ms)))
+        .execute(&mut *w.tx)
+        .await?;
+    j.finish(w).await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// See [`crate::journal::Journal::renew_task_claim`].
 pub(super) async fn renew(
     j: &SqliteJournal,
@@ -95,23 +133,7 @@ pub(super) async fn renew(
     claim_token: i64,
     ttl: Duration,
 ) -> Result<bool, JournalError> {
-    let mut w = j.write().await?;
-    let now = now_ms();
-    let done = sqlx::query(
-        "UPDATE activity_tasks SET claim_expires_at = ?6 \
-         WHERE instance = ?1 AND run_id = ?2 AND op = ?3 AND claim_token = ?4 AND state = 'claimed' \
-           AND claim_expires_at > ?5",
-    )
-    .bind(&key.instance)
-    .bind(&key.run_id)
-    .bind(i64::from(op))
-    .bind(claim_token)
-    .bind(now)
-    .bind(now.saturating_add(millis(ttl)))
-    .execute(&mut *w.tx)
-    .await?;
-    j.finish(w).await?;
-    Ok(done.rows_affected() == 1)
+    fenced_update(j, fenced!("claim_expires_at = ?6"), key, op, claim_token, ttl).await
 }
 
 /// See [`crate::journal::Journal::retry_task`].
@@ -122,22 +144,9 @@ pub(super) async fn retry(
     claim_token: i64,
     delay: Duration,
 ) -> Result<bool, JournalError> {
-    let mut w = j.write().await?;
-    let now = now_ms();
-    let done = sqlx::query(
-        "UPDATE activity_tasks SET state = 'pending', claim_owner = NULL, claim_expires_at = NULL, \
-                attempts_ended = attempts_started, ready_at = ?6 \
-         WHERE instance = ?1 AND run_id = ?2 AND op = ?3 AND claim_token = ?4 AND state = 'claimed' \
-           AND claim_expires_at > ?5",
-    )
-    .bind(&key.instance)
-    .bind(&key.run_id)
-    .bind(i64::from(op))
-    .bind(claim_token)
-    .bind(now)
-    .bind(now.saturating_add(millis(delay)))
-    .execute(&mut *w.tx)
-    .await?;
-    j.finish(w).await?;
-    Ok(done.rows_affected() == 1)
+    let sql = fenced!(
+        "state = 'pending', claim_owner = NULL, claim_expires_at = NULL, \
+         attempts_ended = attempts_started, ready_at = ?6"
+    );
+    fenced_update(j, sql, key, op, claim_token, delay).await
 }
