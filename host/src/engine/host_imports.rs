@@ -361,6 +361,13 @@ impl host::Host for RunCtx {
                 self.ops.insert(op, LiveOp::DurableActivity);
             }
             Replayed::Live => {
+                // A side effect starts here only while this process can
+                // count on its lease: a host too starved to renew it in
+                // time stops, and the run's next owner runs the call.
+                if local.is_some() && self.lease_clock.expired() {
+                    tracing::warn!(activity = %name, op, owner = %self.lease.owner, "lease may have expired unrenewed; stopping the run here");
+                    return Err(Interrupt::LeaseLost.trap());
+                }
                 self.append(EventBody::ActivityScheduled {
                     op,
                     name: name.clone(),

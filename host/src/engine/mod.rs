@@ -4,6 +4,7 @@
 pub mod bindings;
 mod host_imports;
 mod interrupt;
+mod lease_clock;
 pub mod replay;
 mod replay_check;
 mod run;
@@ -11,6 +12,7 @@ mod run_ctx;
 mod wasm;
 
 pub use interrupt::Interrupt;
+pub use lease_clock::LeaseClock;
 pub use replay_check::{check_replay, ReplayVerdict};
 pub use run::{execute_attempt, AttemptOutcome};
 pub use run_ctx::{RunCtx, RunEnv};

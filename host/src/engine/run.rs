@@ -14,6 +14,7 @@ use crate::modules::WorkflowModule;
 use crate::telemetry;
 
 use super::interrupt::Interrupt;
+use super::lease_clock::LeaseClock;
 use super::replay::History;
 use super::run_ctx::{LiveOp, RunCtx, RunEnv};
 
@@ -43,17 +44,20 @@ pub enum AttemptOutcome {
     Aborted(String),
 }
 
-/// Executes one attempt of `run` on `module` under `lease`.
+/// Executes one attempt of `run` on `module` under `lease`; `lease_clock`
+/// says until when this process may count on the lease (renewed by the
+/// heartbeater): no activity starts here once it has run out.
 pub async fn execute_attempt(
     env: RunEnv,
     module: Arc<WorkflowModule>,
     run: RunRecord,
     lease: Lease,
+    lease_clock: LeaseClock,
     cancel: watch::Receiver<bool>,
 ) -> AttemptOutcome {
     let span = telemetry::run_attempt_span(&env.instance, &run.key.run_id, &run.workflow, run.trace_context.as_deref());
     let labels = telemetry::metrics::enabled().then(|| (env.instance.clone(), run.workflow.clone(), run.created_at));
-    let outcome = attempt(env, module, run, lease, cancel).instrument(span.clone()).await;
+    let outcome = attempt(env, module, run, lease, lease_clock, cancel).instrument(span.clone()).await;
     let ended = match &outcome {
         AttemptOutcome::Completed(_) => Some("completed"),
         AttemptOutcome::Failed(_) => Some("failed"),
@@ -78,6 +82,7 @@ async fn attempt(
     module: Arc<WorkflowModule>,
     run: RunRecord,
     lease: Lease,
+    lease_clock: LeaseClock,
     cancel: watch::Receiver<bool>,
 ) -> AttemptOutcome {
     // Token 1 is the run's first lease ever, and nothing is journaled
@@ -103,6 +108,7 @@ async fn attempt(
         cancel,
         limits,
     );
+    ctx.lease_clock = lease_clock;
     if run.cancel_requested_at.is_some() {
         return finish(&mut ctx, Interrupt::Cancelled, snapshot_upto).await;
     }

@@ -91,6 +91,9 @@ pub struct RunCtx {
     /// pending write: it must be committed before the run's next effect
     /// on the world (see [`RunCtx::commit_taken`]).
     pub(crate) taken_uncommitted: bool,
+    /// Until when this process may count on its lease: no activity starts
+    /// here after that (see [`super::LeaseClock`]).
+    pub(crate) lease_clock: super::LeaseClock,
 }
 
 impl RunCtx {
@@ -123,6 +126,7 @@ impl RunCtx {
             outcomes_cache: None,
             check_only: false,
             taken_uncommitted: false,
+            lease_clock: super::LeaseClock::unbounded(),
         }
     }
 

@@ -22,10 +22,12 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
             continue;
         }
         let leases: Vec<(RunKey, Lease)> = held.iter().map(|h| (h.key.clone(), h.lease.clone())).collect();
+        let asked_at = std::time::Instant::now();
         match shared.journal.renew_leases(&leases, opts.lease_ttl).await {
             Ok(renewed) => {
-                for (HeldLease { key, lease, workflow }, renewal) in held.iter().zip(renewed) {
+                for (HeldLease { key, lease, workflow, clock }, renewal) in held.iter().zip(renewed) {
                     if let Renewal::Renewed { cancel_requested } = renewal {
+                        clock.renewed(asked_at, opts.lease_ttl);
                         tracing::trace!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease renewed");
                         if cancel_requested && shared.registry.cancel(&key.run_id).is_some() {
                             tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, "cancellation request found at lease renewal");

@@ -184,7 +184,7 @@ impl Instance {
         for t in &tasks {
             t.abort();
         }
-        for HeldLease { key, lease, workflow } in self.shared.registry.leases(&self.shared.name) {
+        for HeldLease { key, lease, workflow, .. } in self.shared.registry.leases(&self.shared.name) {
             self.shared.registry.lease_lost(&key.run_id);
             if let Ok(true) = self.shared.journal.release_lease(&key, &lease).await {
                 tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,

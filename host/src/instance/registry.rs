@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
+use crate::engine::LeaseClock;
 use crate::journal::{Lease, RunKey};
 
 struct LiveRun {
     lease: Lease,
+    clock: LeaseClock,
     workflow: Arc<str>,
     cancel: watch::Sender<bool>,
     abort: Option<AbortHandle>,
@@ -26,6 +28,9 @@ pub struct HeldLease {
     pub lease: Lease,
     /// The run's workflow.
     pub workflow: Arc<str>,
+    /// Until when the run's engine counts on the lease (moved on at each
+    /// renewal).
+    pub clock: LeaseClock,
 }
 
 /// Live runs by run id.
@@ -35,15 +40,16 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers a run of `workflow` about to execute here; returns its
-    /// cancel receiver, or `None` if it is executing here already.
-    pub fn insert(&self, run_id: &str, workflow: &str, lease: Lease) -> Option<watch::Receiver<bool>> {
+    /// Registers a run of `workflow` about to execute here under `lease`
+    /// (counted on until `clock` runs out); returns its cancel receiver, or
+    /// `None` if it is executing here already.
+    pub fn insert(&self, run_id: &str, workflow: &str, lease: Lease, clock: LeaseClock) -> Option<watch::Receiver<bool>> {
         let mut runs = self.runs.lock().ok()?;
         if runs.contains_key(run_id) {
             return None;
         }
         let (cancel, rx) = watch::channel(false);
-        runs.insert(run_id.to_string(), LiveRun { lease, workflow: workflow.into(), cancel, abort: None });
+        runs.insert(run_id.to_string(), LiveRun { lease, clock, workflow: workflow.into(), cancel, abort: None });
         Some(rx)
     }
 
@@ -97,6 +103,7 @@ impl Registry {
                         key: RunKey::new(instance, id.clone()),
                         lease: r.lease.clone(),
                         workflow: r.workflow.clone(),
+                        clock: r.clock.clone(),
                     })
                     .collect()
             })

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use crate::engine::{execute_attempt, AttemptOutcome};
+use crate::engine::{execute_attempt, AttemptOutcome, LeaseClock};
 use crate::journal::{Lease, RunRecord, RunState, RunWrite, Transition};
 
 use super::module_lookup::{self, ModuleLookup};
@@ -32,7 +32,8 @@ impl RunSupervisor {
     pub fn spawn(&self, shared: Arc<Shared>, run: RunRecord, lease: Lease) {
         let permits = self.permits.clone();
         let run_id = run.key.run_id.clone();
-        let Some(cancel) = shared.registry.insert(&run_id, &run.workflow, lease.clone()) else {
+        let clock = LeaseClock::new(shared.lease_ttl);
+        let Some(cancel) = shared.registry.insert(&run_id, &run.workflow, lease.clone(), clock.clone()) else {
             return;
         };
         let task_shared = shared.clone();
@@ -71,7 +72,7 @@ impl RunSupervisor {
                 }
             };
             let workflow = run.workflow.clone();
-            let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), cancel).await;
+            let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), clock, cancel).await;
             shared.registry.remove(&key.run_id);
             let state = match &outcome {
                 AttemptOutcome::Completed(output) => Some((RunState::Completed, Some((Some(output.clone()), None)))),
