@@ -32,7 +32,6 @@
 
 pub mod activities;
 pub mod cli;
-mod deploy;
 pub mod engine;
 mod error;
 pub mod instance;
@@ -40,17 +39,17 @@ pub mod journal;
 mod load;
 pub mod manifest;
 pub mod modules;
-mod replay_check;
+mod run_error;
 pub mod telemetry;
+mod versioning;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-pub use deploy::{DeployOptions, DeployReport, Migrate};
 pub use error::Error;
 pub use instance::Instance;
 pub use load::Mode;
@@ -60,6 +59,8 @@ use journal::{
 };
 
 pub use manifest::DEFAULT_INSTANCE;
+pub use run_error::RunError;
+pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict};
 
 /// Options of [`Continuum::start`].
 #[derive(Debug, Clone, Default)]
@@ -209,7 +210,7 @@ impl Continuum {
                 };
                 supervisor.spawn(shared.clone(), record, lease);
             }
-            _ => shared.pubsub.dispatcher.notify_one(),
+            _ => shared.wakeups.dispatcher.notify_one(),
         }
         Ok(run_id)
     }
@@ -221,7 +222,7 @@ impl Continuum {
         let key = RunKey::new(inst.name(), run_id);
         let sent = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| map_journal(e, &key))?;
         tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id, "signal sent");
-        inst.shared.pubsub.dispatcher.notify_one();
+        inst.shared.wakeups.dispatcher.notify_one();
         Ok(())
     }
 
@@ -262,7 +263,7 @@ impl Continuum {
                         let mut write = RunWrite::new(key.clone(), lease.clone());
                         write.events.push((last + 1, EventBody::RunCancelled { reason: "cancelled on request (no engine held the run)".into() }));
                         write.transition = Some(Transition::Cancel {
-                            error: json!({"code": "cancelled", "message": "the run was cancelled on request"}),
+                            error: RunError::cancelled().into_value(),
                         });
                         Ok::<bool, JournalError>(journal.commit(&[write]).await?.first().copied().unwrap_or(false))
                     }
@@ -276,7 +277,7 @@ impl Continuum {
                             // engine saw it, so the metrics are recorded here.
                             let elapsed = (Utc::now() - run.created_at).to_std().unwrap_or_default();
                             telemetry::metrics::run_finished(&key.instance, &run.workflow, "cancelled", elapsed);
-                            inst.shared.pubsub.publish_finished(run_id, RunState::Cancelled, None);
+                            inst.shared.finished_runs.publish_finished(run_id, RunState::Cancelled, None);
                             return Ok(CancelOutcome::Cancelled);
                         }
                         // Not committed: give the lease back at once (the run is
@@ -315,7 +316,7 @@ impl Continuum {
     pub async fn await_run(&self, run_id: &str, timeout: Duration, opts: CallOptions) -> Result<RunOutcome, Error> {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
-        let mut finished = inst.pubsub().watch_finished(run_id);
+        let mut finished = inst.finished_runs().watch_finished(run_id);
         let deadline = tokio::time::Instant::now() + timeout;
         // Runs executed here announce their end in-process; the poll is the
         // backstop (and how runs finished by other hosts are seen).
@@ -324,7 +325,7 @@ impl Continuum {
         // A run that finished here announced its committed result.
         let known = |f: instance::RunFinished| f.result.map(|(output, error)| RunOutcome { state: f.state, output, error });
         loop {
-            if let Some(outcome) = inst.pubsub().finished_here(run_id).and_then(known) {
+            if let Some(outcome) = inst.finished_runs().finished_here(run_id).and_then(known) {
                 return Ok(outcome);
             }
             // A run executing here announces its end: no need to read it.
@@ -345,7 +346,7 @@ impl Continuum {
                 }
                 // Used up without a result to return: read the run, and
                 // watch again.
-                finished = inst.pubsub().watch_finished(run_id);
+                finished = inst.finished_runs().watch_finished(run_id);
             }
             if tokio::time::Instant::now() >= deadline {
                 let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;

@@ -82,7 +82,7 @@ async fn a_cancelled_activity_sees_it_and_one_that_ignores_it_is_stopped_after_t
         async move {
             ctx.cancelled().await;
             let _ = saw.send(ctx.is_cancelled());
-            Err::<Value, _>(ActivityError::fatal("stopped"))
+            Err::<Value, _>(ActivityError::non_retryable("stopped"))
         }
     });
     reg.register_json("deaf", |_| async {

@@ -32,8 +32,9 @@ impl ActivityError {
         Self { message: message.into(), retryable: true, code: None }
     }
 
-    /// A failure no retry can fix.
-    pub fn fatal(message: impl Into<String>) -> Self {
+    /// A failure no retry can fix: no further attempt is made (the name
+    /// the SDK's `ActivityError` uses too).
+    pub fn non_retryable(message: impl Into<String>) -> Self {
         Self { message: message.into(), retryable: false, code: None }
     }
 
@@ -118,10 +119,10 @@ impl ActivityRegistry {
             let f = f.clone();
             async move {
                 let input: I = serde_json::from_value(input)
-                    .map_err(|e| ActivityError::fatal(format!("bad activity input: {e}")))?;
+                    .map_err(|e| ActivityError::non_retryable(format!("bad activity input: {e}")))?;
                 let out = f(input).await?;
                 serde_json::to_value(out)
-                    .map_err(|e| ActivityError::fatal(format!("activity output is not JSON: {e}")))
+                    .map_err(|e| ActivityError::non_retryable(format!("activity output is not JSON: {e}")))
             }
         });
     }
@@ -137,7 +138,7 @@ impl ActivityRegistry {
     ///     let from = ctx.last_heartbeat().await.and_then(|d| d.as_u64()).unwrap_or(0);
     ///     for i in from..to {
     ///         if ctx.heartbeat(&i) {
-    ///             return Err(ActivityError::fatal("cancelled"));
+    ///             return Err(ActivityError::non_retryable("cancelled"));
     ///         }
     ///     }
     ///     Ok::<_, ActivityError>(to)
@@ -155,10 +156,10 @@ impl ActivityRegistry {
             let f = f.clone();
             async move {
                 let input: I = serde_json::from_value(input)
-                    .map_err(|e| ActivityError::fatal(format!("bad activity input: {e}")))?;
+                    .map_err(|e| ActivityError::non_retryable(format!("bad activity input: {e}")))?;
                 let out = f(input, ctx).await?;
                 serde_json::to_value(out)
-                    .map_err(|e| ActivityError::fatal(format!("activity output is not JSON: {e}")))
+                    .map_err(|e| ActivityError::non_retryable(format!("activity output is not JSON: {e}")))
             }
         });
         self.insert(name, Arc::new(activity));

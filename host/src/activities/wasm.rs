@@ -78,7 +78,7 @@ impl Activity for WasmActivity {
             let wasi = wasi.map_err(|e| ActivityError::retryable(format!("activity `{name}`: {e}")))?;
             let mut store = new_store(&engine, wasi, max_memory, ctx);
             let bytes = serde_json::to_vec(&input)
-                .map_err(|e| ActivityError::fatal(format!("activity input is not JSON: {e}")))?;
+                .map_err(|e| ActivityError::non_retryable(format!("activity input is not JSON: {e}")))?;
             let instance = pre
                 .instantiate_async(&mut store)
                 .await
@@ -88,7 +88,7 @@ impl Activity for WasmActivity {
                 Err(e) if store.data().limits.exceeded().is_some() => {
                     // Growing again would hit the same limit: no retry.
                     let limit = store.data().limits.limit() >> 20;
-                    return Err(ActivityError::fatal(format!(
+                    return Err(ActivityError::non_retryable(format!(
                         "activity `{name}` was stopped: it exceeded the instance's memory limit of {limit} MiB ({e:#})"
                     )));
                 }
@@ -96,7 +96,7 @@ impl Activity for WasmActivity {
             };
             match result {
                 Ok(out) => serde_json::from_slice(&out)
-                    .map_err(|e| ActivityError::fatal(format!("activity `{name}` returned invalid JSON: {e}"))),
+                    .map_err(|e| ActivityError::non_retryable(format!("activity `{name}` returned invalid JSON: {e}"))),
                 Err(e) => Err(ActivityError { message: e.message, retryable: e.retryable, code: e.code }),
             }
         })

@@ -6,14 +6,14 @@ mod host_imports;
 mod interrupt;
 mod lease_clock;
 pub mod replay;
-mod replay_check;
+mod replay_only;
 mod run;
 mod run_ctx;
 mod wasm;
 
 pub use interrupt::Interrupt;
 pub use lease_clock::LeaseClock;
-pub use replay_check::{check_replay, ReplayVerdict};
+pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};
 pub use run::{execute_attempt, AttemptOutcome};
 pub use run_ctx::{RunCtx, RunEnv};
 pub use wasm::{ActivityCtx, WasmEngine, EPOCH_TICK};

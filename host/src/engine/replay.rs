@@ -12,8 +12,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::json;
-
 use crate::journal::{Event, EventBody, Failure};
 
 /// The outcome of an operation, as recorded in a completion event.
@@ -75,19 +73,6 @@ pub struct Drift {
     pub expected: String,
     /// What the module asked for.
     pub found: String,
-}
-
-impl Drift {
-    /// The run's error object for a drifted run.
-    pub fn to_error_value(&self) -> serde_json::Value {
-        json!({
-            "code": "replay_drift",
-            "message": self.to_string(),
-            "seq": self.seq,
-            "expected": self.expected,
-            "found": self.found,
-        })
-    }
 }
 
 /// What replaying a command yields.
@@ -325,6 +310,7 @@ fn describe_recorded(body: &EventBody) -> String {
 mod tests {
     use super::*;
     use chrono::Utc;
+    use serde_json::json;
 
     fn ev(seq: i64, body: EventBody) -> Event {
         Event { seq, body, recorded_at: Utc::now() }

@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::watch;
 use tracing::Instrument;
 use wasmtime::{Store, StoreLimitsBuilder};
 
 use crate::journal::{EventBody, Lease, RunRecord, Transition};
 use crate::modules::WorkflowModule;
+use crate::run_error::RunError;
 use crate::telemetry;
 
 use super::interrupt::Interrupt;
@@ -145,13 +146,9 @@ async fn attempt(
                 }
                 Err(drift) => finish(&mut ctx, Interrupt::Drift(drift), snapshot_upto).await,
             },
-            Err(e) => {
-                fail(&mut ctx, json!({"code": "bad_output", "message": format!("the workflow returned invalid JSON: {e}")})).await
-            }
+            Err(e) => fail(&mut ctx, RunError::bad_output(e)).await,
         },
-        Ok(Err(werr)) => {
-            fail(&mut ctx, json!({"code": werr.code, "message": werr.message})).await
-        }
+        Ok(Err(werr)) => fail(&mut ctx, RunError::new(werr.code, werr.message)).await,
         Err(err) => match err.downcast::<Interrupt>() {
             Ok(interrupt) => finish(&mut ctx, interrupt, snapshot_upto).await,
             Err(trap) => {
@@ -159,7 +156,7 @@ async fn attempt(
                 if let Some(panic) = &ctx.last_panic {
                     message = format!("{panic} ({message})");
                 }
-                fail(&mut ctx, json!({"code": "trap", "message": message})).await
+                fail(&mut ctx, RunError::trap(message)).await
             }
         },
     }
@@ -180,7 +177,8 @@ fn abort_eager(ctx: &mut RunCtx) {
     }
 }
 
-async fn fail(ctx: &mut RunCtx, error: Value) -> AttemptOutcome {
+async fn fail(ctx: &mut RunCtx, error: RunError) -> AttemptOutcome {
+    let error = error.into_value();
     ctx.append(EventBody::RunFailed { error: error.clone() });
     commit_final(ctx, Transition::Fail { error: error.clone() }, AttemptOutcome::Failed(error)).await
 }
@@ -193,7 +191,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             AttemptOutcome::Suspended { since_snapshot: ctx.history.last_seq() - snapshot_upto }
         }
         Interrupt::Cancelled => {
-            let error = json!({"code": "cancelled", "message": "the run was cancelled on request"});
+            let error = RunError::cancelled().into_value();
             ctx.append(EventBody::RunCancelled { reason: "cancelled on request".into() });
             commit_final(ctx, Transition::Cancel { error }, AttemptOutcome::Cancelled).await
         }
@@ -205,7 +203,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             ctx.pending.timers.clear();
             ctx.pending.tasks.clear();
             ctx.pending.consumed_signals.clear();
-            let error = drift.to_error_value();
+            let error = RunError::replay_drift(&drift).into_value();
             commit_final(ctx, Transition::Drift { error: error.clone() }, AttemptOutcome::Drifted(error)).await
         }
         Interrupt::LeaseLost => {
@@ -217,9 +215,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             AttemptOutcome::Aborted(e.to_string())
         }
         Interrupt::ReplayEnd => AttemptOutcome::Aborted("a replay check ended inside a live run".into()),
-        Interrupt::Contract(message) => {
-            fail(ctx, json!({"code": "contract_violation", "message": message})).await
-        }
+        Interrupt::Contract(message) => fail(ctx, RunError::contract_violation(message)).await,
     }
 }
 

@@ -52,7 +52,7 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
             }
         }
         tokio::select! {
-            _ = shared.pubsub.tasks.notified() => {}
+            _ = shared.wakeups.tasks.notified() => {}
             _ = tokio::time::sleep(opts.poll_interval) => {}
         }
     }
@@ -99,7 +99,7 @@ async fn execute(shared: Arc<Shared>, exec: Arc<ActivityExecutor>, task: Claimed
                 let (shared, delay) = (shared.clone(), *delay);
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
-                    shared.pubsub.tasks.notify_one();
+                    shared.wakeups.tasks.notify_one();
                 });
             }
             recorded
@@ -110,10 +110,10 @@ async fn execute(shared: Arc<Shared>, exec: Arc<ActivityExecutor>, task: Claimed
         Ok(false) => tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name, "task claim gone (cancelled or expired); outcome discarded"),
         Err(e) => tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name, error = %e, "recording the task outcome failed"),
     }
-    shared.pubsub.dispatcher.notify_one();
+    shared.wakeups.dispatcher.notify_one();
     drop(permit);
     // Its room is free again: claim more without waiting for the poll.
-    shared.pubsub.tasks.notify_one();
+    shared.wakeups.tasks.notify_one();
 }
 
 /// Renews a task's claim every third of the lease time until aborted;

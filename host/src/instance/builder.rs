@@ -13,7 +13,7 @@ use crate::modules::{CompileCache, ModuleError, ModuleRegistry};
 use crate::Error;
 
 use super::options::ChildrenConfig;
-use super::{activity_supervisor, initial_counter, Instance, PubSub, Registry, RunSupervisor, Shared};
+use super::{activity_supervisor, initial_counter, FinishedRuns, Instance, Registry, RunSupervisor, Shared, Wakeups};
 
 /// Builds an [`Instance`].
 pub struct InstanceBuilder {
@@ -213,7 +213,8 @@ impl InstanceBuilder {
             activities,
             served_queues: self.children.activity_dispatcher.as_ref().map(|d| d.queues.clone()).unwrap_or_default().into(),
             registry: Registry::default(),
-            pubsub: PubSub::default(),
+            wakeups: Wakeups::default(),
+            finished_runs: FinishedRuns::default(),
             run_supervisor: self.children.run_supervisor.as_ref().map(|o| RunSupervisor::new(o.max_concurrent_runs)),
             snapshotter,
             lease_ttl: self.children.lease_ttl(),

@@ -47,7 +47,7 @@ pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
             }
         }
         tokio::select! {
-            _ = shared.pubsub.dispatcher.notified() => {}
+            _ = shared.wakeups.dispatcher.notified() => {}
             _ = tokio::time::sleep(opts.poll_interval) => {}
         }
     }

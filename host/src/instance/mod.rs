@@ -1,22 +1,23 @@
 //! One instance: a named runtime bound to one database, with its children
 //! (registry, run supervisor, activity worker supervisor, lease heartbeater,
-//! dispatcher, activity dispatcher, timer wheel, signal router, recovery),
+//! dispatcher, activity dispatcher, timer wheel, wake router, recovery),
 //! each a task with its own options.
 
 mod activity_dispatcher;
 mod activity_supervisor;
 mod builder;
 mod dispatcher;
+mod finished_runs;
 mod heartbeater;
 mod module_lookup;
 pub mod options;
-mod pubsub;
 mod recovery;
 mod registry;
 mod run_supervisor;
-mod signal_router;
 mod snapshotter;
 mod timer_wheel;
+mod wake_router;
+mod wakeups;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,9 +32,10 @@ use crate::modules::ModuleRegistry;
 
 pub use builder::InstanceBuilder;
 pub use options::ChildrenConfig;
-pub use pubsub::{PubSub, RunFinished};
+pub use finished_runs::{FinishedRuns, RunFinished};
 pub use registry::{HeldLease, Registry};
 pub use run_supervisor::RunSupervisor;
+pub use wakeups::Wakeups;
 
 /// What an instance's children share.
 pub struct Shared {
@@ -47,7 +49,8 @@ pub struct Shared {
     /// The queues the activity dispatcher serves (none when it is off).
     pub(crate) served_queues: Arc<[String]>,
     pub(crate) registry: Registry,
-    pub(crate) pubsub: PubSub,
+    pub(crate) wakeups: Wakeups,
+    pub(crate) finished_runs: FinishedRuns,
     pub(crate) run_supervisor: Option<RunSupervisor>,
     pub(crate) snapshotter: Option<snapshotter::Snapshotter>,
     pub(crate) lease_ttl: Duration,
@@ -134,9 +137,9 @@ impl Instance {
         self.shared.batcher.stats()
     }
 
-    /// The in-process topics (runs finishing here, wake-ups).
-    pub fn pubsub(&self) -> &PubSub {
-        &self.shared.pubsub
+    /// The runs that finished in this process (for a local `await`).
+    pub fn finished_runs(&self) -> &FinishedRuns {
+        &self.shared.finished_runs
     }
 
     /// Spawns the children the options enable. Calling it twice does nothing
@@ -165,8 +168,8 @@ impl Instance {
         if let Some(a) = o.activity_dispatcher.clone() {
             tasks.push(tokio::spawn(activity_dispatcher::run(s.clone(), a)));
         }
-        if let Some(r) = o.signal_router.clone() {
-            tasks.push(tokio::spawn(signal_router::run(s.clone(), r)));
+        if let Some(r) = o.wake_router.clone() {
+            tasks.push(tokio::spawn(wake_router::run(s.clone(), r)));
         }
         if let Some(queue) = self.snapshot_queue.lock().ok().and_then(|mut q| q.take()) {
             tasks.push(tokio::spawn(snapshotter::run(s.journal.clone(), s.name.clone(), queue)));

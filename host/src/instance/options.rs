@@ -6,7 +6,7 @@ use std::time::Duration;
 
 pub use crate::manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, SignalRouterConfig,
+    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig,
     SnapshotterConfig, TimerWheelConfig,
 };
 
@@ -22,7 +22,7 @@ impl ChildrenConfig {
             dispatcher: None,
             activity_dispatcher: None,
             timer_wheel: None,
-            signal_router: None,
+            wake_router: None,
             snapshotter: None,
         }
     }

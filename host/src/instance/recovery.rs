@@ -36,7 +36,7 @@ pub async fn run(shared: Arc<Shared>, opts: RecoveryConfig) {
                     }
                 }
                 if orphans > 0 {
-                    shared.pubsub.dispatcher.notify_one();
+                    shared.wakeups.dispatcher.notify_one();
                 }
             }
             Err(e) => tracing::warn!(instance = %shared.name, error = %e, "recovery scan failed"),

@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 
 use crate::engine::{execute_attempt, AttemptOutcome, LeaseClock};
 use crate::journal::{Lease, RunRecord, RunState, RunWrite, Transition};
+use crate::run_error::RunError;
 
 use super::module_lookup::{self, ModuleLookup};
 use super::Shared;
@@ -58,7 +59,7 @@ impl RunSupervisor {
                         module_hash = %run.module_hash, reason = %why, "run parked: module version unknown");
                     let mut write = RunWrite::new(key.clone(), lease.clone());
                     write.transition = Some(Transition::Park {
-                        error: serde_json::json!({"code": "module_version_unknown", "message": why, "module_hash": run.module_hash}),
+                        error: RunError::module_version_unknown(why, run.module_hash.clone()).into_value(),
                         seen_wake_gen: run.wake_gen,
                     });
                     match shared.journal.commit(&[write]).await {
@@ -85,8 +86,8 @@ impl RunSupervisor {
                     }
                     // A signal or result that came in while the run executed
                     // made it due again at once.
-                    shared.pubsub.timers.notify_one();
-                    shared.pubsub.dispatcher.notify_one();
+                    shared.wakeups.timers.notify_one();
+                    shared.wakeups.dispatcher.notify_one();
                     None
                 }
                 AttemptOutcome::LeaseLost => None,
@@ -100,7 +101,7 @@ impl RunSupervisor {
                 }
             };
             if let Some((state, result)) = state {
-                shared.pubsub.publish_finished(&key.run_id, state, result);
+                shared.finished_runs.publish_finished(&key.run_id, state, result);
             }
         });
         shared.registry.set_abort(&run_id, handle.abort_handle());

@@ -18,7 +18,7 @@ pub async fn run(shared: Arc<Shared>, opts: TimerWheelConfig) {
                     tracing::info!(instance = %w.key.instance, run_id = %w.key.run_id, workflow = %w.workflow, "timer fired");
                 }
                 if !woken.is_empty() {
-                    shared.pubsub.dispatcher.notify_one();
+                    shared.wakeups.dispatcher.notify_one();
                 }
             }
             Err(e) => tracing::warn!(instance = %shared.name, error = %e, "firing timers failed"),
@@ -33,7 +33,7 @@ pub async fn run(shared: Arc<Shared>, opts: TimerWheelConfig) {
         };
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
-            _ = shared.pubsub.timers.notified() => {}
+            _ = shared.wakeups.timers.notified() => {}
         }
     }
 }

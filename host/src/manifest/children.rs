@@ -163,9 +163,12 @@ impl Default for TimerWheelConfig {
     }
 }
 
-/// Signal router: delivers durable signals to waiting runs. It has no options yet.
+/// Wake router: routes the journal's notifications (a run is due, a
+/// cancellation, a task, a deploy) to the child they concern. It has no
+/// options yet. The manifest key is `wake_router`; `signal_router`, its
+/// former name, is accepted in its place.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SignalRouterConfig {}
+pub struct WakeRouterConfig {}
 
 /// Snapshotter: writes snapshots so long journals replay faster. Off by default.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,8 +204,8 @@ pub struct ChildrenConfig {
     pub activity_dispatcher: Option<ActivityDispatcherConfig>,
     /// `timer_wheel`.
     pub timer_wheel: Option<TimerWheelConfig>,
-    /// `signal_router`.
-    pub signal_router: Option<SignalRouterConfig>,
+    /// `wake_router` (or its former name `signal_router`).
+    pub wake_router: Option<WakeRouterConfig>,
     /// `snapshotter` (off unless configured).
     pub snapshotter: Option<SnapshotterConfig>,
 }
@@ -218,7 +221,7 @@ impl Default for ChildrenConfig {
             dispatcher: Some(DispatcherConfig::default()),
             activity_dispatcher: Some(ActivityDispatcherConfig::default()),
             timer_wheel: Some(TimerWheelConfig::default()),
-            signal_router: Some(SignalRouterConfig::default()),
+            wake_router: Some(WakeRouterConfig::default()),
             snapshotter: None,
         }
     }
@@ -296,12 +299,31 @@ fn child<'a, T>(
     }
 }
 
+/// The wake router's manifest key.
+const WAKE_ROUTER: &str = "wake_router";
+/// The wake router's former key (it was called the signal router), still
+/// accepted in place of [`WAKE_ROUTER`].
+const WAKE_ROUTER_FORMER: &str = "signal_router";
+
 /// The children that run only alongside the run supervisor (they pick
 /// up, renew, recover and wake the runs it executes). With
 /// `run_supervisor = false` an options table for one of them is refused;
 /// `heartbeater` is not among them: its `lease_ttl_ms` is also the claim
 /// time of the activity tasks an activities-only host runs.
 const RUN_SUPERVISOR_CHILDREN: [&str; 4] = ["dispatcher", "recovery", "timer_wheel", "snapshotter"];
+
+/// The wake router's key: `wake_router`, or `signal_router` (its former
+/// name) when only that one is given; both at once are refused.
+fn wake_router_key(ctx: &Ctx<'_>, prefix: &str, table: &Table) -> Result<&'static str, ManifestError> {
+    match (table.contains_key(WAKE_ROUTER), table.contains_key(WAKE_ROUTER_FORMER)) {
+        (true, true) => Err(ctx.invalid(
+            join_key(prefix, WAKE_ROUTER_FORMER),
+            format!("is the former name of `{WAKE_ROUTER}`, which is also given: keep only `{WAKE_ROUTER}`"),
+        )),
+        (false, true) => Ok(WAKE_ROUTER_FORMER),
+        _ => Ok(WAKE_ROUTER),
+    }
+}
 
 /// Parse `[instances.NAME.children]`; `table` is `None` when the section is absent.
 pub(super) fn parse_children(
@@ -321,6 +343,7 @@ pub(super) fn parse_children(
         .into_iter()
         .filter(|name| matches!(table.get(*name), Some(Value::Table(_))))
         .collect();
+    let wake_router_key = wake_router_key(&ctx, &prefix, &table)?;
     let mut r = TableReader::new(ctx.clone(), prefix.clone(), table);
 
     let heartbeater = child(&mut r, "heartbeater", d.heartbeater, |t| {
@@ -397,8 +420,8 @@ pub(super) fn parse_children(
             poll_interval: t.millis("poll_interval_ms", def.poll_interval)?,
         })
     })?;
-    let signal_router = child(&mut r, "signal_router", d.signal_router, |_| {
-        Ok(SignalRouterConfig {})
+    let wake_router = child(&mut r, wake_router_key, d.wake_router, |_| {
+        Ok(WakeRouterConfig {})
     })?;
     let snapshotter = child(&mut r, "snapshotter", d.snapshotter, |t| {
         let def = SnapshotterConfig::default();
@@ -434,7 +457,7 @@ pub(super) fn parse_children(
         dispatcher,
         activity_dispatcher,
         timer_wheel,
-        signal_router,
+        wake_router,
         snapshotter,
     })
 }

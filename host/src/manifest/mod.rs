@@ -46,7 +46,7 @@
 //! dispatcher = { poll_interval_ms = 500, batch_size = 64 }
 //! activity_dispatcher = { poll_interval_ms = 500, queues = ["default"], batch_size = 16 }
 //! timer_wheel = { poll_interval_ms = 1000 }
-//! signal_router = { }
+//! wake_router = { }               # routes the database's wake-ups; `signal_router`, its former name, is accepted
 //! snapshotter = false            # off by default: { threshold_events = 1000 }
 //!
 //! [telemetry]                     # optional: OpenTelemetry export over OTLP/HTTP
@@ -93,7 +93,7 @@ use toml::{Table, Value};
 
 pub use children::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, SignalRouterConfig, SnapshotterConfig,
+    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
     TimerWheelConfig,
 };
 pub use error::ManifestError;

@@ -26,7 +26,7 @@ recovery = { interval_ms = 5000 }
 dispatcher = { poll_interval_ms = 500, batch_size = 64 }
 activity_dispatcher = { poll_interval_ms = 500, queues = ["default"], batch_size = 16 }
 timer_wheel = { poll_interval_ms = 1000 }
-signal_router = { }
+wake_router = { }
 snapshotter = false
 "#;
 
@@ -168,7 +168,7 @@ snapshotter = { threshold_events = 50 }
             poll_interval: Duration::from_millis(30)
         })
     );
-    assert_eq!(c.signal_router, Some(SignalRouterConfig {}));
+    assert_eq!(c.wake_router, Some(WakeRouterConfig {}));
     assert_eq!(
         c.snapshotter,
         Some(SnapshotterConfig {
@@ -222,7 +222,7 @@ fn defaults() {
         c.timer_wheel.as_ref().map(|t| t.poll_interval),
         Some(Duration::from_secs(1))
     );
-    assert!(c.signal_router.is_some());
+    assert!(c.wake_router.is_some());
     assert!(c.snapshotter.is_none());
     assert_eq!(SnapshotterConfig::default().threshold_events, 1000);
 }
@@ -246,12 +246,12 @@ fn partial_child_table_keeps_other_defaults() {
 #[test]
 fn false_omits_a_child() {
     let m = parse_ok(&minimal(
-        "[instances.default.children]\nactivity_dispatcher = false\nrecovery = false\nsignal_router = false\n",
+        "[instances.default.children]\nactivity_dispatcher = false\nrecovery = false\nwake_router = false\n",
     ));
     let c = &m.instances["default"].children;
     assert!(c.activity_dispatcher.is_none());
     assert!(c.recovery.is_none());
-    assert!(c.signal_router.is_none());
+    assert!(c.wake_router.is_none());
     assert!(c.dispatcher.is_some());
     assert!(c.timer_wheel.is_some());
 }
@@ -507,6 +507,22 @@ fn error_child_not_table_or_false() {
     parse_err(
         &minimal("[instances.default.children]\nsignal_router = { x = 1 }\n"),
         &["instances.default.children.signal_router.x"],
+    );
+    parse_err(
+        &minimal("[instances.default.children]\nwake_router = { x = 1 }\n"),
+        &["instances.default.children.wake_router.x"],
+    );
+}
+
+#[test]
+fn signal_router_is_the_former_name_of_wake_router() {
+    let on = parse_ok(&minimal("[instances.default.children]\nsignal_router = { }\n"));
+    assert_eq!(on.instances["default"].children.wake_router, Some(WakeRouterConfig {}));
+    let off = parse_ok(&minimal("[instances.default.children]\nsignal_router = false\n"));
+    assert!(off.instances["default"].children.wake_router.is_none());
+    parse_err(
+        &minimal("[instances.default.children]\nwake_router = { }\nsignal_router = false\n"),
+        &["instances.default.children.signal_router", "former name of `wake_router`"],
     );
 }
 

@@ -6,9 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::engine::ReplayVerdict;
+use super::compatibility::{check_run, runs_to_check, ReplayVerdict, RunCheck};
 use crate::journal::{CheckedRun, MigrationOutcome, RunKey};
-use crate::replay_check::{check_run, runs_to_check, RunCheck};
 use crate::{Continuum, Error};
 
 /// How many times a checked deploy re-checks the runs that recorded more

@@ -1,7 +1,11 @@
-//! The signal router: listens to the journal's notifications (LISTEN/NOTIFY
-//! on Postgres) and routes each to the child it concerns: a cancellation to
-//! the run executing here, a ready run to the dispatcher, a new task to the
-//! activity dispatcher.
+//! The wake router: listens to the journal's notifications (LISTEN/NOTIFY
+//! on Postgres; on SQLite, the wake-ups of this process's own writes, those
+//! of other processes being found by the children's polling) and routes
+//! each wake-up to the child it concerns: a cancellation to the run
+//! executing here, a ready run (started, signalled, a result or a timer
+//! came in) to the dispatcher, a new task to the activity dispatcher, a
+//! deploy to the module registry. Signals themselves are not routed: they
+//! are journal rows a run reads when it executes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,17 +14,17 @@ use futures::StreamExt;
 
 use crate::journal::{RunKey, WakeKind};
 
-use super::options::SignalRouterConfig;
+use super::options::WakeRouterConfig;
 use super::Shared;
 
 /// Runs the router until the instance stops; resubscribes if the stream
 /// ends.
-pub async fn run(shared: Arc<Shared>, _opts: SignalRouterConfig) {
+pub async fn run(shared: Arc<Shared>, _opts: WakeRouterConfig) {
     loop {
         match shared.journal.listen(&shared.name).await {
             Ok(mut wakes) => {
                 // Anything sent while we were not listening is found by polling.
-                shared.pubsub.dispatcher.notify_one();
+                shared.wakeups.dispatcher.notify_one();
                 while let Some(wake) = wakes.next().await {
                     match wake.kind {
                         WakeKind::Cancel => {
@@ -29,20 +33,20 @@ pub async fn run(shared: Arc<Shared>, _opts: SignalRouterConfig) {
                             } else if let Some(workflow) = shared.registry.cancel(&wake.run_id) {
                                 tracing::info!(instance = %wake.instance, run_id = %wake.run_id, %workflow, "cancellation delivered to the run");
                             } else {
-                                shared.pubsub.dispatcher.notify_one();
+                                shared.wakeups.dispatcher.notify_one();
                             }
                         }
                         // A run became due (started, signalled, a result
                         // or a timer came in): not an event of its own; the
                         // dispatcher that takes it logs `lease acquired`.
-                        WakeKind::Run => shared.pubsub.dispatcher.notify_one(),
-                        WakeKind::Task => shared.pubsub.tasks.notify_one(),
+                        WakeKind::Run => shared.wakeups.dispatcher.notify_one(),
+                        WakeKind::Task => shared.wakeups.tasks.notify_one(),
                         WakeKind::Deploy => {
                             match shared.modules.refresh().await {
                                 Ok(()) => tracing::info!(instance = %wake.instance, workflow = %wake.run_id, "deploy seen; current versions refreshed"),
                                 Err(e) => tracing::warn!(instance = %wake.instance, error = %e, "refreshing module versions failed"),
                             }
-                            shared.pubsub.dispatcher.notify_one();
+                            shared.wakeups.dispatcher.notify_one();
                         }
                     }
                 }

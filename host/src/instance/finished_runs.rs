@@ -1,12 +1,12 @@
-//! In-process wake-ups between an instance's children, and news of runs
-//! that finished here (for local `await`). Wake-ups from other processes
-//! arrive through the journal's notifications (see the signal router).
+//! News of runs that finished in this process, for a local `await`: its
+//! waiters are told at once, and a late `await` finds the recent ones.
+//! Runs that finished elsewhere are read from the journal.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use serde_json::Value;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
 use crate::journal::RunState;
 
@@ -28,32 +28,16 @@ pub struct RunFinished {
     pub result: Option<(Option<Value>, Option<Value>)>,
 }
 
-/// The instance's in-process topics.
-pub struct PubSub {
-    /// Wakes the dispatcher (a run may be ready).
-    pub dispatcher: Notify,
-    /// Wakes the timer wheel (a timer was scheduled).
-    pub timers: Notify,
-    /// Wakes the activity dispatcher (a task may be ready).
-    pub tasks: Notify,
+/// The runs that finished here: who waits for which, and the recent ones.
+#[derive(Default)]
+pub struct FinishedRuns {
     /// Who waits for which run to finish here.
     waiters: Mutex<HashMap<String, Vec<oneshot::Sender<RunFinished>>>>,
+    /// The recent ones with a known result, and their order of arrival.
     recent: Mutex<(HashMap<String, RunFinished>, VecDeque<String>)>,
 }
 
-impl Default for PubSub {
-    fn default() -> Self {
-        Self {
-            dispatcher: Notify::new(),
-            timers: Notify::new(),
-            tasks: Notify::new(),
-            waiters: Mutex::new(HashMap::new()),
-            recent: Mutex::new((HashMap::new(), VecDeque::new())),
-        }
-    }
-}
-
-impl PubSub {
+impl FinishedRuns {
     /// Announces a run that finished here (after its final state was
     /// committed), with its output and error when known.
     pub fn publish_finished(&self, run_id: &str, state: RunState, result: Option<(Option<Value>, Option<Value>)>) {
@@ -102,5 +86,4 @@ impl PubSub {
     pub fn finished_here(&self, run_id: &str) -> Option<RunFinished> {
         self.recent.lock().ok().and_then(|r| r.0.get(run_id).cloned())
     }
-
 }

@@ -1,15 +1,50 @@
-//! Replay checks through the facade: replay recorded histories on a
-//! candidate module and report, per run, whether it is compatible or where
-//! it first diverges.
+//! Compatibility of a run with a candidate version: replay the run's
+//! recorded history on the candidate module (through the engine, without
+//! touching the journal) and say whether it takes the same path or where
+//! it first diverges. Also which runs a check covers.
 
-use std::path::Path;
+use std::sync::Arc;
 
-use crate::engine::{check_replay, ReplayVerdict};
+use crate::engine::{replay_only, ReplayOnlyEnd};
 use crate::instance::Instance;
 use crate::journal::{RunKey, RunRecord};
-use crate::{CallOptions, Continuum, Error};
+use crate::modules::WorkflowModule;
+use crate::Error;
 
-/// One run's replay check, with the history it covered.
+pub use crate::engine::replay::Drift;
+
+/// The result of replaying one run's history on a candidate module.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplayVerdict {
+    /// Every recorded step was replayed identically.
+    Compatible {
+        /// Journal entries replayed.
+        events: usize,
+    },
+    /// The module diverges from the history at this step.
+    Incompatible(Drift),
+    /// The module trapped or failed while replaying.
+    Failed(String),
+}
+
+impl ReplayVerdict {
+    /// True for [`ReplayVerdict::Compatible`].
+    pub fn is_compatible(&self) -> bool {
+        matches!(self, ReplayVerdict::Compatible { .. })
+    }
+}
+
+impl std::fmt::Display for ReplayVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayVerdict::Compatible { events } => write!(f, "compatible ({events} journal entries replayed)"),
+            ReplayVerdict::Incompatible(d) => write!(f, "incompatible: {d}"),
+            ReplayVerdict::Failed(m) => write!(f, "incompatible: the module failed while replaying: {m}"),
+        }
+    }
+}
+
+/// One run's compatibility check, with the history it covered.
 pub(crate) struct RunCheck {
     /// The run as it was read before the check.
     pub run: RunRecord,
@@ -19,41 +54,15 @@ pub(crate) struct RunCheck {
     pub last_seq: i64,
 }
 
-impl Continuum {
-    /// Replays the recorded histories of `runs` on the component at
-    /// `module`, reporting per run whether it is compatible or where it
-    /// first diverges. `workflow` names the workflow the module is a version
-    /// of: without runs, every unfinished run of it is checked; with runs,
-    /// each must be a run of it. Without `workflow`, it is taken from the
-    /// runs (which must then be given, all of one workflow).
-    pub async fn replay(
-        &self,
-        workflow: Option<&str>,
-        module: &Path,
-        runs: &[String],
-        opts: CallOptions,
-    ) -> Result<Vec<(String, ReplayVerdict)>, Error> {
-        let inst = self.instance(opts.instance.as_deref())?;
-        let (workflow, records) = runs_to_check(inst, workflow, runs).await?;
-        let candidate = inst.modules().candidate(&workflow, module)?;
-        let mut out = Vec::new();
-        for run in records {
-            let check = check_run(inst, &candidate, run).await?;
-            out.push((check.run.key.run_id.clone(), check.verdict));
-        }
-        Ok(out)
-    }
-}
-
 /// Replays one run's current history on `candidate`.
-pub(crate) async fn check_run(
-    inst: &Instance,
-    candidate: &std::sync::Arc<crate::modules::WorkflowModule>,
-    run: RunRecord,
-) -> Result<RunCheck, Error> {
+pub(crate) async fn check_run(inst: &Instance, candidate: &Arc<WorkflowModule>, run: RunRecord) -> Result<RunCheck, Error> {
     let history = crate::journal::load_history(inst.journal(), &run.key).await?;
     let last_seq = history.events.last().map(|e| e.seq).unwrap_or(0);
-    let verdict = check_replay(inst.shared.run_env(), candidate.clone(), &run, &history.events).await;
+    let verdict = match replay_only(inst.shared.run_env(), candidate.clone(), &run, &history.events).await {
+        ReplayOnlyEnd::Matched => ReplayVerdict::Compatible { events: history.events.len() },
+        ReplayOnlyEnd::Drifted(d) => ReplayVerdict::Incompatible(d),
+        ReplayOnlyEnd::Failed(m) => ReplayVerdict::Failed(m),
+    };
     Ok(RunCheck { run, verdict, last_seq })
 }
 

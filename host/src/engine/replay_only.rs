@@ -1,0 +1,64 @@
+//! Replaying a run's recorded history on a module without touching the
+//! journal: the guest re-executes until the history runs out (or the run's
+//! recorded end), and the engine says whether every step matched. What a
+//! match means for a deploy is versioning's business (`crate::versioning`).
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use wasmtime::{Store, StoreLimitsBuilder};
+
+use crate::journal::{Event, Lease, RunRecord};
+use crate::modules::WorkflowModule;
+
+use super::interrupt::Interrupt;
+use super::replay::{Drift, History};
+use super::run_ctx::{RunCtx, RunEnv};
+
+/// How replaying a history without a journal ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ReplayOnlyEnd {
+    /// Every recorded step was replayed identically.
+    Matched,
+    /// The module asked for a different step than the history holds.
+    Drifted(Drift),
+    /// The module trapped or failed while replaying.
+    Failed(String),
+}
+
+/// Replays `events` (the journal of `run`) on `module`.
+pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &RunRecord, events: &[Event]) -> ReplayOnlyEnd {
+    let (_keep, cancel) = watch::channel(false);
+    let limits = StoreLimitsBuilder::new().memory_size(64 << 20).instances(4).build();
+    let lease = Lease { owner: "replay-check".into(), token: -1 };
+    let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), cancel, limits);
+    ctx.check_only = true;
+    let input = match serde_json::to_vec(&run.input) {
+        Ok(b) => b,
+        Err(e) => return ReplayOnlyEnd::Failed(format!("cannot encode the input: {e}")),
+    };
+    let mut store = Store::new(module.pre.engine(), ctx);
+    store.limiter(|c| &mut c.limits);
+    store.epoch_deadline_async_yield_and_update(1);
+    let result = match module.pre.instantiate_async(&mut store).await {
+        Ok(instance) => instance.call_run(&mut store, &input).await,
+        Err(e) => Err(e),
+    };
+    let ctx = store.into_data();
+    match result {
+        // The run had finished: the module must finish the same way.
+        Ok(_) => match ctx.history.finish() {
+            Ok(()) => ReplayOnlyEnd::Matched,
+            Err(d) => ReplayOnlyEnd::Drifted(d),
+        },
+        Err(e) => match e.downcast::<Interrupt>() {
+            Ok(Interrupt::ReplayEnd) => ReplayOnlyEnd::Matched,
+            Ok(Interrupt::Drift(d)) => ReplayOnlyEnd::Drifted(d),
+            Ok(other) => ReplayOnlyEnd::Failed(other.to_string()),
+            Err(trap) => ReplayOnlyEnd::Failed(match &ctx.last_panic {
+                Some(p) => format!("{p} ({trap:#})"),
+                None => format!("{trap:#}"),
+            }),
+        },
+    }
+}

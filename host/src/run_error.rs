@@ -1,0 +1,166 @@
+//! A run's error: why a run failed, was cancelled, drifted or was parked.
+//!
+//! Stored as the run's `error` (and in its final journal event) as a JSON
+//! object `{"code": ..., "message": ...}`; the details of an error, when it
+//! has any, are further fields of the same object (a drift's `seq`,
+//! `expected` and `found`; a parked run's `module_hash`), so rows written
+//! before this type existed read back unchanged.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::engine::replay::Drift;
+
+/// A run's error: a machine-readable code, a message for people, and
+/// optional details.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct RunError {
+    /// Machine-readable: one of the host's codes (the constants of this
+    /// type) or the code a workflow returned with its own error.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// Further fields, stored beside `code` and `message` (`None`: none).
+    pub details: Option<Map<String, Value>>,
+}
+
+impl RunError {
+    /// The run was cancelled on request.
+    pub const CANCELLED: &'static str = "cancelled";
+    /// The recorded history no longer matches the module.
+    pub const REPLAY_DRIFT: &'static str = "replay_drift";
+    /// The workflow returned an output that is not JSON.
+    pub const BAD_OUTPUT: &'static str = "bad_output";
+    /// The workflow trapped (or panicked).
+    pub const TRAP: &'static str = "trap";
+    /// The workflow broke the host's contract (a call out of order).
+    pub const CONTRACT_VIOLATION: &'static str = "contract_violation";
+    /// The module version the run was recorded with is not deployed (the
+    /// run is parked until it is).
+    pub const MODULE_VERSION_UNKNOWN: &'static str = "module_version_unknown";
+
+    /// An error with this code and message, without details.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into(), details: None }
+    }
+
+    /// Adds a detail field (beside `code` and `message`; a detail named
+    /// `code` or `message` is not stored).
+    pub fn with_detail(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.details.get_or_insert_with(Map::new).insert(name.into(), value.into());
+        self
+    }
+
+    /// The run was cancelled on request.
+    pub fn cancelled() -> Self {
+        Self::new(Self::CANCELLED, "the run was cancelled on request")
+    }
+
+    /// The history drifted from the module at `drift`.
+    pub fn replay_drift(drift: &Drift) -> Self {
+        Self::new(Self::REPLAY_DRIFT, drift.to_string())
+            .with_detail("seq", drift.seq)
+            .with_detail("expected", drift.expected.clone())
+            .with_detail("found", drift.found.clone())
+    }
+
+    /// The workflow's output is not JSON (`why`: the parser's complaint).
+    pub fn bad_output(why: impl std::fmt::Display) -> Self {
+        Self::new(Self::BAD_OUTPUT, format!("the workflow returned invalid JSON: {why}"))
+    }
+
+    /// The workflow trapped; `message` says how.
+    pub fn trap(message: impl Into<String>) -> Self {
+        Self::new(Self::TRAP, message)
+    }
+
+    /// The workflow broke the host's contract; `message` says how.
+    pub fn contract_violation(message: impl Into<String>) -> Self {
+        Self::new(Self::CONTRACT_VIOLATION, message)
+    }
+
+    /// The run's module version (`module_hash`) is not deployed; `why`
+    /// says what was looked for.
+    pub fn module_version_unknown(why: impl Into<String>, module_hash: impl Into<String>) -> Self {
+        Self::new(Self::MODULE_VERSION_UNKNOWN, why).with_detail("module_hash", module_hash.into())
+    }
+
+    /// The stored JSON object: `code`, `message` and the details.
+    pub fn into_value(self) -> Value {
+        let mut object = Map::new();
+        object.insert("code".into(), Value::String(self.code));
+        object.insert("message".into(), Value::String(self.message));
+        for (name, value) in self.details.into_iter().flatten() {
+            object.entry(name).or_insert(value);
+        }
+        Value::Object(object)
+    }
+
+    /// Reads a stored error back (other fields than `code` and `message`
+    /// become the details).
+    pub fn from_value(value: Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+}
+
+impl From<RunError> for Value {
+    fn from(error: RunError) -> Self {
+        error.into_value()
+    }
+}
+
+impl Serialize for RunError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.clone().into_value().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RunError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The stored shape.
+        #[derive(Deserialize)]
+        struct Stored {
+            code: String,
+            message: String,
+            #[serde(flatten)]
+            details: Map<String, Value>,
+        }
+        let Stored { code, message, details } = Stored::deserialize(deserializer)?;
+        Ok(Self { code, message, details: (!details.is_empty()).then_some(details) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn without_details_it_is_code_and_message() {
+        let value = RunError::cancelled().into_value();
+        assert_eq!(value, json!({"code": "cancelled", "message": "the run was cancelled on request"}));
+        assert_eq!(serde_json::to_value(RunError::cancelled()).ok(), Some(value.clone()));
+        assert_eq!(RunError::from_value(value).ok(), Some(RunError::cancelled()));
+    }
+
+    #[test]
+    fn details_are_fields_beside_code_and_message() {
+        let drift = Drift { seq: 7, expected: "sleep(1s)".into(), found: "now()".into() };
+        let value = RunError::replay_drift(&drift).into_value();
+        assert_eq!(
+            value,
+            json!({"code": "replay_drift", "message": drift.to_string(), "seq": 7, "expected": "sleep(1s)", "found": "now()"})
+        );
+        assert_eq!(RunError::from_value(value).ok(), Some(RunError::replay_drift(&drift)));
+        let parked = RunError::module_version_unknown("gone", "abc").into_value();
+        assert_eq!(parked, json!({"code": "module_version_unknown", "message": "gone", "module_hash": "abc"}));
+    }
+
+    #[test]
+    fn details_never_replace_code_or_message() {
+        let e = RunError::new("x", "y").with_detail("code", "z");
+        assert_eq!(e.into_value(), json!({"code": "x", "message": "y"}));
+    }
+}
