@@ -31,7 +31,6 @@
 //! ```
 
 pub mod activities;
-pub mod cli;
 mod deploy;
 pub mod engine;
 mod error;

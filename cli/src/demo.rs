@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::load::Mode;
-use crate::manifest::Manifest;
-use crate::{CallOptions, Continuum, StartOptions};
+use continuum_host::manifest::Manifest;
+use continuum_host::{CallOptions, Continuum, Mode, StartOptions};
 
-use super::{show, CliError, EXIT_OK};
+use crate::commands::{CliError, EXIT_OK};
+use crate::show;
 
 /// Runs the demo.
 pub async fn run(manifest: &Manifest) -> Result<u8, CliError> {
     manifest.validate_files()?;
-    let only = vec![crate::DEFAULT_INSTANCE.to_string()];
+    let only = vec![continuum_host::DEFAULT_INSTANCE.to_string()];
     let c = Continuum::from_manifest(manifest, Mode::Serve, &only).await?;
     c.start_all();
     let call = CallOptions::default();

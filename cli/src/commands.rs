@@ -3,9 +3,6 @@
 //! so they work whether or not a host is up; `demo` runs the order flow on
 //! the embedded default instance.
 
-mod demo;
-mod show;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,9 +10,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use crate::load::Mode;
-use crate::manifest::Manifest;
-use crate::{CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Migrate, StartOptions};
+use continuum_host::manifest::Manifest;
+use continuum_host::{CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Migrate, Mode, StartOptions};
+
+use crate::{demo, show};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -202,7 +200,7 @@ pub fn exit_code(e: &CliError) -> u8 {
 pub enum CliError {
     /// The manifest is invalid.
     #[error(transparent)]
-    Manifest(#[from] crate::manifest::ManifestError),
+    Manifest(#[from] continuum_host::manifest::ManifestError),
     /// The runtime refused.
     #[error(transparent)]
     Continuum(#[from] Error),
@@ -217,7 +215,7 @@ fn parse_json(what: &str, text: &str) -> Result<Value, CliError> {
 }
 
 async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum, CliError> {
-    let only: Vec<String> = vec![instance.unwrap_or(crate::DEFAULT_INSTANCE).to_string()];
+    let only: Vec<String> = vec![instance.unwrap_or(continuum_host::DEFAULT_INSTANCE).to_string()];
     Ok(Continuum::from_manifest(manifest, Mode::Client, &only).await?)
 }
 
@@ -273,7 +271,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             let c = client(&manifest, instance.as_deref()).await?;
             let outcome = c.await_run(&run_id, Duration::from_secs_f64(timeout), CallOptions { instance }).await?;
             match outcome.state {
-                crate::journal::RunState::Completed => {
+                continuum_host::journal::RunState::Completed => {
                     println!("{}", outcome.output.unwrap_or(Value::Null));
                     Ok(EXIT_OK)
                 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::journal::{ActivityHeartbeat, Event, EventBody, RunRecord};
+use continuum_host::journal::{ActivityHeartbeat, Event, EventBody, RunRecord};
 
 fn short(v: &serde_json::Value) -> String {
     let s = v.to_string();

@@ -1,7 +1,11 @@
 //! The `continuum` binary.
 
+mod commands;
+mod demo;
+mod show;
+
 use clap::Parser;
-use continuum_host::cli::{Cli, Command};
+use commands::{Cli, Command};
 use continuum_host::manifest::Manifest;
 use continuum_host::telemetry::TelemetryConfig;
 
@@ -26,7 +30,7 @@ async fn main() -> std::process::ExitCode {
         eprintln!("continuum: {e}; continuing without OpenTelemetry export");
         continuum_host::telemetry::init(filter);
     }
-    let code = continuum_host::cli::run(cli).await;
+    let code = commands::run(cli).await;
     continuum_host::telemetry::shutdown().await;
     code
 }
