@@ -10,8 +10,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use continuum_host::manifest::Manifest;
-use continuum_host::{CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Migrate, Mode, StartOptions};
+use continuum_host::{
+    CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Manifest, ManifestError, Migrate, Mode, RunState, StartOptions,
+    DEFAULT_INSTANCE,
+};
 
 use crate::{demo, show};
 
@@ -112,7 +114,7 @@ pub enum Command {
         instance: Option<String>,
         /// How many.
         #[arg(long, default_value_t = 20)]
-        limit: i64,
+        limit: usize,
     },
     /// Make a module the current version of a workflow on every host,
     /// without a restart.
@@ -200,7 +202,7 @@ pub fn exit_code(e: &CliError) -> u8 {
 pub enum CliError {
     /// The manifest is invalid.
     #[error(transparent)]
-    Manifest(#[from] continuum_host::manifest::ManifestError),
+    Manifest(#[from] ManifestError),
     /// The runtime refused.
     #[error(transparent)]
     Continuum(#[from] Error),
@@ -215,7 +217,7 @@ fn parse_json(what: &str, text: &str) -> Result<Value, CliError> {
 }
 
 async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum, CliError> {
-    let only: Vec<String> = vec![instance.unwrap_or(continuum_host::DEFAULT_INSTANCE).to_string()];
+    let only: Vec<String> = vec![instance.unwrap_or(DEFAULT_INSTANCE).to_string()];
     Ok(Continuum::from_manifest(manifest, Mode::Client, &only).await?)
 }
 
@@ -271,7 +273,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             let c = client(&manifest, instance.as_deref()).await?;
             let outcome = c.await_run(&run_id, Duration::from_secs_f64(timeout), CallOptions { instance }).await?;
             match outcome.state {
-                continuum_host::journal::RunState::Completed => {
+                RunState::Completed => {
                     println!("{}", outcome.output.unwrap_or(Value::Null));
                     Ok(EXIT_OK)
                 }
@@ -284,21 +286,19 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Show { run_id, instance, json } => {
             let c = client(&manifest, instance.as_deref()).await?;
-            let (run, events) = c.show(&run_id, CallOptions { instance: instance.clone() }).await?;
-            let journal = c.instance(instance.as_deref())?.journal();
-            let heartbeats = journal.heartbeats(&run.key).await.map_err(Error::from)?;
+            let history = c.history(&run_id, CallOptions { instance }).await?;
             if json {
-                let doc = serde_json::json!({ "run": run, "events": events, "heartbeats": heartbeats });
+                // Through a JSON value: keys sorted, as this command always printed them.
+                let doc = serde_json::to_value(&history).unwrap_or_default();
                 println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             } else {
-                print!("{}", show::render(&run, &events, &heartbeats));
+                print!("{}", show::render(&history));
             }
             Ok(EXIT_OK)
         }
         Command::Runs { instance, limit } => {
             let c = client(&manifest, instance.as_deref()).await?;
-            let inst = c.instance(instance.as_deref())?;
-            for run in inst.journal().list_runs(inst.name(), limit).await.map_err(Error::from)? {
+            for run in c.runs(limit, CallOptions { instance }).await? {
                 println!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
             }
             Ok(EXIT_OK)

@@ -48,7 +48,7 @@ impl SandboxConfig {
 
     /// Creates the directory (if any) and checks the configuration, giving
     /// the sandbox attempts are built from.
-    pub fn prepare(&self) -> Result<Sandbox, SandboxError> {
+    pub(crate) fn prepare(&self) -> Result<Sandbox, SandboxError> {
         let dir = match &self.dir {
             None => None,
             Some(dir) => {

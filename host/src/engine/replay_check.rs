@@ -16,6 +16,7 @@ use super::run_ctx::{RunCtx, RunEnv};
 
 /// The result of replaying one run's history on a candidate module.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ReplayVerdict {
     /// Every recorded step was replayed identically.
     Compatible {

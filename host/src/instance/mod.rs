@@ -6,6 +6,7 @@
 mod activity_dispatcher;
 mod activity_supervisor;
 mod builder;
+mod cancel;
 mod dispatcher;
 mod heartbeater;
 mod module_lookup;
@@ -30,6 +31,7 @@ use crate::journal::{Batcher, SharedJournal};
 use crate::modules::ModuleRegistry;
 
 pub use builder::InstanceBuilder;
+pub use cancel::CANCEL_CONFIRM_TIMEOUT;
 pub use options::ChildrenConfig;
 pub use pubsub::{PubSub, RunFinished};
 pub use registry::{HeldLease, Registry};
@@ -87,7 +89,7 @@ impl Instance {
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), continuum_host::Error> {
-    /// use continuum_host::instance::{Instance, ChildrenConfig};
+    /// use continuum_host::{ChildrenConfig, Instance};
     /// let billing = Instance::builder("billing")
     ///     .database("sqlite:/tmp/billing.db")
     ///     .workflow("billing-flow", "examples-wasm/components/billing_flow.wasm")
@@ -115,13 +117,20 @@ impl Instance {
     }
 
     /// The instance's journal.
-    pub fn journal(&self) -> &SharedJournal {
+    pub(crate) fn journal(&self) -> &SharedJournal {
         &self.shared.journal
     }
 
     /// The instance's workflow module versions.
-    pub fn modules(&self) -> &ModuleRegistry {
+    pub(crate) fn modules(&self) -> &ModuleRegistry {
         &self.shared.modules
+    }
+
+    /// The content hash (hex SHA-256) of the current version of `workflow`
+    /// as this process knows it: the version new runs start on. `None` for
+    /// a workflow the instance does not serve.
+    pub fn current_version(&self, workflow: &str) -> Option<String> {
+        self.shared.modules.current_hash(workflow)
     }
 
     /// True if this process executes runs for the instance.
@@ -135,7 +144,7 @@ impl Instance {
     }
 
     /// The in-process topics (runs finishing here, wake-ups).
-    pub fn pubsub(&self) -> &PubSub {
+    pub(crate) fn pubsub(&self) -> &PubSub {
         &self.shared.pubsub
     }
 

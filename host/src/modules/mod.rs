@@ -15,6 +15,7 @@ pub use workflow_module::WorkflowModule;
 
 /// Errors loading a module.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModuleError {
     /// The file could not be read.
     #[error("cannot read module file `{path}`: {source}")]
