@@ -263,6 +263,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             match c.cancel(&run_id, CallOptions { instance }).await? {
                 CancelOutcome::Cancelled => println!("run {run_id} cancelled"),
                 CancelOutcome::AlreadyFinal(state) => println!("run {run_id} had already finished: {state}"),
+                other => println!("run {run_id}: {other:?}"),
             }
             Ok(EXIT_OK)
         }

@@ -66,7 +66,8 @@ pub use activities::{
 pub use call_options::{CallOptions, StartOptions};
 pub use database::Database;
 pub use deploy::{DeployOptions, DeployReport, Migrate};
-pub use engine::{Drift, ReplayVerdict};
+pub use engine::replay::Drift;
+pub use engine::ReplayVerdict;
 pub use error::{DatabaseError, Error};
 pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
 pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunState};
@@ -74,7 +75,7 @@ pub use load::Mode;
 pub use manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig,
     InstanceConfig, Manifest, ManifestError, RecoveryConfig, RunSupervisorConfig, SignalRouterConfig, SnapshotterConfig,
-    TimerWheelConfig, DEFAULT_INSTANCE,
+    TimerWheelConfig, DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE,
 };
 pub use modules::ModuleError;
 pub use views::{CancelOutcome, Heartbeat, HistoryEvent, RunHistory, RunInfo, RunOutcome};

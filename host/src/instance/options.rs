@@ -6,8 +6,7 @@ use std::time::Duration;
 
 pub use crate::manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, SignalRouterConfig,
-    SnapshotterConfig, TimerWheelConfig,
+    HeartbeaterConfig, RecoveryConfig, SignalRouterConfig, TimerWheelConfig,
 };
 
 impl ChildrenConfig {

@@ -652,6 +652,7 @@ pub struct StoredModule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publish {
     /// Stored only (a client's copy of a workflow that has a version).
+    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
     Store,
     /// Made current (a deploy).
     MakeCurrent,
@@ -675,6 +676,7 @@ pub enum Renewal {
 
 impl Renewal {
     /// True when the lease was extended.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
     pub fn held(&self) -> bool {
         matches!(self, Renewal::Renewed { .. })
     }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-pub use compile_cache::{CompileCache, Source as CompileSource};
+pub use compile_cache::CompileCache;
 pub use registry::ModuleRegistry;
 pub use workflow_module::WorkflowModule;
 
