@@ -67,7 +67,7 @@ pub struct ActivityExecutor {
     journal: Option<SharedJournal>,
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
+#[allow(dead_code)] // no caller left since the API narrowed
 impl ActivityExecutor {
     /// An executor over `registry` running at most `max_concurrent`
     /// attempts at once; attempts without a timeout of their own get

@@ -198,7 +198,7 @@ impl Sandbox {
     }
 
     /// The sandbox directory on the host, if any.
-    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
+    #[allow(dead_code)] // no caller left since the API narrowed
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }

@@ -16,7 +16,7 @@ pub struct WorkflowModule {
     /// Its content hash.
     pub hash: String,
     /// The file it was loaded from.
-    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
+    #[allow(dead_code)] // no caller left since the API narrowed
     pub path: PathBuf,
     pub(crate) pre: WorkflowPre<RunCtx>,
 }
@@ -29,7 +29,7 @@ impl std::fmt::Debug for WorkflowModule {
 
 impl WorkflowModule {
     /// Loads and links the component at `path` as workflow `name`.
-    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
+    #[allow(dead_code)] // no caller left since the API narrowed
     pub fn load(
         engine: &WasmEngine,
         cache: &CompileCache,
