@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo run --quiet --release -p continuum-guest-build
-cargo run --quiet -p continuum-host --bin continuum -- --manifest instances.toml demo
+cargo run --quiet -p continuum-cli --bin continuum -- --manifest instances.toml demo

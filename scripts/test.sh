@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-postgres.sh
 cargo run --quiet --release -p continuum-guest-build
-cargo build --quiet -p continuum-host --bin continuum
+cargo build --quiet -p continuum-cli --bin continuum
 cargo test --workspace "$@"

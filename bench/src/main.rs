@@ -13,9 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use continuum_host::activities::{ActivityError, ActivityRegistry};
-use continuum_host::instance::Instance;
-use continuum_host::{CallOptions, Continuum, StartOptions};
+use continuum_host::{ActivityError, ActivityRegistry, BatcherConfig, CallOptions, Continuum, Instance, RunState, StartOptions};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
@@ -162,7 +160,7 @@ async fn main() {
     let instance = Instance::builder("default")
         .database(url)
         .max_connections(32)
-        .batcher(continuum_host::journal::BatcherConfig { max_batch: 256, writers: args.writers })
+        .batcher(BatcherConfig { max_batch: 256, writers: args.writers })
         .workflow("bench-flow", &args.module)
         .workflow("long-flow", &args.long_module)
         .activities(activities)
@@ -193,12 +191,10 @@ async fn main() {
 /// Loads and replays a run with `steps` journal entries, without and with a
 /// snapshot, and prints the times.
 async fn long_run(c: &Arc<Continuum>, steps: u32, module: &std::path::Path) {
-    use continuum_host::journal::{load_history, make_snapshot, RunKey, RunState};
-    let inst = c.instance(None).expect("default");
+    let call = CallOptions::default;
     let id = c.start("long-flow", json!({ "steps": steps }), StartOptions::default()).await.expect("start");
-    let key = RunKey::new(inst.name(), id.clone());
     loop {
-        let run = inst.journal().get_run(&key).await.expect("get").expect("run");
+        let run = c.run_info(&id, call()).await.expect("run");
         if run.state == RunState::Suspended {
             break;
         }
@@ -206,26 +202,24 @@ async fn long_run(c: &Arc<Continuum>, steps: u32, module: &std::path::Path) {
     }
     let time = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
-    let events = inst.journal().load_events(&key).await.expect("load");
+    let events = c.history(&id, call()).await.expect("load").events.len();
     let load_full = time(t);
     let t = Instant::now();
-    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], call()).await.expect("replay");
     let replay_full = time(t);
     assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
-    let snapshot = make_snapshot(&events).expect("snapshot");
-    inst.journal().put_snapshot(&key, &snapshot).await.expect("put snapshot");
+    c.snapshot(&id, call()).await.expect("snapshot");
     let t = Instant::now();
-    let history = load_history(inst.journal(), &key).await.expect("load history");
+    let history = c.history(&id, call()).await.expect("load history");
     let load_snap = time(t);
-    assert_eq!(history.events.len(), events.len());
+    assert_eq!(history.events.len(), events);
     let t = Instant::now();
-    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], CallOptions::default()).await.expect("replay");
+    let verdicts = c.replay(Some("long-flow"), module, &[id.clone()], call()).await.expect("replay");
     let replay_snap = time(t);
     assert!(verdicts[0].1.is_compatible(), "{:?}", verdicts[0].1);
     println!(
-        "long run ({} journal entries): load {load_full:.1} ms from events, {load_snap:.1} ms from a snapshot; \
-         load + replay {replay_full:.1} ms without a snapshot, {replay_snap:.1} ms with one",
-        events.len()
+        "long run ({events} journal entries): load {load_full:.1} ms from events, {load_snap:.1} ms from a snapshot; \
+         load + replay {replay_full:.1} ms without a snapshot, {replay_snap:.1} ms with one"
     );
     let _ = c.signal(&id, "finish", json!(null), CallOptions::default()).await;
 }

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-use crate::journal::{JournalError, RunState};
+use crate::journal::{JournalError, RunKey, RunState};
 use crate::modules::ModuleError;
 
 /// Errors returned by [`crate::Continuum`] and the embedding API.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// No instance of that name is registered.
     #[error("instance `{0}` is not registered")]
@@ -107,9 +108,10 @@ pub enum Error {
     /// A module could not be loaded.
     #[error(transparent)]
     Module(#[from] ModuleError),
-    /// The journal failed.
+    /// The database failed or refused an operation (or its URL names no
+    /// supported database).
     #[error(transparent)]
-    Journal(#[from] JournalError),
+    Database(DatabaseError),
     /// The instance's database could not be opened (refused, unknown host,
     /// bad credentials, no answer in time, ...).
     #[error("the database of instance `{instance}` is unreachable: {source}")]
@@ -118,7 +120,7 @@ pub enum Error {
         instance: String,
         /// Why.
         #[source]
-        source: JournalError,
+        source: DatabaseError,
     },
     /// The manifest the instances were built from is invalid (for example
     /// an instance's database is unreachable).
@@ -150,5 +152,47 @@ impl Error {
     /// True when retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::CancelNotConfirmed { .. } | Error::AwaitTimeout { .. })
+    }
+
+    /// [`Error::UnknownRun`] for `key`.
+    pub(crate) fn unknown_run(key: &RunKey) -> Error {
+        Error::UnknownRun { instance: key.instance.clone(), run_id: key.run_id.clone() }
+    }
+
+    /// A journal error about the run `key`, as the API reports it: the
+    /// run's own conditions by name, anything else as a database error.
+    pub(crate) fn from_journal(e: JournalError, key: &RunKey) -> Error {
+        match e {
+            JournalError::UnknownRun(_) => Error::unknown_run(key),
+            JournalError::RunExists(_) => Error::RunExists { instance: key.instance.clone(), run_id: key.run_id.clone() },
+            JournalError::RunFinished { state, .. } => {
+                Error::RunFinished { instance: key.instance.clone(), run_id: key.run_id.clone(), state }
+            }
+            other => Error::from(other),
+        }
+    }
+}
+
+impl From<JournalError> for Error {
+    fn from(e: JournalError) -> Self {
+        Error::Database(DatabaseError(e))
+    }
+}
+
+/// A database failure: what the database (or its driver) said, with the
+/// driver's error as [`std::error::Error::source`]. Opaque, so no driver
+/// type is part of the API.
+#[derive(Debug)]
+pub struct DatabaseError(pub(crate) JournalError);
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DatabaseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
     }
 }

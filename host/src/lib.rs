@@ -1,15 +1,14 @@
 //! Continuum host: a durable workflow runtime for WebAssembly workflows.
 //!
 //! [`Continuum`] is the facade: it holds named [`Instance`]s and offers the
-//! verbs `start`, `signal`, `cancel`, `await_run` and `show`, each taking an
-//! optional instance name (the default instance when absent). The verbs
+//! verbs `start`, `signal`, `cancel`, `await_run` and `history`, each taking
+//! an optional instance name (the default instance when absent). The verbs
 //! talk to the instance's journal, so they work whether or not a host
 //! executes the instance's runs in this process.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), continuum_host::Error> {
-//! use continuum_host::{CallOptions, Continuum, StartOptions};
-//! use continuum_host::instance::Instance;
+//! use continuum_host::{CallOptions, Continuum, Instance, StartOptions};
 //! use std::time::Duration;
 //!
 //! let mut continuum = Continuum::new();
@@ -29,84 +28,58 @@
 //! let outcome = continuum.await_run(&run_id, Duration::from_secs(5), CallOptions::default()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The API is this crate root and [`telemetry`]: the engine, the journal,
+//! module loading and the instances' children are internal. What a caller
+//! reads of a run ([`RunInfo`], [`RunHistory`]) is a copy; nothing public
+//! writes to a journal or takes a lease.
 
-pub mod activities;
-pub mod cli;
-pub mod engine;
+#![deny(missing_docs)]
+
+mod activities;
+mod call_options;
+mod database;
+mod engine;
 mod error;
-pub mod instance;
-pub mod journal;
+mod history;
+mod instance;
+mod journal;
 mod load;
-pub mod manifest;
-pub mod modules;
+mod manifest;
+mod modules;
 mod run_error;
 pub mod telemetry;
 mod versioning;
+mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::Value;
 
-pub use error::Error;
-pub use instance::Instance;
-pub use load::Mode;
-use journal::{
-    CancelRequest, CancelWithdrawal, Event, EventBody, JournalError, NewRun, RunKey, RunRecord, RunState, RunWrite,
-    Transition,
+pub use activities::{
+    Activity, ActivityContext, ActivityError, ActivityFuture, ActivityRegistry, AllowedHost, AttemptInfo, SandboxConfig,
+    SANDBOX_GUEST_PATH,
 };
-
-pub use manifest::DEFAULT_INSTANCE;
+pub use call_options::{CallOptions, StartOptions};
+pub use database::Database;
 pub use run_error::RunError;
 pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict};
+pub use error::{DatabaseError, Error};
+pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
+pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunState};
+pub use load::Mode;
+pub use manifest::{
+    ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig,
+    InstanceConfig, Manifest, ManifestError, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
+    TimerWheelConfig, DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE,
+};
+pub use modules::ModuleError;
+pub use views::{CancelOutcome, Heartbeat, HistoryEvent, RunHistory, RunInfo, RunOutcome};
 
-/// Options of [`Continuum::start`].
-#[derive(Debug, Clone, Default)]
-pub struct StartOptions {
-    /// The instance; the default instance when `None`.
-    pub instance: Option<String>,
-    /// The run id; a new UUID when `None`.
-    pub run_id: Option<String>,
-}
-
-/// Options of the verbs that address an existing run.
-#[derive(Debug, Clone, Default)]
-pub struct CallOptions {
-    /// The instance; the default instance when `None`.
-    pub instance: Option<String>,
-}
-
-impl CallOptions {
-    /// Addresses the named instance.
-    pub fn instance(name: impl Into<String>) -> Self {
-        Self { instance: Some(name.into()) }
-    }
-}
-
-/// How a cancellation ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// The run is cancelled (by us or by its engine, confirmed).
-    Cancelled,
-    /// The run had already finished in this state.
-    AlreadyFinal(RunState),
-}
-
-/// A finished run's result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunOutcome {
-    /// Its final state.
-    pub state: RunState,
-    /// The output, when completed.
-    pub output: Option<Value>,
-    /// The error, when failed, cancelled or drifted.
-    pub error: Option<Value>,
-}
-
-/// How long [`Continuum::cancel`] waits for a live engine to confirm.
-pub const CANCEL_CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
+use journal::{JournalError, NewRun, RunRecord};
 
 /// The facade over a set of named instances.
 #[derive(Default)]
@@ -236,79 +209,7 @@ impl Continuum {
     /// and retrying is safe. If the engine cancelled the run after all, the
     /// cancel succeeds.
     pub async fn cancel(&self, run_id: &str, opts: CallOptions) -> Result<CancelOutcome, Error> {
-        let inst = self.instance(opts.instance.as_deref())?;
-        let key = RunKey::new(inst.name(), run_id);
-        let journal = inst.journal();
-        if let CancelRequest::AlreadyFinal(state) = journal.request_cancel(&key).await.map_err(|e| map_journal(e, &key))? {
-            return Ok(CancelOutcome::AlreadyFinal(state));
-        }
-        // The request as stored (an earlier, still pending one is reused):
-        // what a withdrawal compares against.
-        let requested_at = journal.get_run(&key).await?.ok_or_else(|| unknown_run(&key))?.cancel_requested_at;
-        inst.shared.registry.cancel(run_id);
-        let started = Instant::now();
-        loop {
-            let run = journal.get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
-            match run.state {
-                RunState::Cancelled => return Ok(CancelOutcome::Cancelled),
-                s if s.is_final() => return Ok(CancelOutcome::AlreadyFinal(s)),
-                _ => {}
-            }
-            let held = run.lease_owner.is_some() && run.lease_expires_at.is_some_and(|t| t > Utc::now());
-            if !held && !inst.shared.registry.contains(run_id) {
-                let owner = inst.shared.next_owner();
-                if let Some((lease, _)) = journal.acquire_lease(&key, &owner, inst.shared.lease_ttl).await? {
-                    let committed = async {
-                        let last = journal.load_events(&key).await?.last().map(|e| e.seq).unwrap_or(0);
-                        let mut write = RunWrite::new(key.clone(), lease.clone());
-                        write.events.push((last + 1, EventBody::RunCancelled { reason: "cancelled on request (no engine held the run)".into() }));
-                        write.transition = Some(Transition::Cancel {
-                            error: RunError::cancelled().into_value(),
-                        });
-                        Ok::<bool, JournalError>(journal.commit(&[write]).await?.first().copied().unwrap_or(false))
-                    }
-                    .await;
-                    match committed {
-                        Ok(true) => {
-                            tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner, "run cancelled through the journal");
-                            tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
-                                token = lease.token, reason = "cancelled", "lease released");
-                            // Its end, like one an engine commits: no attempt span or
-                            // engine saw it, so the metrics are recorded here.
-                            let elapsed = (Utc::now() - run.created_at).to_std().unwrap_or_default();
-                            telemetry::metrics::run_finished(&key.instance, &run.workflow, "cancelled", elapsed);
-                            inst.shared.finished_runs.publish_finished(run_id, RunState::Cancelled, None);
-                            return Ok(CancelOutcome::Cancelled);
-                        }
-                        // Not committed: give the lease back at once (the run is
-                        // due again and its next engine sees the request).
-                        other => {
-                            if let Ok(true) = journal.release_lease(&key, &lease).await {
-                                tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
-                                    token = lease.token, reason = "cancellation not committed", "lease released");
-                            }
-                            other?;
-                        }
-                    }
-                }
-            }
-            if started.elapsed() >= CANCEL_CONFIRM_TIMEOUT {
-                if let Some(at) = requested_at {
-                    match journal.withdraw_cancel(&key, at).await.map_err(|e| map_journal(e, &key))? {
-                        CancelWithdrawal::AlreadyFinal(RunState::Cancelled) => return Ok(CancelOutcome::Cancelled),
-                        CancelWithdrawal::AlreadyFinal(s) => return Ok(CancelOutcome::AlreadyFinal(s)),
-                        CancelWithdrawal::Withdrawn | CancelWithdrawal::NotOurs => {}
-                    }
-                }
-                tracing::info!(instance = %key.instance, run_id, "cancellation not confirmed in time; request withdrawn");
-                return Err(Error::CancelNotConfirmed {
-                    instance: key.instance,
-                    run_id: key.run_id,
-                    waited: CANCEL_CONFIRM_TIMEOUT,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.instance(opts.instance.as_deref())?.cancel_run(run_id).await
     }
 
     /// Waits until the run is final (completed, failed, cancelled or
@@ -358,28 +259,12 @@ impl Continuum {
             poll = (poll * 2).min(Duration::from_millis(if local { 500 } else { 200 }));
         }
     }
-
-    /// A run's record and journal.
-    pub async fn show(&self, run_id: &str, opts: CallOptions) -> Result<(RunRecord, Vec<Event>), Error> {
-        let inst = self.instance(opts.instance.as_deref())?;
-        let key = RunKey::new(inst.name(), run_id);
-        let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
-        let events = inst.journal().load_events(&key).await?;
-        Ok((run, events))
-    }
 }
 
 fn unknown_run(key: &RunKey) -> Error {
-    Error::UnknownRun { instance: key.instance.clone(), run_id: key.run_id.clone() }
+    Error::unknown_run(key)
 }
 
 fn map_journal(e: JournalError, key: &RunKey) -> Error {
-    match e {
-        JournalError::UnknownRun(_) => unknown_run(key),
-        JournalError::RunExists(_) => Error::RunExists { instance: key.instance.clone(), run_id: key.run_id.clone() },
-        JournalError::RunFinished { state, .. } => {
-            Error::RunFinished { instance: key.instance.clone(), run_id: key.run_id.clone(), state }
-        }
-        other => Error::Journal(other),
-    }
+    Error::from_journal(e, key)
 }

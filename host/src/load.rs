@@ -1,11 +1,12 @@
 //! Building a [`Continuum`] from a manifest (`instances.toml`).
 
-use crate::instance::{ChildrenConfig, Instance};
-use crate::manifest::{Manifest, ManifestError};
+use crate::instance::Instance;
+use crate::manifest::{ChildrenConfig, Manifest, ManifestError};
 use crate::{Continuum, Error};
 
 /// What this process does for the manifest's instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Mode {
     /// Run every child the manifest enables (a host: `continuum serve`).
     Serve,

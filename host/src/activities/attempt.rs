@@ -65,6 +65,7 @@ pub enum Step {
 pub(super) struct AttemptEnd {
     pub step: Step,
     pub beat: bool,
+    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
     pub last: Option<Value>,
 }
 

@@ -16,6 +16,5 @@ pub use context::{ActivityContext, AttemptInfo};
 pub use executor::{ActivityExecutor, ActivityScope, ExecutorLimits, Reserved};
 pub use memory_cap::MemoryCap;
 pub use registry::{Activity, ActivityError, ActivityFuture, ActivityRegistry};
-pub use retry::{default_policy, next_delay};
-pub use sandbox::{invalid_env_name, AllowedHost, Sandbox, SandboxConfig, SandboxError, SANDBOX_GUEST_PATH};
+pub use sandbox::{invalid_env_name, AllowedHost, SandboxConfig, SANDBOX_GUEST_PATH};
 pub use wasm::load_activity_component;

@@ -48,7 +48,7 @@ impl SandboxConfig {
 
     /// Creates the directory (if any) and checks the configuration, giving
     /// the sandbox attempts are built from.
-    pub fn prepare(&self) -> Result<Sandbox, SandboxError> {
+    pub(crate) fn prepare(&self) -> Result<Sandbox, SandboxError> {
         let dir = match &self.dir {
             None => None,
             Some(dir) => {
@@ -198,6 +198,7 @@ impl Sandbox {
     }
 
     /// The sandbox directory on the host, if any.
+    #[allow(dead_code)] // no caller left since the API narrowed
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }

@@ -11,9 +11,9 @@ mod run;
 mod run_ctx;
 mod wasm;
 
-pub use interrupt::Interrupt;
+
 pub use lease_clock::LeaseClock;
 pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};
 pub use run::{execute_attempt, AttemptOutcome};
 pub use run_ctx::{RunCtx, RunEnv};
-pub use wasm::{ActivityCtx, WasmEngine, EPOCH_TICK};
+pub use wasm::{ActivityCtx, WasmEngine};

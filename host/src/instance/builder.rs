@@ -57,9 +57,10 @@ impl InstanceBuilder {
         self
     }
 
-    /// Uses an already opened journal instead of a URL.
-    pub fn journal(mut self, journal: SharedJournal) -> Self {
-        self.journal = Some(journal);
+    /// Uses an already opened database instead of a URL (instances of one
+    /// process sharing one pool, or one SQLite file).
+    pub fn shared_database(mut self, database: crate::Database) -> Self {
+        self.journal = Some(database.journal);
         self
     }
 
@@ -125,7 +126,8 @@ impl InstanceBuilder {
         self
     }
 
-    /// Group-commit tuning.
+    /// Group-commit tuning (how many run writes one transaction takes, how
+    /// many transactions are in flight).
     pub fn batcher(mut self, config: BatcherConfig) -> Self {
         self.batcher = config;
         self
@@ -155,8 +157,8 @@ impl InstanceBuilder {
             (None, Some(url)) => journal::open_with_timeout(&url, self.max_connections, self.connect_timeout)
                 .await
                 .map_err(|source| match source {
-                    e @ journal::JournalError::UnsupportedUrl(_) => Error::Journal(e),
-                    source => Error::DatabaseUnreachable { instance: name.clone(), source },
+                    e @ journal::JournalError::UnsupportedUrl(_) => Error::from(e),
+                    source => Error::DatabaseUnreachable { instance: name.clone(), source: crate::DatabaseError(source) },
                 })?,
             (None, None) => return Err(config_err("no database given".into())),
         };

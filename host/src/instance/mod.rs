@@ -6,6 +6,7 @@
 mod activity_dispatcher;
 mod activity_supervisor;
 mod builder;
+mod cancel;
 mod dispatcher;
 mod finished_runs;
 mod heartbeater;
@@ -31,6 +32,7 @@ use crate::journal::{Batcher, SharedJournal};
 use crate::modules::ModuleRegistry;
 
 pub use builder::InstanceBuilder;
+pub use cancel::CANCEL_CONFIRM_TIMEOUT;
 pub use options::ChildrenConfig;
 pub use finished_runs::{FinishedRuns, RunFinished};
 pub use registry::{HeldLease, Registry};
@@ -90,7 +92,7 @@ impl Instance {
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), continuum_host::Error> {
-    /// use continuum_host::instance::{Instance, ChildrenConfig};
+    /// use continuum_host::{ChildrenConfig, Instance};
     /// let billing = Instance::builder("billing")
     ///     .database("sqlite:/tmp/billing.db")
     ///     .workflow("billing-flow", "examples-wasm/components/billing_flow.wasm")
@@ -118,13 +120,20 @@ impl Instance {
     }
 
     /// The instance's journal.
-    pub fn journal(&self) -> &SharedJournal {
+    pub(crate) fn journal(&self) -> &SharedJournal {
         &self.shared.journal
     }
 
     /// The instance's workflow module versions.
-    pub fn modules(&self) -> &ModuleRegistry {
+    pub(crate) fn modules(&self) -> &ModuleRegistry {
         &self.shared.modules
+    }
+
+    /// The content hash (hex SHA-256) of the current version of `workflow`
+    /// as this process knows it: the version new runs start on. `None` for
+    /// a workflow the instance does not serve.
+    pub fn current_version(&self, workflow: &str) -> Option<String> {
+        self.shared.modules.current_hash(workflow)
     }
 
     /// True if this process executes runs for the instance.
@@ -138,7 +147,7 @@ impl Instance {
     }
 
     /// The runs that finished in this process (for a local `await`).
-    pub fn finished_runs(&self) -> &FinishedRuns {
+    pub(crate) fn finished_runs(&self) -> &FinishedRuns {
         &self.shared.finished_runs
     }
 

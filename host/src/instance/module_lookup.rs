@@ -72,7 +72,7 @@ mod tests {
         assert!(matches!(&unknown, ModuleLookup::Unavailable(why) if why.contains("not deployed")), "{unknown:?}");
         let bad = Error::Module(ModuleError::Compile { path: "<db>".into(), message: "stored bytes hash to h2".into() });
         assert!(matches!(classify(Err(bad), "h1", "wf", "default"), ModuleLookup::Unavailable(_)));
-        let db = Error::Journal(JournalError::Database(sqlx::Error::PoolTimedOut));
+        let db = Error::from(JournalError::Database(sqlx::Error::PoolTimedOut));
         assert!(matches!(classify(Err(db), "h1", "wf", "default"), ModuleLookup::Transient(_)));
         let engine = Error::Module(ModuleError::Engine("no memory".into()));
         assert!(matches!(classify(Err(engine), "h1", "wf", "default"), ModuleLookup::Transient(_)));

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 pub use crate::manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig,
-    SnapshotterConfig, TimerWheelConfig,
+    HeartbeaterConfig, RecoveryConfig, WakeRouterConfig, TimerWheelConfig,
 };
 
 impl ChildrenConfig {

@@ -27,7 +27,7 @@ pub use creation_batcher::CreationBatcher;
 pub use migration::{CheckedRun, MigrationOutcome};
 pub use model::*;
 pub use postgres::PostgresJournal;
-pub use snapshot::{load_history, make as make_snapshot, History as LoadedHistory};
+pub use snapshot::{load_history, make as make_snapshot};
 pub use sqlite::SqliteJournal;
 
 /// A stream of wake-up notifications for one instance.

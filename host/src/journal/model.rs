@@ -33,6 +33,7 @@ impl std::fmt::Display for RunKey {
 /// plus `drifted` when the journal no longer matches the module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RunState {
     /// Created, never executed yet.
     Pending,
@@ -172,6 +173,7 @@ impl Failure {
 /// Why an operation did not produce a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FailureKind {
     /// The activity reported an error on its last attempt.
     ActivityFailed,
@@ -232,6 +234,7 @@ pub struct RetryPolicy {
 /// workflow started them; they are the guest's handles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EventBody {
     /// The run began executing (first attempt).
     RunStarted {
@@ -649,6 +652,7 @@ pub struct StoredModule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publish {
     /// Stored only (a client's copy of a workflow that has a version).
+    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
     Store,
     /// Made current (a deploy).
     MakeCurrent,
@@ -672,6 +676,7 @@ pub enum Renewal {
 
 impl Renewal {
     /// True when the lease was extended.
+    #[allow(dead_code)] // no caller left since the API narrowed
     pub fn held(&self) -> bool {
         matches!(self, Renewal::Renewed { .. })
     }

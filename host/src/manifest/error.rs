@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// An error found while reading, parsing or validating a manifest.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ManifestError {
     /// The manifest file could not be read.
     #[error("{}: cannot read manifest: {source}", .file.display())]

@@ -9,12 +9,13 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-pub use compile_cache::{CompileCache, Source as CompileSource};
+pub use compile_cache::CompileCache;
 pub use registry::ModuleRegistry;
 pub use workflow_module::WorkflowModule;
 
 /// Errors loading a module.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModuleError {
     /// The file could not be read.
     #[error("cannot read module file `{path}`: {source}")]

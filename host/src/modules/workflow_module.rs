@@ -16,6 +16,7 @@ pub struct WorkflowModule {
     /// Its content hash.
     pub hash: String,
     /// The file it was loaded from.
+    #[allow(dead_code)] // no caller left since the API narrowed
     pub path: PathBuf,
     pub(crate) pre: WorkflowPre<RunCtx>,
 }
@@ -28,6 +29,7 @@ impl std::fmt::Debug for WorkflowModule {
 
 impl WorkflowModule {
     /// Loads and links the component at `path` as workflow `name`.
+    #[allow(dead_code)] // no caller left since the API narrowed
     pub fn load(
         engine: &WasmEngine,
         cache: &CompileCache,

@@ -11,9 +11,13 @@
 //! runtime's metrics are exported too; `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
 //! or `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` alone exports that signal only.
 //! Without any, nothing OpenTelemetry-related is done on the hot path.
+//! OTLP export needs the `otlp` feature (on by default); a build without
+//! it says so when export is asked for ([`TelemetryError::OtlpNotBuiltIn`]).
 
 mod context;
-pub mod metrics;
+mod export;
+pub(crate) mod metrics;
+#[cfg(feature = "otlp")]
 mod otlp;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,7 +32,8 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 pub use context::{current_traceparent, parent_context};
 pub(crate) use context::{activity_attempt_span, mark_error, run_attempt_span};
-pub use otlp::{shutdown, TelemetryError};
+pub use export::{shutdown, TelemetryError};
+pub use metrics::install_meter_provider;
 
 /// The service name exported when none is configured.
 pub const DEFAULT_SERVICE_NAME: &str = "continuum";
@@ -82,7 +87,9 @@ pub fn init(default_filter: &str) {
 
 /// Like [`init`], with the manifest's telemetry settings. Must be called
 /// inside a tokio runtime when an exporter is configured (the exporters run
-/// on it). Call [`shutdown`] before exiting to flush them.
+/// on it). Call [`shutdown`] before exiting to flush them. When the export
+/// cannot be set up (or this build has no OTLP exporter), the subscriber is
+/// installed without it and the reason is returned.
 pub fn init_with(default_filter: &str, config: &TelemetryConfig) -> Result<(), TelemetryError> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let json = std::env::var("CONTINUUM_LOG_FORMAT").is_ok_and(|v| v == "json");
@@ -90,8 +97,11 @@ pub fn init_with(default_filter: &str, config: &TelemetryConfig) -> Result<(), T
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
     let fmt = if json { fmt.json().boxed() } else { fmt.boxed() };
-    let exporters = otlp::install(config)?;
+    let (exporters, failed) = match export::install(config) {
+        Ok(exporters) => (exporters, None),
+        Err(e) => (None, Some(e)),
+    };
     let otel = exporters.map(|provider| otel_layer(&provider));
     let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
-    Ok(())
+    failed.map_or(Ok(()), Err)
 }

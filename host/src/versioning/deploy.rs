@@ -19,6 +19,7 @@ const FIRST_RETRY_WAIT: Duration = Duration::from_millis(100);
 
 /// Which unfinished runs a deploy moves to the new version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Migrate {
     /// None: runs in flight finish on the version they started on.
     #[default]

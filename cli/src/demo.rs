@@ -7,16 +7,15 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::load::Mode;
-use crate::manifest::Manifest;
-use crate::{CallOptions, Continuum, StartOptions};
+use continuum_host::{CallOptions, Continuum, Manifest, Mode, StartOptions, DEFAULT_INSTANCE};
 
-use super::{show, CliError, EXIT_OK};
+use crate::commands::{CliError, EXIT_OK};
+use crate::show;
 
 /// Runs the demo.
 pub async fn run(manifest: &Manifest) -> Result<u8, CliError> {
     manifest.validate_files()?;
-    let only = vec![crate::DEFAULT_INSTANCE.to_string()];
+    let only = vec![DEFAULT_INSTANCE.to_string()];
     let c = Continuum::from_manifest(manifest, Mode::Serve, &only).await?;
     c.start_all();
     let call = CallOptions::default();
@@ -40,9 +39,11 @@ pub async fn run(manifest: &Manifest) -> Result<u8, CliError> {
         println!("  -> {}: {}", outcome.state, outcome.output.or(outcome.error).unwrap_or_default());
     }
     if let Some(run_id) = first {
-        let (run, events) = c.show(&run_id, call).await?;
+        let mut history = c.history(&run_id, call).await?;
+        // The tour shows the journal; heartbeats are `continuum show`'s.
+        history.heartbeats.clear();
         println!();
-        print!("{}", show::render(&run, &events, &[]));
+        print!("{}", show::render(&history));
     }
     c.stop_all().await;
     Ok(EXIT_OK)

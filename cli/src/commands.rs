@@ -3,9 +3,6 @@
 //! so they work whether or not a host is up; `demo` runs the order flow on
 //! the embedded default instance.
 
-mod demo;
-mod show;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,9 +10,12 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use crate::load::Mode;
-use crate::manifest::Manifest;
-use crate::{CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Migrate, StartOptions};
+use continuum_host::{
+    CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Manifest, ManifestError, Migrate, Mode, RunState, StartOptions,
+    DEFAULT_INSTANCE,
+};
+
+use crate::{demo, show};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -114,7 +114,7 @@ pub enum Command {
         instance: Option<String>,
         /// How many.
         #[arg(long, default_value_t = 20)]
-        limit: i64,
+        limit: usize,
     },
     /// Make a module the current version of a workflow on every host,
     /// without a restart.
@@ -202,7 +202,7 @@ pub fn exit_code(e: &CliError) -> u8 {
 pub enum CliError {
     /// The manifest is invalid.
     #[error(transparent)]
-    Manifest(#[from] crate::manifest::ManifestError),
+    Manifest(#[from] ManifestError),
     /// The runtime refused.
     #[error(transparent)]
     Continuum(#[from] Error),
@@ -217,7 +217,7 @@ fn parse_json(what: &str, text: &str) -> Result<Value, CliError> {
 }
 
 async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum, CliError> {
-    let only: Vec<String> = vec![instance.unwrap_or(crate::DEFAULT_INSTANCE).to_string()];
+    let only: Vec<String> = vec![instance.unwrap_or(DEFAULT_INSTANCE).to_string()];
     Ok(Continuum::from_manifest(manifest, Mode::Client, &only).await?)
 }
 
@@ -263,6 +263,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             match c.cancel(&run_id, CallOptions { instance }).await? {
                 CancelOutcome::Cancelled => println!("run {run_id} cancelled"),
                 CancelOutcome::AlreadyFinal(state) => println!("run {run_id} had already finished: {state}"),
+                other => println!("run {run_id}: {other:?}"),
             }
             Ok(EXIT_OK)
         }
@@ -273,7 +274,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             let c = client(&manifest, instance.as_deref()).await?;
             let outcome = c.await_run(&run_id, Duration::from_secs_f64(timeout), CallOptions { instance }).await?;
             match outcome.state {
-                crate::journal::RunState::Completed => {
+                RunState::Completed => {
                     println!("{}", outcome.output.unwrap_or(Value::Null));
                     Ok(EXIT_OK)
                 }
@@ -286,21 +287,19 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Show { run_id, instance, json } => {
             let c = client(&manifest, instance.as_deref()).await?;
-            let (run, events) = c.show(&run_id, CallOptions { instance: instance.clone() }).await?;
-            let journal = c.instance(instance.as_deref())?.journal();
-            let heartbeats = journal.heartbeats(&run.key).await.map_err(Error::from)?;
+            let history = c.history(&run_id, CallOptions { instance }).await?;
             if json {
-                let doc = serde_json::json!({ "run": run, "events": events, "heartbeats": heartbeats });
+                // Through a JSON value: keys sorted, as this command always printed them.
+                let doc = serde_json::to_value(&history).unwrap_or_default();
                 println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             } else {
-                print!("{}", show::render(&run, &events, &heartbeats));
+                print!("{}", show::render(&history));
             }
             Ok(EXIT_OK)
         }
         Command::Runs { instance, limit } => {
             let c = client(&manifest, instance.as_deref()).await?;
-            let inst = c.instance(instance.as_deref())?;
-            for run in inst.journal().list_runs(inst.name(), limit).await.map_err(Error::from)? {
+            for run in c.runs(limit, CallOptions { instance }).await? {
                 println!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
             }
             Ok(EXIT_OK)

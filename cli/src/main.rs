@@ -1,9 +1,13 @@
 //! The `continuum` binary.
 
+mod commands;
+mod demo;
+mod show;
+
 use clap::Parser;
-use continuum_host::cli::{Cli, Command};
-use continuum_host::manifest::Manifest;
+use commands::{Cli, Command};
 use continuum_host::telemetry::TelemetryConfig;
+use continuum_host::Manifest;
 
 /// Many small allocations per workflow step: mimalloc serves them faster
 /// than the system allocator.
@@ -22,11 +26,11 @@ async fn main() -> std::process::ExitCode {
         ),
         _ => ("warn", TelemetryConfig::default()),
     };
+    // Logging is set up either way; only the export can fail.
     if let Err(e) = continuum_host::telemetry::init_with(filter, &telemetry) {
         eprintln!("continuum: {e}; continuing without OpenTelemetry export");
-        continuum_host::telemetry::init(filter);
     }
-    let code = continuum_host::cli::run(cli).await;
+    let code = commands::run(cli).await;
     continuum_host::telemetry::shutdown().await;
     code
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::journal::{ActivityHeartbeat, Event, EventBody, RunRecord};
+use continuum_host::{EventBody, RunHistory};
 
 fn short(v: &serde_json::Value) -> String {
     let s = v.to_string();
@@ -42,12 +42,14 @@ pub fn describe(body: &EventBody) -> String {
         EventBody::RunCompleted { output } => short(output),
         EventBody::RunFailed { error } => short(error),
         EventBody::RunCancelled { reason } => reason.clone(),
+        _ => String::new(),
     }
 }
 
 /// The run's state, journal and the heartbeats of its activity calls in
 /// progress, as text.
-pub fn render(run: &RunRecord, events: &[Event], heartbeats: &[ActivityHeartbeat]) -> String {
+pub fn render(history: &RunHistory) -> String {
+    let (run, events, heartbeats) = (&history.run, &history.events, &history.heartbeats);
     let mut out = String::new();
     let _ = writeln!(out, "run {} (instance {})", run.key.run_id, run.key.instance);
     let _ = writeln!(out, "  workflow  {} @ {}", run.workflow, &run.module_hash[..run.module_hash.len().min(12)]);

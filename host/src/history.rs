@@ -1,0 +1,56 @@
+//! Reading runs through the facade: a run's record, its typed history, an
+//! instance's latest runs; and compacting a run's history into a snapshot.
+//! Nothing here lets a caller change what a run recorded.
+
+use crate::journal::{self, JournalError, RunKey};
+use crate::{CallOptions, Continuum, Error, RunHistory, RunInfo};
+
+impl Continuum {
+    /// A run's record: its workflow, module version, state, result and
+    /// lease (one read; see [`Continuum::history`] for its journal).
+    pub async fn run_info(&self, run_id: &str, opts: CallOptions) -> Result<RunInfo, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
+        Ok(run.into())
+    }
+
+    /// A run's record, its journal in order (read through its snapshot
+    /// when it has a sound one) and the heartbeats of its activity calls in
+    /// progress: what `continuum show` prints.
+    pub async fn history(&self, run_id: &str, opts: CallOptions) -> Result<RunHistory, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let journal = inst.journal();
+        let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
+        let events = journal::load_history(journal, &key).await?.events;
+        let heartbeats = journal.heartbeats(&key).await?;
+        Ok(RunHistory::new(run, events, heartbeats))
+    }
+
+    /// The instance's latest `limit` runs, newest first.
+    pub async fn runs(&self, limit: usize, opts: CallOptions) -> Result<Vec<RunInfo>, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let runs = inst.journal().list_runs(inst.name(), limit).await?;
+        Ok(runs.into_iter().map(RunInfo::from).collect())
+    }
+
+    /// Compacts the run's journal so far into a snapshot (what the
+    /// snapshotter child does past its threshold), so loading the run reads
+    /// one row and the entries after it. Returns the last `seq` covered.
+    /// The journal itself is unchanged; a snapshot that does not verify is
+    /// ignored on load.
+    pub async fn snapshot(&self, run_id: &str, opts: CallOptions) -> Result<i64, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let journal = inst.journal();
+        let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
+        let history = journal::load_history(journal, &key).await?;
+        let snapshot = journal::make_snapshot(&history.events)
+            .map_err(|e| JournalError::Corrupt { key: key.to_string(), detail: format!("cannot encode a snapshot: {e}") })?;
+        journal.put_snapshot(&key, &snapshot).await?;
+        tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, upto_seq = snapshot.upto_seq, "snapshot written");
+        Ok(snapshot.upto_seq)
+    }
+}

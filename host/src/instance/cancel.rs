@@ -1,0 +1,105 @@
+//! Cancelling a run through the journal. With no live engine holding the
+//! run, the caller takes the lease and commits the cancellation itself;
+//! with a live engine (here or on another host), the request is delivered
+//! to it and its confirmation awaited, and withdrawn if none comes in time.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+
+use crate::journal::{CancelRequest, CancelWithdrawal, EventBody, JournalError, RunKey, RunState, RunWrite, Transition};
+use crate::telemetry;
+use crate::{CancelOutcome, Error, RunError};
+
+use super::Instance;
+
+/// How long [`crate::Continuum::cancel`] waits for a live engine to confirm.
+pub const CANCEL_CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the run is read again while a confirmation is awaited.
+const CONFIRM_POLL: Duration = Duration::from_millis(50);
+
+impl Instance {
+    /// Cancels the instance's run `run_id` (see [`crate::Continuum::cancel`]):
+    /// records the request, then either commits the cancellation under a
+    /// lease of its own (no engine holds the run) or waits up to
+    /// [`CANCEL_CONFIRM_TIMEOUT`] for the engine holding it to confirm, and
+    /// withdraws the request ([`Error::CancelNotConfirmed`]) if none does.
+    pub(crate) async fn cancel_run(&self, run_id: &str) -> Result<CancelOutcome, Error> {
+        let key = RunKey::new(self.name(), run_id);
+        let journal = self.journal();
+        if let CancelRequest::AlreadyFinal(state) =
+            journal.request_cancel(&key).await.map_err(|e| Error::from_journal(e, &key))?
+        {
+            return Ok(CancelOutcome::AlreadyFinal(state));
+        }
+        // The request as stored (an earlier, still pending one is reused):
+        // what a withdrawal compares against.
+        let requested_at = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?.cancel_requested_at;
+        self.shared.registry.cancel(run_id);
+        let started = Instant::now();
+        loop {
+            let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
+            match run.state {
+                RunState::Cancelled => return Ok(CancelOutcome::Cancelled),
+                s if s.is_final() => return Ok(CancelOutcome::AlreadyFinal(s)),
+                _ => {}
+            }
+            let held = run.lease_owner.is_some() && run.lease_expires_at.is_some_and(|t| t > Utc::now());
+            if !held && !self.shared.registry.contains(run_id) {
+                let owner = self.shared.next_owner();
+                if let Some((lease, _)) = journal.acquire_lease(&key, &owner, self.shared.lease_ttl).await? {
+                    let committed = async {
+                        let last = journal.load_events(&key).await?.last().map(|e| e.seq).unwrap_or(0);
+                        let mut write = RunWrite::new(key.clone(), lease.clone());
+                        write.events.push((last + 1, EventBody::RunCancelled { reason: "cancelled on request (no engine held the run)".into() }));
+                        write.transition = Some(Transition::Cancel {
+                            error: RunError::cancelled().into_value(),
+                        });
+                        Ok::<bool, JournalError>(journal.commit(&[write]).await?.first().copied().unwrap_or(false))
+                    }
+                    .await;
+                    match committed {
+                        Ok(true) => {
+                            tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner, "run cancelled through the journal");
+                            tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
+                                token = lease.token, reason = "cancelled", "lease released");
+                            // Its end, like one an engine commits: no attempt span or
+                            // engine saw it, so the metrics are recorded here.
+                            let elapsed = (Utc::now() - run.created_at).to_std().unwrap_or_default();
+                            telemetry::metrics::run_finished(&key.instance, &run.workflow, "cancelled", elapsed);
+                            self.shared.finished_runs.publish_finished(run_id, RunState::Cancelled, None);
+                            return Ok(CancelOutcome::Cancelled);
+                        }
+                        // Not committed: give the lease back at once (the run is
+                        // due again and its next engine sees the request).
+                        other => {
+                            if let Ok(true) = journal.release_lease(&key, &lease).await {
+                                tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
+                                    token = lease.token, reason = "cancellation not committed", "lease released");
+                            }
+                            other?;
+                        }
+                    }
+                }
+            }
+            if started.elapsed() >= CANCEL_CONFIRM_TIMEOUT {
+                if let Some(at) = requested_at {
+                    match journal.withdraw_cancel(&key, at).await.map_err(|e| Error::from_journal(e, &key))? {
+                        CancelWithdrawal::AlreadyFinal(RunState::Cancelled) => return Ok(CancelOutcome::Cancelled),
+                        CancelWithdrawal::AlreadyFinal(s) => return Ok(CancelOutcome::AlreadyFinal(s)),
+                        CancelWithdrawal::Withdrawn | CancelWithdrawal::NotOurs => {}
+                    }
+                }
+                tracing::info!(instance = %key.instance, run_id, "cancellation not confirmed in time; request withdrawn");
+                return Err(Error::CancelNotConfirmed {
+                    instance: key.instance,
+                    run_id: key.run_id,
+                    waited: CANCEL_CONFIRM_TIMEOUT,
+                });
+            }
+            tokio::time::sleep(CONFIRM_POLL).await;
+        }
+    }
+}

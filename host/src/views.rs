@@ -1,0 +1,158 @@
+//! Read-only views of runs: how a run ended ([`RunOutcome`], and
+//! [`CancelOutcome`] for a cancellation), a run's record ([`RunInfo`]) and
+//! its typed history ([`RunHistory`]). They are built from the journal's
+//! records and carry no way back into it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::journal::{ActivityHeartbeat, Event, EventBody, RunKey, RunRecord, RunState};
+
+/// How a cancellation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelOutcome {
+    /// The run is cancelled (by us or by its engine, confirmed).
+    Cancelled,
+    /// The run had already finished in this state.
+    AlreadyFinal(RunState),
+}
+
+/// A finished run's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Its final state.
+    pub state: RunState,
+    /// The output, when completed.
+    pub output: Option<Value>,
+    /// The error, when failed, cancelled or drifted.
+    pub error: Option<Value>,
+}
+
+/// A run's record: what it runs, where it is, who holds it. Serialized as
+/// `continuum show --json` prints its `run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunInfo {
+    /// The run's instance and id.
+    pub key: RunKey,
+    /// The workflow name (as declared in the manifest).
+    pub workflow: String,
+    /// Content hash (hex SHA-256) of the module version the run is on.
+    pub module_hash: String,
+    /// The JSON input.
+    pub input: Value,
+    /// The lifecycle state.
+    pub state: RunState,
+    /// The JSON output, once completed.
+    pub output: Option<Value>,
+    /// The error, once failed, cancelled or drifted: a JSON object with at
+    /// least `code` and `message`.
+    pub error: Option<Value>,
+    /// The lease holder, `node/instance/counter`, if any.
+    pub lease_owner: Option<String>,
+    /// The fencing token of the latest lease.
+    pub lease_token: i64,
+    /// When the current lease expires.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// When a dispatcher is to consider the run again.
+    pub wake_at: Option<DateTime<Utc>>,
+    /// How many outside events (signal, activity result, cancel request)
+    /// concerned the run.
+    pub wake_gen: i64,
+    /// When cancellation was requested, if it was (and is still pending).
+    pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// The W3C `traceparent` the run was started with, if any.
+    #[serde(default)]
+    pub trace_context: Option<String>,
+}
+
+impl From<RunRecord> for RunInfo {
+    fn from(r: RunRecord) -> Self {
+        Self {
+            key: r.key,
+            workflow: r.workflow,
+            module_hash: r.module_hash,
+            input: r.input,
+            state: r.state,
+            output: r.output,
+            error: r.error,
+            lease_owner: r.lease_owner,
+            lease_token: r.lease_token,
+            lease_expires_at: r.lease_expires_at,
+            wake_at: r.wake_at,
+            wake_gen: r.wake_gen,
+            cancel_requested_at: r.cancel_requested_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            trace_context: r.trace_context,
+        }
+    }
+}
+
+/// One entry of a run's journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HistoryEvent {
+    /// Position in the run's journal, from 1, without gaps.
+    pub seq: i64,
+    /// What happened.
+    pub body: EventBody,
+    /// When it was written.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<Event> for HistoryEvent {
+    fn from(e: Event) -> Self {
+        Self { seq: e.seq, body: e.body, recorded_at: e.recorded_at }
+    }
+}
+
+/// The latest heartbeat of an activity call still in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Heartbeat {
+    /// The call's operation number in its run.
+    pub op: u32,
+    /// The attempt that recorded it.
+    pub attempt: u32,
+    /// The details the activity reported.
+    pub details: Value,
+    /// When it was stored.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<ActivityHeartbeat> for Heartbeat {
+    fn from(h: ActivityHeartbeat) -> Self {
+        Self { op: h.op, attempt: h.attempt, details: h.details, recorded_at: h.recorded_at }
+    }
+}
+
+/// A run's record, its journal in order and the heartbeats of its activity
+/// calls in progress. Serialized as `continuum show --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunHistory {
+    /// The run.
+    pub run: RunInfo,
+    /// Its journal, by `seq`.
+    pub events: Vec<HistoryEvent>,
+    /// The latest heartbeat of each activity call in progress.
+    pub heartbeats: Vec<Heartbeat>,
+}
+
+impl RunHistory {
+    /// Builds a history from journal records.
+    pub(crate) fn new(run: RunRecord, events: Vec<Event>, heartbeats: Vec<ActivityHeartbeat>) -> Self {
+        Self {
+            run: run.into(),
+            events: events.into_iter().map(HistoryEvent::from).collect(),
+            heartbeats: heartbeats.into_iter().map(Heartbeat::from).collect(),
+        }
+    }
+}
