@@ -12,11 +12,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod cpu_heavy;
 mod embedded;
 mod exactly_once;
 mod otlp_receiver;
 mod show;
 mod store;
+pub use cpu_heavy::cpu_heavy;
 pub use embedded::embedded;
 pub use exactly_once::assert_exactly_once;
 pub use otlp_receiver::{otlp_receiver, Received};

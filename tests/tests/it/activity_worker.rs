@@ -53,6 +53,8 @@ fn await_probes(manifest: &Path, run: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_looping_and_a_growing_activity_are_stopped_without_harming_other_runs() {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
     let dir = TempDir::new();
     let db = format!("sqlite:{}", dir.0.join("limits.db").display());
     let manifest = write_manifest(

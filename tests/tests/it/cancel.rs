@@ -95,6 +95,8 @@ on_both_stores!(async fn with_no_host_the_caller_commits_the_cancellation(store:
 });
 
 on_both_stores!(async fn a_live_engine_gets_the_cancellation_and_confirms_it(store: Store) {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
     let db = store.create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-b", &[InstanceSpec::examples("default", &db.url)]);
@@ -118,6 +120,8 @@ on_both_stores!(async fn a_live_engine_gets_the_cancellation_and_confirms_it(sto
 });
 
 on_both_stores!(async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and_a_retry_succeeds(store: Store) {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
     let db = store.create().await;
     let dir = TempDir::new();
     let mut spec = InstanceSpec::examples("default", &db.url);

@@ -21,6 +21,8 @@ async fn state_of(manifest: &Path, run: &str) -> String {
 }
 
 on_both_stores!(async fn killed_while_waiting_on_a_signal_and_while_an_activity_runs(store: Store) {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
     let db = store.create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &db.url)]);

@@ -203,6 +203,8 @@ fn owner_parts(owner: &str) -> (String, String, u64) {
 /// busy in a spinning activity.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_lease_owner_is_node_instance_counter() {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
     let db = PgDb::create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-lease", &[InstanceSpec::examples("billing", &db.url)]);

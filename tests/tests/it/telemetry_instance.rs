@@ -49,6 +49,8 @@ const RUN_EVENTS: [&str; 11] = [
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_event_names_its_instance() {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
     let db = PgDb::create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(
