@@ -1,15 +1,29 @@
 //! Shared harness of the integration tests: builds the WASM guests and the
-//! `continuum` binary once, creates a Postgres database per test (dropped at
-//! the end), writes manifests, and runs real host processes that tests can
-//! kill with SIGKILL.
+//! `continuum` binary once, creates a database per test (a Postgres database
+//! or a SQLite file, dropped at the end), writes manifests, and runs real
+//! host processes that tests can kill with SIGKILL. The helpers the tests
+//! share: a typed reader of `continuum show --json` ([`show_json`]), the
+//! exactly-once check of a journal ([`assert_exactly_once`]), embedded
+//! one-instance hosts ([`embedded`]) and one scenario body on both stores
+//! ([`on_both_stores!`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod cpu_heavy;
+mod embedded;
+mod exactly_once;
 mod otlp_receiver;
+mod show;
+mod store;
+pub use cpu_heavy::cpu_heavy;
+pub use embedded::embedded;
+pub use exactly_once::assert_exactly_once;
 pub use otlp_receiver::{otlp_receiver, Received};
+pub use show::{of_kind, show_json, Shown, ShownEvent, ShownHeartbeat, ShownKey, ShownRun};
+pub use store::{Arg, Sql, Store, StoreDb};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -211,16 +225,6 @@ pub fn cli_ok(manifest: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// `continuum show RUN --json [--instance NAME]`, parsed: `{"run": ..., "events": [...]}`.
-pub fn show_json(manifest: &Path, run: &str, instance: Option<&str>) -> serde_json::Value {
-    let mut args = vec!["show", run, "--json"];
-    if let Some(i) = instance {
-        args.extend(["--instance", i]);
-    }
-    let text = cli_ok(manifest, &args);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("`continuum show --json` printed invalid JSON ({e}): {text}"))
 }
 
 /// A `continuum serve` process, killed (SIGKILL) when dropped.

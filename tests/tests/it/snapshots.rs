@@ -1,13 +1,13 @@
 //! The snapshotter: past the manifest's threshold a suspended run's journal
 //! prefix is compacted into one row; a new host resumes the run from the
 //! snapshot (its replay checked against every recorded command) and ends
-//! exactly as a run without a snapshot does.
+//! exactly as a run without a snapshot does. On Postgres and on SQLite.
 
 use std::time::Duration;
 
+use continuum_tests::on_both_stores;
 use continuum_tests::*;
 use serde_json::Value;
-use sqlx::Connection;
 
 fn long_instance(db: &str, snapshotter: &str) -> InstanceSpec {
     let mut spec = InstanceSpec {
@@ -19,26 +19,21 @@ fn long_instance(db: &str, snapshotter: &str) -> InstanceSpec {
     spec
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_resumed_from_its_snapshot_ends_as_without_one() {
-    let db = PgDb::create().await;
+on_both_stores!(async fn a_run_resumed_from_its_snapshot_ends_as_without_one(store: Store) {
+    let db = store.create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-a", &[long_instance(&db.url, "{ threshold_events = 100 }")]);
     let mut host = Host::start(&manifest, &[]);
     let run = cli_ok(&manifest, &["start", "long-flow", r#"{"steps": 500}"#]);
     assert!(host.wait_for_log("snapshot written", Duration::from_secs(60)), "no snapshot: {}", host.log_text());
-    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let upto: i64 = sqlx::query_scalar("SELECT upto_seq FROM snapshots WHERE run_id = $1").bind(&run).fetch_one(&mut conn).await.unwrap();
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE run_id = $1").bind(&run).fetch_one(&mut conn).await.unwrap();
+    let mut conn = db.sql().await;
+    let upto = conn.int("SELECT upto_seq FROM snapshots WHERE run_id = $1", &[Arg::Text(&run)]).await;
+    let total = conn.int("SELECT count(*) FROM events WHERE run_id = $1", &[Arg::Text(&run)]).await;
     assert!(upto >= 500 && upto == total, "snapshot covers {upto} of {total} entries");
 
     // What the guest must compute on resuming: the sum of the clock values
     // the journal recorded.
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM events WHERE run_id = $1 AND kind = 'clock_read' ORDER BY seq")
-        .bind(&run)
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
+    let bodies = conn.texts("SELECT body FROM events WHERE run_id = $1 AND kind = 'clock_read' ORDER BY seq", &[Arg::Text(&run)]).await;
     assert_eq!(bodies.len(), 500);
     let sum = bodies.iter().fold(0u64, |acc, b| {
         let v: Value = serde_json::from_str(b).unwrap();
@@ -48,8 +43,8 @@ async fn a_run_resumed_from_its_snapshot_ends_as_without_one() {
     // A crash; then the entries the snapshot covers are deleted, so from
     // here on the run can only be loaded through its snapshot.
     host.kill();
-    let deleted = sqlx::query("DELETE FROM events WHERE run_id = $1 AND seq <= $2").bind(&run).bind(upto).execute(&mut conn).await.unwrap();
-    assert_eq!(deleted.rows_affected() as i64, upto);
+    let deleted = conn.execute("DELETE FROM events WHERE run_id = $1 AND seq <= $2", &[Arg::Text(&run), Arg::Int(upto)]).await;
+    assert_eq!(deleted as i64, upto);
 
     // The replay check reads the snapshot and verifies every command.
     let module = component("long_flow");
@@ -63,11 +58,10 @@ async fn a_run_resumed_from_its_snapshot_ends_as_without_one() {
     assert_eq!(with["steps"], 500, "{with}");
     assert_eq!(with["finish"], "done", "{with}");
     assert_eq!(with["sum"], sum.to_string(), "the snapshot replayed the very same clock values: {with}");
-}
+});
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_snapshotter_is_off_by_default() {
-    let db = PgDb::create().await;
+on_both_stores!(async fn the_snapshotter_is_off_by_default(store: Store) {
+    let db = store.create().await;
     let dir = TempDir::new();
     let spec = InstanceSpec {
         workflows: vec![("long-flow".into(), component("long_flow"))],
@@ -77,14 +71,14 @@ async fn the_snapshotter_is_off_by_default() {
     let manifest = write_manifest(&dir.0, "node-a", &[spec]);
     let _host = Host::start(&manifest, &[]);
     let run = cli_ok(&manifest, &["start", "long-flow", r#"{"steps": 300}"#]);
-    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let mut conn = db.sql().await;
     let suspended = eventually(Duration::from_secs(30), || async {
-        let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
-        (doc["run"]["state"] == "suspended").then_some(())
+        let doc = show_json(&manifest, &run, None);
+        (doc.run.state == "suspended").then_some(())
     })
     .await;
     assert!(suspended.is_some());
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM snapshots").fetch_one(&mut conn).await.unwrap();
+    let n = conn.int("SELECT count(*) FROM snapshots", &[]).await;
     assert_eq!(n, 0);
-}
+});

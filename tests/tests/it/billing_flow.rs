@@ -3,34 +3,21 @@
 //! when the deadline wins), and signals sent before the workflow waits for
 //! them, kept and delivered in the order they were sent.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use continuum_tests::*;
 use serde_json::{json, Value};
 
-fn events(manifest: &Path, run: &str) -> Vec<Value> {
-    show_json(manifest, run, None)["events"].as_array().cloned().unwrap_or_default()
+fn events(manifest: &Path, run: &str) -> Vec<ShownEvent> {
+    show_json(manifest, run, None).events
 }
 
-fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["body"]["type"] == kind).collect()
+fn of_type<'a>(events: &'a [ShownEvent], kind: &str) -> Vec<&'a ShownEvent> {
+    of_kind(events, kind)
 }
 
-/// Seqs from 1 without gaps; every `(type, op)` at most once.
-fn assert_exactly_once(events: &[Value]) {
-    let mut seen: HashMap<(String, i64), usize> = HashMap::new();
-    for (i, e) in events.iter().enumerate() {
-        assert_eq!(e["seq"].as_i64(), Some(i as i64 + 1), "journal has a gap or a repeat: {events:#?}");
-        if let Some(op) = e["body"]["op"].as_i64() {
-            *seen.entry((e["body"]["type"].as_str().unwrap_or("").to_string(), op)).or_default() += 1;
-        }
-    }
-    assert!(seen.values().all(|n| *n == 1), "an entry recorded twice: {events:#?}");
-}
-
-async fn wait_for(manifest: &Path, run: &str, what: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+async fn wait_for(manifest: &Path, run: &str, what: &str, pred: impl Fn(&[ShownEvent]) -> bool) -> Vec<ShownEvent> {
     eventually(Duration::from_secs(60), || async {
         let ev = events(manifest, run);
         pred(&ev).then_some(ev)
@@ -54,7 +41,7 @@ async fn billing_flow_runs_its_timers_and_reminds_a_late_payer() {
     cli_ok(&manifest, &["signal", &run, "invoice_paid", r#"{"cycle": 1}"#]);
     // Cycle 2: let the deadline pass; the reminder goes out, then pay.
     let ev = wait_for(&manifest, &run, "sent a reminder", |ev| {
-        ev.iter().any(|e| e["body"]["type"] == "activity_scheduled" && e["body"]["name"] == "send_reminder")
+        ev.iter().any(|e| e.kind() == "activity_scheduled" && e.body["name"] == "send_reminder")
     })
     .await;
     assert_eq!(of_type(&ev, "signal_received").len(), 1, "{ev:#?}");
@@ -73,11 +60,11 @@ async fn billing_flow_runs_its_timers_and_reminds_a_late_payer() {
     assert_exactly_once(&ev);
     // Two sleeps and cycle 2's deadline fired (cycle 1's deadline may have
     // fired too, unheeded, while cycle 2 slept).
-    let started: Vec<i64> = of_type(&ev, "timer_started").iter().filter_map(|e| e["body"]["op"].as_i64()).collect();
-    let fired: Vec<i64> = of_type(&ev, "timer_fired").iter().filter_map(|e| e["body"]["op"].as_i64()).collect();
+    let started: Vec<i64> = of_type(&ev, "timer_started").iter().filter_map(|e| e.op()).collect();
+    let fired: Vec<i64> = of_type(&ev, "timer_fired").iter().filter_map(|e| e.op()).collect();
     assert_eq!(started.len(), 4, "two sleeps and two deadlines: {ev:#?}");
     assert!(fired.len() >= 3 && fired.iter().all(|op| started.contains(op)), "{ev:#?}");
-    let payloads: Vec<&Value> = of_type(&ev, "signal_received").iter().map(|e| &e["body"]["payload"]).collect();
+    let payloads: Vec<&Value> = of_type(&ev, "signal_received").iter().map(|e| &e.body["payload"]).collect();
     assert_eq!(payloads, [&json!({"cycle": 1}), &json!({"cycle": 2})]);
 }
 
@@ -104,12 +91,12 @@ async fn signals_sent_before_the_workflow_waits_are_delivered_in_order() {
     let ev = events(&manifest, &run);
     assert_exactly_once(&ev);
     let received = of_type(&ev, "signal_received");
-    let payloads: Vec<&Value> = received.iter().map(|e| &e["body"]["payload"]).collect();
+    let payloads: Vec<&Value> = received.iter().map(|e| &e.body["payload"]).collect();
     assert_eq!(payloads, [&json!({"n": 1}), &json!({"n": 2}), &json!({"n": 3})], "delivered out of order: {ev:#?}");
-    let ids: Vec<i64> = received.iter().filter_map(|e| e["body"]["signal_id"].as_i64()).collect();
+    let ids: Vec<i64> = received.iter().filter_map(|e| e.body["signal_id"].as_i64()).collect();
     assert!(ids.len() == 3 && ids.windows(2).all(|w| w[0] < w[1]), "inbox rows not consumed in order: {ids:?}");
     // Each receipt belongs to its own cycle's wait, in order.
-    let requested: Vec<i64> = of_type(&ev, "signal_requested").iter().filter_map(|e| e["body"]["op"].as_i64()).collect();
-    let ops: Vec<i64> = received.iter().filter_map(|e| e["body"]["op"].as_i64()).collect();
+    let requested: Vec<i64> = of_type(&ev, "signal_requested").iter().filter_map(|e| e.op()).collect();
+    let ops: Vec<i64> = received.iter().filter_map(|e| e.op()).collect();
     assert_eq!(ops, requested, "{ev:#?}");
 }

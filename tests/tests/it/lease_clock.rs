@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use continuum_host::activities::{ActivityError, ActivityRegistry};
 use continuum_host::instance::options::HeartbeaterConfig;
-use continuum_host::instance::{ChildrenConfig, Instance};
+use continuum_host::instance::ChildrenConfig;
 use continuum_host::journal::{EventBody, RunState};
-use continuum_host::{CallOptions, Continuum, StartOptions};
+use continuum_host::{CallOptions, StartOptions};
 use continuum_tests::*;
 use serde_json::json;
 
@@ -37,17 +37,7 @@ async fn no_activity_starts_after_the_lease_may_have_expired() {
         heartbeater: Some(HeartbeaterConfig { interval: Duration::from_secs(60), lease_ttl: Duration::from_secs(1) }),
         ..ChildrenConfig::default()
     };
-    let instance = Instance::builder("default")
-        .database(format!("sqlite:{}", dir.0.join("lease.db").display()))
-        .workflow("order-flow", component("order_flow"))
-        .activities(reg)
-        .children(children)
-        .build()
-        .await
-        .expect("build the instance");
-    let mut c = Continuum::new();
-    c.register(instance).expect("register");
-    c.start_all();
+    let c = embedded(&format!("sqlite:{}", dir.0.join("lease.db").display()), "order-flow", reg, children).await;
 
     let input = json!({"order_id": "o-1", "sku": "BOOK", "quantity": 1, "amount_cents": 1, "card": "4000-0000-0000-0002"});
     let id = c.start("order-flow", input, StartOptions::default()).await.expect("start");

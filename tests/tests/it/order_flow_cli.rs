@@ -1,9 +1,10 @@
-//! order-flow end to end through the real `continuum` binary on Postgres:
-//! the approved, rejected and timeout paths, and `show`.
+//! order-flow end to end through the real `continuum` binary, on Postgres
+//! and on SQLite: the approved, rejected and timeout paths, and `show`.
 
 use std::time::Duration;
 
 use continuum_tests::*;
+use continuum_tests::on_both_stores;
 use serde_json::{json, Value};
 
 fn order(id: &str, extra: Value) -> String {
@@ -14,9 +15,8 @@ fn order(id: &str, extra: Value) -> String {
     v.to_string()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn approved_rejected_and_timeout_paths() {
-    let db = PgDb::create().await;
+on_both_stores!(async fn approved_rejected_and_timeout_paths(store: Store) {
+    let db = store.create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &db.url)]);
     let _host = Host::start(&manifest, &[]);
@@ -44,11 +44,10 @@ async fn approved_rejected_and_timeout_paths() {
     assert!(shown.contains("signal_received"), "{shown}");
     assert!(shown.contains("reserve_stock"), "{shown}");
     let _ = Duration::ZERO;
-}
+});
 
-#[tokio::test(flavor = "multi_thread")]
-async fn verbs_work_without_a_host_and_a_signal_sent_early_is_kept() {
-    let db = PgDb::create().await;
+on_both_stores!(async fn verbs_work_without_a_host_and_a_signal_sent_early_is_kept(store: Store) {
+    let db = store.create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &db.url)]);
     // No host yet: start and signal go to the database; the signal arrives
@@ -60,4 +59,4 @@ async fn verbs_work_without_a_host_and_a_signal_sent_early_is_kept() {
     let _host = Host::start(&manifest, &[]);
     let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", &run, "--timeout", "30"])).unwrap();
     assert_eq!(out["status"], "shipped", "{out}");
-}
+});

@@ -49,6 +49,8 @@ const RUN_EVENTS: [&str; 11] = [
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_event_names_its_instance() {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
     let db = PgDb::create().await;
     let dir = TempDir::new();
     let manifest = write_manifest(
@@ -77,13 +79,13 @@ async fn every_event_names_its_instance() {
     cli_ok(&manifest, &["cancel", &busy]);
     let parked = cli_ok(&manifest, &["start", "order-flow", &order("p", json!({})), "--instance", "billing"]);
     let waiting = eventually(Duration::from_secs(60), || async {
-        (show_json(&manifest, &parked, Some("billing"))["run"]["state"] == "suspended").then_some(())
+        (show_json(&manifest, &parked, Some("billing")).run.state == "suspended").then_some(())
     })
     .await;
     assert!(waiting.is_some(), "the billing run never parked");
     cli_ok(&manifest, &["cancel", &parked, "--instance", "billing"]);
-    assert_eq!(show_json(&manifest, &busy, None)["run"]["state"], "cancelled");
-    assert_eq!(show_json(&manifest, &parked, Some("billing"))["run"]["state"], "cancelled");
+    assert_eq!(show_json(&manifest, &busy, None).run.state, "cancelled");
+    assert_eq!(show_json(&manifest, &parked, Some("billing")).run.state, "cancelled");
     // Let the host log what follows the cancellations (lease release, ...).
     let settled = eventually(Duration::from_secs(10), || async {
         host.log_text().contains("cancellation delivered to the run").then_some(())

@@ -84,12 +84,12 @@ async fn guest_panics_and_errors_fail_the_run_with_the_journal_intact() {
     let run = cli_ok(&manifest, &["start", "panicky", r#"{"panic": true}"#]);
     let out = cli(&manifest, &["await", &run, "--timeout", "30"]);
     assert_eq!(out.status.code(), Some(3));
-    let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
-    assert_eq!(doc["run"]["state"], "failed");
-    assert_eq!(doc["run"]["error"]["code"], "trap");
-    let message = doc["run"]["error"]["message"].as_str().unwrap_or("");
+    let doc = show_json(&manifest, &run, None);
+    assert_eq!(doc.run.state, "failed");
+    assert_eq!(doc.run.error_code(), Some("trap"));
+    let message = doc.run.error_message();
     assert!(message.contains("boom: the guest panicked on purpose"), "{message}");
-    let kinds: Vec<&str> = doc["events"].as_array().unwrap().iter().map(|e| e["body"]["type"].as_str().unwrap_or("")).collect();
+    let kinds = doc.kinds();
     assert_eq!(kinds.first(), Some(&"run_started"), "{kinds:?}");
     assert_eq!(kinds.last(), Some(&"run_failed"), "{kinds:?}");
 
@@ -129,25 +129,24 @@ async fn a_guest_that_traps_after_journaled_steps_fails_and_keeps_them() {
     let run = cli_ok(&manifest, &["start", "panicky", &input.to_string()]);
     let out = cli(&manifest, &["await", &run, "--timeout", "60"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
-    assert_eq!(doc["run"]["state"], "failed", "{doc:#}");
-    assert_eq!(doc["run"]["error"]["code"], "trap", "{doc:#}");
-    let message = doc["run"]["error"]["message"].as_str().unwrap_or("");
+    let doc = show_json(&manifest, &run, None);
+    assert_eq!(doc.run.state, "failed", "{doc:#?}");
+    assert_eq!(doc.run.error_code(), Some("trap"), "{doc:#?}");
+    let message = doc.run.error_message();
     assert!(message.contains("boom after steps:") && message.contains("res_"), "the trap message is missing or lacks the activity's output: {message}");
 
-    let events = doc["events"].as_array().unwrap();
-    let kinds: Vec<&str> = events.iter().map(|e| e["body"]["type"].as_str().unwrap_or("")).collect();
+    let events = &doc.events;
     assert_eq!(
-        kinds,
+        doc.kinds(),
         ["run_started", "activity_scheduled", "activity_completed", "timer_started", "timer_fired", "run_failed"],
-        "{doc:#}"
+        "{doc:#?}"
     );
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e["seq"].as_i64(), Some(i as i64 + 1), "journal has a gap or a repeat: {doc:#}");
+        assert_eq!(e.seq, i as i64 + 1, "journal has a gap or a repeat: {doc:#?}");
     }
-    let result = &events[2]["body"]["output"];
-    assert_eq!(result["quantity"], 2, "the activity's result was not kept: {doc:#}");
-    assert!(result["reservation_id"].as_str().unwrap_or("").starts_with("res_"), "{doc:#}");
-    assert_eq!(events[3]["body"]["duration_ms"], 300, "{doc:#}");
-    assert_eq!(events[4]["body"]["op"], events[3]["body"]["op"], "{doc:#}");
+    let result = &events[2].body["output"];
+    assert_eq!(result["quantity"], 2, "the activity's result was not kept: {doc:#?}");
+    assert!(result["reservation_id"].as_str().unwrap_or("").starts_with("res_"), "{doc:#?}");
+    assert_eq!(events[3].body["duration_ms"], 300, "{doc:#?}");
+    assert_eq!(events[4].body["op"], events[3].body["op"], "{doc:#?}");
 }

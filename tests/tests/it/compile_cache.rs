@@ -54,7 +54,7 @@ async fn a_restarted_host_loads_its_modules_from_the_compile_cache() {
     let run = cli_ok(&manifest, &["start", "drift", "{}"]);
     let waiting = eventually(Duration::from_secs(30), || async {
         let doc = show_json(&manifest, &run, None);
-        (doc["run"]["state"] == "suspended").then_some(())
+        (doc.run.state == "suspended").then_some(())
     })
     .await;
     assert!(waiting.is_some(), "{}", host.log_text());

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use continuum_host::activities::{ActivityError, ActivityRegistry};
-use continuum_host::instance::Instance;
+use continuum_host::instance::ChildrenConfig;
 use continuum_host::journal::{FailureKind, RunState};
 use continuum_host::{CallOptions, Continuum, StartOptions};
 use continuum_tests::*;
@@ -51,17 +51,7 @@ fn activities(counters: Arc<Counters>, flaky: usize) -> ActivityRegistry {
 
 async fn continuum(dir: &TempDir, counters: Arc<Counters>, flaky: usize) -> Continuum {
     let db = format!("sqlite:{}", dir.0.join("policies.db").display());
-    let instance = Instance::builder("default")
-        .database(db)
-        .workflow("order-flow", component("order_flow"))
-        .activities(activities(counters, flaky))
-        .build()
-        .await
-        .expect("build the instance");
-    let mut c = Continuum::new();
-    c.register(instance).expect("register");
-    c.start_all();
-    c
+    embedded(&db, "order-flow", activities(counters, flaky), ChildrenConfig::default()).await
 }
 
 fn order(id: &str, card: &str) -> Value {
@@ -140,16 +130,8 @@ async fn a_retryable_failure_that_exhausts_its_attempts_reaches_the_workflow_typ
         let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
         async move { Err::<Value, _>(ActivityError::retryable(format!("busy (call {n})"))) }
     });
-    let instance = Instance::builder("default")
-        .database(format!("sqlite:{}", dir.0.join("exhaust.db").display()))
-        .workflow("probe-flow", component("probe_flow"))
-        .activities(reg)
-        .build()
-        .await
-        .expect("build the instance");
-    let mut c = Continuum::new();
-    c.register(instance).expect("register");
-    c.start_all();
+    let db = format!("sqlite:{}", dir.0.join("exhaust.db").display());
+    let c = embedded(&db, "probe-flow", reg, ChildrenConfig::default()).await;
     let input = json!({"probes": [{"activity": "always_busy", "input": {}, "retry": {"max_attempts": 4, "interval_ms": 20}}]});
     let id = c.start("probe-flow", input, StartOptions::default()).await.unwrap();
     let out = c.await_run(&id, Duration::from_secs(60), CallOptions::default()).await.unwrap();
@@ -184,7 +166,7 @@ fn slow_activity(reg: &mut ActivityRegistry, name: &str, gauge: Arc<Gauge>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_with_a_concurrency_limit_never_runs_more_at_once() {
-    use continuum_host::instance::options::{ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig};
+    use continuum_host::instance::options::{ActivityDispatcherConfig, ActivitySupervisorConfig};
     let dir = TempDir::new();
     let (narrow, wide) = (Arc::new(Gauge::default()), Arc::new(Gauge::default()));
     let mut reg = ActivityRegistry::new();
@@ -199,17 +181,7 @@ async fn a_queue_with_a_concurrency_limit_never_runs_more_at_once() {
         queues: vec!["narrow".into(), "wide".into()],
         ..ActivityDispatcherConfig::default()
     });
-    let instance = Instance::builder("default")
-        .database(format!("sqlite:{}", dir.0.join("queues.db").display()))
-        .workflow("probe-flow", component("probe_flow"))
-        .activities(reg)
-        .children(children)
-        .build()
-        .await
-        .expect("build the instance");
-    let mut c = Continuum::new();
-    c.register(instance).expect("register");
-    c.start_all();
+    let c = embedded(&format!("sqlite:{}", dir.0.join("queues.db").display()), "probe-flow", reg, children).await;
 
     let mut runs = Vec::new();
     for i in 0..8 {

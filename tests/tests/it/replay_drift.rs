@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use continuum_tests::*;
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drift_is_detected_and_reported() {
@@ -24,12 +23,12 @@ async fn drift_is_detected_and_reported() {
     let mut host = Host::start(&manifest, &[]);
     let run = cli_ok(&manifest, &["start", "drift", "{}"]);
     let waiting = eventually(Duration::from_secs(30), || async {
-        let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
-        (doc["run"]["state"] == "suspended").then_some(doc)
+        let doc = show_json(&manifest, &run, None);
+        (doc.run.state == "suspended").then_some(doc)
     })
     .await
     .expect("v1 never suspended on its signal");
-    let recorded = waiting["events"].as_array().unwrap().len();
+    let recorded = waiting.events.len();
     host.kill();
     let _host = Host::start(&manifest, &[]);
     let v2 = component("drift_v2");
@@ -38,14 +37,14 @@ async fn drift_is_detected_and_reported() {
     cli_ok(&manifest, &["signal", &run, "go", "null"]);
     let out = cli(&manifest, &["await", &run, "--timeout", "60"]);
     assert_eq!(out.status.code(), Some(3), "await should report a run that did not complete");
-    let doc: Value = serde_json::from_str(&cli_ok(&manifest, &["show", &run, "--json"])).unwrap();
-    assert_eq!(doc["run"]["state"], "drifted", "{doc:#}");
-    let error = &doc["run"]["error"];
+    let doc = show_json(&manifest, &run, None);
+    assert_eq!(doc.run.state, "drifted", "{doc:#?}");
+    let error = doc.run.error.clone().unwrap_or_default();
     assert_eq!(error["code"], "replay_drift", "{error}");
     let message = error["message"].as_str().unwrap_or("");
     assert!(message.contains("receive-signal `go`"), "{message}");
     assert!(message.contains("call-activity `step_three`"), "{message}");
-    assert_eq!(doc["events"].as_array().unwrap().len(), recorded, "the journal must stay as recorded");
+    assert_eq!(doc.events.len(), recorded, "the journal must stay as recorded");
     let shown = cli_ok(&manifest, &["show", &run]);
     assert!(shown.contains("state     drifted"), "{shown}");
 }

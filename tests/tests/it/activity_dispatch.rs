@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use continuum_host::activities::ActivityRegistry;
 use continuum_host::instance::options::{ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig};
-use continuum_host::instance::Instance;
 use continuum_host::journal::{EventBody, RunState};
 use continuum_host::{CallOptions, Continuum, StartOptions};
 use continuum_tests::*;
@@ -45,14 +44,7 @@ fn work(gauge: Arc<Gauge>, ms: u64) -> ActivityRegistry {
 
 /// A host of the instance `default` on `db`, started.
 async fn host(db: &str, children: ChildrenConfig, activities: Option<ActivityRegistry>) -> Continuum {
-    let mut b = Instance::builder("default").database(db).workflow("probe-flow", component("probe_flow")).children(children);
-    if let Some(reg) = activities {
-        b = b.activities(reg);
-    }
-    let mut c = Continuum::new();
-    c.register(b.build().await.expect("build the instance")).expect("register");
-    c.start_all();
-    c
+    embedded(db, "probe-flow", activities.unwrap_or_default(), children).await
 }
 
 /// A host that only runs activities, serving `queues` with at most

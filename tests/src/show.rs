@@ -1,0 +1,134 @@
+//! A typed reader of `continuum show RUN --json`: the run's record, its
+//! journal and the stored heartbeats of its activity calls in progress.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::cli_ok;
+
+/// What `continuum show RUN --json` prints.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Shown {
+    /// The run's record.
+    pub run: ShownRun,
+    /// The run's journal, in `seq` order.
+    pub events: Vec<ShownEvent>,
+    /// The latest heartbeat of each activity call in progress.
+    pub heartbeats: Vec<ShownHeartbeat>,
+}
+
+impl Shown {
+    /// The `type` of every journal entry, in order.
+    pub fn kinds(&self) -> Vec<&str> {
+        self.events.iter().map(ShownEvent::kind).collect()
+    }
+
+    /// The journal entries of one `type`, in order.
+    pub fn of_kind(&self, kind: &str) -> Vec<&ShownEvent> {
+        of_kind(&self.events, kind)
+    }
+
+    /// Whether the journal holds an entry of this `type`.
+    pub fn has(&self, kind: &str) -> bool {
+        self.events.iter().any(|e| e.kind() == kind)
+    }
+}
+
+/// The entries of one `type` among `events`, in order.
+pub fn of_kind<'a>(events: &'a [ShownEvent], kind: &str) -> Vec<&'a ShownEvent> {
+    events.iter().filter(|e| e.kind() == kind).collect()
+}
+
+/// A run's record as `show --json` prints it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ShownRun {
+    /// The run's instance and id.
+    pub key: ShownKey,
+    /// The workflow name.
+    pub workflow: String,
+    /// The hash of the module version the run is on.
+    pub module_hash: String,
+    /// The lifecycle state (`pending`, `running`, `suspended`, `completed`, ...).
+    pub state: String,
+    /// The output, once completed.
+    pub output: Option<Value>,
+    /// The error (`code`, `message`, ...), once failed, cancelled or drifted
+    /// (or while parked).
+    pub error: Option<Value>,
+    /// The lease holder, `node/instance/counter`, if any.
+    pub lease_owner: Option<String>,
+    /// The fencing token.
+    pub lease_token: i64,
+    /// When the current lease expires, as printed.
+    pub lease_expires_at: Option<String>,
+    /// When cancellation was requested, as printed.
+    pub cancel_requested_at: Option<String>,
+}
+
+impl ShownRun {
+    /// The error's `code`, if the run has an error.
+    pub fn error_code(&self) -> Option<&str> {
+        self.error.as_ref()?.get("code")?.as_str()
+    }
+
+    /// The error's `message`, or `""`.
+    pub fn error_message(&self) -> &str {
+        self.error.as_ref().and_then(|e| e.get("message")).and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// A run's key: runs are keyed by instance and id.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ShownKey {
+    /// The instance name.
+    pub instance: String,
+    /// The run id.
+    pub run_id: String,
+}
+
+/// One journal entry: its position and its body (`type` and the fields of
+/// that type).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ShownEvent {
+    /// Position in the journal, from 1.
+    pub seq: i64,
+    /// The entry's body, tagged by `type`.
+    pub body: Value,
+    /// When it was written, as printed.
+    pub recorded_at: String,
+}
+
+impl ShownEvent {
+    /// The body's `type` (`run_started`, `activity_scheduled`, ...), or `""`.
+    pub fn kind(&self) -> &str {
+        self.body["type"].as_str().unwrap_or("")
+    }
+
+    /// The body's `op`, if it has one.
+    pub fn op(&self) -> Option<i64> {
+        self.body["op"].as_i64()
+    }
+}
+
+/// The stored heartbeat of an activity call in progress.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ShownHeartbeat {
+    /// The call's operation number.
+    pub op: u32,
+    /// The attempt that recorded it.
+    pub attempt: u32,
+    /// The details the activity reported.
+    pub details: Value,
+}
+
+/// `continuum show RUN --json [--instance NAME]`, read.
+pub fn show_json(manifest: &Path, run: &str, instance: Option<&str>) -> Shown {
+    let mut args = vec!["show", run, "--json"];
+    if let Some(i) = instance {
+        args.extend(["--instance", i]);
+    }
+    let text = cli_ok(manifest, &args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("`continuum show --json` printed what `Shown` cannot read ({e}): {text}"))
+}

@@ -1,0 +1,27 @@
+//! The integration tests, one module per scenario, linked into one test
+//! binary (the harness and shared helpers are the `continuum-tests` library).
+
+mod activity_dispatch;
+mod activity_policies;
+mod activity_retries;
+mod activity_sandbox;
+mod activity_worker;
+mod bad_input;
+mod billing_flow;
+mod cancel;
+mod compile_cache;
+mod crash_recovery;
+mod demo;
+mod hot_deploy;
+mod hot_deploy_hosts;
+mod instances;
+mod lease_clock;
+mod many_hosts;
+mod order_flow_cli;
+mod replay_drift;
+mod snapshots;
+mod split_hosts;
+mod telemetry_instance;
+mod telemetry_otel;
+mod telemetry_otlp;
+mod unreachable_database;
