@@ -1,8 +1,8 @@
 //! One-instance embedded hosts: a `Continuum` with the instance `default`
 //! built through the embedding API and started.
 
-use continuum_host::activities::ActivityRegistry;
-use continuum_host::instance::{ChildrenConfig, Instance};
+use continuum_host::ActivityRegistry;
+use continuum_host::{ChildrenConfig, Instance};
 use continuum_host::Continuum;
 
 use crate::{cache_dir, component};

@@ -69,7 +69,7 @@ pub fn continuum_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let status = Command::new(cargo())
-            .args(["build", "--quiet", "-p", "continuum-host", "--bin", "continuum"])
+            .args(["build", "--quiet", "-p", "continuum-cli", "--bin", "continuum"])
             .current_dir(repo_root())
             .status()
             .expect("build the continuum binary");

@@ -572,6 +572,7 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal| async mov
 });
 
 mod checked_migration;
+mod instance_fence;
 
 journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal| async move {
     let k = key("a", "parked");

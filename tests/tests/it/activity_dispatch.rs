@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use continuum_host::activities::ActivityRegistry;
-use continuum_host::instance::options::{ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig};
-use continuum_host::journal::{EventBody, RunState};
+use continuum_host::ActivityRegistry;
+use continuum_host::{ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig};
+use continuum_host::{EventBody, RunState};
 use continuum_host::{CallOptions, Continuum, StartOptions};
 use continuum_tests::*;
 use serde_json::{json, Value};
@@ -83,7 +83,7 @@ async fn a_call_on_a_queue_this_host_does_not_serve_is_left_to_the_host_that_doe
     let id = main.start("probe-flow", probe("elsewhere"), StartOptions::default()).await.unwrap();
     completes(&main, &id).await;
     assert_eq!((here.total.load(Ordering::SeqCst), there.total.load(Ordering::SeqCst)), (0, 1), "run by the host serving `elsewhere`");
-    let (_, events) = main.show(&id, CallOptions::default()).await.unwrap();
+    let continuum_host::RunHistory { events, .. } = main.history(&id, CallOptions::default()).await.unwrap();
     assert!(
         events.iter().any(|e| matches!(&e.body, EventBody::ActivityScheduled { eager: false, .. })),
         "scheduled as a durable task: {events:?}"
@@ -112,7 +112,7 @@ async fn a_worker_claims_only_what_it_can_start_and_max_concurrent_holds() {
     // All four tasks are waiting before any worker starts.
     for id in &runs {
         let parked = eventually(Duration::from_secs(30), || async {
-            let (run, _) = main.show(id, CallOptions::default()).await.ok()?;
+            let continuum_host::RunHistory { run,  .. } = main.history(id, CallOptions::default()).await.ok()?;
             (run.state == RunState::Suspended).then_some(())
         })
         .await;

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use continuum_host::activities::{ActivityError, ActivityRegistry};
-use continuum_host::instance::ChildrenConfig;
-use continuum_host::journal::{FailureKind, RunState};
+use continuum_host::{ActivityError, ActivityRegistry};
+use continuum_host::ChildrenConfig;
+use continuum_host::{FailureKind, RunState};
 use continuum_host::{CallOptions, Continuum, StartOptions};
 use continuum_tests::*;
 use serde_json::{json, Value};
@@ -38,7 +38,7 @@ fn activities(counters: Arc<Counters>, flaky: usize) -> ActivityRegistry {
         let n = c.charge.fetch_add(1, Ordering::SeqCst);
         async move {
             if input["card"] == "4000-0000-0000-0002" {
-                return Err(ActivityError::fatal("card declined").with_code("card_declined"));
+                return Err(ActivityError::non_retryable("card declined").with_code("card_declined"));
             }
             Ok(json!({"charge_id": format!("ch-{}-{n}", input["order_id"].as_str().unwrap_or(""))}))
         }
@@ -70,9 +70,9 @@ async fn an_idempotency_key_reuses_the_completed_result() {
         let id = c.start("order-flow", order("same-order", "4242"), StartOptions::default()).await.unwrap();
         let out = c.await_run(&id, Duration::from_secs(30), CallOptions::default()).await.unwrap();
         assert_eq!(out.state, RunState::Completed, "{out:?}");
-        let (_, events) = c.show(&id, CallOptions::default()).await.unwrap();
+        let continuum_host::RunHistory { events, .. } = c.history(&id, CallOptions::default()).await.unwrap();
         let charge = events.iter().find_map(|e| match &e.body {
-            continuum_host::journal::EventBody::ActivityCompleted { output, .. } if output.get("charge_id").is_some() => Some(output.clone()),
+            continuum_host::EventBody::ActivityCompleted { output, .. } if output.get("charge_id").is_some() => Some(output.clone()),
             _ => None,
         });
         charges.push(charge.expect("a charge result in the journal"));
@@ -96,9 +96,9 @@ async fn retries_until_success_and_a_final_failure_is_a_typed_error() {
     let out = c.await_run(&id, Duration::from_secs(30), CallOptions::default()).await.unwrap();
     assert_eq!(out.state, RunState::Completed, "{out:?}");
     assert_eq!(counters.reserve.load(Ordering::SeqCst), 3, "two failures, then success");
-    let (_, events) = c.show(&id, CallOptions::default()).await.unwrap();
+    let continuum_host::RunHistory { events, .. } = c.history(&id, CallOptions::default()).await.unwrap();
     let attempts = events.iter().find_map(|e| match &e.body {
-        continuum_host::journal::EventBody::ActivityCompleted { op: 0, attempts, .. } => Some(*attempts),
+        continuum_host::EventBody::ActivityCompleted { op: 0, attempts, .. } => Some(*attempts),
         _ => None,
     });
     assert_eq!(attempts, Some(3));
@@ -110,9 +110,9 @@ async fn retries_until_success_and_a_final_failure_is_a_typed_error() {
     assert_eq!(out.state, RunState::Failed);
     assert_eq!(out.error.unwrap()["code"], "payment_declined");
     assert_eq!(counters.charge.load(Ordering::SeqCst) - charges_before, 1, "a non-retryable failure runs exactly once");
-    let (_, events) = c.show(&id, CallOptions::default()).await.unwrap();
+    let continuum_host::RunHistory { events, .. } = c.history(&id, CallOptions::default()).await.unwrap();
     let failure = events.iter().find_map(|e| match &e.body {
-        continuum_host::journal::EventBody::ActivityFailed { failure, .. } => Some(failure.clone()),
+        continuum_host::EventBody::ActivityFailed { failure, .. } => Some(failure.clone()),
         _ => None,
     });
     let failure = failure.expect("the charge's failure is journaled");
@@ -166,7 +166,7 @@ fn slow_activity(reg: &mut ActivityRegistry, name: &str, gauge: Arc<Gauge>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_with_a_concurrency_limit_never_runs_more_at_once() {
-    use continuum_host::instance::options::{ActivityDispatcherConfig, ActivitySupervisorConfig};
+    use continuum_host::{ActivityDispatcherConfig, ActivitySupervisorConfig};
     let dir = TempDir::new();
     let (narrow, wide) = (Arc::new(Gauge::default()), Arc::new(Gauge::default()));
     let mut reg = ActivityRegistry::new();

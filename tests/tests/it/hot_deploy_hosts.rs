@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use continuum_host::manifest::Manifest;
+use continuum_host::Manifest;
 use continuum_host::{CallOptions, Continuum, DeployOptions, Mode, StartOptions};
 use continuum_tests::*;
 use serde_json::json;
@@ -33,7 +33,7 @@ async fn serve(manifest: &Path) -> Continuum {
 }
 
 fn current(host: &Continuum) -> Option<String> {
-    host.instance(None).expect("default").modules().current_hash("drift")
+    host.instance(None).expect("default").current_version("drift")
 }
 
 /// Waits until `host` sees `hash` as current (it never restarts).
@@ -45,7 +45,7 @@ async fn sees(host: &Continuum, hash: &str, within: Duration) -> bool {
 /// returns the version its output names.
 async fn version_of_a_new_run(host: &Continuum, hash: &str) -> i64 {
     let id = host.start("drift", json!({}), StartOptions::default()).await.expect("start");
-    let (run, _) = host.show(&id, CallOptions::default()).await.expect("show");
+    let continuum_host::RunHistory { run,  .. } = host.history(&id, CallOptions::default()).await.expect("show");
     assert_eq!(run.module_hash, hash, "the host's new run records the current version");
     // v1 waits for `go`; v2 does not (and may be done already).
     let _ = host.signal(&id, "go", json!("now"), CallOptions::default()).await;

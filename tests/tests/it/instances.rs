@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use continuum_host::instance::{ChildrenConfig, Instance};
-use continuum_host::journal::{self, EventBody, NewRun, RunKey, RunState, RunWrite, SharedJournal};
-use continuum_host::manifest::Manifest;
+use continuum_host::{ChildrenConfig, Instance};
+use continuum_host::{Database, RunState};
+use continuum_host::Manifest;
 use continuum_host::{CallOptions, Continuum, Error, Mode, StartOptions};
 use continuum_tests::*;
 use serde_json::{json, Value};
@@ -45,7 +45,7 @@ async fn calls_name_their_instance_and_an_unknown_one_is_refused() {
 
     // Omitting the instance means `default`; naming it is the same.
     let run = c.start("order-flow", order("o-1", json!({})), StartOptions::default()).await.expect("start on the default instance");
-    let (record, _) = c.show(&run, CallOptions::instance("default")).await.expect("the run is in `default`");
+    let continuum_host::RunHistory { run: record,  .. } = c.history(&run, CallOptions::instance("default")).await.expect("the run is in `default`");
     assert_eq!(record.key.instance, "default");
     assert_eq!(record.state, RunState::Pending);
     let named = c
@@ -53,7 +53,7 @@ async fn calls_name_their_instance_and_an_unknown_one_is_refused() {
         .await
         .expect("start naming `default`");
     assert_eq!(named, "named");
-    c.show("named", CallOptions::default()).await.expect("a run started naming `default` is found without naming it");
+    c.history("named", CallOptions::default()).await.expect("a run started naming `default` is found without naming it");
 
     // An unknown instance is refused by every verb of the facade.
     let nope = || CallOptions::instance("nope");
@@ -64,7 +64,7 @@ async fn calls_name_their_instance_and_an_unknown_one_is_refused() {
     expect_not_registered("signal", c.signal(&run, "fraud_review", json!("approved"), nope()).await);
     expect_not_registered("cancel", c.cancel(&run, nope()).await);
     expect_not_registered("await_run", c.await_run(&run, Duration::from_millis(100), nope()).await);
-    expect_not_registered("show", c.show(&run, nope()).await);
+    expect_not_registered("show", c.history(&run, nope()).await);
     expect_not_registered("instance", c.instance(Some("nope")).map(|_| ()));
     expect_not_registered("from_manifest", Continuum::from_manifest(&manifest, Mode::Client, &["nope".to_string()]).await.map(|_| ()));
 
@@ -81,7 +81,7 @@ async fn calls_name_their_instance_and_an_unknown_one_is_refused() {
         assert!(stderr(&out).contains("instance `nope` is not registered"), "continuum {args:?}: {}", stderr(&out));
     }
     // Nothing of that touched the run.
-    let (record, events) = c.show(&run, CallOptions::default()).await.unwrap();
+    let continuum_host::RunHistory { run: record, events, .. } = c.history(&run, CallOptions::default()).await.unwrap();
     assert_eq!(record.state, RunState::Pending);
     assert!(record.cancel_requested_at.is_none(), "a refused cancel recorded a request");
     assert!(events.is_empty(), "{events:?}");
@@ -154,11 +154,11 @@ async fn two_instances_on_one_postgres_database_are_isolated() {
 async fn two_sqlite_instances_in_one_process_are_isolated() {
     let dir = TempDir::new();
     let url = format!("sqlite:{}", dir.0.join("shared.db").display());
-    let journal = journal::open(&url, 4).await.expect("open the SQLite journal");
+    let database = Database::open(&url, 4).await.expect("open the SQLite database");
     let mut c = Continuum::new();
     for name in ["orders", "billing"] {
         let instance = Instance::builder(name)
-            .journal(journal.clone())
+            .shared_database(database.clone())
             .node("node-s")
             .workflow("order-flow", component("order_flow"))
             .activity_component(component("order_activities"))
@@ -171,11 +171,11 @@ async fn two_sqlite_instances_in_one_process_are_isolated() {
     c.start_all();
     let opts = |i: &str| StartOptions { instance: Some(i.into()), run_id: Some("same-id".into()) };
     c.start("order-flow", order("o-orders", json!({"review_timeout_ms": 200})), opts("orders")).await.expect("start in orders");
-    match c.show("same-id", CallOptions::instance("billing")).await {
+    match c.history("same-id", CallOptions::instance("billing")).await {
         Err(Error::UnknownRun { instance, run_id }) => assert_eq!((instance.as_str(), run_id.as_str()), ("billing", "same-id")),
         other => panic!("`billing` should not see `orders`' run: {other:?}"),
     }
-    match c.show("same-id", CallOptions::default()).await {
+    match c.history("same-id", CallOptions::default()).await {
         Err(Error::InstanceNotRegistered(n)) => assert_eq!(n, "default"),
         other => panic!("there is no default instance here: {other:?}"),
     }
@@ -223,56 +223,9 @@ async fn the_lease_owner_is_node_instance_counter() {
     assert_eq!((node.as_str(), instance.as_str()), ("node-lease", "billing"), "lease owner `{owner}`");
 }
 
-async fn create_with_lease(j: &SharedJournal, instance: &str, owner: &str) -> journal::Lease {
-    let key = RunKey::new(instance, "same-id");
-    let run = NewRun { key: key.clone(), workflow: "order-flow".into(), module_hash: "h".repeat(64), input: json!({}), trace_context: None };
-    j.create_run(&run, None).await.unwrap_or_else(|e| panic!("create {key}: {e}"));
-    let (lease, record) = j
-        .acquire_lease(&key, owner, Duration::from_secs(60))
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("acquire the lease of {key}"));
-    assert_eq!(record.state, RunState::Running);
-    assert_eq!(lease.owner, owner);
-    lease
-}
-
-fn started(key: &RunKey, lease: &journal::Lease) -> RunWrite {
-    let mut w = RunWrite::new(key.clone(), lease.clone());
-    w.events.push((1, EventBody::RunStarted { module_hash: "h".repeat(64) }));
-    w
-}
-
-/// Journal level, on Postgres and on SQLite: instance B's lease never
-/// fences a write to instance A's run of the same id, even with equal
-/// tokens.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_write_fenced_by_another_instances_lease_is_refused() {
-    let db = PgDb::create().await;
-    let dir = TempDir::new();
-    let sqlite = format!("sqlite:{}", dir.0.join("fence.db").display());
-    for url in [db.url.as_str(), sqlite.as_str()] {
-        let j = journal::open(url, 4).await.expect("open journal");
-        j.migrate().await.expect("migrate");
-        let kind = j.kind();
-        let a = create_with_lease(&j, "alpha", "node-x/alpha/7").await;
-        let b = create_with_lease(&j, "beta", "node-x/beta/7").await;
-        assert_eq!(a.token, b.token, "{kind}: both first leases should carry the same token (the case to guard)");
-        let key_a = RunKey::new("alpha", "same-id");
-        let key_b = RunKey::new("beta", "same-id");
-
-        assert_eq!(j.commit(&[started(&key_a, &b)]).await.unwrap(), vec![false], "{kind}: A's write with B's lease was applied");
-        // Same owner text, other instance's key: refused too.
-        assert_eq!(j.commit(&[started(&key_b, &a)]).await.unwrap(), vec![false], "{kind}: B's write with A's lease was applied");
-        assert!(j.load_events(&key_a).await.unwrap().is_empty(), "{kind}: A's journal changed");
-        assert!(j.load_events(&key_b).await.unwrap().is_empty(), "{kind}: B's journal changed");
-
-        assert_eq!(j.commit(&[started(&key_a, &a)]).await.unwrap(), vec![true], "{kind}: A's write with its own lease was refused");
-        assert_eq!(j.load_events(&key_a).await.unwrap().len(), 1, "{kind}");
-        assert!(j.load_events(&key_b).await.unwrap().is_empty(), "{kind}: A's write landed in B's journal");
-        assert_eq!(j.commit(&[started(&key_b, &b)]).await.unwrap(), vec![true], "{kind}: B's own write was refused");
-    }
-}
+// The journal-level check that one instance's lease never fences another
+// instance's write lives with the journal suite (both stores):
+// host/src/journal/tests/instance_fence.rs.
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_default_instance_cannot_be_registered_twice() {

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use continuum_host::activities::{ActivityError, ActivityRegistry};
-use continuum_host::instance::options::HeartbeaterConfig;
-use continuum_host::instance::ChildrenConfig;
-use continuum_host::journal::{EventBody, RunState};
+use continuum_host::{ActivityError, ActivityRegistry};
+use continuum_host::HeartbeaterConfig;
+use continuum_host::ChildrenConfig;
+use continuum_host::{EventBody, RunState};
 use continuum_host::{CallOptions, StartOptions};
 use continuum_tests::*;
 use serde_json::json;
@@ -25,7 +25,7 @@ async fn no_activity_starts_after_the_lease_may_have_expired() {
     // Longer than the lease: by its end the lease has run out unrenewed.
     reg.register_json("charge_card", |_| async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        Err::<serde_json::Value, _>(ActivityError::fatal("card declined").with_code("card_declined"))
+        Err::<serde_json::Value, _>(ActivityError::non_retryable("card declined").with_code("card_declined"))
     });
     let r = released.clone();
     reg.register_json("release_stock", move |_| {
@@ -46,7 +46,7 @@ async fn no_activity_starts_after_the_lease_may_have_expired() {
     assert_eq!(out.error.as_ref().map(|e| e["code"].clone()), Some(json!("payment_declined")), "{out:?}");
     assert_eq!(released.load(Ordering::SeqCst), 1, "release_stock runs once, by the run's next owner");
 
-    let (run, events) = c.show(&id, CallOptions::default()).await.expect("show");
+    let continuum_host::RunHistory { run, events, .. } = c.history(&id, CallOptions::default()).await.expect("show");
     assert!(run.lease_token >= 2, "the run went on under its first, expired lease (token {})", run.lease_token);
     let scheduled: Vec<&str> = events
         .iter()

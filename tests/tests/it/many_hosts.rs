@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use continuum_host::manifest::Manifest;
+use continuum_host::Manifest;
 use continuum_host::{Continuum, Mode, StartOptions};
 use continuum_tests::*;
 use futures::StreamExt;

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use continuum_host::activities::{ActivityError, ActivityRegistry};
-use continuum_host::instance::Instance;
-use continuum_host::journal::RunState;
+use continuum_host::{ActivityError, ActivityRegistry};
+use continuum_host::Instance;
+use continuum_host::RunState;
 use continuum_host::{CallOptions, CancelOutcome, Continuum, StartOptions};
 use continuum_tests::{component, eventually, TempDir};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
@@ -157,7 +157,7 @@ fn telemetry() -> &'static Telemetry {
         std::mem::forget(provider);
         let metrics = InMemoryMetricExporter::default();
         let meter_provider = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(metrics.clone()).build()).build();
-        continuum_host::telemetry::metrics::install_meter_provider(meter_provider.clone());
+        continuum_host::telemetry::install_meter_provider(meter_provider.clone());
         Telemetry { spans, events, metrics, meter_provider }
     })
 }
@@ -197,7 +197,7 @@ async fn traced_order(c: &Continuum, instance: &str, order_id: &str) -> (String,
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.signal(&run_id, "fraud_review", json!("approved"), opts()).await.expect("signal");
     let outcome = c.await_run(&run_id, Duration::from_secs(30), opts()).await.expect("await");
-    assert_eq!(outcome.state, continuum_host::journal::RunState::Completed, "{outcome:?}");
+    assert_eq!(outcome.state, continuum_host::RunState::Completed, "{outcome:?}");
     (run_id, trace_id)
 }
 
@@ -246,7 +246,7 @@ async fn spans_of_two_instances_join_the_callers_trace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn durable_task_attempts_on_a_worker_join_the_runs_trace() {
-    use continuum_host::instance::options::ChildrenConfig;
+    use continuum_host::ChildrenConfig;
     let t = telemetry();
     let dir = TempDir::new();
     let db = format!("sqlite:{}", dir.0.join("split.db").display());
@@ -320,7 +320,7 @@ fn failing_activities() -> ActivityRegistry {
             Ok(json!({"reservation_id": "res-1"}))
         }
     });
-    reg.register_json("charge_card", |_| async { Err(ActivityError::fatal("card declined")) });
+    reg.register_json("charge_card", |_| async { Err(ActivityError::non_retryable("card declined")) });
     reg.register_json("release_stock", |_| async { Ok(json!({})) });
     reg.register_json("refund_payment", |_| async { Ok(json!({})) });
     reg
@@ -419,7 +419,7 @@ async fn a_run_cancelled_through_the_journal_records_its_end() {
     let start = StartOptions { instance: Some("epsilon".into()), run_id: None };
     let run_id = c.start("order-flow", order("o-idle"), start).await.expect("start");
     let waiting = eventually(Duration::from_secs(30), || async {
-        (c.show(&run_id, opts()).await.ok()?.0.state == RunState::Suspended).then_some(())
+        (c.history(&run_id, opts()).await.ok()?.run.state == RunState::Suspended).then_some(())
     })
     .await;
     assert!(waiting.is_some(), "the run never waited for its review");
