@@ -71,7 +71,7 @@ impl InstanceBuilder {
     }
 
     /// How long opening the database may take before it counts as
-    /// unreachable (default [`journal::DEFAULT_CONNECT_TIMEOUT`]).
+    /// unreachable (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
