@@ -55,8 +55,7 @@ pub use error::Error;
 pub use instance::Instance;
 pub use load::Mode;
 use journal::{
-    CancelRequest, CancelWithdrawal, Event, EventBody, JournalError, NewRun, RunKey, RunRecord, RunState, RunWrite,
-    Transition,
+    CancelRequest, CancelWithdrawal, Event, EventBody, JournalError, RunKey, RunRecord, RunState, RunWrite, Transition,
 };
 
 pub use manifest::DEFAULT_INSTANCE;
@@ -160,58 +159,7 @@ impl Continuum {
     /// a host that executes the instance's runs, the run is taken and
     /// executed here at once; otherwise any host's dispatcher picks it up.
     pub async fn start(&self, workflow: &str, input: Value, opts: StartOptions) -> Result<String, Error> {
-        let inst = self.instance(opts.instance.as_deref())?;
-        let hash = inst.modules().current_hash(workflow).ok_or_else(|| Error::UnknownWorkflow {
-            instance: inst.name().to_string(),
-            workflow: workflow.to_string(),
-            known: inst.modules().names(),
-        })?;
-        let run_id = opts.run_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let key = RunKey::new(inst.name(), run_id.clone());
-        let run = NewRun {
-            key: key.clone(),
-            workflow: workflow.to_string(),
-            module_hash: hash.clone(),
-            input,
-            trace_context: telemetry::current_traceparent(),
-        };
-        let shared = &inst.shared;
-        let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && inst.modules().is_loaded(&hash));
-        let owner = local.map(|_| shared.next_owner());
-        let lease = shared
-            .creator
-            .create(run.clone(), owner.map(|o| (o, shared.lease_ttl)))
-            .await
-            .map_err(|e| map_journal(e, &key))?;
-        tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
-        match (local, lease) {
-            (Some(supervisor), Some(lease)) => {
-                tracing::debug!(instance = %key.instance, run_id = %key.run_id, workflow, owner = %lease.owner, token = lease.token,
-                    "lease acquired at creation; run executed here");
-                let now = Utc::now();
-                let record = RunRecord {
-                    key,
-                    workflow: run.workflow,
-                    module_hash: run.module_hash,
-                    input: run.input,
-                    state: RunState::Running,
-                    output: None,
-                    error: None,
-                    lease_owner: Some(lease.owner.clone()),
-                    lease_token: lease.token,
-                    lease_expires_at: None,
-                    wake_at: None,
-                    wake_gen: 0,
-                    cancel_requested_at: None,
-                    created_at: now,
-                    updated_at: now,
-                    trace_context: run.trace_context,
-                };
-                supervisor.spawn(shared.clone(), record, lease);
-            }
-            _ => shared.pubsub.dispatcher.notify_one(),
-        }
-        Ok(run_id)
+        self.instance(opts.instance.as_deref())?.start_run(workflow, input, opts.run_id).await
     }
 
     /// Sends a signal with a JSON payload to a run. Signals sent before the

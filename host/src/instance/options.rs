@@ -7,7 +7,7 @@ use std::time::Duration;
 pub use crate::manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
     HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, SignalRouterConfig,
-    SnapshotterConfig, TimerWheelConfig,
+    SnapshotterConfig,
 };
 
 impl ChildrenConfig {
@@ -21,7 +21,6 @@ impl ChildrenConfig {
             recovery: None,
             dispatcher: None,
             activity_dispatcher: None,
-            timer_wheel: None,
             signal_router: None,
             snapshotter: None,
         }

@@ -32,8 +32,6 @@ pub struct RunFinished {
 pub struct PubSub {
     /// Wakes the dispatcher (a run may be ready).
     pub dispatcher: Notify,
-    /// Wakes the timer wheel (a timer was scheduled).
-    pub timers: Notify,
     /// Wakes the activity dispatcher (a task may be ready).
     pub tasks: Notify,
     /// Who waits for which run to finish here.
@@ -45,7 +43,6 @@ impl Default for PubSub {
     fn default() -> Self {
         Self {
             dispatcher: Notify::new(),
-            timers: Notify::new(),
             tasks: Notify::new(),
             waiters: Mutex::new(HashMap::new()),
             recent: Mutex::new((HashMap::new(), VecDeque::new())),

@@ -148,21 +148,6 @@ impl Default for ActivityDispatcherConfig {
     }
 }
 
-/// Timer wheel: fires due timers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimerWheelConfig {
-    /// Backstop polling interval (`poll_interval_ms`, default 1000).
-    pub poll_interval: Duration,
-}
-
-impl Default for TimerWheelConfig {
-    fn default() -> Self {
-        Self {
-            poll_interval: Duration::from_millis(1000),
-        }
-    }
-}
-
 /// Signal router: delivers durable signals to waiting runs. It has no options yet.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignalRouterConfig {}
@@ -199,8 +184,6 @@ pub struct ChildrenConfig {
     pub dispatcher: Option<DispatcherConfig>,
     /// `activity_dispatcher`.
     pub activity_dispatcher: Option<ActivityDispatcherConfig>,
-    /// `timer_wheel`.
-    pub timer_wheel: Option<TimerWheelConfig>,
     /// `signal_router`.
     pub signal_router: Option<SignalRouterConfig>,
     /// `snapshotter` (off unless configured).
@@ -217,7 +200,6 @@ impl Default for ChildrenConfig {
             recovery: Some(RecoveryConfig::default()),
             dispatcher: Some(DispatcherConfig::default()),
             activity_dispatcher: Some(ActivityDispatcherConfig::default()),
-            timer_wheel: Some(TimerWheelConfig::default()),
             signal_router: Some(SignalRouterConfig::default()),
             snapshotter: None,
         }
@@ -301,7 +283,11 @@ fn child<'a, T>(
 /// `run_supervisor = false` an options table for one of them is refused;
 /// `heartbeater` is not among them: its `lease_ttl_ms` is also the claim
 /// time of the activity tasks an activities-only host runs.
-const RUN_SUPERVISOR_CHILDREN: [&str; 4] = ["dispatcher", "recovery", "timer_wheel", "snapshotter"];
+const RUN_SUPERVISOR_CHILDREN: [&str; 3] = ["dispatcher", "recovery", "snapshotter"];
+
+/// The key of the timer wheel, a child no more: timers are fired by the
+/// dispatcher (it sleeps until the next one is due).
+const TIMER_WHEEL: &str = "timer_wheel";
 
 /// Parse `[instances.NAME.children]`; `table` is `None` when the section is absent.
 pub(super) fn parse_children(
@@ -312,6 +298,12 @@ pub(super) fn parse_children(
     let Some(table) = table else {
         return Ok(ChildrenConfig::default());
     };
+    if table.contains_key(TIMER_WHEEL) {
+        return Err(ctx.invalid(
+            join_key(&prefix, TIMER_WHEEL),
+            "there is no timer wheel any more: timers are fired by the dispatcher (remove this key)",
+        ));
+    }
     let d = ChildrenConfig::default();
     // What contradicts the run supervisor's setting is refused once the
     // table is known to be well-formed (see `check_consistency`).
@@ -391,12 +383,6 @@ pub(super) fn parse_children(
             batch_size: t.positive_usize("batch_size", def.batch_size)?,
         })
     })?;
-    let timer_wheel = child(&mut r, "timer_wheel", d.timer_wheel, |t| {
-        let def = TimerWheelConfig::default();
-        Ok(TimerWheelConfig {
-            poll_interval: t.millis("poll_interval_ms", def.poll_interval)?,
-        })
-    })?;
     let signal_router = child(&mut r, "signal_router", d.signal_router, |_| {
         Ok(SignalRouterConfig {})
     })?;
@@ -433,7 +419,6 @@ pub(super) fn parse_children(
         recovery,
         dispatcher,
         activity_dispatcher,
-        timer_wheel,
         signal_router,
         snapshotter,
     })
