@@ -56,7 +56,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::Value;
 
 pub use activities::{
@@ -74,12 +73,11 @@ pub use load::Mode;
 pub use manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig,
     InstanceConfig, Manifest, ManifestError, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
-    TimerWheelConfig, DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE,
+    DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE,
 };
 pub use modules::ModuleError;
 pub use views::{CancelOutcome, Heartbeat, HistoryEvent, RunHistory, RunInfo, RunOutcome};
 
-use journal::{JournalError, NewRun, RunRecord};
 
 /// The facade over a set of named instances.
 #[derive(Default)]
@@ -134,58 +132,7 @@ impl Continuum {
     /// a host that executes the instance's runs, the run is taken and
     /// executed here at once; otherwise any host's dispatcher picks it up.
     pub async fn start(&self, workflow: &str, input: Value, opts: StartOptions) -> Result<String, Error> {
-        let inst = self.instance(opts.instance.as_deref())?;
-        let hash = inst.modules().current_hash(workflow).ok_or_else(|| Error::UnknownWorkflow {
-            instance: inst.name().to_string(),
-            workflow: workflow.to_string(),
-            known: inst.modules().names(),
-        })?;
-        let run_id = opts.run_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let key = RunKey::new(inst.name(), run_id.clone());
-        let run = NewRun {
-            key: key.clone(),
-            workflow: workflow.to_string(),
-            module_hash: hash.clone(),
-            input,
-            trace_context: telemetry::current_traceparent(),
-        };
-        let shared = &inst.shared;
-        let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && inst.modules().is_loaded(&hash));
-        let owner = local.map(|_| shared.next_owner());
-        let lease = shared
-            .creator
-            .create(run.clone(), owner.map(|o| (o, shared.lease_ttl)))
-            .await
-            .map_err(|e| map_journal(e, &key))?;
-        tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
-        match (local, lease) {
-            (Some(supervisor), Some(lease)) => {
-                tracing::debug!(instance = %key.instance, run_id = %key.run_id, workflow, owner = %lease.owner, token = lease.token,
-                    "lease acquired at creation; run executed here");
-                let now = Utc::now();
-                let record = RunRecord {
-                    key,
-                    workflow: run.workflow,
-                    module_hash: run.module_hash,
-                    input: run.input,
-                    state: RunState::Running,
-                    output: None,
-                    error: None,
-                    lease_owner: Some(lease.owner.clone()),
-                    lease_token: lease.token,
-                    lease_expires_at: None,
-                    wake_at: None,
-                    wake_gen: 0,
-                    cancel_requested_at: None,
-                    created_at: now,
-                    updated_at: now,
-                    trace_context: run.trace_context,
-                };
-                supervisor.spawn(shared.clone(), record, lease);
-            }
-            _ => shared.wakeups.dispatcher.notify_one(),
-        }
-        Ok(run_id)
+        self.instance(opts.instance.as_deref())?.start_run(workflow, input, opts.run_id).await
     }
 
     /// Sends a signal with a JSON payload to a run. Signals sent before the
@@ -193,7 +140,7 @@ impl Continuum {
     pub async fn signal(&self, run_id: &str, name: &str, payload: Value, opts: CallOptions) -> Result<(), Error> {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
-        let sent = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| map_journal(e, &key))?;
+        let sent = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| Error::from_journal(e, &key))?;
         tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id, "signal sent");
         inst.shared.wakeups.dispatcher.notify_one();
         Ok(())
@@ -231,7 +178,7 @@ impl Continuum {
             }
             // A run executing here announces its end: no need to read it.
             if !inst.shared.registry.contains(run_id) {
-                let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
+                let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
                 if run.state.is_final() {
                     return Ok(RunOutcome { state: run.state, output: run.output, error: run.error });
                 }
@@ -250,7 +197,7 @@ impl Continuum {
                 finished = inst.finished_runs().watch_finished(run_id);
             }
             if tokio::time::Instant::now() >= deadline {
-                let run = inst.journal().get_run(&key).await?.ok_or_else(|| unknown_run(&key))?;
+                let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
                 if run.state.is_final() {
                     return Ok(RunOutcome { state: run.state, output: run.output, error: run.error });
                 }
@@ -259,12 +206,4 @@ impl Continuum {
             poll = (poll * 2).min(Duration::from_millis(if local { 500 } else { 200 }));
         }
     }
-}
-
-fn unknown_run(key: &RunKey) -> Error {
-    Error::unknown_run(key)
-}
-
-fn map_journal(e: JournalError, key: &RunKey) -> Error {
-    Error::from_journal(e, key)
 }

@@ -178,7 +178,7 @@ impl InstanceSpec {
                 ("billing-flow".into(), component("billing_flow")),
             ],
             activities: vec![component("order_activities"), component("billing_activities")],
-            children: "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\ntimer_wheel = { poll_interval_ms = 200 }\nrecovery = { interval_ms = 500 }\n".into(),
+            children: "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\nrecovery = { interval_ms = 500 }\n".into(),
         }
     }
 }

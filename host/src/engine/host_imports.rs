@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use crate::activities::{ActivityScope, AttemptStart, Step};
 use crate::journal::{
-    ActivityOptions, EventBody, Failure, FailureKind, NewActivityTask, NewTimer, RetryPolicy,
+    ActivityOptions, EventBody, Failure, FailureKind, NewActivityTask, RetryPolicy,
     TaskAttempts, TaskOutcome, Transition,
 };
 
@@ -116,6 +116,7 @@ impl RunCtx {
                 if *fire_at_ms > now_ms() {
                     return Ok(None);
                 }
+                tracing::info!(op, "timer fired");
                 EventBody::TimerFired { op }
             }
             Some(LiveOp::Signal { name }) => {
@@ -390,9 +391,6 @@ impl host::Host for RunCtx {
             _ => {
                 let fire_at_ms = now_ms().saturating_add(duration_ms.min(i64::MAX as u64) as i64);
                 self.append(EventBody::TimerStarted { op, duration_ms, fire_at_ms });
-                if let Some(fire_at) = Utc.timestamp_millis_opt(fire_at_ms).single() {
-                    self.pending.timers.push(NewTimer { op, fire_at });
-                }
                 tracing::debug!(op, duration_ms, "timer scheduled");
                 fire_at_ms
             }

@@ -200,7 +200,6 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             // Nothing the drifted guest appended is kept: the journal stays
             // as it was recorded.
             ctx.pending.events.clear();
-            ctx.pending.timers.clear();
             ctx.pending.tasks.clear();
             ctx.pending.consumed_signals.clear();
             let error = RunError::replay_drift(&drift).into_value();

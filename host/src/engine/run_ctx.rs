@@ -11,7 +11,7 @@ use wasmtime::StoreLimits;
 
 use crate::activities::{ActivityExecutor, Step};
 use crate::journal::{
-    ActivityOptions, Batcher, EventBody, InboxSignal, Lease, RunKey, RunWrite, SharedJournal,
+    ActivityOptions, EventBody, GroupCommit, InboxSignal, Lease, RunKey, RunWrite, SharedJournal,
     TaskOutcome, Transition,
 };
 
@@ -26,7 +26,7 @@ pub struct RunEnv {
     /// The instance's journal.
     pub journal: SharedJournal,
     /// The instance's group-commit writer.
-    pub batcher: Batcher,
+    pub batcher: GroupCommit,
     /// Executes activities in this process, when present.
     pub activities: Option<Arc<ActivityExecutor>>,
     /// The task queues this host's activity dispatcher serves: a call on
@@ -155,7 +155,6 @@ impl RunCtx {
         write.transition = transition;
         if write.events.is_empty()
             && write.transition.is_none()
-            && write.timers.is_empty()
             && write.tasks.is_empty()
         {
             return Ok(());

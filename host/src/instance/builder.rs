@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::activities::{load_activity_component, ActivityRegistry, SandboxConfig};
 use crate::engine::WasmEngine;
-use crate::journal::{self, Batcher, BatcherConfig, SharedJournal};
+use crate::journal::{self, BatcherConfig, GroupCommit, SharedJournal};
 use crate::modules::{CompileCache, ModuleError, ModuleRegistry};
 use crate::Error;
 
@@ -126,8 +126,7 @@ impl InstanceBuilder {
         self
     }
 
-    /// Group-commit tuning (how many run writes one transaction takes, how
-    /// many transactions are in flight).
+    /// Group-commit tuning (run writes and run creations).
     pub fn batcher(mut self, config: BatcherConfig) -> Self {
         self.batcher = config;
         self
@@ -196,7 +195,7 @@ impl InstanceBuilder {
             _ => None,
         };
         let node = self.node.unwrap_or_else(default_node);
-        let batcher = Batcher::start(Arc::from(name.as_str()), journal.clone(), self.batcher);
+        let batcher = GroupCommit::start(Arc::from(name.as_str()), journal.clone(), self.batcher);
         let (snapshotter, snapshot_queue) = match &self.children.snapshotter {
             Some(cfg) if executes => {
                 let (s, q) = super::snapshotter::Snapshotter::new(cfg.threshold_events);
@@ -204,13 +203,11 @@ impl InstanceBuilder {
             }
             _ => (None, None),
         };
-        let creator = crate::journal::CreationBatcher::start(journal.clone());
         let shared = Arc::new(Shared {
             name: Arc::from(name.as_str()),
             node,
             journal,
             batcher,
-            creator,
             modules,
             activities,
             served_queues: self.children.activity_dispatcher.as_ref().map(|d| d.queues.clone()).unwrap_or_default().into(),

@@ -1,9 +1,11 @@
-//! The dispatcher: finds runs that are ready (new, woken by a signal, a
-//! timer or an activity result, or left behind by a dead host), takes their
-//! lease and hands them to the run supervisor. Woken at once by
-//! notifications; polls as a backstop.
+//! The dispatcher: claims the runs that are ready (new, woken by a signal,
+//! an activity result or a due timer, or left behind by a dead host), in
+//! batches, and hands them to the run supervisor. Woken at once by
+//! notifications; otherwise it sleeps until the instance's next timer
+//! falls due (so timers fire on time), at most its poll interval.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 
@@ -16,28 +18,17 @@ pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
     loop {
         let free = supervisor.available().min(opts.batch_size);
         if free > 0 {
-            match shared.journal.find_ready_runs(&shared.name, Utc::now(), free as i64 * 2).await {
-                Ok(keys) => {
-                    let mut claimed = 0usize;
-                    for key in keys {
-                        if claimed >= free {
-                            break;
-                        }
-                        if shared.registry.contains(&key.run_id) {
-                            continue;
-                        }
-                        let owner = shared.next_owner();
-                        match shared.journal.acquire_lease(&key, &owner, shared.lease_ttl).await {
-                            Ok(Some((lease, run))) => {
-                                tracing::debug!(instance = %shared.name, run_id = %key.run_id, workflow = %run.workflow, owner = %lease.owner, token = lease.token, "lease acquired; run claimed");
-                                claimed += 1;
-                                supervisor.spawn(shared.clone(), run, lease);
-                            }
-                            Ok(None) => {}
-                            Err(e) => tracing::warn!(instance = %shared.name, run_id = %key.run_id, error = %e, "lease acquisition failed"),
-                        }
+            // Each run claimed gets an owner of its own.
+            let owners: Vec<String> = (0..free).map(|_| shared.next_owner()).collect();
+            let executing: Vec<String> = shared.registry.leases(&shared.name).into_iter().map(|h| h.key.run_id).collect();
+            match shared.journal.claim_runs(&shared.name, &owners, &executing, shared.lease_ttl).await {
+                Ok(claimed) => {
+                    let all = claimed.len() == free;
+                    for (lease, run) in claimed {
+                        tracing::debug!(instance = %shared.name, run_id = %run.key.run_id, workflow = %run.workflow, owner = %lease.owner, token = lease.token, "lease acquired; run claimed");
+                        supervisor.spawn(shared.clone(), run, lease);
                     }
-                    if claimed == free {
+                    if all {
                         // More may be waiting: go round again at once.
                         tokio::task::yield_now().await;
                         continue;
@@ -46,9 +37,24 @@ pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
                 Err(e) => tracing::warn!(instance = %shared.name, error = %e, "dispatcher query failed"),
             }
         }
+        let sleep = until_next_wake(&shared, opts.poll_interval).await;
         tokio::select! {
             _ = shared.wakeups.dispatcher.notified() => {}
-            _ = tokio::time::sleep(opts.poll_interval) => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// How long to sleep: until the instance's next timer falls due, at most
+/// `poll_interval` (the backstop for wake-ups no notification brought).
+async fn until_next_wake(shared: &Shared, poll_interval: Duration) -> Duration {
+    let now = Utc::now();
+    match shared.journal.next_wake_at(&shared.name, now).await {
+        Ok(Some(at)) => (at - now).to_std().unwrap_or(Duration::ZERO).min(poll_interval),
+        Ok(None) => poll_interval,
+        Err(e) => {
+            tracing::warn!(instance = %shared.name, error = %e, "reading the next timer failed");
+            poll_interval
         }
     }
 }

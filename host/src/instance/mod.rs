@@ -1,7 +1,7 @@
 //! One instance: a named runtime bound to one database, with its children
 //! (registry, run supervisor, activity worker supervisor, lease heartbeater,
-//! dispatcher, activity dispatcher, timer wheel, wake router, recovery),
-//! each a task with its own options.
+//! dispatcher, activity dispatcher, wake router, recovery), each a task
+//! with its own options. Timers are fired by the dispatcher.
 
 mod activity_dispatcher;
 mod activity_supervisor;
@@ -16,7 +16,7 @@ mod recovery;
 mod registry;
 mod run_supervisor;
 mod snapshotter;
-mod timer_wheel;
+mod start;
 mod wake_router;
 mod wakeups;
 
@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::activities::ActivityExecutor;
 use crate::engine::RunEnv;
-use crate::journal::{Batcher, SharedJournal};
+use crate::journal::{GroupCommit, SharedJournal};
 use crate::modules::ModuleRegistry;
 
 pub use builder::InstanceBuilder;
@@ -44,8 +44,8 @@ pub struct Shared {
     pub(crate) name: Arc<str>,
     pub(crate) node: String,
     pub(crate) journal: SharedJournal,
-    pub(crate) batcher: Batcher,
-    pub(crate) creator: crate::journal::CreationBatcher,
+    /// The group commit of run writes and run creations.
+    pub(crate) batcher: GroupCommit,
     pub(crate) modules: ModuleRegistry,
     pub(crate) activities: Option<Arc<ActivityExecutor>>,
     /// The queues the activity dispatcher serves (none when it is off).
@@ -169,9 +169,6 @@ impl Instance {
             }
             if let Some(r) = o.recovery.clone() {
                 tasks.push(tokio::spawn(recovery::run(s.clone(), r)));
-            }
-            if let Some(t) = o.timer_wheel.clone() {
-                tasks.push(tokio::spawn(timer_wheel::run(s.clone(), t)));
             }
         }
         if let Some(a) = o.activity_dispatcher.clone() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 pub use crate::manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, WakeRouterConfig, TimerWheelConfig,
+    HeartbeaterConfig, RecoveryConfig, WakeRouterConfig,
 };
 
 impl ChildrenConfig {
@@ -20,7 +20,6 @@ impl ChildrenConfig {
             recovery: None,
             dispatcher: None,
             activity_dispatcher: None,
-            timer_wheel: None,
             wake_router: None,
             snapshotter: None,
         }

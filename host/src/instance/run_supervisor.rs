@@ -85,8 +85,8 @@ impl RunSupervisor {
                         snapshotter.consider(&key, &workflow, *since_snapshot);
                     }
                     // A signal or result that came in while the run executed
-                    // made it due again at once.
-                    shared.wakeups.timers.notify_one();
+                    // made it due again at once; a timer it set may be the
+                    // instance's next.
                     shared.wakeups.dispatcher.notify_one();
                     None
                 }

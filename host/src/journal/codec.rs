@@ -1,27 +1,27 @@
 //! Encoding and decoding shared by the Postgres and SQLite journals: JSON
-//! columns, row decoding (with errors mapped to [`JournalError::Corrupt`]),
-//! task outcomes, wake-up payloads, and the in-batch ordering rule of
-//! `commit`.
+//! columns, row decoding through [`TsRow`] (each store's codec implements
+//! it for its rows, with errors mapped to [`JournalError::Corrupt`]), task
+//! outcomes, wake-up payloads, the list of final states as SQL, and the
+//! in-batch ordering rule of `commit`.
 
-use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::journal::{
     ActivityOptions, Event, EventBody, Failure, InboxSignal, JournalError, RunKey, RunRecord,
-    RunState, RunWrite, TaskOutcome, Transition, Wake, WakeKind,
+    RunState, RunWrite, TaskOutcome, Transition,
 };
 
-/// The one notification channel (Postgres `LISTEN`/`NOTIFY`).
-pub(in crate::journal) const WAKE_CHANNEL: &str = "continuum_wake";
-
-/// The states a run never leaves, as a SQL list.
-pub(in crate::journal) const FINAL_STATES_SQL: &str = "('completed', 'failed', 'cancelled', 'drifted')";
+/// The states a run never leaves ([`RunState::FINAL`]), as a SQL list:
+/// `('completed', 'failed', 'cancelled', 'drifted')`.
+pub(in crate::journal) static FINAL_STATES_SQL: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<String> = RunState::FINAL.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("({})", names.join(", "))
+});
 
 /// A `Corrupt` error for `key`.
 pub(in crate::journal) fn corrupt(key: impl std::fmt::Display, detail: impl Into<String>) -> JournalError {
@@ -90,61 +90,6 @@ pub(in crate::journal) fn journaled_ops(write: &RunWrite) -> impl Iterator<Item 
     })
 }
 
-/// Applies the in-batch ordering rule to the fence results: once a write
-/// with a transition released a run's lease, later writes of that run in
-/// the same batch no longer hold it.
-pub(in crate::journal) fn plan_applied(writes: &[RunWrite], held: &[bool]) -> Vec<bool> {
-    let mut released: HashSet<&RunKey> = HashSet::new();
-    writes
-        .iter()
-        .zip(held)
-        .map(|(w, &held)| {
-            if !held || released.contains(&w.key) {
-                return false;
-            }
-            if w.transition.is_some() {
-                released.insert(&w.key);
-            }
-            true
-        })
-        .collect()
-}
-
-/// The name of a wake kind in notification payloads.
-pub(in crate::journal) fn wake_kind_name(kind: &WakeKind) -> &'static str {
-    match kind {
-        WakeKind::Run => "run",
-        WakeKind::Cancel => "cancel",
-        WakeKind::Task => "task",
-        WakeKind::Deploy => "deploy",
-    }
-}
-
-/// A notification payload: `<kind>\t<instance>\t<run_id>`.
-pub(in crate::journal) fn wake_payload(kind: &WakeKind, instance: &str, run_id: &str) -> String {
-    format!("{}\t{instance}\t{run_id}", wake_kind_name(kind))
-}
-
-/// Parses a notification payload; `None` for anything malformed.
-pub(in crate::journal) fn parse_wake(payload: &str) -> Option<Wake> {
-    let mut parts = payload.splitn(3, '\t');
-    let kind = match parts.next()? {
-        "run" => WakeKind::Run,
-        "cancel" => WakeKind::Cancel,
-        "task" => WakeKind::Task,
-        "deploy" => WakeKind::Deploy,
-        _ => return None,
-    };
-    let instance = parts.next()?.to_string();
-    let run_id = parts.next()?.to_string();
-    Some(Wake { instance, run_id, kind })
-}
-
-/// Converts milliseconds since the epoch (SQLite's timestamps).
-pub(in crate::journal) fn from_ms(key: &str, ms: i64) -> Result<DateTime<Utc>, JournalError> {
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(key, format!("timestamp {ms} out of range")))
-}
-
 /// Reads a column, reporting a decoding failure as `Corrupt` for `key`.
 pub(in crate::journal) fn col<'r, R, T>(row: &'r R, name: &str, key: &str) -> Result<T, JournalError>
 where
@@ -183,6 +128,8 @@ pub(in crate::journal) trait TsRow {
     }
 }
 
+/// The columns every row type reads the same way (all but timestamps),
+/// for a store's `impl TsRow`.
 macro_rules! common_columns {
     ($row:ty) => {
         fn text(&self, name: &str, key: &str) -> Result<String, JournalError> {
@@ -199,20 +146,7 @@ macro_rules! common_columns {
         }
     };
 }
-
-impl TsRow for PgRow {
-    common_columns!(PgRow);
-    fn ts(&self, name: &str, key: &str) -> Result<Option<DateTime<Utc>>, JournalError> {
-        col(self, name, key)
-    }
-}
-
-impl TsRow for SqliteRow {
-    common_columns!(SqliteRow);
-    fn ts(&self, name: &str, key: &str) -> Result<Option<DateTime<Utc>>, JournalError> {
-        col::<_, Option<i64>>(self, name, key)?.map(|ms| from_ms(key, ms)).transpose()
-    }
-}
+pub(in crate::journal) use common_columns;
 
 /// The columns [`run_from_row`] reads.
 pub(in crate::journal) const RUN_COLUMNS: &str = "instance, run_id, workflow, module_hash, input, state, output, \
@@ -362,11 +296,6 @@ pub(in crate::journal) fn order_claimed(
 ) -> Vec<crate::journal::ClaimedTask> {
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.key.cmp(&b.2.key)).then(a.2.op.cmp(&b.2.op)));
     rows.into_iter().map(|(_, _, t)| t).collect()
-}
-
-/// Whether a database error is a unique-key violation.
-pub(in crate::journal) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
 /// A duration in whole milliseconds, saturating.

@@ -80,13 +80,13 @@ impl RunState {
         })
     }
 
-    /// True for states a run never leaves (`drifted` included: it needs an
-    /// operator, not an engine).
+    /// The states a run never leaves (`drifted` included: it needs an
+    /// operator, not an engine). Both stores' SQL is written from this list.
+    pub const FINAL: [RunState; 4] = [RunState::Completed, RunState::Failed, RunState::Cancelled, RunState::Drifted];
+
+    /// True for the states a run never leaves ([`RunState::FINAL`]).
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            RunState::Completed | RunState::Failed | RunState::Cancelled | RunState::Drifted
-        )
+        Self::FINAL.contains(&self)
     }
 }
 
@@ -391,15 +391,6 @@ pub struct NewRun {
     pub trace_context: Option<String>,
 }
 
-/// A durable timer row to insert with a suspension.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewTimer {
-    /// Operation number.
-    pub op: u32,
-    /// Due time.
-    pub fire_at: DateTime<Utc>,
-}
-
 /// A durable activity task to insert, for a dispatcher to claim.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewActivityTask {
@@ -443,7 +434,7 @@ pub struct TaskAttempts {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
     /// Suspend and release the lease. The run is woken at `wake_at` (the
-    /// earliest pending timer), or at once if `wake_gen` moved past
+    /// earliest pending timer: the dispatcher fires it), or at once if `wake_gen` moved past
     /// `seen_wake_gen` since the engine loaded the run.
     Suspend {
         /// Earliest pending timer, if any.
@@ -494,8 +485,6 @@ pub struct RunWrite {
     /// Events to append, with their `seq` already assigned (contiguous,
     /// following the last stored one).
     pub events: Vec<(i64, EventBody)>,
-    /// Timers to insert.
-    pub timers: Vec<NewTimer>,
     /// Activity tasks to insert (pending, for a dispatcher).
     pub tasks: Vec<NewActivityTask>,
     /// Inbox signals delivered by this write (marked consumed).
@@ -511,7 +500,6 @@ impl RunWrite {
             key,
             lease,
             events: Vec::new(),
-            timers: Vec::new(),
             tasks: Vec::new(),
             consumed_signals: Vec::new(),
             transition: None,
@@ -525,15 +513,6 @@ pub struct SentSignal {
     /// Its inbox row id.
     pub id: i64,
     /// The workflow of the run it was sent to.
-    pub workflow: String,
-}
-
-/// A run a fired timer woke.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct WokenRun {
-    /// The run.
-    pub key: RunKey,
-    /// Its workflow.
     pub workflow: String,
 }
 
@@ -625,7 +604,7 @@ pub enum CancelRequest {
     AlreadyFinal(RunState),
 }
 
-/// The result of [`super::Journal::withdraw_cancel`].
+/// The result of [`super::RunStore::withdraw_cancel`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelWithdrawal {
     /// The request was cleared; nobody will act on it.

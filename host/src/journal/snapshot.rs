@@ -6,7 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Event, JournalError, RunKey, Snapshot, SharedJournal};
+use super::{Event, JournalError, RunKey, SharedJournal, Snapshot};
 
 /// A run's loaded history.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,8 @@
 //! One test suite, run against both journals: every `journal_suite!` test
 //! runs once on a fresh Postgres database (created and dropped by the test;
 //! server from `CONTINUUM_TEST_DATABASE_URL`) and once on a fresh SQLite
-//! file, so the two implementations cannot drift apart.
+//! file, so the two implementations cannot drift apart. The tests drive
+//! the journal's clock ([`TestClock`]) instead of sleeping.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -39,10 +40,53 @@ fn with_database(url: &str, db: &str) -> String {
     }
 }
 
+/// The journal's time, as a test drives it: [`TestClock::advance`] moves
+/// it forward at once, where the tests used to sleep.
+#[derive(Clone)]
+enum TestClock {
+    /// Postgres: the test database's `now()` is the server's plus the
+    /// offset in `continuum_test_clock.offset` (see [`on_postgres`]).
+    Postgres { url: String, offset_ms: Arc<std::sync::atomic::AtomicI64> },
+    /// SQLite: the journal's own clock.
+    Sqlite(sqlite::Clock),
+}
+
+impl TestClock {
+    /// Moves the journal's time forward by `d`.
+    async fn advance(&self, d: Duration) {
+        let ms = i64::try_from(d.as_millis()).expect("a short advance");
+        match self {
+            TestClock::Postgres { url, offset_ms } => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connect to the test database");
+                sqlx::query("UPDATE continuum_test_clock.offset SET ms = ms + $1").bind(ms).execute(&mut conn).await.expect("advance");
+                offset_ms.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+            }
+            TestClock::Sqlite(clock) => clock.advance_ms(ms),
+        }
+    }
+
+    /// The journal's now.
+    fn now(&self) -> DateTime<Utc> {
+        let offset = match self {
+            TestClock::Postgres { offset_ms, .. } => offset_ms.load(std::sync::atomic::Ordering::Relaxed),
+            TestClock::Sqlite(clock) => return DateTime::from_timestamp_millis(clock.now_ms()).expect("in range"),
+        };
+        Utc::now() + chrono::Duration::milliseconds(offset)
+    }
+}
+
+/// Makes the test database's unqualified `now()` read a clock the test
+/// moves: a `now()` of its own, found before `pg_catalog`'s.
+const PG_TEST_CLOCK: &str = "CREATE SCHEMA continuum_test_clock; \
+    CREATE TABLE continuum_test_clock.offset (ms BIGINT NOT NULL); \
+    INSERT INTO continuum_test_clock.offset VALUES (0); \
+    CREATE FUNCTION continuum_test_clock.now() RETURNS timestamptz LANGUAGE sql STABLE AS \
+      $$ SELECT pg_catalog.now() + (SELECT ms FROM continuum_test_clock.offset) * interval '1 millisecond' $$;";
+
 /// Runs `body` against a fresh Postgres database, dropped afterwards.
 async fn on_postgres<F, Fut>(body: F)
 where
-    F: FnOnce(SharedJournal) -> Fut,
+    F: FnOnce(SharedJournal, TestClock) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let admin = pg_admin_url();
@@ -51,13 +95,24 @@ where
     });
     let name = format!("continuum_test_{}", uuid::Uuid::new_v4().simple());
     sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
-    let journal = Arc::new(
-        PostgresJournal::connect(&with_database(&admin, &name), 5).await.expect("connect to the test database"),
-    );
-    journal.migrate().await.expect("migrate");
-    let result = tokio::spawn(body(journal.clone())).await;
+    let url = with_database(&admin, &name);
+    // Migrated first (the tables go to `public`), then the clock, seen by
+    // the connections opened after it.
+    let setup = PostgresJournal::connect(&url, 1).await.expect("connect to the test database");
+    setup.migrate().await.expect("migrate");
+    setup.close().await;
+    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect to the test database");
+    sqlx::raw_sql(PG_TEST_CLOCK).execute(&mut db).await.expect("install the test clock");
+    sqlx::raw_sql(&format!("ALTER DATABASE {name} SET search_path = public, continuum_test_clock, pg_catalog"))
+        .execute(&mut db)
+        .await
+        .expect("put the test clock first");
+    let journal = Arc::new(PostgresJournal::connect(&url, 5).await.expect("connect to the test database"));
+    let clock = TestClock::Postgres { url: url.clone(), offset_ms: Arc::default() };
+    let result = tokio::spawn(body(journal.clone(), clock)).await;
     journal.close().await;
     drop(journal);
+    drop(db);
     sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).await.expect("drop test database");
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
@@ -68,14 +123,15 @@ where
 /// (created by `connect`), removed afterwards.
 async fn on_sqlite<F, Fut>(body: F)
 where
-    F: FnOnce(SharedJournal) -> Fut,
+    F: FnOnce(SharedJournal, TestClock) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let dir: PathBuf = std::env::temp_dir().join(format!("continuum-test-{}", uuid::Uuid::new_v4().simple()));
     let url = format!("sqlite:{}", dir.join("nested").join("journal.db").display());
-    let journal = Arc::new(SqliteJournal::connect(&url).await.expect("open the SQLite journal"));
+    let clock = sqlite::Clock::default();
+    let journal = Arc::new(SqliteJournal::connect_with_clock(&url, clock.clone()).await.expect("open the SQLite journal"));
     journal.migrate().await.expect("migrate");
-    let result = tokio::spawn(body(journal.clone())).await;
+    let result = tokio::spawn(body(journal.clone(), TestClock::Sqlite(clock))).await;
     journal.close().await;
     drop(journal);
     let _ = std::fs::remove_dir_all(&dir);
@@ -112,7 +168,7 @@ fn new_run(key: &RunKey) -> NewRun {
 
 /// Creates a run with its lease taken by `owner` for `ttl`.
 async fn leased(j: &SharedJournal, key: &RunKey, owner: &str, ttl: Duration) -> Lease {
-    j.create_run(&new_run(key), Some((owner, ttl))).await.unwrap().expect("a lease")
+    j.create_run(&new_run(key), Some((owner, ttl))).await.unwrap().1.expect("a lease")
 }
 
 async fn run(j: &SharedJournal, key: &RunKey) -> RunRecord {
@@ -135,11 +191,16 @@ async fn next_wake(wakes: &mut WakeStream) -> Option<Wake> {
     tokio::time::timeout(Duration::from_secs(5), wakes.next()).await.expect("a wake-up within 5 s")
 }
 
-journal_suite!(create_get_and_list_runs, |j: SharedJournal| async move {
+journal_suite!(create_get_and_list_runs, |j: SharedJournal, _: TestClock| async move {
     let (a, b) = (key("i1", "run-a"), key("i1", "run-b"));
-    assert_eq!(j.create_run(&new_run(&a), None).await.unwrap(), None);
-    let lease = leased(&j, &b, "node/i1/1", TTL).await;
+    let (created, lease) = j.create_run(&new_run(&a), None).await.unwrap();
+    assert_eq!(lease, None);
+    let (created_b, lease) = j.create_run(&new_run(&b), Some(("node/i1/1", TTL))).await.unwrap();
+    let lease = lease.expect("a lease");
     assert_eq!(lease, Lease { owner: "node/i1/1".into(), token: 1 });
+    // Creation returns the run as the database stored it.
+    assert_eq!(created, run(&j, &a).await);
+    assert_eq!(created_b, run(&j, &b).await);
 
     let ra = run(&j, &a).await;
     assert_eq!((ra.state, ra.lease_token, ra.lease_owner.as_deref()), (RunState::Pending, 0, None));
@@ -157,7 +218,7 @@ journal_suite!(create_get_and_list_runs, |j: SharedJournal| async move {
     assert_eq!(j.get_run(&key("i1", "nope")).await.unwrap(), None);
 });
 
-journal_suite!(trace_context_round_trips, |j: SharedJournal| async move {
+journal_suite!(trace_context_round_trips, |j: SharedJournal, _: TestClock| async move {
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let (a, b, c) = (key("i1", "traced"), key("i1", "traced-leased"), key("i1", "untraced"));
     j.create_run(&NewRun { trace_context: Some(TP.into()), ..new_run(&a) }, None).await.unwrap();
@@ -173,7 +234,7 @@ journal_suite!(trace_context_round_trips, |j: SharedJournal| async move {
     assert_eq!(listed.iter().filter(|r| r.trace_context.as_deref() == Some(TP)).count(), 2);
 });
 
-journal_suite!(create_run_twice_is_run_exists, |j: SharedJournal| async move {
+journal_suite!(create_run_twice_is_run_exists, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "dup");
     j.create_run(&new_run(&k), None).await.unwrap();
     match j.create_run(&new_run(&k), Some(("o", TTL))).await {
@@ -182,7 +243,7 @@ journal_suite!(create_run_twice_is_run_exists, |j: SharedJournal| async move {
     }
 });
 
-journal_suite!(instances_sharing_a_run_id_are_isolated, |j: SharedJournal| async move {
+journal_suite!(instances_sharing_a_run_id_are_isolated, |j: SharedJournal, _: TestClock| async move {
     let (k1, k2) = (key("i1", "same"), key("i2", "same"));
     let l1 = leased(&j, &k1, "o1", TTL).await;
     let l2 = leased(&j, &k2, "o2", TTL).await;
@@ -203,14 +264,14 @@ journal_suite!(instances_sharing_a_run_id_are_isolated, |j: SharedJournal| async
     assert_eq!(j.list_runs("i1", 10).await.unwrap().len(), 1);
 });
 
-journal_suite!(acquire_lease_is_compare_and_set, |j: SharedJournal| async move {
+journal_suite!(acquire_lease_is_compare_and_set, |j: SharedJournal, time: TestClock| async move {
     let k = key("i1", "r");
     j.create_run(&new_run(&k), None).await.unwrap();
     let (la, ra) = j.acquire_lease(&k, "a", Duration::from_millis(300)).await.unwrap().expect("free run");
     assert_eq!((la.owner.as_str(), la.token), ("a", 1));
     assert_eq!((ra.state, ra.lease_owner.as_deref()), (RunState::Running, Some("a")));
     assert!(j.acquire_lease(&k, "b", TTL).await.unwrap().is_none(), "lease still held");
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    time.advance(Duration::from_millis(450)).await;
     let (lb, rb) = j.acquire_lease(&k, "b", TTL).await.unwrap().expect("expired lease");
     assert_eq!((lb.owner.as_str(), lb.token), ("b", 2));
     assert_eq!(rb.lease_token, 2);
@@ -221,24 +282,23 @@ journal_suite!(acquire_lease_is_compare_and_set, |j: SharedJournal| async move {
     assert!(j.acquire_lease(&k, "c", TTL).await.unwrap().is_none(), "final runs are not leased");
 });
 
-journal_suite!(commit_is_fenced_per_write, |j: SharedJournal| async move {
+journal_suite!(commit_is_fenced_per_write, |j: SharedJournal, time: TestClock| async move {
     let (x, y) = (key("i1", "x"), key("i1", "y"));
     let stale = leased(&j, &x, "a", Duration::from_millis(100)).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    time.advance(Duration::from_millis(200)).await;
     let (fresh, _) = j.acquire_lease(&x, "b", TTL).await.unwrap().expect("expired");
     let ly = leased(&j, &y, "a", TTL).await;
 
     let mut wx = RunWrite::new(x.clone(), stale.clone());
     wx.events.push((1, clock(1)));
-    wx.timers.push(NewTimer { op: 1, fire_at: ms_from_now(-1000) });
-    wx.transition = Some(Transition::Complete { output: json!(1) });
+    wx.transition = Some(Transition::Suspend { wake_at: Some(ms_from_now(1000)), seen_wake_gen: 0 });
     let mut wy = RunWrite::new(y.clone(), ly);
     wy.events.push((1, clock(2)));
     assert_eq!(j.commit(&[wx, wy]).await.unwrap(), [false, true]);
     assert!(j.load_events(&x).await.unwrap().is_empty());
     assert_eq!(j.load_events(&y).await.unwrap().len(), 1);
     assert_eq!(run(&j, &x).await.state, RunState::Running);
-    assert_eq!(j.next_timer_at("i1").await.unwrap(), None);
+    assert_eq!(j.next_wake_at("i1", Utc::now()).await.unwrap(), None, "the refused write set no timer");
 
     // Same owner, older token: still refused.
     let wrong = Lease { owner: "b".into(), token: fresh.token - 1 };
@@ -250,7 +310,7 @@ journal_suite!(commit_is_fenced_per_write, |j: SharedJournal| async move {
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
 });
 
-journal_suite!(commit_appends_events_and_completes, |j: SharedJournal| async move {
+journal_suite!(commit_appends_events_and_completes, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
     let lease = leased(&j, &k, "a", TTL).await;
     let mut w = RunWrite::new(k.clone(), lease.clone());
@@ -280,7 +340,7 @@ journal_suite!(commit_appends_events_and_completes, |j: SharedJournal| async mov
     assert_eq!(j.commit(&[again]).await.unwrap(), [false]);
 });
 
-journal_suite!(commit_fail_and_drift_store_the_error, |j: SharedJournal| async move {
+journal_suite!(commit_fail_and_drift_store_the_error, |j: SharedJournal, _: TestClock| async move {
     let (f, d) = (key("i1", "f"), key("i1", "d"));
     let lf = leased(&j, &f, "a", TTL).await;
     let ld = leased(&j, &d, "a", TTL).await;
@@ -295,7 +355,7 @@ journal_suite!(commit_fail_and_drift_store_the_error, |j: SharedJournal| async m
     assert_eq!(rd.error.unwrap()["code"], "replay_drift");
 });
 
-journal_suite!(suspend_sets_wake_at_unless_wake_gen_moved, |j: SharedJournal| async move {
+journal_suite!(suspend_sets_wake_at_unless_wake_gen_moved, |j: SharedJournal, _: TestClock| async move {
     let (quiet, signalled) = (key("i1", "quiet"), key("i1", "signalled"));
     let lq = leased(&j, &quiet, "a", TTL).await;
     let ls = leased(&j, &signalled, "a", TTL).await;
@@ -316,15 +376,16 @@ journal_suite!(suspend_sets_wake_at_unless_wake_gen_moved, |j: SharedJournal| as
     assert_eq!(ready, [signalled]);
 });
 
-journal_suite!(cancel_drops_pending_timers_and_tasks, |j: SharedJournal| async move {
+journal_suite!(cancel_drops_pending_timers_and_tasks, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
     let lease = leased(&j, &k, "a", TTL).await;
     let mut w = RunWrite::new(k.clone(), lease.clone());
     w.events.push((1, clock(1)));
-    w.timers.push(NewTimer { op: 1, fire_at: ms_from_now(3_600_000) });
     w.tasks.push(task(2, "act", None, 0));
+    w.transition = Some(Transition::Suspend { wake_at: Some(ms_from_now(3_600_000)), seen_wake_gen: 0 });
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
-    assert!(j.next_timer_at("i1").await.unwrap().is_some());
+    assert!(j.next_wake_at("i1", Utc::now()).await.unwrap().is_some());
+    let (lease, _) = j.acquire_lease(&k, "b", TTL).await.unwrap().expect("the waiting run can be leased");
 
     let mut w = RunWrite::new(k.clone(), lease);
     w.events.push((2, EventBody::RunCancelled { reason: "asked".into() }));
@@ -332,12 +393,12 @@ journal_suite!(cancel_drops_pending_timers_and_tasks, |j: SharedJournal| async m
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
     let r = run(&j, &k).await;
     assert_eq!((r.state, r.error.unwrap()["code"].clone()), (RunState::Cancelled, json!("cancelled")));
-    assert_eq!(j.next_timer_at("i1").await.unwrap(), None);
+    assert_eq!(j.next_wake_at("i1", Utc::now()).await.unwrap(), None, "its timer is dropped");
     let claimed = j.claim_tasks("i1", &["default".into()], &["act".into()], "w", TTL, 10).await.unwrap();
     assert!(claimed.is_empty());
 });
 
-journal_suite!(duplicate_seq_fails_the_whole_batch, |j: SharedJournal| async move {
+journal_suite!(duplicate_seq_fails_the_whole_batch, |j: SharedJournal, _: TestClock| async move {
     let (a, b) = (key("i1", "a"), key("i1", "b"));
     let la = leased(&j, &a, "o", TTL).await;
     let lb = leased(&j, &b, "o", TTL).await;
@@ -347,18 +408,17 @@ journal_suite!(duplicate_seq_fails_the_whole_batch, |j: SharedJournal| async mov
 
     let mut wb = RunWrite::new(b.clone(), lb);
     wb.events.push((1, clock(2)));
-    wb.timers.push(NewTimer { op: 1, fire_at: ms_from_now(1000) });
-    wb.transition = Some(Transition::Complete { output: json!(1) });
+    wb.transition = Some(Transition::Suspend { wake_at: Some(ms_from_now(1000)), seen_wake_gen: 0 });
     let mut wa = RunWrite::new(a.clone(), la);
     wa.events.push((1, clock(3)));
     assert!(j.commit(&[wb, wa]).await.is_err(), "seq 1 of run a exists");
     assert!(j.load_events(&b).await.unwrap().is_empty());
     assert_eq!(run(&j, &b).await.state, RunState::Running);
-    assert_eq!(j.next_timer_at("i1").await.unwrap(), None);
+    assert_eq!(j.next_wake_at("i1", Utc::now()).await.unwrap(), None);
     assert_eq!(j.load_events(&a).await.unwrap()[0].body, clock(1));
 });
 
-journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal| async move {
+journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
     match j.send_signal(&k, "s", &json!(1)).await {
         Err(JournalError::UnknownRun(got)) => assert_eq!(got, k),
@@ -393,7 +453,7 @@ journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal| async 
     }
 });
 
-journal_suite!(signal_makes_a_suspended_run_due, |j: SharedJournal| async move {
+journal_suite!(signal_makes_a_suspended_run_due, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
     let lease = leased(&j, &k, "a", TTL).await;
     let mut w = RunWrite::new(k.clone(), lease);
@@ -407,7 +467,7 @@ journal_suite!(signal_makes_a_suspended_run_due, |j: SharedJournal| async move {
     assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), [k]);
 });
 
-journal_suite!(request_cancel_records_the_request, |j: SharedJournal| async move {
+journal_suite!(request_cancel_records_the_request, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
     assert!(matches!(j.request_cancel(&k).await, Err(JournalError::UnknownRun(_))));
     let lease = leased(&j, &k, "a", TTL).await;
@@ -425,28 +485,74 @@ journal_suite!(request_cancel_records_the_request, |j: SharedJournal| async move
     assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::AlreadyFinal(RunState::Cancelled));
 });
 
-journal_suite!(timers_fire_when_due, |j: SharedJournal| async move {
-    let k = key("i1", "r");
-    let lease = leased(&j, &k, "a", TTL).await;
+journal_suite!(timers_fall_due_at_their_runs_wake_at, |j: SharedJournal, _: TestClock| async move {
+    // A run suspended on timers waits until its earliest one: the
+    // dispatcher sleeps until the instance's next wake-up and claims it.
+    let (k, due) = (key("i1", "r"), key("i1", "due"));
     let (soon, later) = (ms_from_now(-1000), ms_from_now(3_600_000));
-    let mut w = RunWrite::new(k.clone(), lease);
-    w.timers.push(NewTimer { op: 1, fire_at: later });
-    w.timers.push(NewTimer { op: 2, fire_at: soon });
-    w.transition = Some(Transition::Suspend { wake_at: Some(later), seen_wake_gen: 0 });
-    j.commit(&[w]).await.unwrap();
-    assert_eq!(j.next_timer_at("i1").await.unwrap(), Some(soon));
-    assert_eq!(j.next_timer_at("i2").await.unwrap(), None);
-    assert!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap().is_empty());
+    for (run_key, at) in [(&k, later), (&due, soon)] {
+        let lease = leased(&j, run_key, "a", TTL).await;
+        let mut w = RunWrite::new(run_key.clone(), lease);
+        w.transition = Some(Transition::Suspend { wake_at: Some(at), seen_wake_gen: 0 });
+        j.commit(&[w]).await.unwrap();
+    }
+    assert_eq!(j.next_wake_at("i1", Utc::now()).await.unwrap(), Some(later), "the next one still to come");
+    assert_eq!(j.next_wake_at("i1", soon - chrono::Duration::seconds(1)).await.unwrap(), Some(soon));
+    assert_eq!(j.next_wake_at("i2", Utc::now()).await.unwrap(), None);
+    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), [due.clone()]);
 
-    assert!(j.fire_due_timers("i2", Utc::now()).await.unwrap().is_empty());
-    assert_eq!(j.fire_due_timers("i1", Utc::now()).await.unwrap(), [WokenRun { key: k.clone(), workflow: "wf".into() }]);
-    assert!(j.fire_due_timers("i1", Utc::now()).await.unwrap().is_empty(), "fired once");
-    assert_eq!(j.next_timer_at("i1").await.unwrap(), Some(later));
-    assert!(run(&j, &k).await.wake_at.is_some_and(|w| w <= Utc::now()));
-    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), [k]);
+    assert!(j.claim_runs("i2", &["o/i2/1".to_string()], &[], TTL).await.unwrap().is_empty());
+    let claimed = j.claim_runs("i1", &["o/i1/1".to_string(), "o/i1/2".to_string()], &[], TTL).await.unwrap();
+    assert_eq!(claimed.iter().map(|(_, r)| r.key.clone()).collect::<Vec<_>>(), [due.clone()], "fired once, when due");
+    assert!(j.claim_runs("i1", &["o/i1/3".to_string()], &[], TTL).await.unwrap().is_empty());
+    assert_eq!(j.next_wake_at("i1", Utc::now()).await.unwrap(), Some(later));
+    // At its time the timer is due (and the lease of the run claimed above is over).
+    assert_eq!(j.find_ready_runs("i1", later, 10).await.unwrap(), [due, k]);
 });
 
-journal_suite!(activity_tasks_claim_complete_and_journal, |j: SharedJournal| async move {
+journal_suite!(claim_runs_takes_due_runs_in_batches, |j: SharedJournal, _: TestClock| async move {
+    let ids = ["a", "b", "c", "d"];
+    for id in ids {
+        j.create_run(&new_run(&key("i1", id)), None).await.unwrap();
+    }
+    leased(&j, &key("i1", "live"), "alive", TTL).await;
+    j.create_run(&new_run(&key("i2", "other")), None).await.unwrap();
+    let owners = |from: u32, n: u32| (from..from + n).map(|i| format!("node/i1/{i}")).collect::<Vec<_>>();
+
+    // Two at most, not the one executing here already.
+    let first = j.claim_runs("i1", &owners(1, 2), &["a".to_string()], TTL).await.unwrap();
+    assert_eq!(first.len(), 2);
+    for (i, (lease, run)) in first.iter().enumerate() {
+        assert_eq!(lease.owner, format!("node/i1/{}", i + 1), "each run has an owner of its own");
+        assert_eq!((lease.token, run.lease_token), (1, 1));
+        assert_eq!((run.state, run.lease_owner.as_deref()), (RunState::Running, Some(lease.owner.as_str())));
+        assert!(run.lease_expires_at.is_some_and(|t| t > Utc::now() + chrono::Duration::seconds(20)));
+        assert_eq!(run.key.instance, "i1");
+        assert_ne!(run.key.run_id, "a");
+        assert_eq!(*run, self::run(&j, &run.key).await, "the run as updated");
+    }
+    let rest = j.claim_runs("i1", &owners(3, 5), &[], TTL).await.unwrap();
+    let mut claimed: Vec<String> = first.iter().chain(&rest).map(|(_, r)| r.key.run_id.clone()).collect();
+    claimed.sort();
+    assert_eq!(claimed, ids, "every due run once; the live lease is not taken");
+    assert!(j.claim_runs("i1", &owners(8, 5), &[], TTL).await.unwrap().is_empty());
+    assert!(j.claim_runs("i1", &[], &[], TTL).await.unwrap().is_empty());
+});
+
+journal_suite!(expired_runs_are_the_running_runs_whose_lease_expired, |j: SharedJournal, _: TestClock| async move {
+    let (dead, live, pending) = (key("i1", "dead"), key("i1", "live"), key("i1", "pending"));
+    leased(&j, &dead, "gone", Duration::from_millis(1)).await;
+    leased(&j, &live, "alive", TTL).await;
+    j.create_run(&new_run(&pending), None).await.unwrap();
+    let later = Utc::now() + chrono::Duration::seconds(1);
+    let expired = j.expired_runs("i1", later, 10).await.unwrap();
+    assert_eq!(expired.iter().map(|r| (r.key.clone(), r.lease_owner.as_deref())).collect::<Vec<_>>(), [(dead.clone(), Some("gone"))]);
+    assert!(j.expired_runs("i2", later, 10).await.unwrap().is_empty());
+    assert_eq!(j.expired_runs("i1", later + chrono::Duration::hours(1), 10).await.unwrap().len(), 2);
+    assert_eq!(j.expired_runs("i1", later + chrono::Duration::hours(1), 1).await.unwrap().len(), 1);
+});
+
+journal_suite!(activity_tasks_claim_complete_and_journal, |j: SharedJournal, time: TestClock| async move {
     let k = key("i1", "r");
     let lease = leased(&j, &k, "a", TTL).await;
     let mut w = RunWrite::new(k.clone(), lease.clone());
@@ -469,7 +575,7 @@ journal_suite!(activity_tasks_claim_complete_and_journal, |j: SharedJournal| asy
     assert!(!j.complete_task(&k, 1, 1, &done).await.unwrap(), "completed once");
     assert_eq!(run(&j, &k).await.wake_gen, 1);
 
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    time.advance(Duration::from_millis(450)).await;
     let reclaimed = j.claim_tasks("i1", &queues, &names, "w2", TTL, 10).await.unwrap();
     assert_eq!(reclaimed.iter().map(|t| (t.op, t.claim_token)).collect::<Vec<_>>(), [(2, 2)], "expired claim");
     let failed = TaskOutcome::Failed(Failure::new(FailureKind::TimedOut, "slow", 3));
@@ -486,7 +592,7 @@ journal_suite!(activity_tasks_claim_complete_and_journal, |j: SharedJournal| asy
     assert!([3, 4].contains(&other[0].op));
 });
 
-journal_suite!(renew_and_release_leases, |j: SharedJournal| async move {
+journal_suite!(renew_and_release_leases, |j: SharedJournal, time: TestClock| async move {
     let (a, b) = (key("i1", "a"), key("i1", "b"));
     let la = leased(&j, &a, "o", Duration::from_millis(300)).await;
     let lb = leased(&j, &b, "o", TTL).await;
@@ -496,21 +602,21 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal| async move {
     j.request_cancel(&b).await.unwrap();
     let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), lb.clone())], TTL).await.unwrap();
     assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false }, Renewal::Renewed { cancel_requested: true }], "a cancellation request is reported to the lease holder");
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    time.advance(Duration::from_millis(450)).await;
     assert!(j.acquire_lease(&a, "thief", TTL).await.unwrap().is_none(), "renewed past the first ttl");
 
     assert!(!j.release_lease(&b, &wrong).await.unwrap());
     assert!(j.release_lease(&a, &la).await.unwrap());
     let r = run(&j, &a).await;
     assert_eq!((r.state, r.lease_owner, r.lease_expires_at), (RunState::Suspended, None, None));
-    assert!(r.wake_at.is_some_and(|w| w <= Utc::now()));
-    assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), std::slice::from_ref(&a));
+    assert!(r.wake_at.is_some_and(|w| w <= time.now()));
+    assert_eq!(j.find_ready_runs("i1", time.now(), 10).await.unwrap(), std::slice::from_ref(&a));
     assert_eq!(j.renew_leases(&[(a.clone(), la.clone())], TTL).await.unwrap(), [Renewal::Lost]);
     assert!(!j.release_lease(&a, &la).await.unwrap(), "released once");
     assert!(j.renew_leases(&[], TTL).await.unwrap().is_empty());
 });
 
-journal_suite!(find_ready_runs_picks_due_and_abandoned_runs, |j: SharedJournal| async move {
+journal_suite!(find_ready_runs_picks_due_and_abandoned_runs, |j: SharedJournal, time: TestClock| async move {
     let pending = key("i1", "pending");
     let abandoned = key("i1", "abandoned");
     let live = key("i1", "live");
@@ -523,17 +629,17 @@ journal_suite!(find_ready_runs_picks_due_and_abandoned_runs, |j: SharedJournal| 
     w.transition = Some(Transition::Suspend { wake_at: Some(ms_from_now(3_600_000)), seen_wake_gen: 0 });
     j.commit(&[w]).await.unwrap();
     j.create_run(&new_run(&key("i2", "pending")), None).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    time.advance(Duration::from_millis(50)).await;
 
-    let mut ready = j.find_ready_runs("i1", Utc::now(), 10).await.unwrap();
+    let mut ready = j.find_ready_runs("i1", time.now(), 10).await.unwrap();
     ready.sort();
     assert_eq!(ready, [abandoned, pending]);
-    assert_eq!(j.find_ready_runs("i1", Utc::now(), 1).await.unwrap().len(), 1);
-    assert!(j.find_ready_runs("i1", Utc::now() - chrono::Duration::hours(1), 10).await.unwrap().is_empty());
-    assert_eq!(j.find_ready_runs("i1", Utc::now() + chrono::Duration::hours(2), 10).await.unwrap().len(), 4, "in two hours every lease and wait is over");
+    assert_eq!(j.find_ready_runs("i1", time.now(), 1).await.unwrap().len(), 1);
+    assert!(j.find_ready_runs("i1", time.now() - chrono::Duration::hours(1), 10).await.unwrap().is_empty());
+    assert_eq!(j.find_ready_runs("i1", time.now() + chrono::Duration::hours(2), 10).await.unwrap().len(), 4, "in two hours every lease and wait is over");
 });
 
-journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal| async move {
+journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal, _: TestClock| async move {
     let (k1, k2) = (key("i1", "r"), key("i2", "r"));
     let lease = leased(&j, &k1, "a", TTL).await;
     leased(&j, &k2, "a", TTL).await;
@@ -549,7 +655,7 @@ journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal| asyn
     assert_eq!(next_wake(&mut wakes).await, Some(Wake { instance: "i1".into(), run_id: String::new(), kind: WakeKind::Task }));
 });
 
-journal_suite!(module_versions_heads_and_migration, |j: SharedJournal| async move {
+journal_suite!(module_versions_heads_and_migration, |j: SharedJournal, _: TestClock| async move {
     j.put_module("a", "wf", "h1", b"one", Publish::MakeCurrent).await.unwrap();
     j.put_module("a", "wf", "h2", b"two", Publish::Store).await.unwrap();
     j.put_module("b", "wf", "h9", b"nine", Publish::MakeCurrent).await.unwrap();
@@ -574,7 +680,7 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal| async mov
 mod checked_migration;
 mod instance_fence;
 
-journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal| async move {
+journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal, _: TestClock| async move {
     let k = key("a", "parked");
     let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
     let mut w = RunWrite::new(k.clone(), lease);
@@ -588,7 +694,7 @@ journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJourna
     assert_eq!(j.find_ready_runs("a", Utc::now() + chrono::Duration::seconds(1), 10).await.unwrap(), vec![k]);
 });
 
-journal_suite!(snapshots_replace_only_forward_and_load_with_the_tail, |j: SharedJournal| async move {
+journal_suite!(snapshots_replace_only_forward_and_load_with_the_tail, |j: SharedJournal, _: TestClock| async move {
     let k = key("a", "long");
     let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
     let mut w = RunWrite::new(k.clone(), lease);
@@ -608,7 +714,7 @@ journal_suite!(snapshots_replace_only_forward_and_load_with_the_tail, |j: Shared
     assert_eq!(h.events, all, "snapshot + tail is the journal");
 });
 
-journal_suite!(idempotent_results_first_one_wins, |j: SharedJournal| async move {
+journal_suite!(idempotent_results_first_one_wins, |j: SharedJournal, _: TestClock| async move {
     assert_eq!(j.idempotent_result("a", "k").await.unwrap(), None);
     j.put_idempotent_result("a", "k", "charge", &json!({"id": 1})).await.unwrap();
     j.put_idempotent_result("a", "k", "charge", &json!({"id": 2})).await.unwrap();
@@ -616,7 +722,7 @@ journal_suite!(idempotent_results_first_one_wins, |j: SharedJournal| async move 
     assert_eq!(j.idempotent_result("b", "k").await.unwrap(), None, "keys are per instance");
 });
 
-journal_suite!(task_claims_renew_only_while_held, |j: SharedJournal| async move {
+journal_suite!(task_claims_renew_only_while_held, |j: SharedJournal, time: TestClock| async move {
     let k = key("a", "tasked");
     let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
     let mut w = RunWrite::new(k.clone(), lease);
@@ -627,12 +733,12 @@ journal_suite!(task_claims_renew_only_while_held, |j: SharedJournal| async move 
     let token = claimed[0].claim_token;
     assert!(j.renew_task_claim(&k, 0, token, Duration::from_secs(30)).await.unwrap());
     assert!(!j.renew_task_claim(&k, 0, token + 1, Duration::from_secs(30)).await.unwrap(), "a stale claim token");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    time.advance(Duration::from_millis(300)).await;
     // Renewed: not reclaimable although the first ttl passed.
     assert!(j.claim_tasks("a", &["default".to_string()], &["act".to_string()], "w/a/2", Duration::from_secs(1), 5).await.unwrap().is_empty());
 });
 
-journal_suite!(activity_heartbeats_keep_the_latest_details_per_call, |j: SharedJournal| async move {
+journal_suite!(activity_heartbeats_keep_the_latest_details_per_call, |j: SharedJournal, _: TestClock| async move {
     let (a, b) = (key("i1", "a"), key("i1", "b"));
     assert!(j.heartbeats(&a).await.unwrap().is_empty());
     j.record_heartbeat(&a, 2, 1, &json!({"done": 1})).await.unwrap();
@@ -654,7 +760,7 @@ journal_suite!(activity_heartbeats_keep_the_latest_details_per_call, |j: SharedJ
     assert_eq!(j.heartbeats(&b).await.unwrap().len(), 1, "other runs untouched");
 });
 
-journal_suite!(create_runs_inserts_a_batch_once_per_key, |j: SharedJournal| async move {
+journal_suite!(create_runs_inserts_a_batch_once_per_key, |j: SharedJournal, _: TestClock| async move {
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let (old, a, b) = (key("i1", "old"), key("i1", "a"), key("i1", "b"));
     j.create_run(&new_run(&old), None).await.unwrap();
@@ -665,8 +771,11 @@ journal_suite!(create_runs_inserts_a_batch_once_per_key, |j: SharedJournal| asyn
         (new_run(&old), None),
         (new_run(&a), Some(("node/i1/8".to_string(), TTL))),
     ];
-    assert_eq!(j.create_runs(&batch).await.unwrap(), [true, true, false, false], "a taken key, and a key given twice");
+    let created = j.create_runs(&batch).await.unwrap();
+    assert_eq!(created.iter().map(Option::is_some).collect::<Vec<_>>(), [true, true, false, false], "a taken key, and a key given twice");
     let ra = run(&j, &a).await;
+    assert_eq!(created[0], Some((ra.clone(), None)), "the run as stored");
+    assert_eq!(created[1].as_ref().and_then(|(_, l)| l.clone()), Some(Lease { owner: "node/i1/7".into(), token: 1 }));
     assert_eq!((ra.state, ra.lease_token, ra.lease_owner), (RunState::Pending, 0, None));
     assert!(ra.wake_at.is_some_and(|w| w <= Utc::now()));
     let rb = run(&j, &b).await;
@@ -680,7 +789,7 @@ journal_suite!(create_runs_inserts_a_batch_once_per_key, |j: SharedJournal| asyn
     assert!(j.create_runs(&[]).await.unwrap().is_empty());
 });
 
-journal_suite!(a_manifest_file_published_again_leaves_a_later_deploy_current, |j: SharedJournal| async move {
+journal_suite!(a_manifest_file_published_again_leaves_a_later_deploy_current, |j: SharedJournal, _: TestClock| async move {
     let heads = |j: SharedJournal| async move { j.current_modules("a").await.unwrap() };
     j.put_module("a", "wf", "v1", b"one", Publish::FromManifest).await.unwrap();
     assert_eq!(heads(j.clone()).await, [("wf".to_string(), "v1".to_string())], "the first publication is current");
@@ -692,7 +801,7 @@ journal_suite!(a_manifest_file_published_again_leaves_a_later_deploy_current, |j
     assert!(j.get_module("a", "v2").await.unwrap().is_some());
 });
 
-journal_suite!(an_expired_task_claim_can_neither_complete_nor_renew, |j: SharedJournal| async move {
+journal_suite!(an_expired_task_claim_can_neither_complete_nor_renew, |j: SharedJournal, time: TestClock| async move {
     let k = key("a", "expired");
     let lease = leased(&j, &k, "n/a/1", TTL).await;
     let mut w = RunWrite::new(k.clone(), lease);
@@ -701,7 +810,7 @@ journal_suite!(an_expired_task_claim_can_neither_complete_nor_renew, |j: SharedJ
     let (queues, names) = (vec!["default".to_string()], vec!["act".to_string()]);
     let claimed = j.claim_tasks("a", &queues, &names, "w/a/1", Duration::from_millis(150), 5).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    time.advance(Duration::from_millis(300)).await;
     // Nobody has reclaimed them, yet the claims are expired: the worker
     // that held them can no longer record an outcome or revive the claim.
     let done = TaskOutcome::Completed { output: json!(1), attempts: 1 };
@@ -713,7 +822,7 @@ journal_suite!(an_expired_task_claim_can_neither_complete_nor_renew, |j: SharedJ
     assert!(j.complete_task(&k, 0, reclaimed.iter().find(|t| t.op == 0).unwrap().claim_token, &done).await.unwrap());
 });
 
-journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJournal| async move {
+journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJournal, time: TestClock| async move {
     let k = key("a", "retried");
     let lease = leased(&j, &k, "n/a/1", TTL).await;
     let mut w = RunWrite::new(k.clone(), lease.clone());
@@ -734,14 +843,14 @@ journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJ
     assert!(!j.retry_task(&k, 0, first[0].claim_token, Duration::ZERO).await.unwrap(), "no longer claimed");
     assert!(!j.complete_task(&k, 0, first[0].claim_token, &TaskOutcome::Completed { output: json!(1), attempts: 1 }).await.unwrap());
     assert!(claim("w/b/1", TTL).await.is_empty(), "not before its backoff");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    time.advance(Duration::from_millis(400)).await;
 
     // Another worker continues the count; this attempt's worker dies
     // (short claim), and the next claim sees attempt 2 as lost.
     let second = claim("w/b/1", Duration::from_millis(150)).await;
     assert_eq!(second.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(2, false)]);
     assert_eq!(second[0].first_attempt_at, first_at, "the first attempt's time is kept");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    time.advance(Duration::from_millis(300)).await;
     let third = claim("w/c/1", TTL).await;
     assert_eq!(third.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(3, true)]);
     assert_eq!(third[0].first_attempt_at, first_at);
@@ -766,7 +875,7 @@ journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJ
 
 // Withdrawing an unconfirmed cancellation request.
 
-journal_suite!(withdraw_cancel_is_compare_and_set, |j: SharedJournal| async move {
+journal_suite!(withdraw_cancel_is_compare_and_set, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
     assert!(matches!(j.withdraw_cancel(&k, Utc::now()).await, Err(JournalError::UnknownRun(_))));
     let lease = leased(&j, &k, "a", TTL).await;

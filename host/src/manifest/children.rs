@@ -148,21 +148,6 @@ impl Default for ActivityDispatcherConfig {
     }
 }
 
-/// Timer wheel: fires due timers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimerWheelConfig {
-    /// Backstop polling interval (`poll_interval_ms`, default 1000).
-    pub poll_interval: Duration,
-}
-
-impl Default for TimerWheelConfig {
-    fn default() -> Self {
-        Self {
-            poll_interval: Duration::from_millis(1000),
-        }
-    }
-}
-
 /// Wake router: routes the journal's notifications (a run is due, a
 /// cancellation, a task, a deploy) to the child they concern. It has no
 /// options yet. The manifest key is `wake_router`; `signal_router`, its
@@ -202,8 +187,6 @@ pub struct ChildrenConfig {
     pub dispatcher: Option<DispatcherConfig>,
     /// `activity_dispatcher`.
     pub activity_dispatcher: Option<ActivityDispatcherConfig>,
-    /// `timer_wheel`.
-    pub timer_wheel: Option<TimerWheelConfig>,
     /// `wake_router` (or its former name `signal_router`).
     pub wake_router: Option<WakeRouterConfig>,
     /// `snapshotter` (off unless configured).
@@ -220,7 +203,6 @@ impl Default for ChildrenConfig {
             recovery: Some(RecoveryConfig::default()),
             dispatcher: Some(DispatcherConfig::default()),
             activity_dispatcher: Some(ActivityDispatcherConfig::default()),
-            timer_wheel: Some(TimerWheelConfig::default()),
             wake_router: Some(WakeRouterConfig::default()),
             snapshotter: None,
         }
@@ -310,7 +292,11 @@ const WAKE_ROUTER_FORMER: &str = "signal_router";
 /// `run_supervisor = false` an options table for one of them is refused;
 /// `heartbeater` is not among them: its `lease_ttl_ms` is also the claim
 /// time of the activity tasks an activities-only host runs.
-const RUN_SUPERVISOR_CHILDREN: [&str; 4] = ["dispatcher", "recovery", "timer_wheel", "snapshotter"];
+const RUN_SUPERVISOR_CHILDREN: [&str; 3] = ["dispatcher", "recovery", "snapshotter"];
+
+/// The key of the timer wheel, a child no more: timers are fired by the
+/// dispatcher (it sleeps until the next one is due).
+const TIMER_WHEEL: &str = "timer_wheel";
 
 /// The wake router's key: `wake_router`, or `signal_router` (its former
 /// name) when only that one is given; both at once are refused.
@@ -334,6 +320,12 @@ pub(super) fn parse_children(
     let Some(table) = table else {
         return Ok(ChildrenConfig::default());
     };
+    if table.contains_key(TIMER_WHEEL) {
+        return Err(ctx.invalid(
+            join_key(&prefix, TIMER_WHEEL),
+            "there is no timer wheel any more: timers are fired by the dispatcher (remove this key)",
+        ));
+    }
     let d = ChildrenConfig::default();
     // What contradicts the run supervisor's setting is refused once the
     // table is known to be well-formed (see `check_consistency`).
@@ -414,12 +406,6 @@ pub(super) fn parse_children(
             batch_size: t.positive_usize("batch_size", def.batch_size)?,
         })
     })?;
-    let timer_wheel = child(&mut r, "timer_wheel", d.timer_wheel, |t| {
-        let def = TimerWheelConfig::default();
-        Ok(TimerWheelConfig {
-            poll_interval: t.millis("poll_interval_ms", def.poll_interval)?,
-        })
-    })?;
     let wake_router = child(&mut r, wake_router_key, d.wake_router, |_| {
         Ok(WakeRouterConfig {})
     })?;
@@ -456,7 +442,6 @@ pub(super) fn parse_children(
         recovery,
         dispatcher,
         activity_dispatcher,
-        timer_wheel,
         wake_router,
         snapshotter,
     })

@@ -3,7 +3,7 @@
 //! The manifest names the node, a data directory and one or more
 //! **instances**. Each instance is an isolated runtime bound to one database,
 //! with its own workflow and activity components and its own set of
-//! children (heartbeater, dispatchers, timer wheel, ...), each tunable or
+//! children (heartbeater, dispatchers, recovery, ...), each tunable or
 //! switchable off.
 //!
 //! # Format
@@ -45,7 +45,6 @@
 //! recovery = { interval_ms = 5000 }
 //! dispatcher = { poll_interval_ms = 500, batch_size = 64 }
 //! activity_dispatcher = { poll_interval_ms = 500, queues = ["default"], batch_size = 16 }
-//! timer_wheel = { poll_interval_ms = 1000 }
 //! wake_router = { }               # routes the database's wake-ups; `signal_router`, its former name, is accepted
 //! snapshotter = false            # off by default: { threshold_events = 1000 }
 //!
@@ -94,7 +93,6 @@ use toml::{Table, Value};
 pub use children::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
     HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
-    TimerWheelConfig,
 };
 pub use error::ManifestError;
 

@@ -25,7 +25,6 @@ activity_supervisor = { max_concurrent = 64, default_attempt_timeout_ms = 60000 
 recovery = { interval_ms = 5000 }
 dispatcher = { poll_interval_ms = 500, batch_size = 64 }
 activity_dispatcher = { poll_interval_ms = 500, queues = ["default"], batch_size = 16 }
-timer_wheel = { poll_interval_ms = 1000 }
 wake_router = { }
 snapshotter = false
 "#;
@@ -110,7 +109,6 @@ activity_supervisor = { max_concurrent = 5, default_attempt_timeout_ms = 1500, q
 recovery = { interval_ms = 42 }
 dispatcher = { poll_interval_ms = 10, batch_size = 2 }
 activity_dispatcher = { poll_interval_ms = 20, queues = ["a", "b"], batch_size = 3 }
-timer_wheel = { poll_interval_ms = 30 }
 snapshotter = { threshold_events = 50 }
 "#,
     ));
@@ -160,12 +158,6 @@ snapshotter = { threshold_events = 50 }
             poll_interval: Duration::from_millis(20),
             queues: vec!["a".to_owned(), "b".to_owned()],
             batch_size: 3
-        })
-    );
-    assert_eq!(
-        c.timer_wheel,
-        Some(TimerWheelConfig {
-            poll_interval: Duration::from_millis(30)
         })
     );
     assert_eq!(c.wake_router, Some(WakeRouterConfig {}));
@@ -218,10 +210,6 @@ fn defaults() {
     assert_eq!(ad.poll_interval, Duration::from_millis(500));
     assert_eq!(ad.queues, vec!["default".to_owned()]);
     assert_eq!(ad.batch_size, 16);
-    assert_eq!(
-        c.timer_wheel.as_ref().map(|t| t.poll_interval),
-        Some(Duration::from_secs(1))
-    );
     assert!(c.wake_router.is_some());
     assert!(c.snapshotter.is_none());
     assert_eq!(SnapshotterConfig::default().threshold_events, 1000);
@@ -253,7 +241,19 @@ fn false_omits_a_child() {
     assert!(c.recovery.is_none());
     assert!(c.wake_router.is_none());
     assert!(c.dispatcher.is_some());
-    assert!(c.timer_wheel.is_some());
+}
+
+#[test]
+fn the_timer_wheel_is_refused_timers_are_fired_by_the_dispatcher() {
+    for value in ["{ poll_interval_ms = 1000 }", "{}", "false", "true"] {
+        let err = parse_err(
+            &format!("{}[instances.default.children]
+timer_wheel = {value}
+", minimal("")),
+            &["instance `default`", "instances.default.children.timer_wheel", "timers are fired by the dispatcher"],
+        );
+        assert_eq!(err.to_string().lines().count(), 1, "one line: {err}");
+    }
 }
 
 #[test]
@@ -771,7 +771,7 @@ fn no_heartbeater_while_the_run_supervisor_runs_is_refused() {
 
 #[test]
 fn options_for_children_that_need_the_run_supervisor_are_refused_without_it() {
-    for name in ["dispatcher", "recovery", "timer_wheel", "snapshotter"] {
+    for name in ["dispatcher", "recovery", "snapshotter"] {
         parse_err(
             &format!("{}[instances.default.children]\nrun_supervisor = false\n{name} = {{}}\n", minimal("")),
             &["instance `default`", &format!("instances.default.children.{name}"), "only runs with the run supervisor"],

@@ -12,9 +12,9 @@ use continuum_tests::*;
 use serde_json::{json, Value};
 
 const WORKFLOWS: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
-                         timer_wheel = { poll_interval_ms = 200 }\nrecovery = { interval_ms = 500 }\n";
+                         recovery = { interval_ms = 500 }\n";
 const CHILDREN: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
-                        timer_wheel = { poll_interval_ms = 200 }\nrecovery = { interval_ms = 500 }\n\
+                        recovery = { interval_ms = 500 }\n\
                         activity_dispatcher = { poll_interval_ms = 200 }\n";
 
 fn spec(database: &str, children: &str) -> InstanceSpec {
@@ -61,7 +61,7 @@ async fn a_worker_killed_during_an_attempt_leaves_the_count_to_the_next_worker()
     let dir = TempDir::new();
     let workflows = spec(&db.url, &format!("{WORKFLOWS}activity_supervisor = false\nactivity_dispatcher = false\n"));
     let worker = |node: &str| {
-        let children = "run_supervisor = false\ndispatcher = false\ntimer_wheel = false\nrecovery = false\n\
+        let children = "run_supervisor = false\ndispatcher = false\nrecovery = false\n\
                         heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\nactivity_dispatcher = { poll_interval_ms = 200 }\n";
         write_manifest(&dir.0, node, &[spec(&db.url, children)])
     };

@@ -48,7 +48,7 @@ async fn activities_are_confined_to_their_sandbox_env_and_hosts() {
         workflows: vec![("probe-flow".into(), component("probe_flow")), ("order-flow".into(), component("order_flow"))],
         activities: vec![component("sandbox_probe"), component("order_activities")],
         children: "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
-                   timer_wheel = { poll_interval_ms = 200 }\nrecovery = { interval_ms = 500 }\n"
+                   recovery = { interval_ms = 500 }\n"
             .into(),
     };
     // Two listeners: beta may reach `allowed`, nobody may reach `other`.

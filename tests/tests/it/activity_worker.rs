@@ -24,7 +24,7 @@ fn spec(name: &str, database: &str, supervisor: &str) -> InstanceSpec {
         activities: vec![component("worker_probe"), component("sandbox_probe")],
         children: format!(
             "heartbeater = {{ interval_ms = 300, lease_ttl_ms = 1500 }}\ndispatcher = {{ poll_interval_ms = 200 }}\n\
-             timer_wheel = {{ poll_interval_ms = 200 }}\nrecovery = {{ interval_ms = 500 }}\n\
+             recovery = {{ interval_ms = 500 }}\n\
              activity_supervisor = {{ {supervisor} }}\n"
         ),
     }

@@ -18,7 +18,7 @@ fn drift_instance(db: &str, recovery_ms: u64) -> InstanceSpec {
         activities: vec![component("bench_activities")],
         children: format!(
             "heartbeater = {{ interval_ms = 300, lease_ttl_ms = 1500 }}\ndispatcher = {{ poll_interval_ms = 200 }}\n\
-             timer_wheel = {{ poll_interval_ms = 200 }}\nrecovery = {{ interval_ms = {recovery_ms} }}\n"
+             recovery = {{ interval_ms = {recovery_ms} }}\n"
         ),
         ..InstanceSpec::examples("default", db)
     }

@@ -23,7 +23,7 @@ async fn workflows_and_activities_on_separate_hosts() {
     let dir = TempDir::new();
     let workflows_only = workflows_only(&db.url);
     let activities_only = InstanceSpec {
-        children: "run_supervisor = false\ndispatcher = false\ntimer_wheel = false\nrecovery = false\nheartbeater = false\nactivity_dispatcher = { poll_interval_ms = 200 }\n".into(),
+        children: "run_supervisor = false\ndispatcher = false\nrecovery = false\nheartbeater = false\nactivity_dispatcher = { poll_interval_ms = 200 }\n".into(),
         ..InstanceSpec::examples("default", &db.url)
     };
     let wf_manifest = write_manifest(&dir.0, "wf-host", &[workflows_only]);
@@ -59,7 +59,7 @@ async fn a_task_whose_worker_died_is_retried_elsewhere_after_its_claim_expires()
     let workflows_only = workflows_only(&db.url);
     let activities_only = |node: &str| {
         let spec = InstanceSpec {
-            children: "run_supervisor = false\ndispatcher = false\ntimer_wheel = false\nrecovery = false\n\
+            children: "run_supervisor = false\ndispatcher = false\nrecovery = false\n\
                        heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\nactivity_dispatcher = { poll_interval_ms = 200 }\n"
                 .into(),
             ..InstanceSpec::examples("default", &db.url)

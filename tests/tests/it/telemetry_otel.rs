@@ -262,7 +262,6 @@ async fn durable_task_attempts_on_a_worker_join_the_runs_trace() {
     let mut worker_children = ChildrenConfig::default();
     worker_children.run_supervisor = None;
     worker_children.dispatcher = None;
-    worker_children.timer_wheel = None;
     worker_children.recovery = None;
     worker_children.heartbeater = None;
     let worker = Instance::builder("gamma")

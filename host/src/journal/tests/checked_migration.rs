@@ -24,7 +24,7 @@ fn suspend() -> Option<Transition> {
     Some(Transition::Suspend { wake_at: None, seen_wake_gen: 0 })
 }
 
-journal_suite!(checked_migration_is_a_compare_and_set_per_run, |j: SharedJournal| async move {
+journal_suite!(checked_migration_is_a_compare_and_set_per_run, |j: SharedJournal, _: TestClock| async move {
     let (quiet, grown, busy, done) = (key("a", "quiet"), key("a", "grown"), key("a", "busy"), key("a", "done"));
     recorded(&j, &quiet, 2, suspend()).await;
     recorded(&j, &grown, 2, suspend()).await;
@@ -51,7 +51,7 @@ journal_suite!(checked_migration_is_a_compare_and_set_per_run, |j: SharedJournal
     assert_eq!(run(&j, &grown).await.module_hash, "h2");
 });
 
-journal_suite!(checked_migration_fences_off_an_expired_lease_and_wakes_a_parked_run, |j: SharedJournal| async move {
+journal_suite!(checked_migration_fences_off_an_expired_lease_and_wakes_a_parked_run, |j: SharedJournal, time: TestClock| async move {
     let (orphan, parked) = (key("a", "orphan"), key("a", "parked"));
     let stale = leased(&j, &orphan, "n/a/1", Duration::from_millis(100)).await;
     let mut w = RunWrite::new(orphan.clone(), stale.clone());
@@ -59,7 +59,7 @@ journal_suite!(checked_migration_fences_off_an_expired_lease_and_wakes_a_parked_
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
     let park = Transition::Park { error: json!({"code": "module_version_unknown", "message": "gone"}), seen_wake_gen: 0 };
     recorded(&j, &parked, 1, Some(park)).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    time.advance(Duration::from_millis(200)).await;
 
     let got = j.migrate_checked_runs("a", "wf", &[checked("orphan", 1), checked("parked", 1)], "h2").await.unwrap();
     assert_eq!(got, [MigrationOutcome::Migrated, MigrationOutcome::Migrated]);

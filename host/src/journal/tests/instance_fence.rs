@@ -22,7 +22,7 @@ fn started(key: &RunKey, lease: &Lease) -> RunWrite {
     w
 }
 
-journal_suite!(a_write_fenced_by_another_instances_lease_is_refused, |j: SharedJournal| async move {
+journal_suite!(a_write_fenced_by_another_instances_lease_is_refused, |j: SharedJournal, _: TestClock| async move {
     let kind = j.kind();
     let a = create_with_lease(&j, "alpha", "node-x/alpha/7").await;
     let b = create_with_lease(&j, "beta", "node-x/beta/7").await;

@@ -1,23 +1,50 @@
-//! One run write on SQLite, inside the batch's write transaction: the
-//! fence (the run's lease still held), its events, timers, consumed
-//! signals, journaled task outcomes and new activity tasks, and its
-//! transition (with the clean-up of a cancelled run).
+//! The group commit on SQLite ([`CommitStore`]): the batch's writes one
+//! after the other in one write transaction, each applied only if its
+//! [`fence`](super::fence) holds (the run's lease still held): its events,
+//! consumed signals, journaled task outcomes and new activity tasks, and
+//! its transition (with the clean-up of a cancelled run). A transition
+//! releases the lease, so a later write of the same run in the batch no
+//! longer holds it.
 
-use super::*;
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::fence::{self, FENCE};
+use super::{wake, SqliteJournal, WriteTx};
+use crate::journal::codec::{journaled_ops, queue_of, to_json, transition_columns};
+use crate::journal::{CommitStore, JournalError, RunKey, RunWrite, Transition, Wake, WakeKind};
+
+/// Touches the run `?1`/`?2` at `?5` if its lease is still `?3`/`?4`.
+static TOUCH_FENCED: LazyLock<String> = LazyLock::new(|| format!("UPDATE runs SET updated_at = ?5 WHERE {FENCE}"));
+
+#[async_trait]
+impl CommitStore for SqliteJournal {
+    async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now_ms();
+        let mut w = self.write().await?;
+        let mut applied = Vec::with_capacity(writes.len());
+        for write in writes {
+            applied.push(w.apply(write, now).await?);
+        }
+        self.finish(w).await?;
+        Ok(applied)
+    }
+}
 
 impl WriteTx<'_> {
     /// Applies one write if its fence holds; returns whether it did.
-    pub(super) async fn apply(&mut self, w: &RunWrite, now: i64) -> Result<bool, JournalError> {
-        let held = sqlx::query(
-            "SELECT 1 FROM runs WHERE instance = ?1 AND run_id = ?2 AND lease_owner = ?3 AND lease_token = ?4",
-        )
-        .bind(&w.key.instance)
-        .bind(&w.key.run_id)
-        .bind(&w.lease.owner)
-        .bind(w.lease.token)
-        .fetch_optional(&mut *self.tx)
-        .await?
-        .is_some();
+    async fn apply(&mut self, w: &RunWrite, now: i64) -> Result<bool, JournalError> {
+        let held = fence::bind(sqlx::query(&TOUCH_FENCED), &w.key, &w.lease)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected()
+            == 1;
         if !held {
             return Ok(false);
         }
@@ -34,15 +61,6 @@ impl WriteTx<'_> {
             .bind(now)
             .execute(&mut *self.tx)
             .await?;
-        }
-        for t in &w.timers {
-            sqlx::query("INSERT INTO timers (instance, run_id, op, fire_at) VALUES (?1, ?2, ?3, ?4)")
-                .bind(inst)
-                .bind(rid)
-                .bind(i64::from(t.op))
-                .bind(t.fire_at.timestamp_millis())
-                .execute(&mut *self.tx)
-                .await?;
         }
         for t in &w.tasks {
             sqlx::query(
@@ -91,12 +109,6 @@ impl WriteTx<'_> {
                 .execute(&mut *self.tx)
                 .await?;
         }
-        sqlx::query("UPDATE runs SET updated_at = ?3 WHERE instance = ?1 AND run_id = ?2")
-            .bind(inst)
-            .bind(rid)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
         if let Some(t) = &w.transition {
             self.transition(&w.key, t, now).await?;
         }
@@ -105,7 +117,7 @@ impl WriteTx<'_> {
 
     /// Applies a state transition and releases the lease.
     async fn transition(&mut self, key: &RunKey, t: &Transition, now: i64) -> Result<(), JournalError> {
-        let c = crate::journal::postgres::codec::transition_columns(key, t)?;
+        let c = transition_columns(key, t)?;
         let (state, output, error, seen_gen) = (c.state, c.output, c.error, c.seen_gen);
         let wake_at = c.wake_at.map(|w| w.timestamp_millis());
         let row = sqlx::query(
@@ -129,11 +141,6 @@ impl WriteTx<'_> {
             self.wakes.push(wake(WakeKind::Run, key));
         }
         if matches!(t, Transition::Cancel { .. }) {
-            sqlx::query("DELETE FROM timers WHERE instance = ?1 AND run_id = ?2 AND fired_at IS NULL")
-                .bind(&key.instance)
-                .bind(&key.run_id)
-                .execute(&mut *self.tx)
-                .await?;
             sqlx::query(
                 "DELETE FROM activity_tasks WHERE instance = ?1 AND run_id = ?2 AND state IN ('pending', 'claimed')",
             )

@@ -1,58 +1,66 @@
-//! The general group commit on Postgres, in one transaction: the fence
-//! (the runs whose lease still holds, locked in key order), then the rows
-//! of the writes that held (events, timers, consumed signals, journaled
-//! task outcomes), their new activity tasks, and their transitions (with
-//! the notifications of runs left due and the clean-up of cancelled ones).
-//! Batches the one-statement path cannot take come here.
+//! The group commit on Postgres ([`CommitStore`]). A batch of writes to
+//! different runs that neither insert activity tasks nor cancel goes
+//! through [`one_statement`](super::one_statement) (one round trip); any
+//! other batch takes the general path here, in one transaction: the
+//! [`fence`](super::fence) (the runs whose lease still holds, locked in key
+//! order), then the rows of the writes that held (events, consumed signals,
+//! journaled task outcomes), their new activity tasks, and their
+//! transitions (with the notifications of runs left due and the clean-up of
+//! cancelled ones).
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::codec::{journaled_ops, plan_applied, queue_of, to_json, transition_columns, wake_payload};
-use super::{notify_all, PostgresJournal, Tx};
-use crate::journal::{JournalError, RunKey, RunWrite, Transition, WakeKind};
+use super::codec::{plan_applied, wake_payload};
+use super::fence::{held, LeaseArrays, LEASES};
+use super::{notify_all, one_statement, PostgresJournal, Tx};
+use crate::journal::codec::{journaled_ops, queue_of, to_json, transition_columns};
+use crate::journal::{CommitStore, JournalError, RunKey, RunWrite, Transition, WakeKind};
 
-/// Applies `writes`; returns, per write, whether its lease held and it was
-/// applied.
-pub(super) async fn commit(j: &PostgresJournal, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
-    let mut tx = j.pool.begin().await?;
-    let held = fence(&mut tx, writes).await?;
-    let applied = plan_applied(writes, &held);
-    let mut batch = Batch::build(writes, &applied)?;
-    write_rows(&mut tx, &mut batch).await?;
-    insert_tasks(&mut tx, batch.tasks).await?;
-    apply_transitions(&mut tx, batch.transitions).await?;
-    tx.commit().await?;
-    Ok(applied)
+#[async_trait]
+impl CommitStore for PostgresJournal {
+    async fn commit(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        if one_statement::applies_to(writes) {
+            return one_statement::commit(&self.pool, writes).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        let held = fence(&mut tx, writes).await?;
+        let applied = plan_applied(writes, &held);
+        let mut batch = Batch::build(writes, &applied)?;
+        write_rows(&mut tx, &mut batch).await?;
+        insert_tasks(&mut tx, batch.tasks).await?;
+        apply_transitions(&mut tx, batch.transitions).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
 }
 
-/// Locks the runs of `writes` whose lease (owner and token) still holds, in
-/// key order (so concurrent batches cannot deadlock), and touches their
-/// `updated_at`, in one statement; returns, per write, whether it held.
-async fn fence(tx: &mut Tx, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
-    let rows = sqlx::query(
-        "WITH locked AS ( \
-             SELECT r.instance, r.run_id, u.idx FROM runs r \
-             JOIN UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) \
-                  AS u(instance, run_id, owner, token, idx) \
-               ON r.instance = u.instance AND r.run_id = u.run_id \
-              AND r.lease_owner = u.owner AND r.lease_token = u.token \
-             ORDER BY r.instance, r.run_id FOR UPDATE OF r), \
+/// Locks the runs whose lease still holds and touches their `updated_at`.
+static FENCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH locked AS ({held}), \
          touched AS ( \
              UPDATE runs r SET updated_at = now() \
              FROM (SELECT DISTINCT instance, run_id FROM locked) l \
              WHERE r.instance = l.instance AND r.run_id = l.run_id) \
          SELECT idx FROM locked",
+        held = held("r.instance, r.run_id, u.idx", LEASES)
     )
-    .bind(writes.iter().map(|w| w.key.instance.as_str()).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.key.run_id.as_str()).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.lease.owner.as_str()).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.lease.token).collect::<Vec<_>>())
-    .bind((0..writes.len() as i64).collect::<Vec<_>>())
-    .fetch_all(&mut **tx)
-    .await?;
+});
+
+/// Locks the runs of `writes` whose lease (owner and token) still holds
+/// and touches their `updated_at`, in one statement; returns, per write,
+/// whether it held.
+async fn fence(tx: &mut Tx, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
+    let arrays = LeaseArrays::new(writes.iter().map(|w| (&w.key, &w.lease)));
+    let rows = arrays.bind(sqlx::query(&FENCE)).fetch_all(&mut **tx).await?;
     let mut held = vec![false; writes.len()];
     for row in rows {
         let idx: i64 = row.try_get("idx")?;
@@ -63,29 +71,26 @@ async fn fence(tx: &mut Tx, writes: &[RunWrite]) -> Result<Vec<bool>, JournalErr
     Ok(held)
 }
 
-/// Appends the batch's events and timers, marks its consumed signals and
-/// journaled task outcomes, in one statement; a `seq` that exists already
-/// fails it all.
+/// Appends the batch's events, marks its consumed signals and journaled
+/// task outcomes, in one statement; a `seq` that exists already fails it
+/// all.
 async fn write_rows(tx: &mut Tx, b: &mut Batch) -> Result<(), JournalError> {
-    if b.events.seq.is_empty() && b.timers.op.is_empty() && b.signals.n.is_empty() && b.journaled.n.is_empty() {
+    if b.events.seq.is_empty() && b.signals.n.is_empty() && b.journaled.n.is_empty() {
         return Ok(());
     }
-    let (e, t) = (std::mem::take(&mut b.events), std::mem::take(&mut b.timers));
+    let e = std::mem::take(&mut b.events);
     let (sg, jn) = (std::mem::take(&mut b.signals), std::mem::take(&mut b.journaled));
     sqlx::query(
         "WITH ev AS ( \
              INSERT INTO events (instance, run_id, seq, kind, body) \
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])), \
-         tm AS ( \
-             INSERT INTO timers (instance, run_id, op, fire_at) \
-             SELECT * FROM UNNEST($6::text[], $7::text[], $8::bigint[], $9::timestamptz[])), \
          sg AS ( \
              UPDATE signals s SET consumed_at = now() \
-             FROM UNNEST($10::text[], $11::text[], $12::bigint[]) AS u(instance, run_id, n) \
+             FROM UNNEST($6::text[], $7::text[], $8::bigint[]) AS u(instance, run_id, n) \
              WHERE s.id = u.n AND s.instance = u.instance AND s.run_id = u.run_id AND s.consumed_at IS NULL), \
          jn AS ( \
              UPDATE activity_tasks t SET journaled = TRUE \
-             FROM UNNEST($13::text[], $14::text[], $15::bigint[]) AS u(instance, run_id, n) \
+             FROM UNNEST($9::text[], $10::text[], $11::bigint[]) AS u(instance, run_id, n) \
              WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.op = u.n) \
          SELECT 1",
     )
@@ -94,10 +99,6 @@ async fn write_rows(tx: &mut Tx, b: &mut Batch) -> Result<(), JournalError> {
     .bind(e.seq)
     .bind(e.kind)
     .bind(e.body)
-    .bind(t.instance)
-    .bind(t.run_id)
-    .bind(t.op)
-    .bind(t.fire_at)
     .bind(sg.instance)
     .bind(sg.run_id)
     .bind(sg.n)
@@ -117,15 +118,6 @@ struct EventRows {
     seq: Vec<i64>,
     kind: Vec<&'static str>,
     body: Vec<String>,
-}
-
-/// Column arrays of the applied writes' timers.
-#[derive(Default)]
-struct TimerRows {
-    instance: Vec<String>,
-    run_id: Vec<String>,
-    op: Vec<i64>,
-    fire_at: Vec<DateTime<Utc>>,
 }
 
 /// Column arrays of the applied writes' activity tasks.
@@ -171,7 +163,6 @@ struct TransitionRows {
 #[derive(Default)]
 struct Batch {
     events: EventRows,
-    timers: TimerRows,
     tasks: TaskRows,
     signals: RefRows,
     journaled: RefRows,
@@ -190,12 +181,6 @@ impl Batch {
                 b.events.seq.push(*seq);
                 b.events.kind.push(body.kind());
                 b.events.body.push(to_json(&w.key, "event body", body)?);
-            }
-            for t in &w.timers {
-                b.timers.instance.push(inst.clone());
-                b.timers.run_id.push(rid.clone());
-                b.timers.op.push(i64::from(t.op));
-                b.timers.fire_at.push(t.fire_at);
             }
             for t in &w.tasks {
                 b.tasks.instance.push(inst.clone());
@@ -249,7 +234,6 @@ impl TransitionRows {
 }
 
 
-
 /// Inserts the batch's activity tasks and notifies each instance once. A
 /// task that exists already is kept (a replay re-queues a call whose
 /// first attempt was lost with its host; an earlier re-queue wins).
@@ -286,10 +270,8 @@ async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     notify_all(tx, instances.iter().map(|i| wake_payload(&WakeKind::Task, i, "")).collect()).await
 }
 
-
 /// Applies the batch's transitions; notifies runs a suspension left due
-/// (their `wake_gen` moved), and drops a cancelled run's pending timers
-/// and tasks.
+/// (their `wake_gen` moved), and drops a cancelled run's pending tasks.
 async fn apply_transitions(tx: &mut Tx, t: TransitionRows) -> Result<(), JournalError> {
     if t.state.is_empty() {
         return Ok(());
@@ -332,14 +314,6 @@ async fn apply_transitions(tx: &mut Tx, t: TransitionRows) -> Result<(), Journal
         return Ok(());
     }
     let (inst, rid) = (cancelled.instance, cancelled.run_id);
-    sqlx::query(
-        "DELETE FROM timers t USING UNNEST($1::text[], $2::text[]) AS u(instance, run_id) \
-         WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.fired_at IS NULL",
-    )
-    .bind(&inst)
-    .bind(&rid)
-    .execute(&mut **tx)
-    .await?;
     sqlx::query(
         "DELETE FROM activity_tasks t USING UNNEST($1::text[], $2::text[]) AS u(instance, run_id) \
          WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.state IN ('pending', 'claimed')",

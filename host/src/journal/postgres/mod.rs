@@ -1,0 +1,135 @@
+//! The Postgres journal: production storage shared by many hosts. Leases
+//! and claim tokens fence every write (the lease fence: [`fence`]),
+//! `FOR UPDATE SKIP LOCKED` spreads runs and activity tasks among hosts,
+//! and `LISTEN`/`NOTIFY` on one channel wakes hosts. `commit` applies a
+//! whole batch of run writes in one transaction with one statement per
+//! table (arrays through `UNNEST`). One file per concern, each implementing
+//! its role trait.
+
+mod codec;
+mod commit;
+mod fence;
+mod leases;
+mod modules;
+mod notifications;
+mod one_statement;
+mod runs;
+mod snapshots;
+mod tasks;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use self::codec::{wake_payload, WAKE_CHANNEL};
+use super::codec::{col, corrupt};
+use super::{Journal, JournalError, RunKey, RunState, WakeKind};
+
+type Tx = Transaction<'static, Postgres>;
+
+/// A journal in a Postgres database.
+#[derive(Debug, Clone)]
+pub struct PostgresJournal {
+    pool: PgPool,
+}
+
+impl PostgresJournal {
+    /// Connects a pool of at most `max_connections` to the database at
+    /// `url`. Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, JournalError> {
+        // The journal's statements are few, prepared once per connection,
+        // and shaped by arrays (`UNNEST`) whose contents never change the
+        // best plan: plan them once instead of at every execution (custom
+        // plans cost more than the write itself for the batched commit).
+        //
+        // One plain connection first: it fails at once with the real reason
+        // (the pool would retry a refused connection until its acquire
+        // timeout and then report only the timeout).
+        {
+            use sqlx::Connection;
+            sqlx::PgConnection::connect(url).await?.close().await?;
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    sqlx::query("SET plan_cache_mode = force_generic_plan").execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool (waits for connections in use to be returned).
+    #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Journal for PostgresJournal {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), JournalError> {
+        sqlx::migrate!("../migrations/postgres").run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Sends one wake-up inside `tx`, delivered when it commits.
+async fn notify(tx: &mut Tx, kind: WakeKind, instance: &str, run_id: &str) -> Result<(), JournalError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(WAKE_CHANNEL)
+        .bind(wake_payload(&kind, instance, run_id))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Sends many wake-ups inside `tx` in one statement.
+async fn notify_all(tx: &mut Tx, payloads: Vec<String>) -> Result<(), JournalError> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_notify($1, p) FROM UNNEST($2::text[]) AS p")
+        .bind(WAKE_CHANNEL)
+        .bind(payloads)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Tells a run something happened to it (a signal, an activity result):
+/// bumps its `wake_gen`, makes it due if it waits, and notifies.
+async fn wake_run(tx: &mut Tx, key: &RunKey) -> Result<(), JournalError> {
+    sqlx::query(
+        "UPDATE runs SET wake_gen = wake_gen + 1, updated_at = now(), \
+                wake_at = CASE WHEN state IN ('pending', 'suspended') THEN now() ELSE wake_at END \
+         WHERE instance = $1 AND run_id = $2",
+    )
+    .bind(&key.instance)
+    .bind(&key.run_id)
+    .execute(&mut **tx)
+    .await?;
+    notify(tx, WakeKind::Run, &key.instance, &key.run_id).await
+}
+
+/// Locks a run's row; its state and workflow, `None` if it does not exist.
+async fn lock_run(tx: &mut Tx, key: &RunKey) -> Result<Option<(RunState, String)>, JournalError> {
+    let row = sqlx::query("SELECT state, workflow FROM runs WHERE instance = $1 AND run_id = $2 FOR UPDATE")
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let k = key.to_string();
+    let state: String = col(&row, "state", &k)?;
+    let workflow: String = col(&row, "workflow", &k)?;
+    let state = RunState::parse(&state).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))?;
+    Ok(Some((state, workflow)))
+}

@@ -1,0 +1,68 @@
+//! [`RunStore`]: runs as the facade, the CLI and the engines see them:
+//! creating and reading runs and their journals, signals, and cancellation
+//! requests.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{
+    CancelRequest, CancelWithdrawal, Event, InboxSignal, JournalError, Lease, NewRun, RunKey, RunRecord, SentSignal,
+};
+use std::time::Duration;
+
+/// Runs, their journals, their inboxes and their cancellation requests.
+/// Every method is one transaction.
+#[async_trait]
+pub trait RunStore: Send + Sync + 'static {
+    /// Inserts many new runs in one transaction, each as
+    /// [`RunStore::create_run`] would (`lease`: the owner that executes it
+    /// at once, and the lease time); returns, per run, the run as inserted,
+    /// with the lease taken when one was asked for (`None`: its key was
+    /// taken, by an earlier run or earlier in `runs`).
+    async fn create_runs(
+        &self,
+        runs: &[(NewRun, Option<(String, Duration)>)],
+    ) -> Result<Vec<Option<(RunRecord, Option<Lease>)>>, JournalError>;
+
+    /// Inserts a new run and returns it as stored. With `lease = Some((owner,
+    /// ttl))` the run is inserted `running` with the lease taken by `owner`
+    /// (the starting host executes it at once) and that lease is returned;
+    /// otherwise it is inserted `pending`, due now, and a
+    /// [`WakeKind::Run`](super::WakeKind::Run) is notified. Fails with
+    /// [`JournalError::RunExists`] if the key is taken.
+    async fn create_run(
+        &self,
+        run: &NewRun,
+        lease: Option<(&str, Duration)>,
+    ) -> Result<(RunRecord, Option<Lease>), JournalError>;
+
+    /// Reads a run.
+    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError>;
+
+    /// Lists an instance's runs, newest first.
+    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError>;
+
+    /// Reads a run's journal in `seq` order.
+    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError>;
+
+    /// Appends a signal to a run's inbox, bumps its `wake_gen`, makes a
+    /// suspended run due and notifies; returns the signal's id and the
+    /// run's workflow. Fails with `UnknownRun` or `RunFinished`.
+    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError>;
+
+    /// The run's undelivered signals, in the order they were sent.
+    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError>;
+
+    /// Records a cancellation request (bumps `wake_gen`, makes the run due,
+    /// notifies [`WakeKind::Cancel`](super::WakeKind::Cancel)). Fails with
+    /// `UnknownRun`.
+    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError>;
+
+    /// Withdraws a cancellation request nobody confirmed (compare-and-set):
+    /// clears `cancel_requested_at` only while the run is unfinished and the
+    /// request is still the one recorded at `requested_at`. A run that
+    /// finished meanwhile (cancelled by its engine, or otherwise) is
+    /// reported as [`CancelWithdrawal::AlreadyFinal`].
+    async fn withdraw_cancel(&self, key: &RunKey, requested_at: DateTime<Utc>) -> Result<CancelWithdrawal, JournalError>;
+}

@@ -1,0 +1,20 @@
+//! [`SnapshotStore`]: compacted journal prefixes and the entries after
+//! them, as the snapshotter and history loading use them.
+
+use async_trait::async_trait;
+
+use super::{Event, JournalError, RunKey, Snapshot};
+
+/// Snapshots of runs' journals.
+#[async_trait]
+pub trait SnapshotStore: Send + Sync + 'static {
+    /// Stores a run's snapshot, replacing an older one (one covering fewer
+    /// entries never replaces one covering more).
+    async fn put_snapshot(&self, key: &RunKey, snapshot: &Snapshot) -> Result<(), JournalError>;
+
+    /// The run's snapshot, if it has one.
+    async fn get_snapshot(&self, key: &RunKey) -> Result<Option<Snapshot>, JournalError>;
+
+    /// The run's journal entries after `after_seq`, in order.
+    async fn load_events_after(&self, key: &RunKey, after_seq: i64) -> Result<Vec<Event>, JournalError>;
+}

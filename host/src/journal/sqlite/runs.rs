@@ -1,0 +1,194 @@
+//! Runs on SQLite ([`RunStore`]): creation, reads, the inbox of signals,
+//! and cancellation requests.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{wake, SqliteJournal};
+use crate::journal::codec::{event_from_row, millis, run_from_row, signal_from_row, to_json, RUN_COLUMNS};
+use crate::journal::{
+    CancelRequest, CancelWithdrawal, Event, InboxSignal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore,
+    SentSignal, WakeKind,
+};
+
+/// Inserts one run unless its key is taken; returns it.
+static CREATE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT OR IGNORE INTO runs (instance, run_id, workflow, module_hash, input, state, lease_owner, \
+                           lease_token, lease_expires_at, wake_at, created_at, updated_at, trace_context) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) \
+         RETURNING {RUN_COLUMNS}"
+    )
+});
+
+#[async_trait]
+impl RunStore for SqliteJournal {
+    async fn create_run(
+        &self,
+        run: &NewRun,
+        lease: Option<(&str, Duration)>,
+    ) -> Result<(RunRecord, Option<Lease>), JournalError> {
+        let owned = lease.map(|(owner, ttl)| (owner.to_string(), ttl));
+        match self.create_runs(&[(run.clone(), owned)]).await?.pop().flatten() {
+            Some(created) => Ok(created),
+            None => Err(JournalError::RunExists(run.key.clone())),
+        }
+    }
+
+    async fn create_runs(
+        &self,
+        runs: &[(NewRun, Option<(String, Duration)>)],
+    ) -> Result<Vec<Option<(RunRecord, Option<Lease>)>>, JournalError> {
+        if runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now_ms();
+        let mut w = self.write().await?;
+        let mut inserted = Vec::with_capacity(runs.len());
+        for (run, lease) in runs {
+            let input = to_json(&run.key, "input", &run.input)?;
+            let (state, owner, token, expires, wake_at) = match lease {
+                Some((owner, ttl)) => ("running", Some(owner.as_str()), 1_i64, Some(now.saturating_add(millis(*ttl))), None),
+                None => ("pending", None, 0, None, Some(now)),
+            };
+            let row = sqlx::query(&CREATE)
+                .bind(&run.key.instance)
+                .bind(&run.key.run_id)
+                .bind(&run.workflow)
+                .bind(&run.module_hash)
+                .bind(input)
+                .bind(state)
+                .bind(owner)
+                .bind(token)
+                .bind(expires)
+                .bind(wake_at)
+                .bind(now)
+                .bind(run.trace_context.as_deref())
+                .fetch_optional(&mut *w.tx)
+                .await?;
+            let Some(row) = row else {
+                inserted.push(None);
+                continue;
+            };
+            if lease.is_none() {
+                w.wakes.push(wake(WakeKind::Run, &run.key));
+            }
+            let record = run_from_row(&row)?;
+            let lease = lease.as_ref().map(|(owner, _)| Lease { owner: owner.clone(), token: record.lease_token });
+            inserted.push(Some((record, lease)));
+        }
+        self.finish(w).await?;
+        Ok(inserted)
+    }
+
+    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 AND run_id = ?2");
+        let row = sqlx::query(&sql).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
+    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 \
+             ORDER BY created_at DESC, run_id DESC LIMIT ?2"
+        );
+        let rows = sqlx::query(&sql).bind(instance).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT seq, body, recorded_at FROM events WHERE instance = ?1 AND run_id = ?2 ORDER BY seq",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| event_from_row(r, key)).collect()
+    }
+
+    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError> {
+        let payload = to_json(key, "signal payload", payload)?;
+        let now = self.now_ms();
+        let mut w = self.write().await?;
+        let workflow = match w.run_workflow(key).await? {
+            None => return Err(JournalError::UnknownRun(key.clone())),
+            Some((state, _)) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
+            Some((_, workflow)) => workflow,
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO signals (instance, run_id, name, payload, sent_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(name)
+        .bind(payload)
+        .bind(now)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.wake_run(key, now).await?;
+        w.wakes.push(wake(WakeKind::Run, key));
+        self.finish(w).await?;
+        Ok(SentSignal { id, workflow })
+    }
+
+    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
+        let rows = sqlx::query(
+            "SELECT id, name, payload FROM signals \
+             WHERE instance = ?1 AND run_id = ?2 AND consumed_at IS NULL ORDER BY id",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| signal_from_row(r, key)).collect()
+    }
+
+    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
+        let now = self.now_ms();
+        let mut w = self.write().await?;
+        match w.run_workflow(key).await? {
+            None => return Err(JournalError::UnknownRun(key.clone())),
+            Some((state, _)) if state.is_final() => return Ok(CancelRequest::AlreadyFinal(state)),
+            Some(_) => {}
+        }
+        sqlx::query(
+            "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?3), \
+                    wake_gen = wake_gen + 1, wake_at = ?3, updated_at = ?3 \
+             WHERE instance = ?1 AND run_id = ?2",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await?;
+        w.wakes.push(wake(WakeKind::Cancel, key));
+        self.finish(w).await?;
+        Ok(CancelRequest::Requested)
+    }
+
+    async fn withdraw_cancel(&self, key: &RunKey, requested_at: DateTime<Utc>) -> Result<CancelWithdrawal, JournalError> {
+        let mut w = self.write().await?;
+        match w.run_workflow(key).await? {
+            None => return Err(JournalError::UnknownRun(key.clone())),
+            Some((state, _)) if state.is_final() => return Ok(CancelWithdrawal::AlreadyFinal(state)),
+            Some(_) => {}
+        }
+        let done = sqlx::query(
+            "UPDATE runs SET cancel_requested_at = NULL, updated_at = ?4 \
+             WHERE instance = ?1 AND run_id = ?2 AND cancel_requested_at = ?3",
+        )
+        .bind(&key.instance)
+        .bind(&key.run_id)
+        .bind(requested_at.timestamp_millis())
+        .bind(self.now_ms())
+        .execute(&mut *w.tx)
+        .await?;
+        self.finish(w).await?;
+        Ok(if done.rows_affected() == 1 { CancelWithdrawal::Withdrawn } else { CancelWithdrawal::NotOurs })
+    }
+}
