@@ -345,9 +345,9 @@ journal_suite!(commit_fail_and_drift_store_the_error, |j: SharedJournal, _: Test
     let lf = leased(&j, &f, "a", TTL).await;
     let ld = leased(&j, &d, "a", TTL).await;
     let mut wf = RunWrite::new(f.clone(), lf);
-    wf.transition = Some(Transition::Fail { error: json!({"code": "boom", "message": "m"}) });
+    wf.transition = Some(Transition::Fail { error: crate::RunError::new("boom", "m").into_value() });
     let mut wd = RunWrite::new(d.clone(), ld);
-    wd.transition = Some(Transition::Drift { error: json!({"code": "replay_drift", "message": "m"}) });
+    wd.transition = Some(Transition::Drift { error: crate::RunError::new("replay_drift", "m").into_value() });
     assert_eq!(j.commit(&[wf, wd]).await.unwrap(), [true, true]);
     let (rf, rd) = (run(&j, &f).await, run(&j, &d).await);
     assert_eq!((rf.state, rf.error), (RunState::Failed, Some(json!({"code": "boom", "message": "m"}))));
@@ -389,7 +389,7 @@ journal_suite!(cancel_drops_pending_timers_and_tasks, |j: SharedJournal, _: Test
 
     let mut w = RunWrite::new(k.clone(), lease);
     w.events.push((2, EventBody::RunCancelled { reason: "asked".into() }));
-    w.transition = Some(Transition::Cancel { error: json!({"code": "cancelled", "message": "asked"}) });
+    w.transition = Some(Transition::Cancel { error: crate::RunError::new("cancelled", "asked").into_value() });
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
     let r = run(&j, &k).await;
     assert_eq!((r.state, r.error.unwrap()["code"].clone()), (RunState::Cancelled, json!("cancelled")));
@@ -480,7 +480,7 @@ journal_suite!(request_cancel_records_the_request, |j: SharedJournal, _: TestClo
     assert_eq!((r.cancel_requested_at, r.wake_gen), (Some(first), 2), "the first request time is kept");
 
     let mut w = RunWrite::new(k.clone(), lease);
-    w.transition = Some(Transition::Cancel { error: json!({"code": "cancelled", "message": "m"}) });
+    w.transition = Some(Transition::Cancel { error: crate::RunError::new("cancelled", "m").into_value() });
     j.commit(&[w]).await.unwrap();
     assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::AlreadyFinal(RunState::Cancelled));
 });
@@ -684,7 +684,7 @@ journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJourna
     let k = key("a", "parked");
     let lease = leased(&j, &k, "n/a/1", Duration::from_secs(30)).await;
     let mut w = RunWrite::new(k.clone(), lease);
-    w.transition = Some(Transition::Park { error: json!({"code": "module_version_unknown", "message": "gone"}), seen_wake_gen: 0 });
+    w.transition = Some(Transition::Park { error: crate::RunError::new("module_version_unknown", "gone").into_value(), seen_wake_gen: 0 });
     assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
     let r = run(&j, &k).await;
     assert_eq!((r.state, r.wake_at, r.lease_owner), (RunState::Suspended, None, None));
@@ -901,7 +901,7 @@ journal_suite!(withdraw_cancel_is_compare_and_set, |j: SharedJournal, _: TestClo
 
     // A run that finished meanwhile reports its state and keeps its record.
     let mut w = RunWrite::new(k.clone(), lease);
-    w.transition = Some(Transition::Cancel { error: json!({"code": "cancelled", "message": "m"}) });
+    w.transition = Some(Transition::Cancel { error: crate::RunError::new("cancelled", "m").into_value() });
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
     assert_eq!(j.withdraw_cancel(&k, again).await.unwrap(), CancelWithdrawal::AlreadyFinal(RunState::Cancelled));
     assert_eq!(run(&j, &k).await.cancel_requested_at, Some(again));

@@ -57,7 +57,7 @@ journal_suite!(checked_migration_fences_off_an_expired_lease_and_wakes_a_parked_
     let mut w = RunWrite::new(orphan.clone(), stale.clone());
     w.events.push((1, clock(1)));
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
-    let park = Transition::Park { error: json!({"code": "module_version_unknown", "message": "gone"}), seen_wake_gen: 0 };
+    let park = Transition::Park { error: crate::RunError::new("module_version_unknown", "gone").into_value(), seen_wake_gen: 0 };
     recorded(&j, &parked, 1, Some(park)).await;
     time.advance(Duration::from_millis(200)).await;
 
