@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::options::DispatcherConfig;
 use super::Shared;
@@ -15,6 +15,13 @@ use super::Shared;
 /// Runs the dispatcher until the instance stops.
 pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
     let Some(supervisor) = shared.run_supervisor.as_ref() else { return };
+    // The instance's next timer as last read, and whether to read it again:
+    // after each sleep that ran out (a timer fell due, or the poll interval
+    // passed: timers set by other hosts), and when a run suspended here (it
+    // may have set one). A wake-up that only brought due runs keeps it, so a
+    // busy dispatcher does not read it at every claim.
+    let mut next_wake: Option<DateTime<Utc>> = None;
+    let mut stale = true;
     loop {
         let free = supervisor.available().min(opts.batch_size);
         if free > 0 {
@@ -37,24 +44,38 @@ pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
                 Err(e) => tracing::warn!(instance = %shared.name, error = %e, "dispatcher query failed"),
             }
         }
-        let sleep = until_next_wake(&shared, opts.poll_interval).await;
+        if std::mem::take(&mut stale) | shared.wakeups.take_timer_set() {
+            next_wake = read_next_wake(&shared).await;
+        }
+        let now = Utc::now();
+        let sleep = match next_wake {
+            Some(at) if at > now => (at - now).to_std().unwrap_or(Duration::ZERO).min(opts.poll_interval),
+            // It fell due since it was read: claim again at once, then read
+            // the next one (the query only returns times still to come, so
+            // this does not spin).
+            Some(_) => {
+                stale = true;
+                next_wake = None;
+                continue;
+            }
+            None => opts.poll_interval,
+        };
         tokio::select! {
             _ = shared.wakeups.dispatcher.notified() => {}
-            _ = tokio::time::sleep(sleep) => {}
+            _ = tokio::time::sleep(sleep) => stale = true,
         }
     }
 }
 
-/// How long to sleep: until the instance's next timer falls due, at most
-/// `poll_interval` (the backstop for wake-ups no notification brought).
-async fn until_next_wake(shared: &Shared, poll_interval: Duration) -> Duration {
-    let now = Utc::now();
-    match shared.journal.next_wake_at(&shared.name, now).await {
-        Ok(Some(at)) => (at - now).to_std().unwrap_or(Duration::ZERO).min(poll_interval),
-        Ok(None) => poll_interval,
+/// The instance's next timer (the earliest `wake_at` still to come); `None`
+/// when there is none or it could not be read (then the poll interval
+/// bounds the sleep).
+async fn read_next_wake(shared: &Shared) -> Option<DateTime<Utc>> {
+    match shared.journal.next_wake_at(&shared.name, Utc::now()).await {
+        Ok(at) => at,
         Err(e) => {
             tracing::warn!(instance = %shared.name, error = %e, "reading the next timer failed");
-            poll_interval
+            None
         }
     }
 }

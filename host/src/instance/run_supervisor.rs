@@ -87,7 +87,7 @@ impl RunSupervisor {
                     // A signal or result that came in while the run executed
                     // made it due again at once; a timer it set may be the
                     // instance's next.
-                    shared.wakeups.dispatcher.notify_one();
+                    shared.wakeups.run_suspended();
                     None
                 }
                 AttemptOutcome::LeaseLost => None,
