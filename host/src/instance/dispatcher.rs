@@ -25,23 +25,34 @@ pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
     loop {
         let free = supervisor.available().min(opts.batch_size);
         if free > 0 {
-            // Each run claimed gets an owner of its own.
-            let owners: Vec<String> = (0..free).map(|_| shared.next_owner()).collect();
+            // Claimed one run per statement (each with an owner of its own):
+            // a host takes runs at the pace it gets database round trips, so
+            // an overloaded host does not take more runs than it can keep
+            // the leases of (claiming a whole batch at once made hosts lose
+            // leases under load; see the closing note of 2026-11-26).
             let executing: Vec<String> = shared.registry.leases(&shared.name).into_iter().map(|h| h.key.run_id).collect();
-            match shared.journal.claim_runs(&shared.name, &owners, &executing, shared.lease_ttl).await {
-                Ok(claimed) => {
-                    let all = claimed.len() == free;
-                    for (lease, run) in claimed {
-                        tracing::debug!(instance = %shared.name, run_id = %run.key.run_id, workflow = %run.workflow, owner = %lease.owner, token = lease.token, "lease acquired; run claimed");
-                        supervisor.spawn(shared.clone(), run, lease);
+            let mut claimed = 0;
+            while claimed < free {
+                let owner = [shared.next_owner()];
+                match shared.journal.claim_runs(&shared.name, &owner, &executing, shared.lease_ttl).await {
+                    Ok(runs) if runs.is_empty() => break,
+                    Ok(runs) => {
+                        for (lease, run) in runs {
+                            tracing::debug!(instance = %shared.name, run_id = %run.key.run_id, workflow = %run.workflow, owner = %lease.owner, token = lease.token, "lease acquired; run claimed");
+                            claimed += 1;
+                            supervisor.spawn(shared.clone(), run, lease);
+                        }
                     }
-                    if all {
-                        // More may be waiting: go round again at once.
-                        tokio::task::yield_now().await;
-                        continue;
+                    Err(e) => {
+                        tracing::warn!(instance = %shared.name, error = %e, "dispatcher query failed");
+                        break;
                     }
                 }
-                Err(e) => tracing::warn!(instance = %shared.name, error = %e, "dispatcher query failed"),
+            }
+            if claimed == free {
+                // More may be waiting: go round again at once.
+                tokio::task::yield_now().await;
+                continue;
             }
         }
         if std::mem::take(&mut stale) | shared.wakeups.take_timer_set() {

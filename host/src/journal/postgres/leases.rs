@@ -158,7 +158,7 @@ impl LeaseStore for PostgresJournal {
             return Ok(Vec::new());
         }
         let arrays = LeaseArrays::new(leases.iter().map(|(k, l)| (k, l)));
-        let rows = arrays.bind(sqlx::query(&RENEW)).bind(millis(ttl)).fetch_all(&self.pool).await?;
+        let rows = arrays.bind(sqlx::query(&RENEW)).bind(millis(ttl)).fetch_all(&self.leases).await?;
         let mut renewed = vec![Renewal::Lost; leases.len()];
         for row in rows {
             let idx: i64 = row.try_get("idx")?;

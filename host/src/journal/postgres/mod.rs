@@ -27,10 +27,17 @@ use super::{Journal, JournalError, RunKey, RunState, WakeKind};
 
 type Tx = Transaction<'static, Postgres>;
 
+/// Connections of the lease-renewal pool (beside the main pool).
+const LEASE_CONNECTIONS: u32 = 2;
+
 /// A journal in a Postgres database.
 #[derive(Debug, Clone)]
 pub struct PostgresJournal {
     pool: PgPool,
+    /// A small pool of its own for lease renewals, so that a host whose
+    /// main pool is busy (many runs loading their histories at once) still
+    /// renews its leases in time instead of losing them.
+    leases: PgPool,
 }
 
 impl PostgresJournal {
@@ -49,23 +56,24 @@ impl PostgresJournal {
             use sqlx::Connection;
             sqlx::PgConnection::connect(url).await?.close().await?;
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .after_connect(|conn, _meta| {
+        let options = || {
+            PgPoolOptions::new().after_connect(|conn, _meta| {
                 Box::pin(async move {
                     sqlx::query("SET plan_cache_mode = force_generic_plan").execute(conn).await?;
                     Ok(())
                 })
             })
-            .connect(url)
-            .await?;
-        Ok(Self { pool })
+        };
+        let pool = options().max_connections(max_connections.max(1)).connect(url).await?;
+        let leases = options().max_connections(LEASE_CONNECTIONS).connect_lazy(url)?;
+        Ok(Self { pool, leases })
     }
 
     /// Closes the pool (waits for connections in use to be returned).
     #[cfg_attr(not(test), allow(dead_code))] // used by the crate's tests only since the API narrowed
     pub async fn close(&self) {
         self.pool.close().await;
+        self.leases.close().await;
     }
 }
 
