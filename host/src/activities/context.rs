@@ -47,7 +47,7 @@ struct Inner {
 /// The context of one activity attempt (cheap to clone).
 ///
 /// ```
-/// # use continuum_host::activities::ActivityContext;
+/// # use continuum_host::ActivityContext;
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let ctx = ActivityContext::detached("resize");
 /// assert_eq!(ctx.last_heartbeat().await, None);

@@ -87,7 +87,7 @@ impl ActivityRegistry {
     /// Registers a native function taking and returning JSON.
     ///
     /// ```
-    /// # use continuum_host::activities::ActivityRegistry;
+    /// # use continuum_host::ActivityRegistry;
     /// let mut reg = ActivityRegistry::new();
     /// reg.register_json("echo", |input| async move { Ok(input) });
     /// assert!(reg.contains("echo"));
@@ -103,7 +103,7 @@ impl ActivityRegistry {
     /// Registers a native function with typed (serde) input and output.
     ///
     /// ```
-    /// # use continuum_host::activities::{ActivityError, ActivityRegistry};
+    /// # use continuum_host::{ActivityError, ActivityRegistry};
     /// let mut reg = ActivityRegistry::new();
     /// reg.register("double", |n: u64| async move { Ok::<_, ActivityError>(n * 2) });
     /// ```
@@ -132,7 +132,7 @@ impl ActivityRegistry {
     /// details a later attempt resumes from, and cancellation.
     ///
     /// ```
-    /// # use continuum_host::activities::{ActivityContext, ActivityError, ActivityRegistry};
+    /// # use continuum_host::{ActivityContext, ActivityError, ActivityRegistry};
     /// let mut reg = ActivityRegistry::new();
     /// reg.register_with_context("count", |to: u64, ctx: ActivityContext| async move {
     ///     let from = ctx.last_heartbeat().await.and_then(|d| d.as_u64()).unwrap_or(0);
