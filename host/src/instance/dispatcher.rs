@@ -1,6 +1,6 @@
 //! The dispatcher: claims the runs that are ready (new, woken by a signal,
-//! an activity result or a due timer, or left behind by a dead host), in
-//! batches, and hands them to the run supervisor. Woken at once by
+//! an activity result or a due timer, or left behind by a dead host), one
+//! run per statement, and hands them to the run supervisor. Woken at once by
 //! notifications; otherwise it sleeps until the instance's next timer
 //! falls due (so timers fire on time), at most its poll interval.
 
