@@ -1,8 +1,10 @@
 //! The dispatcher: claims the runs that are ready (new, woken by a signal,
-//! an activity result or a due timer, or left behind by a dead host), one
-//! run per statement, and hands them to the run supervisor. Woken at once by
-//! notifications; otherwise it sleeps until the instance's next timer
-//! falls due (so timers fire on time), at most its poll interval.
+//! an activity result or a due timer, or left behind by a dead host), in
+//! batches of one statement (`FOR UPDATE SKIP LOCKED` on Postgres) sized by
+//! the free execution slots and the claim window, and hands them to the run
+//! supervisor. Woken at once by notifications; otherwise it sleeps until
+//! the instance's next timer falls due (so timers fire on time), at most its
+//! poll interval.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,36 +25,29 @@ pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
     let mut next_wake: Option<DateTime<Utc>> = None;
     let mut stale = true;
     loop {
-        let free = supervisor.available().min(opts.batch_size);
-        if free > 0 {
-            // Claimed one run per statement (each with an owner of its own):
-            // a host takes runs at the pace it gets database round trips, so
-            // an overloaded host does not take more runs than it can keep
-            // the leases of (claiming a whole batch at once made hosts lose
-            // leases under load; see the closing note of 2026-11-26).
+        // Slots first, then the claim: every run claimed starts at once, and
+        // a host never claims more than it has free slots for nor more than
+        // its claim window (which shrinks when leases are lost or renewed
+        // late), so an overloaded host does not take runs it cannot keep.
+        let slots = supervisor.reserve(opts.batch_size);
+        if !slots.is_empty() {
+            let wanted = slots.len();
             let executing: Vec<String> = shared.registry.leases(&shared.name).into_iter().map(|h| h.key.run_id).collect();
-            let mut claimed = 0;
-            while claimed < free {
-                let owner = [shared.next_owner()];
-                match shared.journal.claim_runs(&shared.name, &owner, &executing, shared.lease_ttl).await {
-                    Ok(runs) if runs.is_empty() => break,
-                    Ok(runs) => {
-                        for (lease, run) in runs {
-                            tracing::debug!(instance = %shared.name, run_id = %run.key.run_id, workflow = %run.workflow, owner = %lease.owner, token = lease.token, "lease acquired; run claimed");
-                            claimed += 1;
-                            supervisor.spawn(shared.clone(), run, lease);
-                        }
+            let owners: Vec<String> = (0..wanted).map(|_| shared.next_owner()).collect();
+            match shared.journal.claim_runs(&shared.name, &owners, &executing, shared.lease_ttl).await {
+                Ok(runs) => {
+                    let claimed = runs.len();
+                    for ((lease, run), slot) in runs.into_iter().zip(slots) {
+                        tracing::debug!(instance = %shared.name, run_id = %run.key.run_id, workflow = %run.workflow, owner = %lease.owner, token = lease.token, "lease acquired; run claimed");
+                        supervisor.spawn(shared.clone(), run, lease, slot);
                     }
-                    Err(e) => {
-                        tracing::warn!(instance = %shared.name, error = %e, "dispatcher query failed");
-                        break;
+                    if claimed == wanted {
+                        // More may be waiting: go round again at once.
+                        tokio::task::yield_now().await;
+                        continue;
                     }
                 }
-            }
-            if claimed == free {
-                // More may be waiting: go round again at once.
-                tokio::task::yield_now().await;
-                continue;
+                Err(e) => tracing::warn!(instance = %shared.name, error = %e, "dispatcher query failed"),
             }
         }
         if std::mem::take(&mut stale) | shared.wakeups.take_timer_set() {
@@ -73,6 +68,8 @@ pub async fn run(shared: Arc<Shared>, opts: DispatcherConfig) {
         };
         tokio::select! {
             _ = shared.wakeups.dispatcher.notified() => {}
+            // Every slot was busy and one freed: ready runs may be waiting.
+            _ = supervisor.slot_freed() => {}
             _ = tokio::time::sleep(sleep) => stale = true,
         }
     }

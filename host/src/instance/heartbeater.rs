@@ -25,6 +25,12 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
         let asked_at = std::time::Instant::now();
         match shared.journal.renew_leases(&leases, opts.lease_ttl).await {
             Ok(renewed) => {
+                // A renewal that took a quarter of the TTL says the database
+                // or this host is overloaded: claim fewer runs at a time.
+                if asked_at.elapsed() > opts.lease_ttl / 4 {
+                    tracing::debug!(instance = %shared.name, took_ms = asked_at.elapsed().as_millis() as u64, "lease renewal came back late; claiming fewer runs at a time");
+                    shrink_claims(&shared);
+                }
                 for (HeldLease { key, lease, workflow, clock }, renewal) in held.iter().zip(renewed) {
                     if let Renewal::Renewed { cancel_requested } = renewal {
                         clock.renewed(asked_at, opts.lease_ttl);
@@ -40,11 +46,22 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
                     } else {
                         tracing::warn!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease lost; stopping the run here");
                         shared.registry.lease_lost(&key.run_id);
+                        shrink_claims(&shared);
                     }
                 }
             }
-            Err(e) => tracing::warn!(instance = %shared.name, error = %e, "lease renewal failed"),
+            Err(e) => {
+                tracing::warn!(instance = %shared.name, error = %e, "lease renewal failed");
+                shrink_claims(&shared);
+            }
         }
+    }
+}
+
+/// Halves the dispatcher's claim window (when this host runs runs).
+fn shrink_claims(shared: &Shared) {
+    if let Some(supervisor) = &shared.run_supervisor {
+        supervisor.window().shrink();
     }
 }
 

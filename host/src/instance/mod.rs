@@ -7,6 +7,7 @@ mod activity_dispatcher;
 mod activity_supervisor;
 mod builder;
 mod cancel;
+mod claim_window;
 mod dispatcher;
 mod finished_runs;
 mod heartbeater;

@@ -1,37 +1,103 @@
 //! The run supervisor: executes runs in this process, at most N at once,
 //! each as its own task under a lease, and reports how each attempt ended.
+//! Execution slots are reserved before runs are claimed, so every claimed
+//! run starts at once; its claim window says how many to claim at a time.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::engine::{execute_attempt, AttemptOutcome, LeaseClock};
 use crate::journal::{Lease, RunRecord, RunState, RunWrite, Transition};
 use crate::run_error::RunError;
 
+use super::claim_window::ClaimWindow;
 use super::module_lookup::{self, ModuleLookup};
 use super::Shared;
 
 /// Executes runs for one instance.
 pub struct RunSupervisor {
     permits: Arc<Semaphore>,
+    window: ClaimWindow,
+    freeing: Arc<Freeing>,
+}
+
+/// Tells the dispatcher when a slot frees after it found none free.
+#[derive(Default)]
+struct Freeing {
+    starved: AtomicBool,
+    freed: Notify,
+}
+
+/// A reserved execution slot: a run claimed into it starts at once. The
+/// slot frees when this value is dropped.
+pub struct Slot {
+    permit: Option<OwnedSemaphorePermit>,
+    reserved_at: Instant,
+    freeing: Arc<Freeing>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // The permit goes back first, so a dispatcher woken here finds it.
+        drop(self.permit.take());
+        if self.freeing.starved.swap(false, Ordering::AcqRel) {
+            self.freeing.freed.notify_one();
+        }
+    }
 }
 
 impl RunSupervisor {
     /// A supervisor allowing `max` runs at once.
     pub fn new(max: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max.max(1))) }
+        let max = max.max(1);
+        Self { permits: Arc::new(Semaphore::new(max)), window: ClaimWindow::new(max), freeing: Arc::default() }
     }
 
-    /// Free execution slots.
-    pub fn available(&self) -> usize {
-        self.permits.available_permits()
+    /// Reserves up to `most` free execution slots, no more than the claim
+    /// window allows: the runs to claim next.
+    pub fn reserve(&self, most: usize) -> Vec<Slot> {
+        let n = most.min(self.window.size());
+        let mut slots = Vec::with_capacity(n);
+        while slots.len() < n {
+            let Some(slot) = self.slot() else { break };
+            slots.push(slot);
+        }
+        if slots.is_empty() && n > 0 {
+            self.freeing.starved.store(true, Ordering::Release);
+            // A slot that freed between the failed reservation and the flag
+            // would never tell: look once more.
+            if let Some(slot) = self.slot() {
+                self.freeing.starved.store(false, Ordering::Release);
+                slots.push(slot);
+            }
+        }
+        slots
     }
 
-    /// Executes `run` under `lease` in a task of its own. The lease is given
-    /// up if the run cannot execute here.
-    pub fn spawn(&self, shared: Arc<Shared>, run: RunRecord, lease: Lease) {
-        let permits = self.permits.clone();
+    /// Resolves when a slot frees after [`reserve`](Self::reserve) found
+    /// none free.
+    pub async fn slot_freed(&self) {
+        self.freeing.freed.notified().await
+    }
+
+    /// One free execution slot, if there is one (for a run this host
+    /// creates and takes the first lease of).
+    pub fn slot(&self) -> Option<Slot> {
+        let permit = self.permits.clone().try_acquire_owned().ok()?;
+        Some(Slot { permit: Some(permit), reserved_at: Instant::now(), freeing: self.freeing.clone() })
+    }
+
+    /// The claim window, told here when a lease renewal came back late.
+    pub fn window(&self) -> &ClaimWindow {
+        &self.window
+    }
+
+    /// Executes `run` under `lease` in a task of its own, in `slot`. The
+    /// lease is given up if the run cannot execute here.
+    pub fn spawn(&self, shared: Arc<Shared>, run: RunRecord, lease: Lease, slot: Slot) {
         let run_id = run.key.run_id.clone();
         let clock = LeaseClock::new(shared.lease_ttl);
         let Some(cancel) = shared.registry.insert(&run_id, &run.workflow, lease.clone(), clock.clone()) else {
@@ -40,7 +106,7 @@ impl RunSupervisor {
         let task_shared = shared.clone();
         let handle = tokio::spawn(async move {
             let shared = task_shared;
-            let Ok(_permit) = permits.acquire_owned().await else { return };
+            let slot = slot; // held until the attempt ends
             let key = run.key.clone();
             let module = match module_lookup::find(&shared.modules, &run.module_hash, &run.workflow, &key.instance).await {
                 ModuleLookup::Found(m) => m,
@@ -75,6 +141,9 @@ impl RunSupervisor {
             let workflow = run.workflow.clone();
             let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), clock, cancel).await;
             shared.registry.remove(&key.run_id);
+            if let Some(supervisor) = &shared.run_supervisor {
+                supervisor.window.attempt_ended(slot.reserved_at.elapsed(), shared.lease_ttl, matches!(outcome, AttemptOutcome::LeaseLost));
+            }
             let state = match &outcome {
                 AttemptOutcome::Completed(output) => Some((RunState::Completed, Some((Some(output.clone()), None)))),
                 AttemptOutcome::Failed(error) => Some((RunState::Failed, Some((None, Some(error.clone()))))),

@@ -31,15 +31,21 @@ impl Instance {
             trace_context: telemetry::current_traceparent(),
         };
         let shared = &self.shared;
-        let local = shared.run_supervisor.as_ref().filter(|s| s.available() > 0 && self.modules().is_loaded(&hash));
-        let owner = local.map(|_| shared.next_owner());
+        // A free execution slot, reserved before the insert, lets this host
+        // take the run's first lease in it and start it at once.
+        let local = shared
+            .run_supervisor
+            .as_ref()
+            .filter(|_| self.modules().is_loaded(&hash))
+            .and_then(|s| s.slot().map(|slot| (s, slot)));
+        let owner = local.as_ref().map(|_| shared.next_owner());
         let (record, lease) = shared.batcher.create(run, owner.map(|o| (o, shared.lease_ttl))).await.map_err(|e| Error::from_journal(e, &key))?;
         tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
         match (local, lease) {
-            (Some(supervisor), Some(lease)) => {
+            (Some((supervisor, slot)), Some(lease)) => {
                 tracing::debug!(instance = %key.instance, run_id = %key.run_id, workflow, owner = %lease.owner, token = lease.token,
                     "lease acquired at creation; run executed here");
-                supervisor.spawn(shared.clone(), record, lease);
+                supervisor.spawn(shared.clone(), record, lease, slot);
             }
             _ => shared.wakeups.dispatcher.notify_one(),
         }
