@@ -5,18 +5,15 @@
 
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use tracing::Instrument;
 
-use crate::activities::{ActivityScope, AttemptStart, Step};
 use crate::journal::{
-    ActivityOptions, EventBody, Failure, FailureKind, NewActivityTask, RetryPolicy,
-    TaskAttempts, TaskOutcome, Transition,
+    ActivityOptions, EventBody, FailureKind, RetryPolicy, TaskOutcome, Transition,
 };
 
 use super::bindings::workflow::continuum::workflow::{host, types};
 use super::interrupt::Interrupt;
 use super::replay::{Command, Outcome, Replayed};
-use super::run_ctx::{EagerCall, LiveOp, RunCtx};
+use super::run_ctx::{LiveOp, RunCtx};
 
 type HostResult<T> = wasmtime::Result<T>;
 
@@ -58,7 +55,7 @@ fn to_completion(outcome: &Outcome) -> types::Completion {
     }
 }
 
-fn task_event(op: u32, outcome: TaskOutcome) -> EventBody {
+pub(super) fn task_event(op: u32, outcome: TaskOutcome) -> EventBody {
     match outcome {
         TaskOutcome::Completed { output, attempts } => {
             EventBody::ActivityCompleted { op, output, attempts }
@@ -86,6 +83,7 @@ impl RunCtx {
     async fn resolve_live(&mut self, op: u32) -> Result<Option<Outcome>, Interrupt> {
         let body = match self.ops.get_mut(&op) {
             None => return Err(Interrupt::Contract(format!("unknown handle {op}"))),
+            Some(LiveOp::EagerScheduled) => return Ok(None),
             Some(LiveOp::EagerActivity(handle, _)) => {
                 match handle.take() {
                     Some(h) if h.is_finished() => {
@@ -185,6 +183,9 @@ impl RunCtx {
             // The previous attempt suspended here (or never got here):
             // from now on the guest does what was not done before.
             self.history.go_live();
+            // Eager calls made since the last wait start now, once their
+            // schedules are committed.
+            self.start_scheduled().await?;
             for (i, op) in ops.iter().enumerate() {
                 if let Some(outcome) = self.resolve_live(*op).await? {
                     // Committed before the run's next effect on the world
@@ -218,42 +219,6 @@ impl RunCtx {
         }
     }
 
-    /// Takes a finished in-process attempt into the journal: the call's
-    /// outcome, or, when the policy retries it, a durable task carrying
-    /// the attempt count (committed with the run's next write), so that
-    /// the retries survive this host and any worker may run them.
-    fn finish_eager(&mut self, op: u32, result: Result<Step, tokio::task::JoinError>) {
-        let step = result.unwrap_or_else(|e| {
-            Step::Done(TaskOutcome::Failed(Failure {
-                kind: FailureKind::ActivityFailed,
-                message: format!("activity task aborted: {e}"),
-                attempts: 1,
-                code: None,
-            }))
-        });
-        let Some(LiveOp::EagerActivity(_, call)) = self.ops.remove(&op) else {
-            return;
-        };
-        match step {
-            Step::Done(outcome) => {
-                self.ops.insert(op, LiveOp::EagerActivity(None, call));
-                self.append(task_event(op, outcome));
-            }
-            Step::Retry { attempt, delay, .. } => {
-                tracing::debug!(activity = %call.name, op, attempt, "activity retry left to a durable task");
-                let ready_at = chrono::Duration::from_std(delay)
-                    .ok()
-                    .and_then(|d| Utc::now().checked_add_signed(d))
-                    .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
-                let call = *call;
-                let mut task = NewActivityTask::new(op, call.name, call.input, call.options);
-                task.attempts = TaskAttempts { started: attempt, ended: attempt, first_at: Some(call.first_at), ready_at: Some(ready_at) };
-                self.pending.tasks.push(task);
-                self.ops.insert(op, LiveOp::DurableActivity);
-            }
-        }
-    }
-
     /// Commits the run's state and suspends it; returns the interrupt that
     /// unwinds the guest.
     async fn suspend(&mut self) -> Interrupt {
@@ -279,57 +244,6 @@ impl RunCtx {
             Ok(()) => Interrupt::Suspended,
             Err(e) => e,
         }
-    }
-}
-
-impl RunCtx {
-    /// Starts activity call `op`: its first attempt on this host when it
-    /// provides the activity (`local`), else as a durable task for a
-    /// worker.
-    fn start_activity(
-        &mut self,
-        op: u32,
-        name: String,
-        input: Value,
-        options: ActivityOptions,
-        local: Option<std::sync::Arc<crate::activities::ActivityExecutor>>,
-    ) {
-        match local {
-            Some(exec) => {
-                tracing::debug!(activity = %name, op, "activity scheduled (executed here)");
-                let cancel = self.cancel.clone();
-                let span = tracing::Span::current();
-                let (run_id, workflow) = (self.key.run_id.clone(), self.workflow.clone());
-                let start = AttemptStart::first();
-                let call = EagerCall { name: name.clone(), input: input.clone(), options: options.clone(), first_at: start.first_at };
-                let handle = tokio::spawn(
-                    async move {
-                        // Inside the run attempt's span: the attempt span is its child.
-                        let scope = ActivityScope { run_id: Some(&run_id), workflow: Some(&workflow), op: Some(op), trace_context: None };
-                        exec.execute_attempt(scope, &name, input, &options, start, None, cancel).await
-                    }
-                    .instrument(span),
-                );
-                self.ops.insert(op, LiveOp::EagerActivity(Some(handle), Box::new(call)));
-            }
-            None => {
-                tracing::debug!(activity = %name, op, "activity scheduled (durable task)");
-                self.pending.tasks.push(NewActivityTask::new(op, name, input, options));
-                self.ops.insert(op, LiveOp::DurableActivity);
-            }
-        }
-    }
-
-    /// Leaves call `op`, whose first attempt ran on a host that is gone
-    /// (and its outcome with it), to a durable task: that attempt counts
-    /// as started and lost, so the policy decides whether another runs.
-    fn requeue_lost(&mut self, op: u32, name: String, input: Value, options: ActivityOptions) {
-        tracing::info!(activity = %name, op, "activity attempt lost with its host; left to a durable task");
-        let first_at = self.history.scheduled_at(op).unwrap_or_else(Utc::now);
-        let mut task = NewActivityTask::new(op, name, input, options);
-        task.attempts = TaskAttempts { started: 1, ended: 0, first_at: Some(first_at), ready_at: None };
-        self.pending.tasks.push(task);
-        self.ops.insert(op, LiveOp::DurableActivity);
     }
 }
 
@@ -362,13 +276,6 @@ impl host::Host for RunCtx {
                 self.ops.insert(op, LiveOp::DurableActivity);
             }
             Replayed::Live => {
-                // A side effect starts here only while this process can
-                // count on its lease: a host too starved to renew it in
-                // time stops, and the run's next owner runs the call.
-                if local.is_some() && self.lease_clock.expired() {
-                    tracing::warn!(activity = %name, op, owner = %self.lease.owner, "lease may have expired unrenewed; stopping the run here");
-                    return Err(Interrupt::LeaseLost.trap());
-                }
                 self.append(EventBody::ActivityScheduled {
                     op,
                     name: name.clone(),
@@ -376,9 +283,13 @@ impl host::Host for RunCtx {
                     options: options.clone(),
                     eager: local.is_some(),
                 });
-                // The results this step may depend on are durable before it starts.
-                self.commit_taken().await.map_err(Interrupt::trap)?;
-                self.start_activity(op, name, input, options, local);
+                if local.is_none() {
+                    // The results the task may depend on are durable before
+                    // it can start (an eager call waits for the commit at
+                    // the guest's next wait instead).
+                    self.commit_taken().await.map_err(Interrupt::trap)?;
+                }
+                self.schedule_activity(op, name, input, options, local);
             }
         }
         Ok(op)

@@ -2,6 +2,7 @@
 //! the replay cursor.
 
 pub mod bindings;
+mod eager_activities;
 mod host_imports;
 mod interrupt;
 mod lease_clock;

@@ -46,6 +46,9 @@ impl RunEnv {
 
 /// A started operation, as far as the live engine knows it.
 pub(crate) enum LiveOp {
+    /// An activity to execute here whose first attempt waits for its
+    /// schedule to be committed (it starts at the guest's next wait).
+    EagerScheduled,
     /// An activity executed here, its first attempt still running or
     /// finished.
     EagerActivity(Option<JoinHandle<Step>>, Box<EagerCall>),
@@ -77,6 +80,9 @@ pub struct RunCtx {
     pub(crate) history: History,
     pub(crate) pending: RunWrite,
     pub(crate) ops: HashMap<u32, LiveOp>,
+    /// Eager activity calls scheduled since the guest last waited; their
+    /// attempts start once their schedules are committed.
+    pub(crate) unstarted: Vec<super::eager_activities::Unstarted>,
     pub(crate) cancel: watch::Receiver<bool>,
     /// The last `panic:` line the guest logged, reported if it traps.
     pub(crate) last_panic: Option<String>,
@@ -119,6 +125,7 @@ impl RunCtx {
             history,
             pending,
             ops: HashMap::new(),
+            unstarted: Vec::new(),
             cancel,
             last_panic: None,
             limits,

@@ -97,7 +97,14 @@ async fn heartbeat_details_survive_a_host_crash_and_the_next_attempt_resumes_fro
     let dir = TempDir::new();
     let manifest = write_manifest(&dir.0, "node-a", &[spec("default", &db.url, "heartbeat_interval_ms = 100")]);
     let mut first = serve(&manifest);
-    let run = start_probes(&manifest, &[("resumable", json!({"steps": 40, "step_ms": 100, "tag": "crash"}))]);
+    // Attempt 1 dies with its host and counts: a second attempt needs a
+    // policy that allows one.
+    let input = json!({"probes": [{
+        "activity": "resumable",
+        "input": {"steps": 40, "step_ms": 100, "tag": "crash"},
+        "retry": {"max_attempts": 2, "interval_ms": 100},
+    }]});
+    let run = cli_ok(&manifest, &["start", "probe-flow", &input.to_string()]);
 
     let progress = eventually(Duration::from_secs(30), || async {
         stored_progress(&manifest, &run).filter(|done| *done >= 5)
@@ -114,6 +121,7 @@ async fn heartbeat_details_survive_a_host_crash_and_the_next_attempt_resumes_fro
     assert_eq!(out["done"], 40, "{results:?}");
     let resumed = out["resumed_from"].as_u64().unwrap_or_else(|| panic!("{results:?}"));
     assert!(resumed >= progress && resumed < 40, "resumed from {resumed}, stored {progress} before the crash");
+    assert_eq!(out["attempt"], 2, "the attempt after the lost one is attempt 2: {results:?}");
     assert!(show_json(&manifest, &run, None).heartbeats.is_empty(), "forgotten once done");
 }
 

@@ -6,6 +6,7 @@ mod activity_policies;
 mod activity_retries;
 mod activity_sandbox;
 mod activity_worker;
+mod attempt_faults;
 mod bad_input;
 mod billing_flow;
 mod cancel;

@@ -1,0 +1,100 @@
+//! An attempt never runs twice, and `max_attempts` holds across crashes and
+//! frozen hosts (issue 12). The `counted` activity of `worker-probe` logs
+//! every attempt that really started (with the attempt number the host gave
+//! it) in its sandbox, works 2 s and fails; probe-flow calls it with 3
+//! attempts. Whatever happens to the host during the **first** attempt
+//! (`kill -9`, or SIGSTOP past its lease while another host takes over and
+//! then SIGCONT), the attempts that ran are exactly 1, 2 and 3, and the
+//! call fails after 3 attempts. Both stores.
+
+use std::path::Path;
+use std::time::Duration;
+
+use continuum_tests::on_both_stores;
+use continuum_tests::*;
+use serde_json::{json, Value};
+
+const CHILDREN: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
+                        recovery = { interval_ms = 500 }\nactivity_dispatcher = { poll_interval_ms = 200 }\n";
+
+fn spec(database: &str) -> InstanceSpec {
+    InstanceSpec {
+        name: "default".into(),
+        database: database.into(),
+        workflows: vec![("probe-flow".into(), component("probe_flow"))],
+        activities: vec![component("worker_probe")],
+        children: CHILDREN.into(),
+    }
+}
+
+/// probe-flow calling `counted` once, with 3 attempts 100 ms apart; each
+/// attempt works 2 s and fails.
+fn start_counted(manifest: &Path, tag: &str) -> String {
+    let input = json!({"probes": [{
+        "activity": "counted",
+        "input": {"tag": tag, "steps": 20, "step_ms": 100},
+        "retry": {"max_attempts": 3, "interval_ms": 100},
+    }]});
+    cli_ok(manifest, &["start", "probe-flow", &input.to_string()])
+}
+
+/// The attempt numbers `counted` logged for `tag`, in the order they started.
+fn attempts_ran(dir: &Path, tag: &str) -> Vec<u32> {
+    let log = std::fs::read_to_string(dir.join(format!("data/sandbox/default/attempts/{tag}.log"))).unwrap_or_default();
+    log.lines().map(|l| l.trim().parse().unwrap_or(0)).collect()
+}
+
+async fn until_attempt(dir: &Path, tag: &str, n: u32, host: &Host) {
+    let seen = eventually(Duration::from_secs(60), || async { attempts_ran(dir, tag).contains(&n).then_some(()) }).await;
+    assert!(seen.is_some(), "attempt {n} never started: {:?}\n{}", attempts_ran(dir, tag), host.log_text());
+}
+
+fn final_failure(manifest: &Path, run: &str) -> Value {
+    let out = cli_ok(manifest, &["await", run, "--timeout", "90"]);
+    let out: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("probe-flow printed invalid JSON ({e}): {out}"));
+    out[0].clone()
+}
+
+fn assert_three_attempts(dir: &Path, tag: &str, result: &Value, logs: &str) {
+    assert_eq!(attempts_ran(dir, tag), [1, 2, 3], "each attempt exactly once, and no more\n{logs}");
+    assert_eq!(result["kind"], "ActivityFailed", "{result}");
+    assert_eq!(result["attempts"], 3, "{result}");
+    assert!(result["failure"].as_str().is_some_and(|m| m.contains("attempt 3 gave up")), "{result}");
+}
+
+on_both_stores!(async fn a_host_killed_during_a_first_attempt_leaves_attempt_two_to_the_next(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[spec(&db.url)]);
+    let mut first = Host::start(&manifest, &[]);
+    assert!(first.wait_for_log("instance started", Duration::from_secs(60)), "{}", first.log_text());
+    // Attempt 1 runs in the workflow's host (eagerly).
+    let run = start_counted(&manifest, "killed");
+    until_attempt(&dir.0, "killed", 1, &first).await;
+    first.kill();
+    let second = Host::start(&manifest, &[]);
+    let result = final_failure(&manifest, &run);
+    assert_three_attempts(&dir.0, "killed", &result, &format!("{}\n---\n{}", first.log_text(), second.log_text()));
+});
+
+on_both_stores!(async fn a_host_frozen_during_a_first_attempt_never_runs_another_after_it_thaws(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let a = write_manifest(&dir.0, "node-a", &[spec(&db.url)]);
+    let b = write_manifest(&dir.0, "node-b", &[spec(&db.url)]);
+    let mut frozen = Host::start(&a, &[]);
+    assert!(frozen.wait_for_log("instance started", Duration::from_secs(60)), "{}", frozen.log_text());
+    let run = start_counted(&a, "frozen");
+    until_attempt(&dir.0, "frozen", 1, &frozen).await;
+    frozen.freeze();
+    // Past the lease (1.5 s): another host takes the run over and runs the
+    // next attempts.
+    let other = Host::start(&b, &[]);
+    until_attempt(&dir.0, "frozen", 2, &other).await;
+    frozen.thaw();
+    let result = final_failure(&b, &run);
+    // The thawed host may finish attempt 1 (it started before the freeze),
+    // but never starts, retries or completes another.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_three_attempts(&dir.0, "frozen", &result, &format!("{}\n---\n{}", frozen.log_text(), other.log_text()));
+});
