@@ -70,10 +70,11 @@ async fn a_normal_run_completes(manifest: &Path) {
 }
 
 /// The host uses little CPU once no guest runs: far less than the core a
-/// looping guest holds.
+/// looping guest holds (at least 400 ms in 2 s, even on a busy machine).
 async fn assert_host_idle(host: &Host) {
     let used = cpu_used_during(host.pid(), Duration::from_secs(2)).await;
-    assert!(used < Duration::from_millis(800), "the host used {used:?} of CPU in 2 s with no guest left running");
+    eprintln!("host CPU with no guest running: {used:?} in 2 s");
+    assert!(used < Duration::from_millis(300), "the host used {used:?} of CPU in 2 s with no guest left running");
 }
 
 on_both_stores!(async fn guests_past_their_limits_fail_naming_the_limit(store: Store) {
@@ -147,9 +148,10 @@ on_both_stores!(async fn a_cancel_stops_a_looping_guest_within_a_second(store: S
     })
     .await
     .expect("the busy run never started");
-    // It holds a core ...
-    let used = cpu_used_during(host.pid(), Duration::from_secs(1)).await;
-    assert!(used >= Duration::from_millis(500), "the guest is not looping: the host used {used:?} of CPU in 1 s");
+    // It holds a core (as much of one as this machine gives it) ...
+    let used = cpu_used_during(host.pid(), Duration::from_secs(2)).await;
+    eprintln!("host CPU with a guest looping: {used:?} in 2 s");
+    assert!(used >= Duration::from_millis(400), "the guest is not looping: the host used {used:?} of CPU in 2 s");
     // ... without keeping other runs from completing.
     a_normal_run_completes(&manifest).await;
     assert_eq!(show_json(&manifest, &busy, None).run.state, "running");
@@ -157,6 +159,7 @@ on_both_stores!(async fn a_cancel_stops_a_looping_guest_within_a_second(store: S
     let t0 = Instant::now();
     let out = cli(&manifest, &["cancel", &busy]);
     let took = t0.elapsed();
+    eprintln!("cancel of a looping guest confirmed in {took:?}");
     assert_eq!(out.status.code(), Some(0), "cancel failed: {}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("run {busy} cancelled")), "{out:?}");
     // The CLI's own start and its database round trips are in this time.
