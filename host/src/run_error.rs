@@ -206,6 +206,20 @@ mod tests {
     }
 
     #[test]
+    fn limit_errors_name_the_manifest_key_and_its_value() {
+        let cpu = RunError::cpu_limit(std::time::Duration::from_millis(1500)).into_value();
+        assert_eq!(cpu["code"], "cpu_limit");
+        assert_eq!((cpu["limit"].clone(), cpu["value"].clone()), (json!("run_supervisor.max_activation_ms"), json!(1500)));
+        assert!(cpu["message"].as_str().is_some_and(|m| m.contains("1500 ms") && m.contains("max_activation_ms")), "{cpu}");
+        let memory = RunError::memory_limit(32 << 20, (32 << 20) + 1).into_value();
+        assert_eq!(memory["code"], "memory_limit");
+        assert_eq!(memory["value"], 32);
+        assert!(memory["message"].as_str().is_some_and(|m| m.contains("33 MiB") && m.contains("max_memory_mb` = 32")), "{memory}");
+        let history = RunError::history_limit("run_supervisor.max_history_events", 200, "full").into_value();
+        assert_eq!(history, json!({"code": "history_limit", "message": "full", "limit": "run_supervisor.max_history_events", "value": 200}));
+    }
+
+    #[test]
     fn details_never_replace_code_or_message() {
         let e = RunError::new("x", "y").with_detail("code", "z");
         assert_eq!(e.into_value(), json!({"code": "x", "message": "y"}));
