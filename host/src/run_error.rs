@@ -39,6 +39,16 @@ impl RunError {
     /// The module version the run was recorded with is not deployed (the
     /// run is parked until it is).
     pub const MODULE_VERSION_UNKNOWN: &'static str = "module_version_unknown";
+    /// The workflow ran past its CPU time for one activation
+    /// (`run_supervisor.max_activation_ms`).
+    pub const CPU_LIMIT: &'static str = "cpu_limit";
+    /// The workflow would record past one of its journal limits
+    /// (`run_supervisor.max_activation_events`, `max_activation_mb` or
+    /// `max_history_events`).
+    pub const HISTORY_LIMIT: &'static str = "history_limit";
+    /// The workflow's linear memory would grow past its limit
+    /// (`run_supervisor.max_memory_mb`).
+    pub const MEMORY_LIMIT: &'static str = "memory_limit";
 
     /// An error with this code and message, without details.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -84,6 +94,43 @@ impl RunError {
     /// says what was looked for.
     pub fn module_version_unknown(why: impl Into<String>, module_hash: impl Into<String>) -> Self {
         Self::new(Self::MODULE_VERSION_UNKNOWN, why).with_detail("module_hash", module_hash.into())
+    }
+
+    /// The workflow ran for `limit` of CPU in one activation without
+    /// waiting. Details: `limit` (the manifest key) and `value` (ms).
+    pub fn cpu_limit(limit: std::time::Duration) -> Self {
+        let ms = limit.as_millis() as u64;
+        Self::new(
+            Self::CPU_LIMIT,
+            format!(
+                "the workflow ran for {ms} ms of CPU in one activation without waiting; \
+                 `run_supervisor.max_activation_ms` = {ms} allows no more"
+            ),
+        )
+        .with_detail("limit", "run_supervisor.max_activation_ms")
+        .with_detail("value", ms)
+    }
+
+    /// The run reached the journal limit `key` (the manifest key), whose
+    /// value is `value`; `message` says what it recorded.
+    pub fn history_limit(key: &str, value: u64, message: impl Into<String>) -> Self {
+        Self::new(Self::HISTORY_LIMIT, message).with_detail("limit", key).with_detail("value", value)
+    }
+
+    /// The workflow's linear memory would grow to `desired` bytes, past
+    /// its `limit` (bytes). Details: `limit` (the manifest key) and
+    /// `value` (MiB).
+    pub fn memory_limit(limit: usize, desired: usize) -> Self {
+        let mb = (limit >> 20) as u64;
+        Self::new(
+            Self::MEMORY_LIMIT,
+            format!(
+                "the workflow's memory would grow to {} MiB; `run_supervisor.max_memory_mb` = {mb} allows no more",
+                desired.div_ceil(1 << 20)
+            ),
+        )
+        .with_detail("limit", "run_supervisor.max_memory_mb")
+        .with_detail("value", mb)
     }
 
     /// The stored JSON object: `code`, `message` and the details.
@@ -156,6 +203,20 @@ mod tests {
         assert_eq!(RunError::from_value(value).ok(), Some(RunError::replay_drift(&drift)));
         let parked = RunError::module_version_unknown("gone", "abc").into_value();
         assert_eq!(parked, json!({"code": "module_version_unknown", "message": "gone", "module_hash": "abc"}));
+    }
+
+    #[test]
+    fn limit_errors_name_the_manifest_key_and_its_value() {
+        let cpu = RunError::cpu_limit(std::time::Duration::from_millis(1500)).into_value();
+        assert_eq!(cpu["code"], "cpu_limit");
+        assert_eq!((cpu["limit"].clone(), cpu["value"].clone()), (json!("run_supervisor.max_activation_ms"), json!(1500)));
+        assert!(cpu["message"].as_str().is_some_and(|m| m.contains("1500 ms") && m.contains("max_activation_ms")), "{cpu}");
+        let memory = RunError::memory_limit(32 << 20, (32 << 20) + 1).into_value();
+        assert_eq!(memory["code"], "memory_limit");
+        assert_eq!(memory["value"], 32);
+        assert!(memory["message"].as_str().is_some_and(|m| m.contains("33 MiB") && m.contains("max_memory_mb` = 32")), "{memory}");
+        let history = RunError::history_limit("run_supervisor.max_history_events", 200, "full").into_value();
+        assert_eq!(history, json!({"code": "history_limit", "message": "full", "limit": "run_supervisor.max_history_events", "value": 200}));
     }
 
     #[test]

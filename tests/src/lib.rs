@@ -16,12 +16,14 @@ mod cpu_heavy;
 mod embedded;
 mod exactly_once;
 mod otlp_receiver;
+mod proc_stats;
 mod show;
 mod store;
 pub use cpu_heavy::cpu_heavy;
 pub use embedded::embedded;
 pub use exactly_once::assert_exactly_once;
 pub use otlp_receiver::{otlp_receiver, Received};
+pub use proc_stats::{cpu_time, cpu_used_during, rss_kib};
 pub use show::{of_kind, show_json, Shown, ShownEvent, ShownHeartbeat, ShownKey, ShownRun};
 pub use store::{Arg, Sql, Store, StoreDb};
 
@@ -280,6 +282,11 @@ impl Host {
     /// The exit status, if the process has exited.
     pub fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
         self.child.try_wait()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The host's log so far.

@@ -1,14 +1,15 @@
-//! The memory limit of one WASM activity attempt: a store limiter that
-//! refuses to grow linear memory past the instance's `max_memory_mb` and
-//! remembers that it did, so the attempt is reported as stopped for its
-//! memory rather than as an anonymous trap.
+//! The memory limit of one WASM guest (an activity attempt, or a workflow
+//! run's activation): a store limiter that refuses to grow linear memory
+//! past the instance's `max_memory_mb` (the activity supervisor's or the
+//! run supervisor's) and remembers that it did, so the guest is reported as
+//! stopped for its memory rather than as an anonymous trap.
 
 use wasmtime::ResourceLimiter;
 
 /// Tables may hold this many elements (function references).
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
-/// Caps an attempt's linear memory at `limit` bytes.
+/// Caps a guest's linear memory at `limit` bytes.
 #[derive(Debug, Clone)]
 pub struct MemoryCap {
     limit: usize,

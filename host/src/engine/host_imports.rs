@@ -72,8 +72,12 @@ impl RunCtx {
     fn command(&mut self, cmd: Command) -> Result<(u32, Replayed), Interrupt> {
         self.check_cancel()?;
         let next = self.history.next_command(&cmd).map_err(Interrupt::Drift)?;
-        if self.check_only && next.1 == Replayed::Live {
-            return Err(Interrupt::ReplayEnd);
+        if next.1 == Replayed::Live {
+            if self.check_only {
+                return Err(Interrupt::ReplayEnd);
+            }
+            // What the step records must fit the run's journal limits.
+            self.check_journal_limits()?;
         }
         Ok(next)
     }
@@ -370,6 +374,7 @@ impl host::Host for RunCtx {
             Some(taken) => Ok(taken),
             None if self.check_only => Err(Interrupt::ReplayEnd.trap()),
             None => {
+                self.check_journal_limits().map_err(Interrupt::trap)?;
                 self.append(EventBody::PatchMarker { name });
                 Ok(true)
             }

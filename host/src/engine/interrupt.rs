@@ -1,9 +1,12 @@
 //! Why a host import stopped the guest before it returned. The import
 //! returns the reason as a trap; the run executor reads it back and acts.
 
+use std::time::Duration;
+
 use crate::journal::JournalError;
 
 use super::replay::Drift;
+use super::run_limits::JournalLimit;
 
 /// A reason to stop executing the guest.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,13 @@ pub enum Interrupt {
     /// recorded was replayed without drift.
     #[error("the recorded history was replayed to its end")]
     ReplayEnd,
+    /// The guest spent its activation's CPU time (this much) without
+    /// waiting.
+    #[error("{}", cpu_limit_message(.0))]
+    CpuLimit(Duration),
+    /// The run reached one of its journal limits.
+    #[error("{0}")]
+    JournalLimit(JournalLimit),
     /// The guest broke the contract (an unknown handle, a bad payload).
     #[error("the workflow broke the host contract: {0}")]
     Contract(String),
@@ -38,4 +48,9 @@ impl Interrupt {
     pub fn trap(self) -> wasmtime::Error {
         wasmtime::Error::new(self)
     }
+}
+
+/// What [`Interrupt::CpuLimit`] says: the run's error message.
+fn cpu_limit_message(limit: &Duration) -> String {
+    crate::run_error::RunError::cpu_limit(*limit).message
 }

@@ -2,6 +2,7 @@
 //! the replay cursor.
 
 pub mod bindings;
+mod cpu_meter;
 mod eager_activities;
 mod host_imports;
 mod interrupt;
@@ -10,11 +11,12 @@ pub mod replay;
 mod replay_only;
 mod run;
 mod run_ctx;
+mod run_limits;
 mod wasm;
-
 
 pub use lease_clock::LeaseClock;
 pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};
 pub use run::{execute_attempt, AttemptOutcome};
 pub use run_ctx::{RunCtx, RunEnv};
-pub use wasm::{ActivityCtx, WasmEngine};
+pub use run_limits::RunLimits;
+pub use wasm::{ActivityCtx, WasmEngine, MAX_GUEST_MEMORY};

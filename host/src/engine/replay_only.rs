@@ -6,14 +6,16 @@
 use std::sync::Arc;
 
 use tokio::sync::watch;
-use wasmtime::{Store, StoreLimitsBuilder};
+use wasmtime::Store;
 
 use crate::journal::{Event, Lease, RunRecord};
 use crate::modules::WorkflowModule;
+use crate::run_error::RunError;
 
 use super::interrupt::Interrupt;
 use super::replay::{Drift, History};
 use super::run_ctx::{RunCtx, RunEnv};
+use super::run_limits;
 
 /// How replaying a history without a journal ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,19 +31,17 @@ pub(crate) enum ReplayOnlyEnd {
 /// Replays `events` (the journal of `run`) on `module`.
 pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &RunRecord, events: &[Event]) -> ReplayOnlyEnd {
     let (_keep, cancel) = watch::channel(false);
-    let limits = StoreLimitsBuilder::new().memory_size(64 << 20).instances(4).build();
     let lease = Lease { owner: "replay-check".into(), token: -1 };
-    let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), cancel, limits);
+    let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), cancel);
     ctx.check_only = true;
     let input = match serde_json::to_vec(&run.input) {
         Ok(b) => b,
         Err(e) => return ReplayOnlyEnd::Failed(format!("cannot encode the input: {e}")),
     };
     let mut store = Store::new(module.pre.engine(), ctx);
-    store.limiter(|c| &mut c.limits);
-    store.epoch_deadline_async_yield_and_update(1);
-    let result = match module.pre.instantiate_async(&mut store).await {
-        Ok(instance) => instance.call_run(&mut store, &input).await,
+    let cpu = run_limits::guard(&mut store);
+    let result = match cpu.meter(module.pre.instantiate_async(&mut store)).await {
+        Ok(instance) => cpu.meter(instance.call_run(&mut store, &input)).await,
         Err(e) => Err(e),
     };
     let ctx = store.into_data();
@@ -55,6 +55,9 @@ pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &
             Ok(Interrupt::ReplayEnd) => ReplayOnlyEnd::Matched,
             Ok(Interrupt::Drift(d)) => ReplayOnlyEnd::Drifted(d),
             Ok(other) => ReplayOnlyEnd::Failed(other.to_string()),
+            Err(_) if ctx.memory.exceeded().is_some() => ReplayOnlyEnd::Failed(
+                RunError::memory_limit(ctx.memory.limit(), ctx.memory.exceeded().unwrap_or_default()).message,
+            ),
             Err(trap) => ReplayOnlyEnd::Failed(match &ctx.last_panic {
                 Some(p) => format!("{p} ({trap:#})"),
                 None => format!("{trap:#}"),

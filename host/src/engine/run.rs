@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::watch;
 use tracing::Instrument;
-use wasmtime::{Store, StoreLimitsBuilder};
+use wasmtime::Store;
 
 use crate::journal::{EventBody, Lease, RunRecord, Transition};
 use crate::modules::WorkflowModule;
@@ -18,9 +18,7 @@ use super::interrupt::Interrupt;
 use super::lease_clock::LeaseClock;
 use super::replay::History;
 use super::run_ctx::{LiveOp, RunCtx, RunEnv};
-
-/// Memory a workflow guest may grow to.
-const WORKFLOW_MEMORY_LIMIT: usize = 64 << 20;
+use super::run_limits;
 
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,17 +96,7 @@ async fn attempt(
     };
     let history = History::new(&events);
     let first = history.is_empty();
-    let limits = StoreLimitsBuilder::new().memory_size(WORKFLOW_MEMORY_LIMIT).instances(4).build();
-    let mut ctx = RunCtx::new(
-        env.clone(),
-        run.key.clone(),
-        run.workflow.clone(),
-        lease,
-        run.wake_gen,
-        history,
-        cancel,
-        limits,
-    );
+    let mut ctx = RunCtx::new(env.clone(), run.key.clone(), run.workflow.clone(), lease, run.wake_gen, history, cancel);
     ctx.lease_clock = lease_clock;
     if run.cancel_requested_at.is_some() {
         return finish(&mut ctx, Interrupt::Cancelled, snapshot_upto).await;
@@ -125,16 +113,16 @@ async fn attempt(
         Err(e) => return AttemptOutcome::Aborted(format!("cannot encode the input: {e}")),
     };
     let mut store = Store::new(&module.pre.engine().clone(), ctx);
-    store.limiter(|c| &mut c.limits);
-    store.epoch_deadline_async_yield_and_update(1);
+    let cpu = run_limits::guard(&mut store);
     let t0 = std::time::Instant::now();
-    let result = match module.pre.instantiate_async(&mut store).await {
+    let result = match cpu.meter(module.pre.instantiate_async(&mut store)).await {
         Ok(instance) => {
             tracing::debug!(micros = t0.elapsed().as_micros() as u64, "guest instantiated");
-            instance.call_run(&mut store, &input).await
+            cpu.meter(instance.call_run(&mut store, &input)).await
         }
         Err(e) => Err(e),
     };
+    tracing::debug!(cpu_micros = cpu.used().as_micros() as u64, "guest stopped");
     let mut ctx = store.into_data();
     abort_eager(&mut ctx);
     match result {
@@ -151,6 +139,11 @@ async fn attempt(
         Ok(Err(werr)) => fail(&mut ctx, RunError::new(werr.code, werr.message)).await,
         Err(err) => match err.downcast::<Interrupt>() {
             Ok(interrupt) => finish(&mut ctx, interrupt, snapshot_upto).await,
+            Err(trap) if ctx.memory.exceeded().is_some() => {
+                let error = RunError::memory_limit(ctx.memory.limit(), ctx.memory.exceeded().unwrap_or_default());
+                tracing::debug!(error = %format!("{trap:#}"), "guest stopped at its memory limit");
+                fail(&mut ctx, error).await
+            }
             Err(trap) => {
                 let mut message = format!("the workflow trapped: {trap:#}");
                 if let Some(panic) = &ctx.last_panic {
@@ -215,6 +208,10 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
         }
         Interrupt::ReplayEnd => AttemptOutcome::Aborted("a replay check ended inside a live run".into()),
         Interrupt::Contract(message) => fail(ctx, RunError::contract_violation(message)).await,
+        Interrupt::CpuLimit(limit) => fail(ctx, RunError::cpu_limit(limit)).await,
+        Interrupt::JournalLimit(limit) => {
+            fail(ctx, RunError::history_limit(limit.key(), limit.value(), limit.to_string())).await
+        }
     }
 }
 

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use wasmtime::StoreLimits;
 
-use crate::activities::{ActivityExecutor, Step};
+use crate::activities::{ActivityExecutor, MemoryCap, Step};
 use crate::journal::{
     ActivityOptions, EventBody, GroupCommit, InboxSignal, Lease, RunKey, RunWrite, SharedJournal,
     TaskOutcome, Transition,
@@ -17,6 +16,7 @@ use crate::journal::{
 
 use super::interrupt::Interrupt;
 use super::replay::History;
+use super::run_limits::RunLimits;
 
 /// What a run's engine needs from its instance.
 #[derive(Clone)]
@@ -33,6 +33,8 @@ pub struct RunEnv {
     /// another queue is left to the hosts that serve it, even when this
     /// one has the activity.
     pub served_queues: Arc<[String]>,
+    /// What one run's guest may use.
+    pub limits: RunLimits,
 }
 
 impl RunEnv {
@@ -86,7 +88,10 @@ pub struct RunCtx {
     pub(crate) cancel: watch::Receiver<bool>,
     /// The last `panic:` line the guest logged, reported if it traps.
     pub(crate) last_panic: Option<String>,
-    pub(crate) limits: StoreLimits,
+    /// The guest's memory limit (the store's limiter).
+    pub(crate) memory: MemoryCap,
+    /// Approximate JSON bytes of the events in `pending`.
+    pub(crate) pending_bytes: usize,
     /// Inbox read once per wait, while live.
     pub(crate) inbox_cache: Option<Vec<InboxSignal>>,
     /// Task outcomes read once per wait, while live.
@@ -113,9 +118,9 @@ impl RunCtx {
         seen_wake_gen: i64,
         history: History,
         cancel: watch::Receiver<bool>,
-        limits: StoreLimits,
     ) -> Self {
         let pending = RunWrite::new(key.clone(), lease.clone());
+        let memory = MemoryCap::new(env.limits.max_memory);
         Self {
             env,
             key,
@@ -128,7 +133,8 @@ impl RunCtx {
             unstarted: Vec::new(),
             cancel,
             last_panic: None,
-            limits,
+            memory,
+            pending_bytes: 0,
             inbox_cache: None,
             outcomes_cache: None,
             check_only: false,
@@ -141,6 +147,7 @@ impl RunCtx {
     pub(crate) fn append(&mut self, body: EventBody) -> i64 {
         let seq = self.history.append(&body);
         tracing::trace!(seq, kind = body.kind(), "journal append");
+        self.pending_bytes = self.pending_bytes.saturating_add(json_size(&body));
         self.pending.events.push((seq, body));
         seq
     }
@@ -159,6 +166,7 @@ impl RunCtx {
     pub(crate) async fn flush(&mut self, transition: Option<Transition>) -> Result<(), Interrupt> {
         let mut write = RunWrite::new(self.key.clone(), self.lease.clone());
         std::mem::swap(&mut write, &mut self.pending);
+        self.pending_bytes = 0;
         write.transition = transition;
         if write.events.is_empty()
             && write.transition.is_none()
@@ -204,5 +212,26 @@ impl RunCtx {
     pub(crate) fn decode(what: &str, bytes: &[u8]) -> Result<Value, Interrupt> {
         serde_json::from_slice(bytes)
             .map_err(|e| Interrupt::Contract(format!("{what} is not valid JSON: {e}")))
+    }
+}
+
+/// The length of `value` as JSON (0 if it cannot be encoded), counted
+/// without keeping the text.
+fn json_size(value: &impl serde::Serialize) -> usize {
+    /// Counts what is written to it.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => 0,
     }
 }

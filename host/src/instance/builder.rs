@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::activities::{load_activity_component, ActivityRegistry, SandboxConfig};
-use crate::engine::WasmEngine;
+use crate::engine::{RunLimits, WasmEngine};
 use crate::journal::{self, BatcherConfig, GroupCommit, SharedJournal};
 use crate::modules::{CompileCache, ModuleError, ModuleRegistry};
 use crate::Error;
@@ -217,6 +217,7 @@ impl InstanceBuilder {
             run_supervisor: self.children.run_supervisor.as_ref().map(|o| RunSupervisor::new(o.max_concurrent_runs)),
             snapshotter,
             lease_ttl: self.children.lease_ttl(),
+            run_limits: self.children.run_supervisor.as_ref().map(RunLimits::from).unwrap_or_default(),
             owner_counter: AtomicU64::new(initial_counter()),
         });
         Ok(Instance::new(shared, self.children, snapshot_queue))

@@ -28,7 +28,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::activities::ActivityExecutor;
-use crate::engine::RunEnv;
+use crate::engine::{RunEnv, RunLimits};
 use crate::journal::{GroupCommit, SharedJournal};
 use crate::modules::ModuleRegistry;
 
@@ -57,6 +57,8 @@ pub struct Shared {
     pub(crate) run_supervisor: Option<RunSupervisor>,
     pub(crate) snapshotter: Option<snapshotter::Snapshotter>,
     pub(crate) lease_ttl: Duration,
+    /// What one run's guest may use here (the run supervisor's limits).
+    pub(crate) run_limits: RunLimits,
     owner_counter: AtomicU64,
 }
 
@@ -75,6 +77,7 @@ impl Shared {
             batcher: self.batcher.clone(),
             activities: self.activities.clone(),
             served_queues: self.served_queues.clone(),
+            limits: self.run_limits,
         }
     }
 }

@@ -38,17 +38,54 @@ impl Default for HeartbeaterConfig {
     }
 }
 
-/// Run supervisor: owns the engines of the runs executing in this process.
+/// Run supervisor: owns the engines of the runs executing in this process,
+/// and holds each run's guest to its limits. An activation is one
+/// execution of a run here: its guest replays the journal and goes on until
+/// it waits (suspends) or ends. A run past a limit fails, with the error
+/// code `cpu_limit`, `memory_limit` or `history_limit` and a message naming
+/// the limit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSupervisorConfig {
     /// Most runs held in memory at once (`max_concurrent_runs`, default 512).
     pub max_concurrent_runs: usize,
+    /// CPU time one activation may spend (`max_activation_ms`, default
+    /// 10000): a guest that computes longer without waiting (a loop that
+    /// never calls the host) is stopped. A cancellation stops a guest in
+    /// such a loop within an epoch tick.
+    pub max_activation: Duration,
+    /// The most linear memory a workflow guest may grow to
+    /// (`max_memory_mb`, default 64, at most 256).
+    pub max_memory: usize,
+    /// Journal events one activation may record before they are committed
+    /// (`max_activation_events`, default 50000).
+    pub max_activation_events: usize,
+    /// Journal data (as JSON) one activation may record before it is
+    /// committed (`max_activation_mb`, default 64).
+    pub max_activation_bytes: usize,
+    /// Events a run's journal may hold (`max_history_events`, default
+    /// 200000).
+    pub max_history_events: u64,
 }
+
+/// The most memory `max_memory_mb` of the run supervisor may grant (the
+/// guests' memory slots are this large).
+pub const MAX_WORKFLOW_MEMORY_MB: u64 = 256;
+
+const _: () = assert!(
+    (MAX_WORKFLOW_MEMORY_MB as usize) << 20 <= crate::engine::MAX_GUEST_MEMORY
+        && (MAX_ACTIVITY_MEMORY_MB as usize) << 20 <= crate::engine::MAX_GUEST_MEMORY,
+    "a memory limit may not exceed the guests' memory slots"
+);
 
 impl Default for RunSupervisorConfig {
     fn default() -> Self {
         Self {
             max_concurrent_runs: 512,
+            max_activation: Duration::from_millis(10_000),
+            max_memory: 64 << 20,
+            max_activation_events: 50_000,
+            max_activation_bytes: 64 << 20,
+            max_history_events: 200_000,
         }
     }
 }
@@ -263,6 +300,16 @@ fn queue_limits(t: &mut TableReader<'_>) -> Result<BTreeMap<String, usize>, Mani
     Ok(limits)
 }
 
+/// `max_memory_mb`: a positive number of MiB up to `max` (default
+/// `default`), in bytes.
+fn memory_mb(t: &mut TableReader<'_>, default: u64, max: u64) -> Result<usize, ManifestError> {
+    let mb = t.positive("max_memory_mb", default)?;
+    if mb > max {
+        return Err(t.ctx().invalid(t.key("max_memory_mb"), format!("at most {max} MB (got {mb})")));
+    }
+    Ok((mb as usize) << 20)
+}
+
 /// Resolve one child: absent → `default`, `false` → `None`, table → `parse`.
 fn child<'a, T>(
     children: &mut TableReader<'a>,
@@ -362,6 +409,14 @@ pub(super) fn parse_children(
         Ok(RunSupervisorConfig {
             max_concurrent_runs: t
                 .positive_usize("max_concurrent_runs", def.max_concurrent_runs)?,
+            max_activation: t.millis("max_activation_ms", def.max_activation)?,
+            max_memory: memory_mb(t, (def.max_memory >> 20) as u64, MAX_WORKFLOW_MEMORY_MB)?,
+            max_activation_events: t
+                .positive_usize("max_activation_events", def.max_activation_events)?,
+            max_activation_bytes: (t.positive("max_activation_mb", (def.max_activation_bytes >> 20) as u64)?
+                as usize)
+                .saturating_mul(1 << 20),
+            max_history_events: t.positive("max_history_events", def.max_history_events)?,
         })
     })?;
     let activity_supervisor = child(&mut r, "activity_supervisor", d.activity_supervisor, |t| {
@@ -371,16 +426,7 @@ pub(super) fn parse_children(
             default_attempt_timeout: t
                 .millis("default_attempt_timeout_ms", def.default_attempt_timeout)?,
             queue_limits: queue_limits(t)?,
-            max_memory: {
-                let mb = t.positive("max_memory_mb", MAX_ACTIVITY_MEMORY_MB)?;
-                if mb > MAX_ACTIVITY_MEMORY_MB {
-                    return Err(t.ctx().invalid(
-                        t.key("max_memory_mb"),
-                        format!("at most {MAX_ACTIVITY_MEMORY_MB} MB (got {mb})"),
-                    ));
-                }
-                (mb as usize) << 20
-            },
+            max_memory: memory_mb(t, MAX_ACTIVITY_MEMORY_MB, MAX_ACTIVITY_MEMORY_MB)?,
             heartbeat_interval: t.millis("heartbeat_interval_ms", def.heartbeat_interval)?,
             cancel_grace: t.millis("cancel_grace_ms", def.cancel_grace)?,
         })

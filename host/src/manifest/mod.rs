@@ -37,7 +37,14 @@
 //!
 //! [instances.default.children]    # every child optional; a table of options, or false to leave it out
 //! heartbeater = { interval_ms = 2000, lease_ttl_ms = 10000 }
-//! run_supervisor = { max_concurrent_runs = 512 }
+//! # The limits of one run's guest; past one, the run fails with the error code cpu_limit,
+//! # memory_limit or history_limit and a message naming the limit. An activation is one execution
+//! # of a run on a host (replay, then live until it waits or ends). max_activation_ms: CPU time
+//! # of one activation (a guest looping without waiting is stopped; a cancel stops it at once);
+//! # max_memory_mb: a workflow's memory (at most 256); max_activation_events and
+//! # max_activation_mb: what one activation may record before it is committed;
+//! # max_history_events: the events a run's journal may hold
+//! run_supervisor = { max_concurrent_runs = 512, max_activation_ms = 10000, max_memory_mb = 64, max_activation_events = 50000, max_activation_mb = 64, max_history_events = 200000 }
 //! # queue_limits: per-queue caps on attempts at once ({ slow = 4 }); max_memory_mb: memory of one WASM
 //! # attempt (at most 256); heartbeat details stored at most once per heartbeat_interval_ms
 //! # per call; a cancelled attempt gets cancel_grace_ms to return by itself

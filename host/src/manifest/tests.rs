@@ -104,7 +104,7 @@ fn explicit_values_are_read() {
         r#"max_connections = 3
 [instances.default.children]
 heartbeater = { interval_ms = 100, lease_ttl_ms = 900 }
-run_supervisor = { max_concurrent_runs = 7 }
+run_supervisor = { max_concurrent_runs = 7, max_activation_ms = 250, max_memory_mb = 128, max_activation_events = 900, max_activation_mb = 3, max_history_events = 5000 }
 activity_supervisor = { max_concurrent = 5, default_attempt_timeout_ms = 1500, queue_limits = { slow = 2 }, max_memory_mb = 32, heartbeat_interval_ms = 250, cancel_grace_ms = 700 }
 recovery = { interval_ms = 42 }
 dispatcher = { poll_interval_ms = 10, batch_size = 2 }
@@ -125,7 +125,12 @@ snapshotter = { threshold_events = 50 }
     assert_eq!(
         c.run_supervisor,
         Some(RunSupervisorConfig {
-            max_concurrent_runs: 7
+            max_concurrent_runs: 7,
+            max_activation: Duration::from_millis(250),
+            max_memory: 128 << 20,
+            max_activation_events: 900,
+            max_activation_bytes: 3 << 20,
+            max_history_events: 5000,
         })
     );
     assert_eq!(
@@ -188,6 +193,12 @@ fn defaults() {
         c.run_supervisor.as_ref().map(|r| r.max_concurrent_runs),
         Some(512)
     );
+    let rs = c.run_supervisor.clone().expect("run supervisor on");
+    assert_eq!(rs.max_activation, Duration::from_secs(10));
+    assert_eq!(rs.max_memory, 64 << 20);
+    assert_eq!(rs.max_activation_events, 50_000);
+    assert_eq!(rs.max_activation_bytes, 64 << 20);
+    assert_eq!(rs.max_history_events, 200_000);
     let asup = c
         .activity_supervisor
         .clone()
@@ -720,6 +731,21 @@ fn activity_limits_are_checked() {
         &minimal("[instances.default.children]\nactivity_supervisor = { queue_limits = { slow = \"two\" } }\n"),
         &["queue_limits.slow"],
     );
+}
+
+#[test]
+fn run_limits_are_checked() {
+    let children = |options: &str| minimal(&format!("[instances.default.children]\nrun_supervisor = {{ {options} }}\n"));
+    parse_err(&children("max_memory_mb = 512"), &["run_supervisor.max_memory_mb", "at most 256"]);
+    for key in ["max_activation_ms", "max_memory_mb", "max_activation_events", "max_activation_mb", "max_history_events"] {
+        parse_err(&children(&format!("{key} = 0")), &[&format!("run_supervisor.{key}"), "positive"]);
+        parse_err(&children(&format!("{key} = \"lots\"")), &[&format!("run_supervisor.{key}")]);
+    }
+    parse_err(&children("max_activation_time_ms = 5"), &["run_supervisor.max_activation_time_ms", "max_activation_ms"]);
+    // One option given, the others keep their defaults.
+    let m = parse_ok(&children("max_memory_mb = 256"));
+    let rs = m.instances["default"].children.run_supervisor.clone().expect("run supervisor on");
+    assert_eq!(rs, RunSupervisorConfig { max_memory: 256 << 20, ..RunSupervisorConfig::default() });
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod cancel;
 mod compile_cache;
 mod crash_recovery;
 mod demo;
+mod guest_limits;
 mod hot_deploy;
 mod hot_deploy_hosts;
 mod instances;

@@ -1,0 +1,139 @@
+//! What one workflow run may use on a host, and how a guest's store is
+//! held to it: CPU time per activation (counted at each epoch tick, which
+//! is also where a cancellation stops a guest that never calls the host),
+//! linear memory, and what the run records in its journal (per activation
+//! before it is committed, and in all).
+//!
+//! An activation is one execution attempt of a run: the guest replays its
+//! journal and goes on live until it waits (suspends) or ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::{Store, UpdateDeadline};
+
+use crate::manifest::RunSupervisorConfig;
+
+use super::cpu_meter::CpuMeter;
+use super::interrupt::Interrupt;
+use super::run_ctx::RunCtx;
+
+/// The limits of one run's guest (from the run supervisor's options).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunLimits {
+    /// CPU time one activation may spend (`max_activation_ms`).
+    pub max_activation_time: Duration,
+    /// Linear memory the guest may grow to, in bytes (`max_memory_mb`).
+    pub max_memory: usize,
+    /// Events one activation may record before they are committed
+    /// (`max_activation_events`).
+    pub max_activation_events: usize,
+    /// Journal data one activation may record before it is committed, in
+    /// bytes of JSON (`max_activation_mb`).
+    pub max_activation_bytes: usize,
+    /// Events a run's journal may hold (`max_history_events`).
+    pub max_history_events: u64,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits::from(&RunSupervisorConfig::default())
+    }
+}
+
+impl From<&RunSupervisorConfig> for RunLimits {
+    fn from(c: &RunSupervisorConfig) -> Self {
+        RunLimits {
+            max_activation_time: c.max_activation,
+            max_memory: c.max_memory,
+            max_activation_events: c.max_activation_events,
+            max_activation_bytes: c.max_activation_bytes,
+            max_history_events: c.max_history_events,
+        }
+    }
+}
+
+/// A journal limit a run reached: the next step would record past it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JournalLimit {
+    /// The activation recorded this many events without committing them.
+    #[error(
+        "the workflow recorded {0} journal events in one activation without waiting; \
+         `run_supervisor.max_activation_events` = {0} allows no more"
+    )]
+    ActivationEvents(usize),
+    /// The activation recorded this much journal data (MiB) without
+    /// committing it.
+    #[error(
+        "the workflow recorded {0} MiB of journal data in one activation without waiting; \
+         `run_supervisor.max_activation_mb` = {0} allows no more"
+    )]
+    ActivationMb(usize),
+    /// The run's journal holds this many events.
+    #[error("the run's journal holds {0} events; `run_supervisor.max_history_events` = {0} allows no more")]
+    HistoryEvents(u64),
+}
+
+impl JournalLimit {
+    /// The manifest key of the limit.
+    pub fn key(&self) -> &'static str {
+        match self {
+            JournalLimit::ActivationEvents(_) => "run_supervisor.max_activation_events",
+            JournalLimit::ActivationMb(_) => "run_supervisor.max_activation_mb",
+            JournalLimit::HistoryEvents(_) => "run_supervisor.max_history_events",
+        }
+    }
+
+    /// The limit's value, in the manifest's unit.
+    pub fn value(&self) -> u64 {
+        match self {
+            JournalLimit::ActivationEvents(n) | JournalLimit::ActivationMb(n) => *n as u64,
+            JournalLimit::HistoryEvents(n) => *n,
+        }
+    }
+}
+
+impl RunCtx {
+    /// Fails with the journal limit the run has reached, if any: checked
+    /// before every step the guest records live, so what an activation
+    /// holds uncommitted stays within its limits (give or take the one
+    /// step that reaches them).
+    pub(crate) fn check_journal_limits(&self) -> Result<(), Interrupt> {
+        let limits = &self.env.limits;
+        let reached = if self.pending.events.len() >= limits.max_activation_events {
+            Some(JournalLimit::ActivationEvents(limits.max_activation_events))
+        } else if self.pending_bytes >= limits.max_activation_bytes {
+            Some(JournalLimit::ActivationMb(limits.max_activation_bytes >> 20))
+        } else if self.history.last_seq() >= 0 && self.history.last_seq() as u64 >= limits.max_history_events {
+            Some(JournalLimit::HistoryEvents(limits.max_history_events))
+        } else {
+            None
+        };
+        match reached {
+            Some(limit) => Err(Interrupt::JournalLimit(limit)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Holds `store`'s guest to the run's limits: its memory (the store's
+/// limiter), and at each epoch tick its CPU time and the run's
+/// cancellation; between ticks the guest yields to other tasks. Returns
+/// the meter of the activation's CPU time: the guest's futures must be
+/// polled through it ([`CpuMeter::meter`]).
+pub(crate) fn guard(store: &mut Store<RunCtx>) -> Arc<CpuMeter> {
+    let meter = CpuMeter::new();
+    let budget = store.data().env.limits.max_activation_time;
+    store.limiter(|c| &mut c.memory);
+    let ticks = meter.clone();
+    store.epoch_deadline_callback(move |ctx| {
+        // A guest that never calls the host sees its cancellation here.
+        ctx.data().check_cancel().map_err(Interrupt::trap)?;
+        if ticks.used() > budget {
+            return Err(Interrupt::CpuLimit(budget).trap());
+        }
+        Ok(UpdateDeadline::Yield(1))
+    });
+    store.set_epoch_deadline(1);
+    meter
+}
