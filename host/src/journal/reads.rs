@@ -39,7 +39,7 @@ pub trait ReadPool: Send + Sync {
         &self,
         sql: &str,
         args: &[Arg<'_>],
-        each: &mut (dyn FnMut(&dyn TsRow) -> Result<(), JournalError> + Send),
+        each: &mut (dyn for<'r> FnMut(&'r dyn TsRow) -> Result<(), JournalError> + Send),
     ) -> Result<(), JournalError>;
 }
 
@@ -60,7 +60,7 @@ where
         &self,
         sql: &str,
         args: &[Arg<'_>],
-        each: &mut (dyn FnMut(&dyn TsRow) -> Result<(), JournalError> + Send),
+        each: &mut (dyn for<'r> FnMut(&'r dyn TsRow) -> Result<(), JournalError> + Send),
     ) -> Result<(), JournalError> {
         let query = args.iter().fold(sqlx::query::<DB>(sql), |q, arg| DB::bind_arg(q, *arg));
         let rows = query.fetch_all(self).await?;
