@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::journal::{
-    ActivityOptions, Event, EventBody, Failure, InboxSignal, JournalError, RunKey, RunRecord,
+    ActivityOptions, Event, EventBody, Failure, InboxSignal, JournalError, Lease, RunKey, RunRecord,
     RunState, RunWrite, TaskOutcome, Transition,
 };
 
@@ -101,8 +101,10 @@ where
 }
 
 /// A stored row, whatever the database: typed column reads with decoding
-/// failures reported as `Corrupt` for `key`.
-pub(in crate::journal) trait TsRow {
+/// failures reported as `Corrupt` for `key`. (Public in name only, for
+/// [`ReadPool`](super::reads::ReadPool): this module is private to the
+/// journal.)
+pub trait TsRow {
     /// Reads a text column.
     fn text(&self, name: &str, key: &str) -> Result<String, JournalError>;
     /// Reads a nullable text column.
@@ -111,6 +113,8 @@ pub(in crate::journal) trait TsRow {
     fn int(&self, name: &str, key: &str) -> Result<i64, JournalError>;
     /// Reads a 32-bit integer column.
     fn int32(&self, name: &str, key: &str) -> Result<i32, JournalError>;
+    /// Reads a blob column.
+    fn bytes(&self, name: &str, key: &str) -> Result<Vec<u8>, JournalError>;
     /// Reads a nullable timestamp column.
     fn ts(&self, name: &str, key: &str) -> Result<Option<DateTime<Utc>>, JournalError>;
 
@@ -144,6 +148,9 @@ macro_rules! common_columns {
         fn int32(&self, name: &str, key: &str) -> Result<i32, JournalError> {
             col::<$row, i32>(self, name, key)
         }
+        fn bytes(&self, name: &str, key: &str) -> Result<Vec<u8>, JournalError> {
+            col::<$row, Vec<u8>>(self, name, key)
+        }
     };
 }
 pub(in crate::journal) use common_columns;
@@ -154,7 +161,7 @@ pub(in crate::journal) const RUN_COLUMNS: &str = "instance, run_id, workflow, mo
      created_at, updated_at, trace_context";
 
 /// Decodes a `runs` row selected with [`RUN_COLUMNS`].
-pub(in crate::journal) fn run_from_row<R: TsRow>(row: &R) -> Result<RunRecord, JournalError>
+pub(in crate::journal) fn run_from_row<R: TsRow + ?Sized>(row: &R) -> Result<RunRecord, JournalError>
 {
     let k = row.key_text();
     let k = k.as_str();
@@ -182,7 +189,7 @@ pub(in crate::journal) fn run_from_row<R: TsRow>(row: &R) -> Result<RunRecord, J
 }
 
 /// Decodes an `events` row (`seq`, `body`, `recorded_at`).
-pub(in crate::journal) fn event_from_row<R: TsRow>(row: &R, key: &RunKey) -> Result<Event, JournalError>
+pub(in crate::journal) fn event_from_row<R: TsRow + ?Sized>(row: &R, key: &RunKey) -> Result<Event, JournalError>
 {
     let k = key.to_string();
     let body = row.text("body", &k)?;
@@ -194,7 +201,7 @@ pub(in crate::journal) fn event_from_row<R: TsRow>(row: &R, key: &RunKey) -> Res
 }
 
 /// Decodes a `signals` row (`id`, `name`, `payload`).
-pub(in crate::journal) fn signal_from_row<R: TsRow>(row: &R, key: &RunKey) -> Result<InboxSignal, JournalError>
+pub(in crate::journal) fn signal_from_row<R: TsRow + ?Sized>(row: &R, key: &RunKey) -> Result<InboxSignal, JournalError>
 {
     let k = key.to_string();
     let payload = row.text("payload", &k)?;
@@ -206,14 +213,14 @@ pub(in crate::journal) fn signal_from_row<R: TsRow>(row: &R, key: &RunKey) -> Re
 }
 
 /// Reads an operation number stored as a 64-bit integer.
-pub(in crate::journal) fn op_from_row<R: TsRow>(row: &R, key: &str) -> Result<u32, JournalError>
+pub(in crate::journal) fn op_from_row<R: TsRow + ?Sized>(row: &R, key: &str) -> Result<u32, JournalError>
 {
     let op = row.int("op", key)?;
     u32::try_from(op).map_err(|_| corrupt(key, format!("operation number {op} out of range")))
 }
 
 /// Decodes a task outcome row (`op`, `outcome`).
-pub(in crate::journal) fn outcome_from_row<R: TsRow>(row: &R, key: &RunKey) -> Result<(u32, TaskOutcome), JournalError>
+pub(in crate::journal) fn outcome_from_row<R: TsRow + ?Sized>(row: &R, key: &RunKey) -> Result<(u32, TaskOutcome), JournalError>
 {
     let k = key.to_string();
     let op = op_from_row(row, &k)?;
@@ -224,7 +231,7 @@ pub(in crate::journal) fn outcome_from_row<R: TsRow>(row: &R, key: &RunKey) -> R
 
 /// A claimed task row (as updated by the claim: `attempts_started`
 /// counts this claim) with its ordering columns (`priority`, `ready_at`).
-pub(in crate::journal) fn claimed_from_row<R: TsRow>(
+pub(in crate::journal) fn claimed_from_row<R: TsRow + ?Sized>(
     row: &R,
 ) -> Result<(i32, DateTime<Utc>, crate::journal::ClaimedTask), JournalError>
 {
@@ -276,7 +283,7 @@ pub(in crate::journal) fn transition_columns(key: &RunKey, t: &Transition) -> Re
 }
 
 /// Decodes an `activity_heartbeats` row of the run `key`.
-pub(in crate::journal) fn heartbeat_from_row<R: TsRow>(
+pub(in crate::journal) fn heartbeat_from_row<R: TsRow + ?Sized>(
     row: &R,
     key: &RunKey,
 ) -> Result<crate::journal::ActivityHeartbeat, JournalError> {
@@ -303,18 +310,24 @@ pub(in crate::journal) fn millis(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Decodes an `activity_results` row (`activity`, `output`).
-pub(in crate::journal) fn decode_result<R: sqlx::Row>(instance: &str, key: &str, row: Option<R>) -> Result<Option<(String, serde_json::Value)>, JournalError>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    let Some(row) = row else { return Ok(None) };
-    let activity: String = row.try_get("activity")?;
-    let output: String = row.try_get("output")?;
-    let output = serde_json::from_str(&output).map_err(|e| JournalError::Corrupt {
-        key: format!("{instance}/idempotency key {key}"),
-        detail: format!("stored activity output is not JSON: {e}"),
-    })?;
-    Ok(Some((activity, output)))
+/// Decodes a `runs` row's `state` and `workflow` (a run as a request on it
+/// finds it).
+pub(in crate::journal) fn state_and_workflow<R: TsRow + ?Sized>(row: &R, key: &RunKey) -> Result<(RunState, String), JournalError> {
+    let k = key.to_string();
+    let state = row.text("state", &k)?;
+    let workflow = row.text("workflow", &k)?;
+    let state = RunState::parse(&state).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))?;
+    Ok((state, workflow))
+}
+
+/// Decodes a run ([`RUN_COLUMNS`]) whose lease `owner` has just taken:
+/// the lease, and the run.
+pub(in crate::journal) fn leased_run<R: TsRow + ?Sized>(row: &R, owner: &str) -> Result<(Lease, RunRecord), JournalError> {
+    let run = run_from_row(row)?;
+    Ok((Lease { owner: owner.to_string(), token: run.lease_token }, run))
+}
+
+/// The lease a run was created with, if it was created leased.
+pub(in crate::journal) fn creation_lease(run: &RunRecord) -> Option<Lease> {
+    run.lease_owner.as_ref().map(|owner| Lease { owner: owner.clone(), token: run.lease_token })
 }

@@ -6,13 +6,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::reads::{self, SharedReads};
 use super::{JournalError, Lease, Renewal, RunKey, RunRecord};
 
 /// Taking, renewing and giving up the leases on runs. A lease is taken
 /// only on a run that is not final and that nobody holds an unexpired lease
 /// on; taking it increments the run's fencing token and sets it `running`.
 #[async_trait]
-pub trait LeaseStore: Send + Sync + 'static {
+pub trait LeaseStore: SharedReads + Send + Sync + 'static {
     /// Claims up to `owners.len()` runs of the instance that are due now
     /// (`pending` or `suspended` with `wake_at` passed, or `running` with
     /// an expired lease), oldest wake-up first, skipping the runs in
@@ -31,15 +32,21 @@ pub trait LeaseStore: Send + Sync + 'static {
     /// The instance's runs an engine would pick up at `now`, without
     /// taking them (same rule and order as [`LeaseStore::claim_runs`]).
     #[cfg_attr(not(test), allow(dead_code))] // the journal suite checks readiness with it; hosts claim with claim_runs
-    async fn find_ready_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunKey>, JournalError>;
+    async fn find_ready_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunKey>, JournalError> {
+        reads::find_ready_runs(self.read_pool(), instance, now, limit).await
+    }
 
     /// The instance's `running` runs whose lease expired before `now` (their
     /// host died or lost them), oldest expiry first.
-    async fn expired_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunRecord>, JournalError>;
+    async fn expired_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+        reads::expired_runs(self.read_pool(), instance, now, limit).await
+    }
 
     /// The earliest `wake_at` after `after` among the instance's waiting
     /// runs (`pending` or `suspended`): when the next timer falls due.
-    async fn next_wake_at(&self, instance: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, JournalError>;
+    async fn next_wake_at(&self, instance: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, JournalError> {
+        reads::next_wake_at(self.read_pool(), instance, after).await
+    }
 
     /// Compare-and-set lease acquisition on one run (see the trait). `None`
     /// when someone else holds it or the run is final.

@@ -5,6 +5,16 @@
 //! Postgres implementation (production, many hosts; `journal/postgres/`)
 //! and a SQLite one (the embedded default, one process; `journal/sqlite/`),
 //! each a file per concern. Both pass the same test suite.
+//!
+//! What the two stores do alike is written once here: the reads, as the
+//! role traits' provided methods over the store's pool ([`reads`], in SQL
+//! with numbered `$N` parameters, which SQLite takes too), the rule of a
+//! checked migration ([`migration`]), the claim fence of activity tasks
+//! ([`task_sql`]), the checks before a signal or a cancellation request
+//! ([`run_checks`]), and the decoding of rows ([`codec`]). The store
+//! folders keep what differs: timestamps (Postgres `timestamptz` and
+//! `now()`, SQLite milliseconds from its own clock), locking (`FOR UPDATE
+//! SKIP LOCKED` against SQLite's single writer), and notification.
 
 mod codec;
 mod commit_store;
@@ -16,11 +26,14 @@ mod module_store;
 mod notifications;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod reads;
+mod run_checks;
 mod run_store;
 mod snapshot;
 mod snapshot_store;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod task_sql;
 mod task_store;
 #[cfg(all(test, feature = "postgres", feature = "sqlite"))]
 mod tests;

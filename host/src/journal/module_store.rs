@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 
+use super::reads::{self, SharedReads};
 use super::{CheckedRun, JournalError, MigrationOutcome, Publish, StoredModule};
 
 /// Module versions and run migration.
 #[async_trait]
-pub trait ModuleStore: Send + Sync + 'static {
+pub trait ModuleStore: SharedReads + Send + Sync + 'static {
     /// Stores a workflow module version (idempotent by hash); parked runs
     /// recorded on it are made due, and hosts are notified
     /// ([`WakeKind::Deploy`](super::WakeKind::Deploy)). `publish` says
@@ -15,10 +16,14 @@ pub trait ModuleStore: Send + Sync + 'static {
     async fn put_module(&self, instance: &str, workflow: &str, hash: &str, bytes: &[u8], publish: Publish) -> Result<(), JournalError>;
 
     /// A stored module version.
-    async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<StoredModule>, JournalError>;
+    async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<StoredModule>, JournalError> {
+        reads::get_module(self.read_pool(), instance, hash).await
+    }
 
     /// The current version of each workflow: `(workflow, hash)`.
-    async fn current_modules(&self, instance: &str) -> Result<Vec<(String, String)>, JournalError>;
+    async fn current_modules(&self, instance: &str) -> Result<Vec<(String, String)>, JournalError> {
+        reads::current_modules(self.read_pool(), instance).await
+    }
 
     /// Moves the unfinished runs of `workflow` (all, or those in `run_ids`)
     /// to module version `to`, making parked ones due; returns how many.

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::reads::{self, SharedReads};
 use super::{
     CancelRequest, CancelWithdrawal, Event, InboxSignal, JournalError, Lease, NewRun, RunKey, RunRecord, SentSignal,
 };
@@ -14,7 +15,7 @@ use std::time::Duration;
 /// Runs, their journals, their inboxes and their cancellation requests.
 /// Every method is one transaction.
 #[async_trait]
-pub trait RunStore: Send + Sync + 'static {
+pub trait RunStore: SharedReads + Send + Sync + 'static {
     /// Inserts many new runs in one transaction, each as
     /// [`RunStore::create_run`] would (`lease`: the owner that executes it
     /// at once, and the lease time); returns, per run, the run as inserted,
@@ -38,13 +39,19 @@ pub trait RunStore: Send + Sync + 'static {
     ) -> Result<(RunRecord, Option<Lease>), JournalError>;
 
     /// Reads a run.
-    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError>;
+    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
+        reads::get_run(self.read_pool(), key).await
+    }
 
     /// Lists an instance's runs, newest first.
-    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError>;
+    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+        reads::list_runs(self.read_pool(), instance, limit).await
+    }
 
     /// Reads a run's journal in `seq` order.
-    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError>;
+    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> {
+        reads::load_events_after(self.read_pool(), key, 0).await
+    }
 
     /// Appends a signal to a run's inbox, bumps its `wake_gen`, makes a
     /// suspended run due and notifies; returns the signal's id and the
@@ -52,7 +59,9 @@ pub trait RunStore: Send + Sync + 'static {
     async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError>;
 
     /// The run's undelivered signals, in the order they were sent.
-    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError>;
+    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
+        reads::inbox(self.read_pool(), key).await
+    }
 
     /// Records a cancellation request (bumps `wake_gen`, makes the run due,
     /// notifies [`WakeKind::Cancel`](super::WakeKind::Cancel)). Fails with

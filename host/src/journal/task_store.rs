@@ -6,11 +6,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::reads::{self, SharedReads};
 use super::{ActivityHeartbeat, ClaimedTask, JournalError, RunKey, TaskOutcome};
 
 /// Activity tasks, heartbeats and idempotent results.
 #[async_trait]
-pub trait TaskStore: Send + Sync + 'static {
+pub trait TaskStore: SharedReads + Send + Sync + 'static {
     /// Claims up to `limit` ready activity tasks of the given queues (and
     /// activity names), highest priority first, skipping rows locked by
     /// other claimers. A claim expires after `ttl`. Each claim is one
@@ -42,14 +43,18 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// The outcomes recorded for the run's tasks that the journal has not
     /// taken in yet, by operation number.
-    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError>;
+    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
+        reads::task_outcomes(self.read_pool(), key).await
+    }
 
     /// Stores the latest heartbeat details of the run's activity call `op`
     /// (made by attempt `attempt`), replacing older ones.
     async fn record_heartbeat(&self, key: &RunKey, op: u32, attempt: u32, details: &Value) -> Result<(), JournalError>;
 
     /// The run's stored heartbeats (calls still in progress), by operation.
-    async fn heartbeats(&self, key: &RunKey) -> Result<Vec<ActivityHeartbeat>, JournalError>;
+    async fn heartbeats(&self, key: &RunKey) -> Result<Vec<ActivityHeartbeat>, JournalError> {
+        reads::heartbeats(self.read_pool(), key).await
+    }
 
     /// Forgets the heartbeat of the run's call `op` (it reached its final
     /// outcome).
@@ -57,7 +62,9 @@ pub trait TaskStore: Send + Sync + 'static {
 
     /// The stored result of an activity completed with this idempotency
     /// key in the instance: `(activity, output)`.
-    async fn idempotent_result(&self, instance: &str, key: &str) -> Result<Option<(String, Value)>, JournalError>;
+    async fn idempotent_result(&self, instance: &str, key: &str) -> Result<Option<(String, Value)>, JournalError> {
+        reads::idempotent_result(self.read_pool(), instance, key).await
+    }
 
     /// Stores a completed activity's result under its idempotency key (the
     /// first one stored wins).

@@ -1,12 +1,16 @@
-//! Postgres rows and payloads: timestamps as `timestamptz`, the wake-up
-//! channel and its payloads, and the in-batch ordering rule of `commit`.
+//! Postgres rows, parameters and payloads: timestamps as `timestamptz`,
+//! the wake-up channel and its payloads, and the in-batch ordering rule of
+//! `commit`.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::Postgres;
 
 use crate::journal::codec::{col, common_columns, TsRow};
+use crate::journal::reads::{Arg, BindArg};
 use crate::journal::{JournalError, RunKey, RunWrite, Wake, WakeKind};
 
 /// The one notification channel (`LISTEN`/`NOTIFY`).
@@ -16,6 +20,17 @@ impl TsRow for PgRow {
     common_columns!(PgRow);
     fn ts(&self, name: &str, key: &str) -> Result<Option<DateTime<Utc>>, JournalError> {
         col(self, name, key)
+    }
+}
+
+/// Parameters of the shared reads: a time as `timestamptz`.
+impl BindArg for Postgres {
+    fn bind_arg<'q>(q: Query<'q, Postgres, PgArguments>, arg: Arg<'q>) -> Query<'q, Postgres, PgArguments> {
+        match arg {
+            Arg::Text(text) => q.bind(text),
+            Arg::Int(n) => q.bind(n),
+            Arg::Time(at) => q.bind(at),
+        }
     }
 }
 

@@ -1,28 +1,20 @@
 //! Leases on Postgres ([`LeaseStore`]): claiming due runs in batches
-//! (`FOR UPDATE SKIP LOCKED`, like activity tasks), the queries of recovery
-//! and of the dispatcher's sleep, and acquiring, renewing and releasing
-//! leases (renewal and release through the [`fence`](super::fence)).
+//! (`FOR UPDATE SKIP LOCKED`, like activity tasks), and acquiring, renewing
+//! and releasing leases (renewal and release through the
+//! [`fence`](super::fence)). The queries of recovery and of the
+//! dispatcher's sleep are the trait's, shared by both stores.
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::fence::{held, LeaseArrays, LEASES};
 use super::{notify, PostgresJournal};
-use crate::journal::codec::{millis, run_from_row, FINAL_STATES_SQL, RUN_COLUMNS};
+use crate::journal::codec::{leased_run, millis, run_from_row, FINAL_STATES_SQL, RUN_COLUMNS};
+use crate::journal::reads::{due, DUE_ORDER};
 use crate::journal::{JournalError, Lease, LeaseStore, Renewal, RunKey, RunRecord, WakeKind};
-
-/// Runs an engine should pick up at `now` (an SQL expression): due
-/// waiting runs, and running ones whose lease expired.
-fn due(now: &str) -> String {
-    format!(
-        "((state IN ('pending', 'suspended') AND wake_at <= {now}) \
-           OR (state = 'running' AND lease_expires_at < {now}))"
-    )
-}
 
 /// Claims up to `cardinality($2)` due runs not in `$3`, the i-th for owner
 /// `$2[i]`, for `$4` ms.
@@ -32,7 +24,7 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
              SELECT instance, run_id, COALESCE(wake_at, lease_expires_at) AS due FROM runs \
              WHERE instance = $1 AND {due} AND NOT (run_id = ANY($3)) \
                AND (lease_owner IS NULL OR lease_expires_at < now()) \
-             ORDER BY COALESCE(wake_at, lease_expires_at), run_id LIMIT cardinality($2) \
+             {DUE_ORDER} LIMIT cardinality($2) \
              FOR UPDATE SKIP LOCKED), \
          numbered AS ( \
              SELECT instance AS p_instance, run_id AS p_run_id, \
@@ -110,36 +102,6 @@ impl LeaseStore for PostgresJournal {
         Ok(claimed.into_iter().map(|(_, c)| c).collect())
     }
 
-    async fn find_ready_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunKey>, JournalError> {
-        let sql = format!(
-            "SELECT run_id FROM runs WHERE instance = $1 AND {due} \
-             ORDER BY COALESCE(wake_at, lease_expires_at), run_id LIMIT $3",
-            due = due("$2")
-        );
-        let rows = sqlx::query(&sql).bind(instance).bind(now).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok(RunKey::new(instance, r.try_get::<String, _>("run_id")?))).collect()
-    }
-
-    async fn expired_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND state = 'running' AND lease_expires_at < $2 \
-             ORDER BY lease_expires_at, run_id LIMIT $3"
-        );
-        let rows = sqlx::query(&sql).bind(instance).bind(now).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(run_from_row).collect()
-    }
-
-    async fn next_wake_at(&self, instance: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, JournalError> {
-        let at: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "SELECT min(wake_at) FROM runs WHERE instance = $1 AND state IN ('pending', 'suspended') AND wake_at > $2",
-        )
-        .bind(instance)
-        .bind(after)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(at)
-    }
-
     async fn acquire_lease(&self, key: &RunKey, owner: &str, ttl: Duration) -> Result<Option<(Lease, RunRecord)>, JournalError> {
         let row = sqlx::query(&ACQUIRE)
             .bind(&key.instance)
@@ -148,9 +110,7 @@ impl LeaseStore for PostgresJournal {
             .bind(millis(ttl))
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let run = run_from_row(&row)?;
-        Ok(Some((Lease { owner: owner.to_string(), token: run.lease_token }, run)))
+        row.as_ref().map(|row| leased_run(row, owner)).transpose()
     }
 
     async fn renew_leases(&self, leases: &[(RunKey, Lease)], ttl: Duration) -> Result<Vec<Renewal>, JournalError> {

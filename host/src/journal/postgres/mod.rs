@@ -22,7 +22,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use self::codec::{wake_payload, WAKE_CHANNEL};
-use super::codec::{col, corrupt};
+use super::codec::state_and_workflow;
+use super::reads::{ReadPool, SharedReads};
 use super::{Journal, JournalError, RunKey, RunState, WakeKind};
 
 type Tx = Transaction<'static, Postgres>;
@@ -74,6 +75,12 @@ impl PostgresJournal {
     pub async fn close(&self) {
         self.pool.close().await;
         self.leases.close().await;
+    }
+}
+
+impl SharedReads for PostgresJournal {
+    fn read_pool(&self) -> &dyn ReadPool {
+        &self.pool
     }
 }
 
@@ -134,10 +141,5 @@ async fn lock_run(tx: &mut Tx, key: &RunKey) -> Result<Option<(RunState, String)
         .bind(&key.run_id)
         .fetch_optional(&mut **tx)
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    let k = key.to_string();
-    let state: String = col(&row, "state", &k)?;
-    let workflow: String = col(&row, "workflow", &k)?;
-    let state = RunState::parse(&state).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))?;
-    Ok(Some((state, workflow)))
+    row.as_ref().map(|row| state_and_workflow(row, key)).transpose()
 }

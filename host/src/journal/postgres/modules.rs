@@ -3,14 +3,18 @@
 //! migration locks each run's row first (waiting for any commit in flight
 //! on it, since every commit locks the rows it writes for), and only then
 //! reads its state, lease and last `seq`, in statements of their own so
-//! they see what that commit wrote.
+//! they see what that commit wrote ([`migrate_checked`]). The reads are the
+//! trait's, shared by both stores.
+
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use sqlx::Row;
 
-use super::{notify, PostgresJournal};
+use super::{notify, PostgresJournal, Tx};
 use crate::journal::codec::FINAL_STATES_SQL;
-use crate::journal::{CheckedRun, JournalError, MigrationOutcome, ModuleStore, Publish, StoredModule, WakeKind};
+use crate::journal::migration::{find_sql, migrate_checked, move_sql, CheckedMover, LAST_SEQ};
+use crate::journal::{CheckedRun, JournalError, MigrationOutcome, ModuleStore, Publish, WakeKind};
 
 #[async_trait]
 impl ModuleStore for PostgresJournal {
@@ -57,26 +61,6 @@ impl ModuleStore for PostgresJournal {
         Ok(())
     }
 
-    async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<StoredModule>, JournalError> {
-        let row = sqlx::query("SELECT workflow, bytes FROM modules WHERE instance = $1 AND hash = $2")
-            .bind(instance)
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some(StoredModule { workflow: r.try_get("workflow")?, hash: hash.to_string(), bytes: r.try_get("bytes")? })),
-        }
-    }
-
-    async fn current_modules(&self, instance: &str) -> Result<Vec<(String, String)>, JournalError> {
-        let rows = sqlx::query("SELECT workflow, hash FROM module_heads WHERE instance = $1 ORDER BY workflow")
-            .bind(instance)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("workflow")?, r.try_get("hash")?))).collect()
-    }
-
     async fn migrate_runs(&self, instance: &str, workflow: &str, run_ids: &[String], to: &str) -> Result<u64, JournalError> {
         let sql = format!(
             "UPDATE runs SET module_hash = $4, updated_at = now(), \
@@ -103,51 +87,41 @@ impl ModuleStore for PostgresJournal {
         runs: &[CheckedRun],
         to: &str,
     ) -> Result<Vec<MigrationOutcome>, JournalError> {
-        let mut out = vec![MigrationOutcome::Gone; runs.len()];
-        // Key order, as the commits lock, so the two cannot deadlock.
-        let mut order: Vec<usize> = (0..runs.len()).collect();
-        order.sort_by(|a, b| runs[*a].run_id.cmp(&runs[*b].run_id));
         let mut tx = self.pool.begin().await?;
-        for i in order {
-            let run = &runs[i];
-            let sql = format!(
-                "SELECT state NOT IN {final_states} AS unfinished, \
-                        (lease_owner IS NOT NULL AND lease_expires_at >= now()) AS leased \
-                 FROM runs WHERE instance = $1 AND run_id = $2 AND workflow = $3 FOR UPDATE",
-                final_states = *FINAL_STATES_SQL
-            );
-            let row = sqlx::query(&sql).bind(instance).bind(&run.run_id).bind(workflow).fetch_optional(&mut *tx).await?;
-            let Some(row) = row else { continue };
-            if !row.try_get::<bool, _>("unfinished")? {
-                continue;
-            }
-            if row.try_get::<Option<bool>, _>("leased")?.unwrap_or(false) {
-                out[i] = MigrationOutcome::Leased;
-                continue;
-            }
-            let last_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE instance = $1 AND run_id = $2")
-                .bind(instance)
-                .bind(&run.run_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            if last_seq != run.last_seq {
-                out[i] = MigrationOutcome::HistoryGrew { last_seq };
-                continue;
-            }
-            sqlx::query(
-                "UPDATE runs SET module_hash = $3, lease_owner = NULL, updated_at = now(), \
-                        wake_at = CASE WHEN state = 'suspended' AND wake_at IS NULL AND error IS NOT NULL \
-                                       THEN now() ELSE wake_at END \
-                 WHERE instance = $1 AND run_id = $2",
-            )
-            .bind(instance)
-            .bind(&run.run_id)
-            .bind(to)
-            .execute(&mut *tx)
-            .await?;
-            out[i] = MigrationOutcome::Migrated;
-        }
+        let out = migrate_checked(&mut Mover { tx: &mut tx, instance, workflow, to }, runs).await?;
         tx.commit().await?;
         Ok(out)
+    }
+}
+
+/// Locks the run `$1`/`$2` of workflow `$3` and reads it.
+static FIND: LazyLock<String> = LazyLock::new(|| find_sql("now()", " FOR UPDATE"));
+
+/// Moves the run `$1`/`$2` to version `$3`.
+static MOVE: LazyLock<String> = LazyLock::new(|| move_sql("now()"));
+
+/// A checked migration in a Postgres transaction: it locks each run's row
+/// before it reads the run's journal.
+struct Mover<'a> {
+    tx: &'a mut Tx,
+    instance: &'a str,
+    workflow: &'a str,
+    to: &'a str,
+}
+
+impl CheckedMover for Mover<'_> {
+    async fn find(&mut self, run_id: &str) -> Result<Option<(bool, bool)>, JournalError> {
+        let row = sqlx::query(&FIND).bind(self.instance).bind(run_id).bind(self.workflow).fetch_optional(&mut **self.tx).await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((row.try_get("unfinished")?, row.try_get::<Option<bool>, _>("leased")?.unwrap_or(false))))
+    }
+
+    async fn last_seq(&mut self, run_id: &str) -> Result<i64, JournalError> {
+        Ok(sqlx::query_scalar(LAST_SEQ).bind(self.instance).bind(run_id).fetch_one(&mut **self.tx).await?)
+    }
+
+    async fn move_run(&mut self, run_id: &str) -> Result<(), JournalError> {
+        sqlx::query(&MOVE).bind(self.instance).bind(run_id).bind(self.to).execute(&mut **self.tx).await?;
+        Ok(())
     }
 }

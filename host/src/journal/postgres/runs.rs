@@ -1,6 +1,7 @@
 //! Runs on Postgres ([`RunStore`]): creation (one statement, the
-//! notification of a run left to the dispatchers included), reads, the
-//! inbox of signals, and cancellation requests.
+//! notification of a run left to the dispatchers included), signals, and
+//! cancellation requests. The reads are the trait's, shared by both stores
+//! ([`reads`](crate::journal::reads)).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -13,10 +14,10 @@ use sqlx::Row;
 
 use super::codec::{is_unique_violation, wake_payload, WAKE_CHANNEL};
 use super::{lock_run, notify, wake_run, PostgresJournal};
-use crate::journal::codec::{event_from_row, millis, run_from_row, signal_from_row, to_json, RUN_COLUMNS};
+use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
+use crate::journal::run_checks::{final_state, signal_target};
 use crate::journal::{
-    CancelRequest, CancelWithdrawal, Event, InboxSignal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore,
-    SentSignal, WakeKind,
+    CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
 
 /// Inserts one run taking its lease; returns it.
@@ -62,11 +63,6 @@ static CREATE_MANY: LazyLock<String> = LazyLock::new(|| {
          FROM ins JOIN u ON u.instance = ins.instance AND u.run_id = ins.run_id"
     )
 });
-
-/// The lease a run was created with, if it was created leased.
-fn creation_lease(run: &RunRecord) -> Option<Lease> {
-    run.lease_owner.as_ref().map(|owner| Lease { owner: owner.clone(), token: run.lease_token })
-}
 
 #[async_trait]
 impl RunStore for PostgresJournal {
@@ -142,40 +138,10 @@ impl RunStore for PostgresJournal {
         Ok(inserted)
     }
 
-    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
-        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND run_id = $2");
-        let row = sqlx::query(&sql).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(run_from_row).transpose()
-    }
-
-    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 \
-             ORDER BY created_at DESC, run_id DESC LIMIT $2"
-        );
-        let rows = sqlx::query(&sql).bind(instance).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(run_from_row).collect()
-    }
-
-    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT seq, body, recorded_at FROM events WHERE instance = $1 AND run_id = $2 ORDER BY seq",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| event_from_row(r, key)).collect()
-    }
-
     async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError> {
         let payload = to_json(key, "signal payload", payload)?;
         let mut tx = self.pool.begin().await?;
-        let workflow = match lock_run(&mut tx, key).await? {
-            None => return Err(JournalError::UnknownRun(key.clone())),
-            Some((state, _)) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
-            Some((_, workflow)) => workflow,
-        };
+        let workflow = signal_target(key, lock_run(&mut tx, key).await?)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO signals (instance, run_id, name, payload) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -190,24 +156,10 @@ impl RunStore for PostgresJournal {
         Ok(SentSignal { id, workflow })
     }
 
-    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT id, name, payload FROM signals \
-             WHERE instance = $1 AND run_id = $2 AND consumed_at IS NULL ORDER BY id",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| signal_from_row(r, key)).collect()
-    }
-
     async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
         let mut tx = self.pool.begin().await?;
-        match lock_run(&mut tx, key).await? {
-            None => return Err(JournalError::UnknownRun(key.clone())),
-            Some((state, _)) if state.is_final() => return Ok(CancelRequest::AlreadyFinal(state)),
-            Some(_) => {}
+        if let Some(state) = final_state(key, lock_run(&mut tx, key).await?)? {
+            return Ok(CancelRequest::AlreadyFinal(state));
         }
         sqlx::query(
             "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, now()), \
@@ -225,10 +177,8 @@ impl RunStore for PostgresJournal {
 
     async fn withdraw_cancel(&self, key: &RunKey, requested_at: DateTime<Utc>) -> Result<CancelWithdrawal, JournalError> {
         let mut tx = self.pool.begin().await?;
-        match lock_run(&mut tx, key).await? {
-            None => return Err(JournalError::UnknownRun(key.clone())),
-            Some((state, _)) if state.is_final() => return Ok(CancelWithdrawal::AlreadyFinal(state)),
-            Some(_) => {}
+        if let Some(state) = final_state(key, lock_run(&mut tx, key).await?)? {
+            return Ok(CancelWithdrawal::AlreadyFinal(state));
         }
         let done = sqlx::query(
             "UPDATE runs SET cancel_requested_at = NULL, updated_at = now() \

@@ -1,12 +1,10 @@
 //! Snapshots on Postgres ([`SnapshotStore`]): one row per run, replaced
-//! only forward, and the journal entries after it.
+//! only forward. The reads are the trait's, shared by both stores.
 
 use async_trait::async_trait;
-use sqlx::Row;
 
 use super::PostgresJournal;
-use crate::journal::codec::event_from_row;
-use crate::journal::{Event, JournalError, RunKey, Snapshot, SnapshotStore};
+use crate::journal::{JournalError, RunKey, Snapshot, SnapshotStore};
 
 #[async_trait]
 impl SnapshotStore for PostgresJournal {
@@ -24,29 +22,5 @@ impl SnapshotStore for PostgresJournal {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-
-    async fn get_snapshot(&self, key: &RunKey) -> Result<Option<Snapshot>, JournalError> {
-        let row = sqlx::query("SELECT upto_seq, digest, body FROM snapshots WHERE instance = $1 AND run_id = $2")
-            .bind(&key.instance)
-            .bind(&key.run_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some(Snapshot { upto_seq: r.try_get("upto_seq")?, digest: r.try_get("digest")?, body: r.try_get("body")? })),
-        }
-    }
-
-    async fn load_events_after(&self, key: &RunKey, after_seq: i64) -> Result<Vec<Event>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT seq, body, recorded_at FROM events WHERE instance = $1 AND run_id = $2 AND seq > $3 ORDER BY seq",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(after_seq)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| event_from_row(r, key)).collect()
     }
 }

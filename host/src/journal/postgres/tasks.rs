@@ -1,8 +1,9 @@
 //! Activity tasks on Postgres ([`TaskStore`]): claiming (`FOR UPDATE SKIP
 //! LOCKED`, each claim one attempt), completion, claim renewal and
 //! re-queueing for a retry, all fenced by the claim token and the claim's
-//! expiry; the heartbeats of calls in progress (one row per
-//! `(instance, run_id, op)`), and results stored under idempotency keys.
+//! expiry ([`claim_fenced!`]); the heartbeats of calls in progress (one
+//! row per `(instance, run_id, op)`), and results stored under idempotency
+//! keys. The reads are the trait's, shared by both stores.
 
 use std::time::Duration;
 
@@ -11,23 +12,9 @@ use serde_json::Value;
 
 use super::{lock_run, wake_run, PostgresJournal};
 use crate::journal::codec::{
-    claimed_from_row, decode_result, heartbeat_from_row, millis, order_claimed, outcome_from_row, outcome_state,
-    outcome_to_json,
-};
-use crate::journal::{ActivityHeartbeat, ClaimedTask, JournalError, RunKey, TaskOutcome, TaskStore};
-
-/// The condition every write of a claim's holder is fenced by: the claim
-/// is still its own (token) and has not expired.
-macro_rules! fenced {
-    ($set:literal) => {
-        concat!(
-            "UPDATE activity_tasks SET ",
-            $set,
-            " WHERE instance = $1 AND run_id = $2 AND op = $3 AND claim_token = $4 AND state = 'claimed' \
-               AND claim_expires_at > now()"
-        )
-    };
-}
+    claimed_from_row, millis, order_claimed, outcome_state, outcome_to_json};
+use crate::journal::task_sql::{bind_task, claim_fenced, CLEAR_HEARTBEAT};
+use crate::journal::{ClaimedTask, JournalError, RunKey, TaskOutcome, TaskStore};
 
 #[async_trait]
 impl TaskStore for PostgresJournal {
@@ -83,10 +70,8 @@ impl TaskStore for PostgresJournal {
         let mut tx = self.pool.begin().await?;
         // Lock the run first: every writer takes run rows before task rows.
         lock_run(&mut tx, key).await?;
-        let done = sqlx::query(fenced!("state = $5, outcome = $6, claim_expires_at = NULL"))
-            .bind(&key.instance)
-            .bind(&key.run_id)
-            .bind(i64::from(op))
+        let sql = claim_fenced!("state = $5, outcome = $6, claim_expires_at = NULL", "now()");
+        let done = bind_task(sqlx::query(sql), key, op)
             .bind(claim_token)
             .bind(outcome_state(outcome))
             .bind(stored)
@@ -103,76 +88,30 @@ impl TaskStore for PostgresJournal {
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
-        let sql = fenced!("claim_expires_at = now() + $5 * interval '1 millisecond'");
+        let sql = claim_fenced!("claim_expires_at = now() + $5 * interval '1 millisecond'", "now()");
         fenced_update(self, sql, key, op, claim_token, ttl).await
     }
 
     async fn retry_task(&self, key: &RunKey, op: u32, claim_token: i64, delay: Duration) -> Result<bool, JournalError> {
-        let sql = fenced!(
+        let sql = claim_fenced!(
             "state = 'pending', claim_owner = NULL, claim_expires_at = NULL, \
-             attempts_ended = attempts_started, ready_at = now() + $5 * interval '1 millisecond'"
+             attempts_ended = attempts_started, ready_at = now() + $5 * interval '1 millisecond'",
+            "now()"
         );
         fenced_update(self, sql, key, op, claim_token, delay).await
     }
 
-    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT op, outcome FROM activity_tasks \
-             WHERE instance = $1 AND run_id = $2 AND state IN ('completed', 'failed') AND NOT journaled \
-             ORDER BY op",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| outcome_from_row(r, key)).collect()
-    }
-
     async fn record_heartbeat(&self, key: &RunKey, op: u32, attempt: u32, details: &Value) -> Result<(), JournalError> {
-        sqlx::query(
-            "INSERT INTO activity_heartbeats (instance, run_id, op, attempt, details) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (instance, run_id, op) DO UPDATE \
-             SET attempt = EXCLUDED.attempt, details = EXCLUDED.details, recorded_at = now()",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(i64::from(op))
-        .bind(attempt as i32)
-        .bind(details.to_string())
-        .execute(&self.pool)
-        .await?;
+        let sql = "INSERT INTO activity_heartbeats (instance, run_id, op, attempt, details) VALUES ($1, $2, $3, $4, $5) \
+                   ON CONFLICT (instance, run_id, op) DO UPDATE \
+                   SET attempt = EXCLUDED.attempt, details = EXCLUDED.details, recorded_at = now()";
+        bind_task(sqlx::query(sql), key, op).bind(attempt as i32).bind(details.to_string()).execute(&self.pool).await?;
         Ok(())
-    }
-
-    async fn heartbeats(&self, key: &RunKey) -> Result<Vec<ActivityHeartbeat>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT op, attempt, details, recorded_at FROM activity_heartbeats \
-             WHERE instance = $1 AND run_id = $2 ORDER BY op",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| heartbeat_from_row(r, key)).collect()
     }
 
     async fn clear_heartbeat(&self, key: &RunKey, op: u32) -> Result<(), JournalError> {
-        sqlx::query("DELETE FROM activity_heartbeats WHERE instance = $1 AND run_id = $2 AND op = $3")
-            .bind(&key.instance)
-            .bind(&key.run_id)
-            .bind(i64::from(op))
-            .execute(&self.pool)
-            .await?;
+        bind_task(sqlx::query(CLEAR_HEARTBEAT), key, op).execute(&self.pool).await?;
         Ok(())
-    }
-
-    async fn idempotent_result(&self, instance: &str, key: &str) -> Result<Option<(String, Value)>, JournalError> {
-        let row = sqlx::query("SELECT activity, output FROM activity_results WHERE instance = $1 AND idempotency_key = $2")
-            .bind(instance)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        decode_result(instance, key, row)
     }
 
     async fn put_idempotent_result(&self, instance: &str, key: &str, activity: &str, output: &Value) -> Result<(), JournalError> {
@@ -190,8 +129,8 @@ impl TaskStore for PostgresJournal {
     }
 }
 
-/// Runs a [`fenced!`] update whose `$5` is a duration in milliseconds;
-/// true when the claim was still held.
+/// Runs a [`claim_fenced!`] update whose `$5` is a duration in
+/// milliseconds; true when the claim was still held.
 async fn fenced_update(
     j: &PostgresJournal,
     sql: &'static str,
@@ -200,13 +139,6 @@ async fn fenced_update(
     claim_token: i64,
     ms: Duration,
 ) -> Result<bool, JournalError> {
-    let done = sqlx::query(sql)
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(i64::from(op))
-        .bind(claim_token)
-        .bind(millis(ms))
-        .execute(&j.pool)
-        .await?;
+    let done = bind_task(sqlx::query(sql), key, op).bind(claim_token).bind(millis(ms)).execute(&j.pool).await?;
     Ok(done.rows_affected() == 1)
 }

@@ -1,10 +1,13 @@
-//! SQLite rows: timestamps as milliseconds since the epoch, and lists
-//! passed as JSON arrays.
+//! SQLite rows and parameters: timestamps as milliseconds since the epoch,
+//! and lists passed as JSON arrays.
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::Sqlite;
 
 use crate::journal::codec::{col, common_columns, corrupt, TsRow};
+use crate::journal::reads::{Arg, BindArg};
 use crate::journal::JournalError;
 
 impl TsRow for SqliteRow {
@@ -14,8 +17,19 @@ impl TsRow for SqliteRow {
     }
 }
 
+/// Parameters of the shared reads: a time as milliseconds since the epoch.
+impl BindArg for Sqlite {
+    fn bind_arg<'q>(q: Query<'q, Sqlite, SqliteArguments<'q>>, arg: Arg<'q>) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+        match arg {
+            Arg::Text(text) => q.bind(text),
+            Arg::Int(n) => q.bind(n),
+            Arg::Time(at) => q.bind(at.timestamp_millis()),
+        }
+    }
+}
+
 /// Converts milliseconds since the epoch (SQLite's timestamps).
-pub(super) fn from_ms(key: &str, ms: i64) -> Result<DateTime<Utc>, JournalError> {
+fn from_ms(key: &str, ms: i64) -> Result<DateTime<Utc>, JournalError> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(key, format!("timestamp {ms} out of range")))
 }
 

@@ -1,29 +1,22 @@
 //! Leases on SQLite ([`LeaseStore`]): claiming due runs in batches (one
 //! write transaction: SQLite has no `SKIP LOCKED`, and its single writer
-//! gives the same semantics), the queries of recovery and of the
-//! dispatcher's sleep, and acquiring, renewing and releasing leases
-//! (renewal and release through the [`fence`](super::fence)).
+//! gives the same semantics), and acquiring, renewing and releasing leases
+//! (renewal and release through the [`fence`](super::fence)). The queries
+//! of recovery and of the dispatcher's sleep are the trait's, shared by
+//! both stores.
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::codec::{from_ms, json_list};
+use super::codec::json_list;
 use super::fence::{self, FENCE};
 use super::{wake, SqliteJournal};
-use crate::journal::codec::{millis, run_from_row, FINAL_STATES_SQL, RUN_COLUMNS};
+use crate::journal::codec::{leased_run, millis, FINAL_STATES_SQL, RUN_COLUMNS};
+use crate::journal::reads::{due, DUE_ORDER};
 use crate::journal::{JournalError, Lease, LeaseStore, Renewal, RunKey, RunRecord, WakeKind};
-
-/// Runs an engine should pick up at `?2`: due waiting runs, and running
-/// ones whose lease expired; oldest wake-up first.
-const DUE: &str = "((state IN ('pending', 'suspended') AND wake_at <= ?2) \
-                     OR (state = 'running' AND lease_expires_at < ?2))";
-
-/// The order runs are picked up in.
-const DUE_ORDER: &str = "ORDER BY COALESCE(wake_at, lease_expires_at), run_id";
 
 /// Takes the lease of run `?1`/`?2` for owner `?3` until `?4`, at `?5`
 /// (compare-and-set); returns the run as updated.
@@ -52,8 +45,9 @@ impl LeaseStore for SqliteJournal {
         }
         let now = self.now_ms();
         let pick = format!(
-            "SELECT run_id FROM runs WHERE instance = ?1 AND {DUE} \
-               AND run_id NOT IN (SELECT value FROM json_each(?3)) {DUE_ORDER} LIMIT ?4"
+            "SELECT run_id FROM runs WHERE instance = $1 AND {due} \
+               AND run_id NOT IN (SELECT value FROM json_each($3)) {DUE_ORDER} LIMIT $4",
+            due = due("$2")
         );
         let mut w = self.write().await?;
         let picked = sqlx::query(&pick)
@@ -75,48 +69,11 @@ impl LeaseStore for SqliteJournal {
                 .fetch_optional(&mut *w.tx)
                 .await?;
             if let Some(row) = row {
-                let run = run_from_row(&row)?;
-                claimed.push((Lease { owner: owner.clone(), token: run.lease_token }, run));
+                claimed.push(leased_run(&row, owner)?);
             }
         }
         self.finish(w).await?;
         Ok(claimed)
-    }
-
-    async fn find_ready_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunKey>, JournalError> {
-        let sql = format!("SELECT run_id FROM runs WHERE instance = ?1 AND {DUE} {DUE_ORDER} LIMIT ?3");
-        let rows = sqlx::query(&sql)
-            .bind(instance)
-            .bind(now.timestamp_millis())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok(RunKey::new(instance, r.try_get::<String, _>("run_id")?))).collect()
-    }
-
-    async fn expired_runs(&self, instance: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 AND state = 'running' AND lease_expires_at < ?2 \
-             ORDER BY lease_expires_at, run_id LIMIT ?3"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(instance)
-            .bind(now.timestamp_millis())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(run_from_row).collect()
-    }
-
-    async fn next_wake_at(&self, instance: &str, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, JournalError> {
-        let at: Option<i64> = sqlx::query_scalar(
-            "SELECT min(wake_at) FROM runs WHERE instance = ?1 AND state IN ('pending', 'suspended') AND wake_at > ?2",
-        )
-        .bind(instance)
-        .bind(after.timestamp_millis())
-        .fetch_one(&self.pool)
-        .await?;
-        at.map(|ms| from_ms(&format!("{instance}/?"), ms)).transpose()
     }
 
     async fn acquire_lease(&self, key: &RunKey, owner: &str, ttl: Duration) -> Result<Option<(Lease, RunRecord)>, JournalError> {
@@ -131,9 +88,7 @@ impl LeaseStore for SqliteJournal {
             .fetch_optional(&mut *w.tx)
             .await?;
         self.finish(w).await?;
-        let Some(row) = row else { return Ok(None) };
-        let run = run_from_row(&row)?;
-        Ok(Some((Lease { owner: owner.to_string(), token: run.lease_token }, run)))
+        row.as_ref().map(|row| leased_run(row, owner)).transpose()
     }
 
     async fn renew_leases(&self, leases: &[(RunKey, Lease)], ttl: Duration) -> Result<Vec<Renewal>, JournalError> {

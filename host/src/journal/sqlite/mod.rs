@@ -26,7 +26,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{broadcast, Mutex, MutexGuard};
 
-use super::codec::{col, corrupt};
+use super::codec::state_and_workflow;
+use super::reads::{ReadPool, SharedReads};
 use super::{Journal, JournalError, RunKey, RunState, Wake, WakeKind};
 
 /// Times a migration that raced another process is tried again.
@@ -159,12 +160,7 @@ impl WriteTx<'_> {
             .bind(&key.run_id)
             .fetch_optional(&mut *self.tx)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let k = key.to_string();
-        let state: String = col(&row, "state", &k)?;
-        let workflow: String = col(&row, "workflow", &k)?;
-        let state = RunState::parse(&state).ok_or_else(|| corrupt(key, format!("unknown state `{state}`")))?;
-        Ok(Some((state, workflow)))
+        row.as_ref().map(|row| state_and_workflow(row, key)).transpose()
     }
 
     /// Bumps a run's `wake_gen` and makes it due if it waits.
@@ -180,6 +176,12 @@ impl WriteTx<'_> {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+}
+
+impl SharedReads for SqliteJournal {
+    fn read_pool(&self) -> &dyn ReadPool {
+        &self.pool
     }
 }
 

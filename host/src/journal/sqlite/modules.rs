@@ -1,15 +1,19 @@
 //! Module versions on SQLite ([`ModuleStore`]): the `modules` and
 //! `module_heads` tables, and moving runs between versions. A checked
-//! migration is one write transaction (SQLite's single writer) that reads
-//! each run's state, lease and last `seq` and moves it, so no commit can
-//! come in between.
+//! migration ([`migrate_checked`]) is one write transaction (SQLite's
+//! single writer) that reads each run's state, lease and last `seq` and
+//! moves it, so no commit can come in between. The reads are the trait's,
+//! shared by both stores.
+
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use sqlx::Row;
 
-use super::{SqliteJournal};
+use super::{SqliteJournal, WriteTx};
 use crate::journal::codec::FINAL_STATES_SQL;
-use crate::journal::{CheckedRun, JournalError, MigrationOutcome, ModuleStore, Publish, StoredModule, Wake, WakeKind};
+use crate::journal::migration::{find_sql, migrate_checked, move_sql, CheckedMover, LAST_SEQ};
+use crate::journal::{CheckedRun, JournalError, MigrationOutcome, ModuleStore, Publish, Wake, WakeKind};
 
 #[async_trait]
 impl ModuleStore for SqliteJournal {
@@ -54,26 +58,6 @@ impl ModuleStore for SqliteJournal {
         self.finish(w).await
     }
 
-    async fn get_module(&self, instance: &str, hash: &str) -> Result<Option<StoredModule>, JournalError> {
-        let row = sqlx::query("SELECT workflow, bytes FROM modules WHERE instance = ? AND hash = ?")
-            .bind(instance)
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some(StoredModule { workflow: r.try_get("workflow")?, hash: hash.to_string(), bytes: r.try_get("bytes")? })),
-        }
-    }
-
-    async fn current_modules(&self, instance: &str) -> Result<Vec<(String, String)>, JournalError> {
-        let rows = sqlx::query("SELECT workflow, hash FROM module_heads WHERE instance = ? ORDER BY workflow")
-            .bind(instance)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("workflow")?, r.try_get("hash")?))).collect()
-    }
-
     async fn migrate_runs(&self, instance: &str, workflow: &str, run_ids: &[String], to: &str) -> Result<u64, JournalError> {
         let mut w = self.write().await?;
         let now = self.now_ms();
@@ -111,55 +95,49 @@ impl ModuleStore for SqliteJournal {
         runs: &[CheckedRun],
         to: &str,
     ) -> Result<Vec<MigrationOutcome>, JournalError> {
-        let mut out = vec![MigrationOutcome::Gone; runs.len()];
         let mut w = self.write().await?;
         let now = self.now_ms();
-        for (i, run) in runs.iter().enumerate() {
-            let sql = format!(
-                "SELECT state NOT IN {final_states} AS unfinished, \
-                        (lease_owner IS NOT NULL AND lease_expires_at >= ?4) AS leased \
-                 FROM runs WHERE instance = ?1 AND run_id = ?2 AND workflow = ?3",
-                final_states = *FINAL_STATES_SQL
-            );
-            let row = sqlx::query(&sql)
-                .bind(instance)
-                .bind(&run.run_id)
-                .bind(workflow)
-                .bind(now)
-                .fetch_optional(&mut *w.tx)
-                .await?;
-            let Some(row) = row else { continue };
-            if !row.try_get::<bool, _>("unfinished")? {
-                continue;
-            }
-            if row.try_get::<Option<bool>, _>("leased")?.unwrap_or(false) {
-                out[i] = MigrationOutcome::Leased;
-                continue;
-            }
-            let last_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE instance = ?1 AND run_id = ?2")
-                .bind(instance)
-                .bind(&run.run_id)
-                .fetch_one(&mut *w.tx)
-                .await?;
-            if last_seq != run.last_seq {
-                out[i] = MigrationOutcome::HistoryGrew { last_seq };
-                continue;
-            }
-            sqlx::query(
-                "UPDATE runs SET module_hash = ?3, lease_owner = NULL, updated_at = ?4, \
-                        wake_at = CASE WHEN state = 'suspended' AND wake_at IS NULL AND error IS NOT NULL \
-                                       THEN ?4 ELSE wake_at END \
-                 WHERE instance = ?1 AND run_id = ?2",
-            )
-            .bind(instance)
-            .bind(&run.run_id)
-            .bind(to)
-            .bind(now)
-            .execute(&mut *w.tx)
-            .await?;
-            out[i] = MigrationOutcome::Migrated;
-        }
+        let out = migrate_checked(&mut Mover { w: &mut w, now, instance, workflow, to }, runs).await?;
         self.finish(w).await?;
         Ok(out)
+    }
+}
+
+/// Reads the run `$1`/`$2` of workflow `$3` at `$4`.
+static FIND: LazyLock<String> = LazyLock::new(|| find_sql("$4", ""));
+
+/// Moves the run `$1`/`$2` to version `$3` at `$4`.
+static MOVE: LazyLock<String> = LazyLock::new(|| move_sql("$4"));
+
+/// A checked migration in a SQLite write transaction (SQLite's single
+/// writer: no commit can come in between its reads and its moves).
+struct Mover<'a, 'w> {
+    w: &'a mut WriteTx<'w>,
+    now: i64,
+    instance: &'a str,
+    workflow: &'a str,
+    to: &'a str,
+}
+
+impl CheckedMover for Mover<'_, '_> {
+    async fn find(&mut self, run_id: &str) -> Result<Option<(bool, bool)>, JournalError> {
+        let row = sqlx::query(&FIND)
+            .bind(self.instance)
+            .bind(run_id)
+            .bind(self.workflow)
+            .bind(self.now)
+            .fetch_optional(&mut *self.w.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((row.try_get("unfinished")?, row.try_get::<Option<bool>, _>("leased")?.unwrap_or(false))))
+    }
+
+    async fn last_seq(&mut self, run_id: &str) -> Result<i64, JournalError> {
+        Ok(sqlx::query_scalar(LAST_SEQ).bind(self.instance).bind(run_id).fetch_one(&mut *self.w.tx).await?)
+    }
+
+    async fn move_run(&mut self, run_id: &str) -> Result<(), JournalError> {
+        sqlx::query(&MOVE).bind(self.instance).bind(run_id).bind(self.to).bind(self.now).execute(&mut *self.w.tx).await?;
+        Ok(())
     }
 }

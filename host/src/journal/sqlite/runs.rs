@@ -1,5 +1,6 @@
-//! Runs on SQLite ([`RunStore`]): creation, reads, the inbox of signals,
-//! and cancellation requests.
+//! Runs on SQLite ([`RunStore`]): creation, signals, and cancellation
+//! requests. The reads are the trait's, shared by both stores
+//! ([`reads`](crate::journal::reads)).
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -9,10 +10,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{wake, SqliteJournal};
-use crate::journal::codec::{event_from_row, millis, run_from_row, signal_from_row, to_json, RUN_COLUMNS};
+use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
+use crate::journal::run_checks::{final_state, signal_target};
 use crate::journal::{
-    CancelRequest, CancelWithdrawal, Event, InboxSignal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore,
-    SentSignal, WakeKind,
+    CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
 
 /// Inserts one run unless its key is taken; returns it.
@@ -78,48 +79,18 @@ impl RunStore for SqliteJournal {
                 w.wakes.push(wake(WakeKind::Run, &run.key));
             }
             let record = run_from_row(&row)?;
-            let lease = lease.as_ref().map(|(owner, _)| Lease { owner: owner.clone(), token: record.lease_token });
+            let lease = creation_lease(&record);
             inserted.push(Some((record, lease)));
         }
         self.finish(w).await?;
         Ok(inserted)
     }
 
-    async fn get_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
-        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 AND run_id = ?2");
-        let row = sqlx::query(&sql).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(run_from_row).transpose()
-    }
-
-    async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE instance = ?1 \
-             ORDER BY created_at DESC, run_id DESC LIMIT ?2"
-        );
-        let rows = sqlx::query(&sql).bind(instance).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(run_from_row).collect()
-    }
-
-    async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT seq, body, recorded_at FROM events WHERE instance = ?1 AND run_id = ?2 ORDER BY seq",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| event_from_row(r, key)).collect()
-    }
-
     async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError> {
         let payload = to_json(key, "signal payload", payload)?;
         let now = self.now_ms();
         let mut w = self.write().await?;
-        let workflow = match w.run_workflow(key).await? {
-            None => return Err(JournalError::UnknownRun(key.clone())),
-            Some((state, _)) if state.is_final() => return Err(JournalError::RunFinished { key: key.clone(), state }),
-            Some((_, workflow)) => workflow,
-        };
+        let workflow = signal_target(key, w.run_workflow(key).await?)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO signals (instance, run_id, name, payload, sent_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         )
@@ -136,25 +107,11 @@ impl RunStore for SqliteJournal {
         Ok(SentSignal { id, workflow })
     }
 
-    async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT id, name, payload FROM signals \
-             WHERE instance = ?1 AND run_id = ?2 AND consumed_at IS NULL ORDER BY id",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| signal_from_row(r, key)).collect()
-    }
-
     async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
         let now = self.now_ms();
         let mut w = self.write().await?;
-        match w.run_workflow(key).await? {
-            None => return Err(JournalError::UnknownRun(key.clone())),
-            Some((state, _)) if state.is_final() => return Ok(CancelRequest::AlreadyFinal(state)),
-            Some(_) => {}
+        if let Some(state) = final_state(key, w.run_workflow(key).await?)? {
+            return Ok(CancelRequest::AlreadyFinal(state));
         }
         sqlx::query(
             "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?3), \
@@ -173,10 +130,8 @@ impl RunStore for SqliteJournal {
 
     async fn withdraw_cancel(&self, key: &RunKey, requested_at: DateTime<Utc>) -> Result<CancelWithdrawal, JournalError> {
         let mut w = self.write().await?;
-        match w.run_workflow(key).await? {
-            None => return Err(JournalError::UnknownRun(key.clone())),
-            Some((state, _)) if state.is_final() => return Ok(CancelWithdrawal::AlreadyFinal(state)),
-            Some(_) => {}
+        if let Some(state) = final_state(key, w.run_workflow(key).await?)? {
+            return Ok(CancelWithdrawal::AlreadyFinal(state));
         }
         let done = sqlx::query(
             "UPDATE runs SET cancel_requested_at = NULL, updated_at = ?4 \

@@ -1,8 +1,9 @@
 //! Activity tasks on SQLite ([`TaskStore`]): claiming (each claim one
 //! attempt), completion, claim renewal and re-queueing for a retry, all
-//! fenced by the claim token and the claim's expiry; the heartbeats of
-//! calls in progress (one row per `(instance, run_id, op)`), and results
-//! stored under idempotency keys.
+//! fenced by the claim token and the claim's expiry ([`claim_fenced!`]);
+//! the heartbeats of calls in progress (one row per `(instance, run_id,
+//! op)`), and results stored under idempotency keys. The reads are the
+//! trait's, shared by both stores.
 
 use std::time::Duration;
 
@@ -12,23 +13,9 @@ use serde_json::Value;
 use super::codec::json_list;
 use super::{wake, SqliteJournal};
 use crate::journal::codec::{
-    claimed_from_row, decode_result, heartbeat_from_row, millis, order_claimed, outcome_from_row, outcome_state,
-    outcome_to_json,
-};
-use crate::journal::{ActivityHeartbeat, ClaimedTask, JournalError, RunKey, TaskOutcome, TaskStore, WakeKind};
-
-/// The condition every write of a claim's holder is fenced by: the claim
-/// is still its own (token) and has not expired (`?5` is now, in ms).
-macro_rules! fenced {
-    ($set:literal) => {
-        concat!(
-            "UPDATE activity_tasks SET ",
-            $set,
-            " WHERE instance = ?1 AND run_id = ?2 AND op = ?3 AND claim_token = ?4 AND state = 'claimed' \
-               AND claim_expires_at > ?5"
-        )
-    };
-}
+    claimed_from_row, millis, order_claimed, outcome_state, outcome_to_json};
+use crate::journal::task_sql::{bind_task, claim_fenced, CLEAR_HEARTBEAT};
+use crate::journal::{ClaimedTask, JournalError, RunKey, TaskOutcome, TaskStore, WakeKind};
 
 #[async_trait]
 impl TaskStore for SqliteJournal {
@@ -84,17 +71,15 @@ impl TaskStore for SqliteJournal {
         let stored = outcome_to_json(key, outcome)?;
         let now = self.now_ms();
         let mut w = self.write().await?;
-        let done = sqlx::query(fenced!("state = ?6, outcome = ?7, claim_expires_at = NULL"))
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(i64::from(op))
-        .bind(claim_token)
-        .bind(now)
-        .bind(outcome_state(outcome))
-        .bind(stored)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected()
+        let sql = claim_fenced!("state = $6, outcome = $7, claim_expires_at = NULL", "$5");
+        let done = bind_task(sqlx::query(sql), key, op)
+            .bind(claim_token)
+            .bind(now)
+            .bind(outcome_state(outcome))
+            .bind(stored)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected()
             == 1;
         if !done {
             return Ok(false);
@@ -106,79 +91,37 @@ impl TaskStore for SqliteJournal {
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
-        fenced_update(self, fenced!("claim_expires_at = ?6"), key, op, claim_token, ttl).await
+        fenced_update(self, claim_fenced!("claim_expires_at = $6", "$5"), key, op, claim_token, ttl).await
     }
 
     async fn retry_task(&self, key: &RunKey, op: u32, claim_token: i64, delay: Duration) -> Result<bool, JournalError> {
-        let sql = fenced!(
+        let sql = claim_fenced!(
             "state = 'pending', claim_owner = NULL, claim_expires_at = NULL, \
-             attempts_ended = attempts_started, ready_at = ?6"
+             attempts_ended = attempts_started, ready_at = $6",
+            "$5"
         );
         fenced_update(self, sql, key, op, claim_token, delay).await
     }
 
-    async fn task_outcomes(&self, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT op, outcome FROM activity_tasks \
-             WHERE instance = ?1 AND run_id = ?2 AND state IN ('completed', 'failed') AND journaled = 0 \
-             ORDER BY op",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| outcome_from_row(r, key)).collect()
-    }
-
     async fn record_heartbeat(&self, key: &RunKey, op: u32, attempt: u32, details: &Value) -> Result<(), JournalError> {
         let mut w = self.write().await?;
-        sqlx::query(
-            "INSERT INTO activity_heartbeats (instance, run_id, op, attempt, details, recorded_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (instance, run_id, op) DO UPDATE \
-             SET attempt = excluded.attempt, details = excluded.details, recorded_at = excluded.recorded_at",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(i64::from(op))
-        .bind(attempt as i32)
-        .bind(details.to_string())
-        .bind(self.now_ms())
-        .execute(&mut *w.tx)
-        .await?;
-        self.finish(w).await
-    }
-
-    async fn heartbeats(&self, key: &RunKey) -> Result<Vec<ActivityHeartbeat>, JournalError> {
-        let rows = sqlx::query(
-            "SELECT op, attempt, details, recorded_at FROM activity_heartbeats \
-             WHERE instance = ?1 AND run_id = ?2 ORDER BY op",
-        )
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| heartbeat_from_row(r, key)).collect()
-    }
-
-    async fn clear_heartbeat(&self, key: &RunKey, op: u32) -> Result<(), JournalError> {
-        let mut w = self.write().await?;
-        sqlx::query("DELETE FROM activity_heartbeats WHERE instance = ?1 AND run_id = ?2 AND op = ?3")
-            .bind(&key.instance)
-            .bind(&key.run_id)
-            .bind(i64::from(op))
+        let sql = "INSERT INTO activity_heartbeats (instance, run_id, op, attempt, details, recorded_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6) \
+                   ON CONFLICT (instance, run_id, op) DO UPDATE \
+                   SET attempt = excluded.attempt, details = excluded.details, recorded_at = excluded.recorded_at";
+        bind_task(sqlx::query(sql), key, op)
+            .bind(attempt as i32)
+            .bind(details.to_string())
+            .bind(self.now_ms())
             .execute(&mut *w.tx)
             .await?;
         self.finish(w).await
     }
 
-    async fn idempotent_result(&self, instance: &str, key: &str) -> Result<Option<(String, Value)>, JournalError> {
-        let row = sqlx::query("SELECT activity, output FROM activity_results WHERE instance = ? AND idempotency_key = ?")
-            .bind(instance)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        decode_result(instance, key, row)
+    async fn clear_heartbeat(&self, key: &RunKey, op: u32) -> Result<(), JournalError> {
+        let mut w = self.write().await?;
+        bind_task(sqlx::query(CLEAR_HEARTBEAT), key, op).execute(&mut *w.tx).await?;
+        self.finish(w).await
     }
 
     async fn put_idempotent_result(&self, instance: &str, key: &str, activity: &str, output: &Value) -> Result<(), JournalError> {
@@ -198,8 +141,8 @@ impl TaskStore for SqliteJournal {
     }
 }
 
-/// Runs a [`fenced!`] update whose `?6` is now plus `ms` (unix ms); true
-/// when the claim was still held.
+/// Runs a [`claim_fenced!`] update whose `$5` is now and `$6` now plus
+/// `ms` (unix ms); true when the claim was still held.
 async fn fenced_update(
     j: &SqliteJournal,
     sql: &'static str,
@@ -210,10 +153,7 @@ async fn fenced_update(
 ) -> Result<bool, JournalError> {
     let mut w = j.write().await?;
     let now = j.now_ms();
-    let done = sqlx::query(sql)
-        .bind(&key.instance)
-        .bind(&key.run_id)
-        .bind(i64::from(op))
+    let done = bind_task(sqlx::query(sql), key, op)
         .bind(claim_token)
         .bind(now)
         .bind(now.saturating_add(millis(ms)))

@@ -1,0 +1,272 @@
+//! The reads both stores answer alike, written once: one SQL text each
+//! (numbered `$N` parameters, which SQLite takes as Postgres does), run on
+//! the store's pool through [`ReadPool`] and decoded by the shared codec.
+//! What differs between the stores, how a parameter (a timestamp above all)
+//! is bound and how a row is decoded, is their [`ReadPool`] and
+//! [`TsRow`] implementations'.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::query::Query;
+use sqlx::{Database, Executor, IntoArguments, Pool};
+
+use super::codec::{
+    corrupt, event_from_row, heartbeat_from_row, outcome_from_row, run_from_row, signal_from_row, TsRow, RUN_COLUMNS,
+};
+use super::{ActivityHeartbeat, Event, InboxSignal, JournalError, RunKey, RunRecord, Snapshot, StoredModule, TaskOutcome};
+
+/// A statement parameter, bound by each store its own way.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    /// Text.
+    Text(&'a str),
+    /// A 64-bit integer.
+    Int(i64),
+    /// A point in time (Postgres: `timestamptz`; SQLite: milliseconds since
+    /// the epoch).
+    Time(DateTime<Utc>),
+}
+
+/// A store's pool as the shared reads use it: a statement and its
+/// parameters in, rows out. (Public in name only, like the rest of this
+/// module: the role traits' read methods are written over it.)
+#[async_trait]
+pub trait ReadPool: Send + Sync {
+    /// Runs `sql` with `args` bound as `$1`, `$2`, ... and hands each row
+    /// to `each`, in order, stopping at the first error.
+    async fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        each: &mut (dyn for<'r> FnMut(&'r dyn TsRow) -> Result<(), JournalError> + Send),
+    ) -> Result<(), JournalError>;
+}
+
+/// How a store's database binds a parameter.
+pub trait BindArg: Database {
+    /// `q` with `arg` bound as its next parameter.
+    fn bind_arg<'q>(q: Query<'q, Self, Self::Arguments<'q>>, arg: Arg<'q>) -> Query<'q, Self, Self::Arguments<'q>>;
+}
+
+#[async_trait]
+impl<DB: BindArg> ReadPool for Pool<DB>
+where
+    DB::Row: TsRow,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    async fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        each: &mut (dyn for<'r> FnMut(&'r dyn TsRow) -> Result<(), JournalError> + Send),
+    ) -> Result<(), JournalError> {
+        let query = args.iter().fold(sqlx::query::<DB>(sql), |q, arg| DB::bind_arg(q, *arg));
+        let rows = query.fetch_all(self).await?;
+        rows.iter().try_for_each(|row| each(row))
+    }
+}
+
+/// What a store gives the reads it answers like every other store (the
+/// role traits' provided read methods): the pool they run on. Sealed in
+/// effect: this module is private to the journal.
+pub trait SharedReads: Send + Sync {
+    /// The pool the shared reads run on.
+    fn read_pool(&self) -> &dyn ReadPool;
+}
+
+/// The rows of `sql`, each decoded by `decode`.
+async fn rows<T: Send>(
+    p: &dyn ReadPool,
+    sql: &str,
+    args: &[Arg<'_>],
+    decode: impl Fn(&dyn TsRow) -> Result<T, JournalError> + Send + Sync,
+) -> Result<Vec<T>, JournalError> {
+    let mut out = Vec::new();
+    p.for_each_row(sql, args, &mut |row: &dyn TsRow| {
+        out.push(decode(row)?);
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+/// The first row of `sql`, if any, decoded by `decode`.
+async fn first<T: Send>(
+    p: &dyn ReadPool,
+    sql: &str,
+    args: &[Arg<'_>],
+    decode: impl Fn(&dyn TsRow) -> Result<T, JournalError> + Send + Sync,
+) -> Result<Option<T>, JournalError> {
+    Ok(rows(p, sql, args, decode).await?.into_iter().next())
+}
+
+/// [`RunStore::get_run`](super::RunStore::get_run).
+pub(in crate::journal) async fn get_run(p: &dyn ReadPool, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND run_id = $2");
+    first(p, &sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| run_from_row(r)).await
+}
+
+/// [`RunStore::list_runs`](super::RunStore::list_runs).
+pub(in crate::journal) async fn list_runs(p: &dyn ReadPool, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 \
+         ORDER BY created_at DESC, run_id DESC LIMIT $2"
+    );
+    rows(p, &sql, &[Arg::Text(instance), Arg::Int(limit)], |r| run_from_row(r)).await
+}
+
+/// A run's journal entries after `after_seq`, in order (entries are
+/// numbered from 1: `after_seq` 0 is the whole journal).
+pub(in crate::journal) async fn load_events_after(
+    p: &dyn ReadPool,
+    key: &RunKey,
+    after_seq: i64,
+) -> Result<Vec<Event>, JournalError> {
+    let sql = "SELECT seq, body, recorded_at FROM events WHERE instance = $1 AND run_id = $2 AND seq > $3 ORDER BY seq";
+    let args = [Arg::Text(&key.instance), Arg::Text(&key.run_id), Arg::Int(after_seq)];
+    rows(p, sql, &args, |r| event_from_row(r, key)).await
+}
+
+/// [`RunStore::inbox`](super::RunStore::inbox).
+pub(in crate::journal) async fn inbox(p: &dyn ReadPool, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
+    let sql = "SELECT id, name, payload FROM signals \
+               WHERE instance = $1 AND run_id = $2 AND consumed_at IS NULL ORDER BY id";
+    rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| signal_from_row(r, key)).await
+}
+
+/// Runs an engine should pick up at `now` (an SQL expression): due
+/// waiting runs, and running ones whose lease expired.
+pub(in crate::journal) fn due(now: &str) -> String {
+    format!(
+        "((state IN ('pending', 'suspended') AND wake_at <= {now}) \
+           OR (state = 'running' AND lease_expires_at < {now}))"
+    )
+}
+
+/// The order runs are picked up in: oldest wake-up first.
+pub(in crate::journal) const DUE_ORDER: &str = "ORDER BY COALESCE(wake_at, lease_expires_at), run_id";
+
+/// [`LeaseStore::find_ready_runs`](super::LeaseStore::find_ready_runs).
+pub(in crate::journal) async fn find_ready_runs(
+    p: &dyn ReadPool,
+    instance: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RunKey>, JournalError> {
+    let sql = format!("SELECT run_id FROM runs WHERE instance = $1 AND {due} {DUE_ORDER} LIMIT $3", due = due("$2"));
+    let k = format!("{instance}/?");
+    let args = [Arg::Text(instance), Arg::Time(now), Arg::Int(limit)];
+    rows(p, &sql, &args, |r| Ok(RunKey::new(instance, r.text("run_id", &k)?))).await
+}
+
+/// [`LeaseStore::expired_runs`](super::LeaseStore::expired_runs).
+pub(in crate::journal) async fn expired_runs(
+    p: &dyn ReadPool,
+    instance: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RunRecord>, JournalError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND state = 'running' AND lease_expires_at < $2 \
+         ORDER BY lease_expires_at, run_id LIMIT $3"
+    );
+    rows(p, &sql, &[Arg::Text(instance), Arg::Time(now), Arg::Int(limit)], |r| run_from_row(r)).await
+}
+
+/// [`LeaseStore::next_wake_at`](super::LeaseStore::next_wake_at).
+pub(in crate::journal) async fn next_wake_at(
+    p: &dyn ReadPool,
+    instance: &str,
+    after: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, JournalError> {
+    let sql = "SELECT min(wake_at) AS wake_at FROM runs \
+               WHERE instance = $1 AND state IN ('pending', 'suspended') AND wake_at > $2";
+    let k = format!("{instance}/?");
+    let at = first(p, sql, &[Arg::Text(instance), Arg::Time(after)], |r| r.ts("wake_at", &k)).await?;
+    Ok(at.flatten())
+}
+
+/// [`ModuleStore::get_module`](super::ModuleStore::get_module).
+pub(in crate::journal) async fn get_module(
+    p: &dyn ReadPool,
+    instance: &str,
+    hash: &str,
+) -> Result<Option<StoredModule>, JournalError> {
+    let sql = "SELECT workflow, bytes FROM modules WHERE instance = $1 AND hash = $2";
+    let k = format!("{instance}/module {hash}");
+    first(p, sql, &[Arg::Text(instance), Arg::Text(hash)], |r| {
+        Ok(StoredModule { workflow: r.text("workflow", &k)?, hash: hash.to_string(), bytes: r.bytes("bytes", &k)? })
+    })
+    .await
+}
+
+/// [`ModuleStore::current_modules`](super::ModuleStore::current_modules).
+pub(in crate::journal) async fn current_modules(p: &dyn ReadPool, instance: &str) -> Result<Vec<(String, String)>, JournalError> {
+    let sql = "SELECT workflow, hash FROM module_heads WHERE instance = $1 ORDER BY workflow";
+    let k = format!("{instance}/module heads");
+    rows(p, sql, &[Arg::Text(instance)], |r| Ok((r.text("workflow", &k)?, r.text("hash", &k)?))).await
+}
+
+/// [`SnapshotStore::get_snapshot`](super::SnapshotStore::get_snapshot).
+pub(in crate::journal) async fn get_snapshot(p: &dyn ReadPool, key: &RunKey) -> Result<Option<Snapshot>, JournalError> {
+    let sql = "SELECT upto_seq, digest, body FROM snapshots WHERE instance = $1 AND run_id = $2";
+    let k = key.to_string();
+    first(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| {
+        Ok(Snapshot { upto_seq: r.int("upto_seq", &k)?, digest: r.text("digest", &k)?, body: r.text("body", &k)? })
+    })
+    .await
+}
+
+/// [`TaskStore::task_outcomes`](super::TaskStore::task_outcomes).
+pub(in crate::journal) async fn task_outcomes(p: &dyn ReadPool, key: &RunKey) -> Result<Vec<(u32, TaskOutcome)>, JournalError> {
+    let sql = "SELECT op, outcome FROM activity_tasks \
+               WHERE instance = $1 AND run_id = $2 AND state IN ('completed', 'failed') AND NOT journaled \
+               ORDER BY op";
+    rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| outcome_from_row(r, key)).await
+}
+
+/// [`TaskStore::heartbeats`](super::TaskStore::heartbeats).
+pub(in crate::journal) async fn heartbeats(p: &dyn ReadPool, key: &RunKey) -> Result<Vec<ActivityHeartbeat>, JournalError> {
+    let sql = "SELECT op, attempt, details, recorded_at FROM activity_heartbeats \
+               WHERE instance = $1 AND run_id = $2 ORDER BY op";
+    rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| heartbeat_from_row(r, key)).await
+}
+
+/// [`TaskStore::idempotent_result`](super::TaskStore::idempotent_result).
+pub(in crate::journal) async fn idempotent_result(
+    p: &dyn ReadPool,
+    instance: &str,
+    key: &str,
+) -> Result<Option<(String, Value)>, JournalError> {
+    let sql = "SELECT activity, output FROM activity_results WHERE instance = $1 AND idempotency_key = $2";
+    let k = format!("{instance}/idempotency key {key}");
+    first(p, sql, &[Arg::Text(instance), Arg::Text(key)], |r| {
+        let output = r.text("output", &k)?;
+        let output: Value = serde_json::from_str(&output)
+            .map_err(|e| corrupt(&k, format!("stored activity output is not JSON: {e}")))?;
+        Ok((r.text("activity", &k)?, output))
+    })
+    .await
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    /// SQLite takes the numbered `$N` parameters the shared reads are
+    /// written with, by number: in any order, and however often one
+    /// stands.
+    #[tokio::test]
+    async fn sqlite_binds_numbered_parameters_by_number() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.expect("open an in-memory database");
+        let sql = "SELECT $2 AS b, $1 AS a, $2 AS c";
+        let got = first(&pool, sql, &[Arg::Text("one"), Arg::Int(2)], |r| {
+            Ok((r.int("b", "?")?, r.text("a", "?")?, r.int("c", "?")?))
+        })
+        .await
+        .expect("the statement runs");
+        assert_eq!(got, Some((2, "one".to_string(), 2)));
+    }
+}
