@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::activities::{load_activity_component, ActivityRegistry, SandboxConfig};
+use crate::activities::{link_activity_component, load_activity_component, ActivityRegistry, SandboxConfig};
 use crate::engine::WasmEngine;
 use crate::journal::{self, BatcherConfig, GroupCommit, SharedJournal};
 use crate::modules::{CompileCache, ModuleError, ModuleRegistry};
@@ -171,6 +171,36 @@ impl InstanceBuilder {
         };
         let cache_dir = self.cache_dir.or_else(|| std::env::var_os("CONTINUUM_CACHE_DIR").map(PathBuf::from));
         let cache = CompileCache::new(&name, cache_dir);
+        // Activity files are checked before any workflow version is
+        // published: a refused manifest changes nothing.
+        let refused = |source| Error::ActivityModule { instance: name.clone(), source };
+        let activities = match (&engine, &self.children.activity_supervisor) {
+            (Some(engine), Some(opts)) => {
+                let mut registry = ActivityRegistry::new();
+                if !self.activity_components.is_empty() {
+                    let sandbox = self.sandbox.prepare().map_err(|e| config_err(e.to_string()))?;
+                    for path in &self.activity_components {
+                        let loaded = load_activity_component(engine, &cache, path, &sandbox, opts.max_memory).await;
+                        registry.extend(loaded.map_err(refused)?);
+                    }
+                }
+                registry.extend(self.activities);
+                Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts, journal.clone()))
+            }
+            _ => {
+                // Not served here (a client): the files and the sandbox are
+                // still checked, as a host would, so a manifest a host would
+                // refuse is refused by every verb; nothing is created.
+                if !self.activity_components.is_empty() {
+                    self.sandbox.check().map_err(|e| config_err(e.to_string()))?;
+                    let engine = WasmEngine::shared().map_err(ModuleError::Engine)?;
+                    for path in &self.activity_components {
+                        link_activity_component(&engine, &cache, path).map_err(refused)?;
+                    }
+                }
+                None
+            }
+        };
         let modules = ModuleRegistry::load(
             Arc::from(name.as_str()),
             journal.clone(),
@@ -180,20 +210,6 @@ impl InstanceBuilder {
             executes,
         )
         .await?;
-        let activities = match (&engine, &self.children.activity_supervisor) {
-            (Some(engine), Some(opts)) => {
-                let mut registry = ActivityRegistry::new();
-                if !self.activity_components.is_empty() {
-                    let sandbox = self.sandbox.prepare().map_err(|e| config_err(e.to_string()))?;
-                    for path in &self.activity_components {
-                        registry.extend(load_activity_component(engine, &cache, path, &sandbox, opts.max_memory).await?);
-                    }
-                }
-                registry.extend(self.activities);
-                Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts, journal.clone()))
-            }
-            _ => None,
-        };
         let node = self.node.unwrap_or_else(default_node);
         let batcher = GroupCommit::start(Arc::from(name.as_str()), journal.clone(), self.batcher);
         let (snapshotter, snapshot_queue) = match &self.children.snapshotter {

@@ -7,6 +7,7 @@ mod activity_retries;
 mod activity_sandbox;
 mod activity_worker;
 mod bad_input;
+mod bad_modules;
 mod billing_flow;
 mod cancel;
 mod compile_cache;
