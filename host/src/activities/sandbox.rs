@@ -57,7 +57,7 @@ impl SandboxConfig {
                 match std::fs::metadata(p) {
                     Ok(m) if m.is_dir() => break,
                     Ok(_) => return Err(SandboxError::NotADirectory { path: dir.clone(), found: p.to_path_buf() }),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => at = p.parent(),
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => at = p.parent(),
                     Err(source) => return Err(SandboxError::CreateDir { path: dir.clone(), source }),
                 }
             }
