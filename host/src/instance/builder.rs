@@ -151,6 +151,9 @@ impl InstanceBuilder {
                     .into(),
             ));
         }
+        if let Some(message) = too_many_permits(&self.children) {
+            return Err(config_err(message));
+        }
         let journal = match (self.journal, self.database) {
             (Some(j), _) => j,
             (None, Some(url)) => journal::open_with_timeout(&url, self.max_connections, self.connect_timeout)
@@ -239,6 +242,36 @@ impl InstanceBuilder {
     }
 }
 
+/// The most slots a concurrency limit may have (a semaphore holds at
+/// most about 2^61 permits and panics past that; far fewer is already
+/// more than a host can use).
+const MAX_CONCURRENCY: usize = 1_000_000;
+
+/// The first concurrency limit of `children` over [`MAX_CONCURRENCY`],
+/// described, if any.
+fn too_many_permits(children: &ChildrenConfig) -> Option<String> {
+    let mut limits: Vec<(String, usize)> = Vec::new();
+    if let Some(o) = &children.run_supervisor {
+        limits.push(("run_supervisor.max_concurrent_runs".into(), o.max_concurrent_runs));
+    }
+    if let Some(o) = &children.activity_supervisor {
+        limits.push(("activity_supervisor.max_concurrent".into(), o.max_concurrent));
+        for (queue, n) in &o.queue_limits {
+            limits.push((format!("activity_supervisor.queue_limits.{queue}"), *n));
+        }
+    }
+    if let Some(o) = &children.activity_dispatcher {
+        limits.push(("activity_dispatcher.batch_size".into(), o.batch_size));
+    }
+    if let Some(o) = &children.dispatcher {
+        limits.push(("dispatcher.batch_size".into(), o.batch_size));
+    }
+    limits
+        .into_iter()
+        .find(|(_, n)| *n > MAX_CONCURRENCY)
+        .map(|(key, n)| format!("children.{key} is {n}; at most {MAX_CONCURRENCY} is allowed"))
+}
+
 /// The machine's hostname, or `node`.
 pub fn default_node() -> String {
     std::env::var("HOSTNAME")
@@ -268,6 +301,28 @@ mod tests {
         }
         let ok = Instance::builder("default").database("sqlite::memory:").node("host-a.example").build().await;
         assert!(ok.is_ok(), "{:?}", ok.err());
+    }
+
+    #[tokio::test]
+    async fn a_concurrency_limit_past_what_a_semaphore_holds_is_refused() {
+        let mut children = ChildrenConfig::default();
+        if let Some(o) = children.run_supervisor.as_mut() {
+            o.max_concurrent_runs = usize::MAX / 2;
+        }
+        match Instance::builder("default").database("sqlite::memory:").children(children).build().await {
+            Err(Error::Config { message, .. }) => assert!(message.contains("max_concurrent_runs"), "{message}"),
+            Err(e) => panic!("expected a configuration error, got {e}"),
+            Ok(_) => panic!("built"),
+        }
+        let mut children = ChildrenConfig::default();
+        if let Some(o) = children.activity_supervisor.as_mut() {
+            o.queue_limits.insert("slow".into(), usize::MAX);
+        }
+        match Instance::builder("default").database("sqlite::memory:").children(children).build().await {
+            Err(Error::Config { message, .. }) => assert!(message.contains("queue_limits.slow"), "{message}"),
+            Err(e) => panic!("expected a configuration error, got {e}"),
+            Ok(_) => panic!("built"),
+        }
     }
 
     #[tokio::test]
