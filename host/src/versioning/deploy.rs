@@ -92,6 +92,11 @@ impl Continuum {
             check_run_id(id)?;
         }
         if !opts.check || opts.migrate == Migrate::None {
+            // Runs named to migrate must exist and be runs of the workflow,
+            // or nothing is deployed (as with `check`).
+            if !ids.is_empty() {
+                runs_to_check(inst, Some(workflow), ids).await?;
+            }
             let hash = inst.modules().deploy(workflow, module).await?;
             let migrated = match &opts.migrate {
                 Migrate::None => 0,

@@ -168,6 +168,10 @@ on_both_stores!(
         let name_100k = "s".repeat(100 * 1024);
         let instance_100k = "i".repeat(100 * 1024);
         let order_flow = component("order_flow").display().to_string();
+        let billing_flow = component("billing_flow").display().to_string();
+        let mut sql = db.sql().await;
+        let head = "SELECT hash FROM module_heads WHERE instance = 'default' AND workflow = 'order-flow'";
+        let current = sql.texts(head, &[]).await;
         let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
             (vec!["start", "order-flow", "{}", "--run-id", ""], vec!["invalid run id", "empty"]),
             (vec!["start", "order-flow", "{}", "--run-id", &id_8k], vec!["invalid run id", "8192 characters"]),
@@ -203,6 +207,8 @@ on_both_stores!(
             (vec!["replay", "--module", "/no/such/file.wasm", "good-run"], vec!["/no/such/file.wasm"]),
             (vec!["replay", "--module", &order_flow, "--workflow", "nope"], vec!["unknown workflow `nope`"]),
             (vec!["replay", "--module", &order_flow, "--workflow", ""], vec!["invalid workflow name"]),
+            (vec!["deploy", "order-flow", &billing_flow, "--migrate", "no-such-run"], vec!["run `no-such-run` not found"]),
+            (vec!["deploy", "order-flow", &billing_flow, "--migrate", "good-run", "no-such-run"], vec!["run `no-such-run` not found"]),
             (vec!["no-such-verb"], vec![]),
         ];
         for (args, needles) in &cases {
@@ -220,8 +226,8 @@ on_both_stores!(
         std::fs::write(&broken, "[instances.default\ndatabase = 1\n").expect("write");
         assert_one_line_refusal(&cli(&broken, &["runs"]), "broken manifest", &["broken.toml", "TOML syntax error"]);
 
-        // Nothing was written: the one run, no signal.
-        let mut sql = db.sql().await;
+        // Nothing was written: the one run, no signal, no other version.
+        assert_eq!(sql.texts(head, &[]).await, current, "a refused deploy changed the current version");
         assert_eq!(sql.int("SELECT count(*) FROM runs", &[]).await, 1);
         assert_eq!(sql.int("SELECT count(*) FROM signals", &[]).await, 0);
         assert_eq!(cli_ok(&manifest, &["runs"]).lines().count(), 1);
