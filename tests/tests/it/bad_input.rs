@@ -261,3 +261,64 @@ on_both_stores!(
         }
     }
 );
+
+on_both_stores!(
+    /// An embedder gets the same limits as typed errors, and a bad module
+    /// handed to `Continuum::deploy` or to the builder changes nothing.
+    async fn the_library_refuses_the_same_with_typed_errors(store: Store) {
+        use continuum_host::{CallOptions, ChildrenConfig, DeployOptions, Error, Instance, StartOptions};
+        let db = store.create().await;
+        let c = embedded(&db.url, "order-flow", Default::default(), ChildrenConfig::client_only()).await;
+        let current = c.instance(None).expect("default").current_version("order-flow");
+        assert!(current.is_some());
+        let call = CallOptions::default;
+        let start = |id: &str| StartOptions { instance: None, run_id: Some(id.to_string()) };
+        let long = "r".repeat(continuum_host::MAX_RUN_ID_CHARS + 1);
+        let refused = [
+            c.start("order-flow", Value::Null, start("")).await.err(),
+            c.start("order-flow", Value::Null, start(&long)).await.err(),
+            c.signal("x", "", Value::Null, call()).await.err(),
+            c.signal("", "name", Value::Null, call()).await.err(),
+            c.cancel("a b", call()).await.err(),
+            c.await_run("", Duration::MAX, call()).await.err(),
+            c.history("\n", call()).await.err(),
+        ];
+        for (i, e) in refused.into_iter().enumerate() {
+            assert!(matches!(e, Some(Error::InvalidName { .. })), "case {i}: {e:?}");
+        }
+        let big = Value::String("x".repeat(continuum_host::MAX_PAYLOAD_BYTES));
+        let e = c.start("order-flow", big.clone(), StartOptions::default()).await.err();
+        assert!(matches!(e, Some(Error::PayloadTooLarge { what: "input", .. })), "{e:?}");
+        // A huge timeout waits (no overflow): the unknown run is named.
+        let e = c.await_run("no-such-run", Duration::MAX, call()).await.err();
+        assert!(matches!(e, Some(Error::UnknownRun { .. })), "{e:?}");
+
+        let dir = TempDir::new();
+        let truncated = dir.0.join("truncated.wasm");
+        let bytes = std::fs::read(component("order_flow")).expect("read");
+        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
+        let e = c.deploy("order-flow", &truncated, DeployOptions::default()).await.err();
+        assert!(matches!(&e, Some(Error::WorkflowModule { workflow, .. }) if workflow == "order-flow"), "{e:?}");
+        let e = c.deploy("order-flow", &component("order_activities"), DeployOptions::default()).await.err();
+        assert!(matches!(&e, Some(Error::WorkflowModule { .. })), "{e:?}");
+        assert_eq!(c.instance(None).expect("default").current_version("order-flow"), current);
+        let built = Instance::builder("default")
+            .database(&db.url)
+            .workflow("order-flow", &truncated)
+            .children(ChildrenConfig::client_only())
+            .cache_dir(cache_dir())
+            .build()
+            .await;
+        assert!(matches!(&built, Err(Error::WorkflowModule { .. })), "{:?}", built.err());
+        let built = Instance::builder("default")
+            .database(&db.url)
+            .activity_component(component("order_flow"))
+            .cache_dir(cache_dir())
+            .build()
+            .await;
+        assert!(matches!(&built, Err(Error::ActivityModule { .. })), "{:?}", built.err());
+        c.stop_all().await;
+        let reread = embedded(&db.url, "order-flow", Default::default(), ChildrenConfig::client_only()).await;
+        assert_eq!(reread.instance(None).expect("default").current_version("order-flow"), current);
+    }
+);
