@@ -15,7 +15,7 @@ use continuum_host::{
     DEFAULT_INSTANCE,
 };
 
-use crate::{demo, show};
+use crate::{demo, output, show};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -90,7 +90,7 @@ pub enum Command {
         /// The run id.
         run_id: String,
         /// Seconds to wait.
-        #[arg(long, default_value_t = 60.0)]
+        #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
         timeout: f64,
         /// The instance.
         #[arg(long)]
@@ -161,12 +161,48 @@ and of --workflow when it is given), or name --workflow alone to replay every un
     Demo,
 }
 
+/// Parses the arguments. Help and version are printed as clap prints
+/// them; a usage error is printed as one line (`error: ...`, without the
+/// usage block) and gives exit code 2.
+pub fn parse_args() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                // A closed stdout (`continuum --help | head -1`) is no error.
+                let _ = e.print();
+                Err(ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE)))
+            }
+            _ => {
+                let text = e.render().to_string();
+                let parts: Vec<&str> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                    .map(|l| l.strip_prefix("error:").unwrap_or(l).trim())
+                    .collect();
+                // A line ending in `:` introduces the next one.
+                let mut message = String::new();
+                for part in parts {
+                    if !message.is_empty() {
+                        message.push_str(if message.ends_with(':') { " " } else { "; " });
+                    }
+                    message.push_str(part);
+                }
+                errln!("error: {} (see `continuum --help`)", output::one_line(&message));
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+        },
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     match execute(cli).await {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {}", output::one_line(&e.to_string()));
             ExitCode::from(exit_code(&e))
         }
     }
@@ -189,6 +225,10 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::WorkflowMismatch { .. }
             | Error::NothingToReplay
             | Error::Module(_)
+            | Error::WorkflowModule { .. }
+            | Error::ActivityModule { .. }
+            | Error::InvalidName { .. }
+            | Error::PayloadTooLarge { .. }
             | Error::Manifest(_)
             | Error::InvalidNode { .. }
             | Error::Config { .. },
@@ -216,6 +256,25 @@ fn parse_json(what: &str, text: &str) -> Result<Value, CliError> {
         .map_err(|e| CliError::Continuum(Error::InvalidJson { what: what.to_string(), message: e.to_string() }))
 }
 
+/// Reads an input file, refusing one far over the payload limit without
+/// reading it whole (`/dev/zero` ends too); the library checks the limit
+/// itself on the parsed value.
+fn read_input_file(path: &std::path::Path) -> Result<String, CliError> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| CliError::Usage(format!("cannot read input file `{}`: {e}", path.display()));
+    let most = continuum_host::MAX_PAYLOAD_BYTES as u64 * 4;
+    let mut text = String::new();
+    std::fs::File::open(path).and_then(|f| f.take(most + 1).read_to_string(&mut text)).map_err(cannot)?;
+    if text.len() as u64 > most {
+        return Err(CliError::Usage(format!(
+            "input file `{}` is larger than {most} bytes (an input may be at most {} bytes of JSON)",
+            path.display(),
+            continuum_host::MAX_PAYLOAD_BYTES
+        )));
+    }
+    Ok(text)
+}
+
 async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum, CliError> {
     let only: Vec<String> = vec![instance.unwrap_or(DEFAULT_INSTANCE).to_string()];
     Ok(Continuum::from_manifest(manifest, Mode::Client, &only).await?)
@@ -228,7 +287,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             manifest.validate_files()?;
             let continuum = Continuum::from_manifest(&manifest, Mode::Serve, &instances).await?;
             continuum.start_all();
-            eprintln!("continuum: serving {} (manifest {})", continuum.instance_names().join(", "), cli.manifest.display());
+            errln!("continuum: serving {} (manifest {})", continuum.instance_names().join(", "), cli.manifest.display());
             shutdown_signal().await;
             continuum.stop_all().await;
             Ok(EXIT_OK)
@@ -237,15 +296,14 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             let input = match (input, input_file) {
                 (Some(text), _) => parse_json("input", &text)?,
                 (None, Some(path)) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| CliError::Usage(format!("cannot read input file `{}`: {e}", path.display())))?;
+                    let text = read_input_file(&path)?;
                     parse_json(&format!("input in `{}`", path.display()), &text)?
                 }
                 (None, None) => Value::Object(Default::default()),
             };
             let c = client(&manifest, instance.as_deref()).await?;
             let id = c.start(&workflow, input, StartOptions { instance, run_id }).await?;
-            println!("{id}");
+            outln!("{id}");
             Ok(EXIT_OK)
         }
         Command::Signal { run_id, name, payload, instance } => {
@@ -255,32 +313,31 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             };
             let c = client(&manifest, instance.as_deref()).await?;
             c.signal(&run_id, &name, payload, CallOptions { instance }).await?;
-            println!("signal `{name}` sent to run {run_id}");
+            outln!("signal `{name}` sent to run {run_id}");
             Ok(EXIT_OK)
         }
         Command::Cancel { run_id, instance } => {
             let c = client(&manifest, instance.as_deref()).await?;
             match c.cancel(&run_id, CallOptions { instance }).await? {
-                CancelOutcome::Cancelled => println!("run {run_id} cancelled"),
-                CancelOutcome::AlreadyFinal(state) => println!("run {run_id} had already finished: {state}"),
-                other => println!("run {run_id}: {other:?}"),
+                CancelOutcome::Cancelled => outln!("run {run_id} cancelled"),
+                CancelOutcome::AlreadyFinal(state) => outln!("run {run_id} had already finished: {state}"),
+                other => outln!("run {run_id}: {other:?}"),
             }
             Ok(EXIT_OK)
         }
         Command::Await { run_id, timeout, instance } => {
-            if !(timeout.is_finite() && timeout >= 0.0) {
-                return Err(CliError::Usage(format!("invalid --timeout {timeout}")));
-            }
+            let timeout = Duration::try_from_secs_f64(timeout)
+                .map_err(|_| CliError::Usage(format!("invalid --timeout {timeout}: give seconds, from 0 to {}", u64::MAX)))?;
             let c = client(&manifest, instance.as_deref()).await?;
-            let outcome = c.await_run(&run_id, Duration::from_secs_f64(timeout), CallOptions { instance }).await?;
+            let outcome = c.await_run(&run_id, timeout, CallOptions { instance }).await?;
             match outcome.state {
                 RunState::Completed => {
-                    println!("{}", outcome.output.unwrap_or(Value::Null));
+                    outln!("{}", outcome.output.unwrap_or(Value::Null));
                     Ok(EXIT_OK)
                 }
                 state => {
-                    println!("{}", outcome.error.unwrap_or(Value::Null));
-                    eprintln!("run {run_id} ended {state}");
+                    outln!("{}", outcome.error.unwrap_or(Value::Null));
+                    errln!("run {run_id} ended {state}");
                     Ok(EXIT_RUN_NOT_COMPLETED)
                 }
             }
@@ -291,16 +348,16 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             if json {
                 // Through a JSON value: keys sorted, as this command always printed them.
                 let doc = serde_json::to_value(&history).unwrap_or_default();
-                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             } else {
-                print!("{}", show::render(&history));
+                out!("{}", show::render(&history));
             }
             Ok(EXIT_OK)
         }
         Command::Runs { instance, limit } => {
             let c = client(&manifest, instance.as_deref()).await?;
             for run in c.runs(limit, CallOptions { instance }).await? {
-                println!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
+                outln!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
             }
             Ok(EXIT_OK)
         }
@@ -313,19 +370,19 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             };
             let report = c.deploy(&workflow, &file, DeployOptions { instance, migrate, check }).await?;
             for (run, verdict) in &report.checks {
-                println!("run {run}: {verdict}");
+                outln!("run {run}: {verdict}");
             }
             for run in &report.finished {
-                println!("run {run}: finished on its version before it could be migrated");
+                outln!("run {run}: finished on its version before it could be migrated");
             }
             for (run, why) in &report.not_migrated {
-                println!("run {run}: not migrated: {why}");
+                outln!("run {run}: not migrated: {why}");
             }
-            println!("deployed {workflow} version {} ({} run(s) migrated)", report.hash, report.migrated);
+            outln!("deployed {workflow} version {} ({} run(s) migrated)", report.hash, report.migrated);
             if report.not_migrated.is_empty() {
                 Ok(EXIT_OK)
             } else {
-                eprintln!("{} run(s) not migrated; deploying again retries them", report.not_migrated.len());
+                errln!("{} run(s) not migrated; deploying again retries them", report.not_migrated.len());
                 Ok(EXIT_RETRYABLE)
             }
         }
@@ -335,9 +392,9 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             let mut all_ok = true;
             for (run, verdict) in &verdicts {
                 all_ok &= verdict.is_compatible();
-                println!("run {run}: {verdict}");
+                outln!("run {run}: {verdict}");
             }
-            println!("{} run(s) replayed, {}", verdicts.len(), if all_ok { "all compatible" } else { "some incompatible" });
+            outln!("{} run(s) replayed, {}", verdicts.len(), if all_ok { "all compatible" } else { "some incompatible" });
             Ok(if all_ok { EXIT_OK } else { EXIT_RUN_NOT_COMPLETED })
         }
         Command::Demo => demo::run(&manifest).await,

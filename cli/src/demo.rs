@@ -27,23 +27,23 @@ pub async fn run(manifest: &Manifest) -> Result<u8, CliError> {
     let mut first = None;
     for (decision, input) in orders {
         let run_id = c.start("order-flow", input, StartOptions::default()).await?;
-        println!("started order-flow run {run_id}");
+        outln!("started order-flow run {run_id}");
         first.get_or_insert(run_id.clone());
         if decision != "declined" {
             // The workflow waits for the fraud review; the signal is kept
             // even if it arrives before the workflow asks for it.
             c.signal(&run_id, "fraud_review", json!(decision), call.clone()).await?;
-            println!("  sent fraud_review = {decision}");
+            outln!("  sent fraud_review = {decision}");
         }
         let outcome = c.await_run(&run_id, Duration::from_secs(30), call.clone()).await?;
-        println!("  -> {}: {}", outcome.state, outcome.output.or(outcome.error).unwrap_or_default());
+        outln!("  -> {}: {}", outcome.state, outcome.output.or(outcome.error).unwrap_or_default());
     }
     if let Some(run_id) = first {
         let mut history = c.history(&run_id, call).await?;
         // The tour shows the journal; heartbeats are `continuum show`'s.
         history.heartbeats.clear();
-        println!();
-        print!("{}", show::render(&history));
+        outln!();
+        out!("{}", show::render(&history));
     }
     c.stop_all().await;
     Ok(EXIT_OK)

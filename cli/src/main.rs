@@ -1,11 +1,12 @@
 //! The `continuum` binary.
 
+#[macro_use]
+mod output;
 mod commands;
 mod demo;
 mod show;
 
-use clap::Parser;
-use commands::{Cli, Command};
+use commands::Command;
 use continuum_host::telemetry::TelemetryConfig;
 use continuum_host::Manifest;
 
@@ -16,7 +17,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match commands::parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let (filter, telemetry) = match cli.command {
         // A host exports telemetry as its manifest says; a bad manifest is
         // reported by `serve` itself.
@@ -28,7 +32,7 @@ async fn main() -> std::process::ExitCode {
     };
     // Logging is set up either way; only the export can fail.
     if let Err(e) = continuum_host::telemetry::init_with(filter, &telemetry) {
-        eprintln!("continuum: {e}; continuing without OpenTelemetry export");
+        errln!("continuum: {e}; continuing without OpenTelemetry export");
     }
     let code = commands::run(cli).await;
     continuum_host::telemetry::shutdown().await;

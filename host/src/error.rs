@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::input_limits::clip;
 use crate::journal::{JournalError, RunKey, RunState};
 use crate::modules::ModuleError;
 
@@ -10,13 +11,13 @@ use crate::modules::ModuleError;
 #[non_exhaustive]
 pub enum Error {
     /// No instance of that name is registered.
-    #[error("instance `{0}` is not registered")]
+    #[error("instance `{}` is not registered", clip(.0))]
     InstanceNotRegistered(String),
     /// An instance of that name is registered already.
     #[error("instance `{0}` is already registered")]
     InstanceAlreadyRegistered(String),
     /// The instance serves no workflow of that name.
-    #[error("unknown workflow `{workflow}` in instance `{instance}` (known: {known})")]
+    #[error("unknown workflow `{}` in instance `{instance}` (known: {known})", clip(.workflow))]
     UnknownWorkflow {
         /// Instance.
         instance: String,
@@ -34,7 +35,7 @@ pub enum Error {
         message: String,
     },
     /// No run with that id in the instance.
-    #[error("run `{run_id}` not found in instance `{instance}`")]
+    #[error("run `{}` not found in instance `{instance}`", clip(.run_id))]
     UnknownRun {
         /// Instance.
         instance: String,
@@ -108,6 +109,52 @@ pub enum Error {
     /// A module could not be loaded.
     #[error(transparent)]
     Module(#[from] ModuleError),
+    /// A workflow's component file was refused before it could become a
+    /// version (not a component, does not compile, or does not fit the
+    /// `workflow` world): nothing was published, the workflow's current
+    /// version is unchanged.
+    #[error("workflow `{}` of instance `{instance}`: {source}", clip(.workflow))]
+    WorkflowModule {
+        /// Instance.
+        instance: String,
+        /// The workflow the file was given for.
+        workflow: String,
+        /// What is wrong with the file (it names the file).
+        #[source]
+        source: ModuleError,
+    },
+    /// An activity component file was refused (not a component, does not
+    /// compile, or does not fit the `activity` world).
+    #[error("activity component of instance `{instance}`: {source}")]
+    ActivityModule {
+        /// Instance.
+        instance: String,
+        /// What is wrong with the file (it names the file).
+        #[source]
+        source: ModuleError,
+    },
+    /// A run id, signal name or workflow name outside the limits
+    /// ([`crate::MAX_RUN_ID_CHARS`], [`crate::MAX_SIGNAL_NAME_CHARS`],
+    /// [`crate::MAX_WORKFLOW_NAME_CHARS`]; no control characters, no
+    /// whitespace in ids and workflow names). Nothing was written.
+    #[error("invalid {what} `{value}`: {reason}")]
+    InvalidName {
+        /// What the value was for: "run id", "signal name", "workflow name".
+        what: &'static str,
+        /// The value, clipped to a short line.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A JSON payload larger than [`crate::MAX_PAYLOAD_BYTES`]. Nothing
+    /// was written.
+    #[error("the {what} is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// What the payload was for: "input", "signal payload".
+        what: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The database failed or refused an operation (or its URL names no
     /// supported database).
     #[error(transparent)]

@@ -2,6 +2,7 @@
 //! instance's latest runs; and compacting a run's history into a snapshot.
 //! Nothing here lets a caller change what a run recorded.
 
+use crate::input_limits::check_run_id;
 use crate::journal::{self, JournalError, RunKey};
 use crate::{CallOptions, Continuum, Error, RunHistory, RunInfo};
 
@@ -9,6 +10,7 @@ impl Continuum {
     /// A run's record: its workflow, module version, state, result and
     /// lease (one read; see [`Continuum::history`] for its journal).
     pub async fn run_info(&self, run_id: &str, opts: CallOptions) -> Result<RunInfo, Error> {
+        check_run_id(run_id)?;
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
         let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
@@ -19,6 +21,7 @@ impl Continuum {
     /// when it has a sound one) and the heartbeats of its activity calls in
     /// progress: what `continuum show` prints.
     pub async fn history(&self, run_id: &str, opts: CallOptions) -> Result<RunHistory, Error> {
+        check_run_id(run_id)?;
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
         let journal = inst.journal();
@@ -42,6 +45,7 @@ impl Continuum {
     /// The journal itself is unchanged; a snapshot that does not verify is
     /// ignored on load.
     pub async fn snapshot(&self, run_id: &str, opts: CallOptions) -> Result<i64, Error> {
+        check_run_id(run_id)?;
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
         let journal = inst.journal();

@@ -42,6 +42,7 @@ mod database;
 mod engine;
 mod error;
 mod history;
+mod input_limits;
 mod instance;
 mod journal;
 mod load;
@@ -67,6 +68,7 @@ pub use database::Database;
 pub use run_error::RunError;
 pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict};
 pub use error::{DatabaseError, Error};
+pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
 pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
 pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunState};
 pub use load::Mode;
@@ -137,7 +139,13 @@ impl Continuum {
 
     /// Sends a signal with a JSON payload to a run. Signals sent before the
     /// workflow waits for them are kept and delivered in order.
+    ///
+    /// The run id, the signal name and the payload are checked first
+    /// ([`Error::InvalidName`], [`Error::PayloadTooLarge`]).
     pub async fn signal(&self, run_id: &str, name: &str, payload: Value, opts: CallOptions) -> Result<(), Error> {
+        input_limits::check_run_id(run_id)?;
+        input_limits::check_signal_name(name)?;
+        input_limits::check_payload("signal payload", &payload)?;
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
         let sent = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| Error::from_journal(e, &key))?;
@@ -156,16 +164,21 @@ impl Continuum {
     /// and retrying is safe. If the engine cancelled the run after all, the
     /// cancel succeeds.
     pub async fn cancel(&self, run_id: &str, opts: CallOptions) -> Result<CancelOutcome, Error> {
+        input_limits::check_run_id(run_id)?;
         self.instance(opts.instance.as_deref())?.cancel_run(run_id).await
     }
 
     /// Waits until the run is final (completed, failed, cancelled or
-    /// drifted) and returns its result.
+    /// drifted) and returns its result. A timeout too long to represent
+    /// (such as [`Duration::MAX`]) waits without end.
     pub async fn await_run(&self, run_id: &str, timeout: Duration, opts: CallOptions) -> Result<RunOutcome, Error> {
+        input_limits::check_run_id(run_id)?;
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
         let mut finished = inst.finished_runs().watch_finished(run_id);
-        let deadline = tokio::time::Instant::now() + timeout;
+        let now = tokio::time::Instant::now();
+        // A century stands for "no end" where the clock cannot go further.
+        let deadline = now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
         // Runs executed here announce their end in-process; the poll is the
         // backstop (and how runs finished by other hosts are seen).
         let local = inst.executes_runs();

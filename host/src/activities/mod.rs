@@ -17,4 +17,5 @@ pub use executor::{ActivityExecutor, ActivityScope, ExecutorLimits, Reserved};
 pub use memory_cap::MemoryCap;
 pub use registry::{Activity, ActivityError, ActivityFuture, ActivityRegistry};
 pub use sandbox::{invalid_env_name, AllowedHost, SandboxConfig, SANDBOX_GUEST_PATH};
+pub(crate) use wasm::link_activity_component;
 pub use wasm::load_activity_component;

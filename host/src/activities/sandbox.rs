@@ -46,6 +46,30 @@ impl SandboxConfig {
         Self { dir: Some(dir.into()), ..Self::default() }
     }
 
+    /// Checks the configuration as [`SandboxConfig::prepare`] would, but
+    /// creates nothing: where it does not exist yet, the directory's nearest
+    /// existing ancestor must be a directory. What a process that serves no
+    /// activities (the CLI's verbs) checks.
+    pub(crate) fn check(&self) -> Result<(), SandboxError> {
+        if let Some(dir) = &self.dir {
+            let mut at = Some(dir.as_path());
+            while let Some(p) = at {
+                match std::fs::metadata(p) {
+                    Ok(m) if m.is_dir() => break,
+                    Ok(_) => return Err(SandboxError::NotADirectory { path: dir.clone(), found: p.to_path_buf() }),
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => at = p.parent(),
+                    Err(source) => return Err(SandboxError::CreateDir { path: dir.clone(), source }),
+                }
+            }
+        }
+        for name in &self.env {
+            if let Some(reason) = invalid_env_name(name) {
+                return Err(SandboxError::InvalidEnvName { name: name.clone(), reason });
+            }
+        }
+        Ok(())
+    }
+
     /// Creates the directory (if any) and checks the configuration, giving
     /// the sandbox attempts are built from.
     pub(crate) fn prepare(&self) -> Result<Sandbox, SandboxError> {
@@ -155,6 +179,15 @@ pub enum SandboxError {
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
+    },
+    /// The sandbox directory (or a part of its path) exists and is not a
+    /// directory.
+    #[error("the sandbox directory `{path}` cannot be created: `{found}` is not a directory")]
+    NotADirectory {
+        /// The directory.
+        path: PathBuf,
+        /// The part of its path that is a file.
+        found: PathBuf,
     },
     /// The sandbox directory could not be opened for an attempt.
     #[error("cannot open the sandbox directory `{path}`: {message}")]
@@ -276,6 +309,20 @@ mod tests {
         let sandbox = SandboxConfig::with_dir(&dir).prepare().unwrap_or_else(|e| panic!("{e}"));
         assert!(dir.is_dir());
         assert!(sandbox.wasi_ctx().is_ok());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn check_creates_nothing_and_refuses_a_file_in_the_way() {
+        let base = std::env::temp_dir().join(format!("continuum-sandbox-check-{}", uuid::Uuid::new_v4().simple()));
+        let dir = base.join("a/b");
+        SandboxConfig::with_dir(&dir).check().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!base.exists(), "check created the directory");
+        std::fs::create_dir_all(&base).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(base.join("a"), b"a file").unwrap_or_else(|e| panic!("{e}"));
+        let err = SandboxConfig::with_dir(&dir).check().expect_err("a file is in the way");
+        assert!(matches!(&err, SandboxError::NotADirectory { found, .. } if found == &base.join("a")), "{err}");
+        assert!(SandboxConfig::with_dir(&dir).prepare().is_err(), "prepare refuses it too");
         let _ = std::fs::remove_dir_all(&base);
     }
 }

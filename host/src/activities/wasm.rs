@@ -15,7 +15,7 @@ use wasmtime_wasi::WasiCtx;
 use crate::engine::bindings::activity::continuum::workflow::activity_context;
 use crate::engine::bindings::activity::{ActivityPre, Activity as ActivityWorld};
 use crate::engine::{ActivityCtx, WasmEngine};
-use crate::modules::{read_component, CompileCache, ModuleError};
+use crate::modules::{foreign_message, read_component, CompileCache, ModuleError};
 
 use super::context::ActivityContext;
 use super::memory_cap::MemoryCap;
@@ -103,6 +103,25 @@ impl Activity for WasmActivity {
     }
 }
 
+/// Reads, compiles and links an activity component against the
+/// `activity` world (WASI 0.2 and `activity-context` imported, the
+/// activity interface exported), without running it: what checks an
+/// activity file where its activities are not served.
+pub(crate) fn link_activity_component(
+    engine: &WasmEngine,
+    cache: &CompileCache,
+    path: &Path,
+) -> Result<ActivityPre<ActivityCtx>, ModuleError> {
+    let bytes = read_component(path)?;
+    let (_, component) = cache.component(&engine.engine, path, &bytes)?;
+    let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "activity", message };
+    let instance_pre = engine
+        .activity_linker
+        .instantiate_pre(&component)
+        .map_err(|e| wrong(format!("{} (activity components may import only WASI 0.2)", foreign_message(&e))))?;
+    ActivityPre::new(instance_pre).map_err(|e| wrong(foreign_message(&e)))
+}
+
 /// Loads an activity component and returns a registry of the activities it
 /// exports; every attempt of them runs with WASI as `sandbox` grants.
 /// Each attempt's linear memory is capped at `max_memory` bytes.
@@ -113,22 +132,16 @@ pub async fn load_activity_component(
     sandbox: &Sandbox,
     max_memory: usize,
 ) -> Result<ActivityRegistry, ModuleError> {
-    let bytes = read_component(path)?;
-    let (_, component) = cache.component(&engine.engine, path, &bytes)?;
+    let pre = link_activity_component(engine, cache, path)?;
     let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "activity", message };
-    let instance_pre = engine
-        .activity_linker
-        .instantiate_pre(&component)
-        .map_err(|e| wrong(format!("{e:#} (activity components may import only WASI 0.2)")))?;
-    let pre = ActivityPre::new(instance_pre).map_err(|e| wrong(format!("{e:#}")))?;
     // Asking for the names needs no capability at all.
     let wasi = Sandbox::none().wasi_ctx().map_err(|e| wrong(e.to_string()))?;
     let mut store = new_store(engine, wasi, max_memory, ActivityContext::detached("activities"));
-    let instance: ActivityWorld = pre.instantiate_async(&mut store).await.map_err(|e| wrong(format!("{e:#}")))?;
+    let instance: ActivityWorld = pre.instantiate_async(&mut store).await.map_err(|e| wrong(foreign_message(&e)))?;
     let names = instance
         .call_activities(&mut store)
         .await
-        .map_err(|e| wrong(format!("`activities()` trapped: {e:#}")))?;
+        .map_err(|e| wrong(format!("`activities()` trapped: {}", foreign_message(&e))))?;
     let mut registry = ActivityRegistry::new();
     for name in names {
         let activity = WasmActivity {

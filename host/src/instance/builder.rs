@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::activities::{load_activity_component, ActivityRegistry, SandboxConfig};
+use crate::activities::{link_activity_component, load_activity_component, ActivityRegistry, SandboxConfig};
 use crate::engine::{RunLimits, WasmEngine};
 use crate::journal::{self, BatcherConfig, GroupCommit, SharedJournal};
 use crate::modules::{CompileCache, ModuleError, ModuleRegistry};
@@ -151,6 +151,9 @@ impl InstanceBuilder {
                     .into(),
             ));
         }
+        if let Some(message) = too_many_permits(&self.children) {
+            return Err(config_err(message));
+        }
         let journal = match (self.journal, self.database) {
             (Some(j), _) => j,
             (None, Some(url)) => journal::open_with_timeout(&url, self.max_connections, self.connect_timeout)
@@ -171,6 +174,36 @@ impl InstanceBuilder {
         };
         let cache_dir = self.cache_dir.or_else(|| std::env::var_os("CONTINUUM_CACHE_DIR").map(PathBuf::from));
         let cache = CompileCache::new(&name, cache_dir);
+        // Activity files are checked before any workflow version is
+        // published: a refused manifest changes nothing.
+        let refused = |source| Error::ActivityModule { instance: name.clone(), source };
+        let activities = match (&engine, &self.children.activity_supervisor) {
+            (Some(engine), Some(opts)) => {
+                let mut registry = ActivityRegistry::new();
+                if !self.activity_components.is_empty() {
+                    let sandbox = self.sandbox.prepare().map_err(|e| config_err(e.to_string()))?;
+                    for path in &self.activity_components {
+                        let loaded = load_activity_component(engine, &cache, path, &sandbox, opts.max_memory).await;
+                        registry.extend(loaded.map_err(refused)?);
+                    }
+                }
+                registry.extend(self.activities);
+                Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts, journal.clone()))
+            }
+            _ => {
+                // Not served here (a client): the files and the sandbox are
+                // still checked, as a host would, so a manifest a host would
+                // refuse is refused by every verb; nothing is created.
+                if !self.activity_components.is_empty() {
+                    self.sandbox.check().map_err(|e| config_err(e.to_string()))?;
+                    let engine = WasmEngine::shared().map_err(ModuleError::Engine)?;
+                    for path in &self.activity_components {
+                        link_activity_component(&engine, &cache, path).map_err(refused)?;
+                    }
+                }
+                None
+            }
+        };
         let modules = ModuleRegistry::load(
             Arc::from(name.as_str()),
             journal.clone(),
@@ -180,20 +213,6 @@ impl InstanceBuilder {
             executes,
         )
         .await?;
-        let activities = match (&engine, &self.children.activity_supervisor) {
-            (Some(engine), Some(opts)) => {
-                let mut registry = ActivityRegistry::new();
-                if !self.activity_components.is_empty() {
-                    let sandbox = self.sandbox.prepare().map_err(|e| config_err(e.to_string()))?;
-                    for path in &self.activity_components {
-                        registry.extend(load_activity_component(engine, &cache, path, &sandbox, opts.max_memory).await?);
-                    }
-                }
-                registry.extend(self.activities);
-                Some(activity_supervisor::build(Arc::from(name.as_str()), registry, opts, journal.clone()))
-            }
-            _ => None,
-        };
         let node = self.node.unwrap_or_else(default_node);
         let batcher = GroupCommit::start(Arc::from(name.as_str()), journal.clone(), self.batcher);
         let (snapshotter, snapshot_queue) = match &self.children.snapshotter {
@@ -222,6 +241,36 @@ impl InstanceBuilder {
         });
         Ok(Instance::new(shared, self.children, snapshot_queue))
     }
+}
+
+/// The most slots a concurrency limit may have (a semaphore holds at
+/// most about 2^61 permits and panics past that; far fewer is already
+/// more than a host can use).
+const MAX_CONCURRENCY: usize = 1_000_000;
+
+/// The first concurrency limit of `children` over [`MAX_CONCURRENCY`],
+/// described, if any.
+fn too_many_permits(children: &ChildrenConfig) -> Option<String> {
+    let mut limits: Vec<(String, usize)> = Vec::new();
+    if let Some(o) = &children.run_supervisor {
+        limits.push(("run_supervisor.max_concurrent_runs".into(), o.max_concurrent_runs));
+    }
+    if let Some(o) = &children.activity_supervisor {
+        limits.push(("activity_supervisor.max_concurrent".into(), o.max_concurrent));
+        for (queue, n) in &o.queue_limits {
+            limits.push((format!("activity_supervisor.queue_limits.{queue}"), *n));
+        }
+    }
+    if let Some(o) = &children.activity_dispatcher {
+        limits.push(("activity_dispatcher.batch_size".into(), o.batch_size));
+    }
+    if let Some(o) = &children.dispatcher {
+        limits.push(("dispatcher.batch_size".into(), o.batch_size));
+    }
+    limits
+        .into_iter()
+        .find(|(_, n)| *n > MAX_CONCURRENCY)
+        .map(|(key, n)| format!("children.{key} is {n}; at most {MAX_CONCURRENCY} is allowed"))
 }
 
 /// The machine's hostname, or `node`.
@@ -253,6 +302,28 @@ mod tests {
         }
         let ok = Instance::builder("default").database("sqlite::memory:").node("host-a.example").build().await;
         assert!(ok.is_ok(), "{:?}", ok.err());
+    }
+
+    #[tokio::test]
+    async fn a_concurrency_limit_past_what_a_semaphore_holds_is_refused() {
+        let mut children = ChildrenConfig::default();
+        if let Some(o) = children.run_supervisor.as_mut() {
+            o.max_concurrent_runs = usize::MAX / 2;
+        }
+        match Instance::builder("default").database("sqlite::memory:").children(children).build().await {
+            Err(Error::Config { message, .. }) => assert!(message.contains("max_concurrent_runs"), "{message}"),
+            Err(e) => panic!("expected a configuration error, got {e}"),
+            Ok(_) => panic!("built"),
+        }
+        let mut children = ChildrenConfig::default();
+        if let Some(o) = children.activity_supervisor.as_mut() {
+            o.queue_limits.insert("slow".into(), usize::MAX);
+        }
+        match Instance::builder("default").database("sqlite::memory:").children(children).build().await {
+            Err(Error::Config { message, .. }) => assert!(message.contains("queue_limits.slow"), "{message}"),
+            Err(e) => panic!("expected a configuration error, got {e}"),
+            Ok(_) => panic!("built"),
+        }
     }
 
     #[tokio::test]

@@ -7,15 +7,21 @@
 use serde_json::Value;
 
 use crate::journal::{NewRun, RunKey};
-use crate::{telemetry, Error};
+use crate::{input_limits, telemetry, Error};
 
 use super::Instance;
 
 impl Instance {
     /// Starts a run of `workflow` with a JSON input, under `run_id` (a new
     /// UUID when `None`); returns its run id. Fails with
-    /// [`Error::UnknownWorkflow`] or [`Error::RunExists`].
+    /// [`Error::UnknownWorkflow`] or [`Error::RunExists`]; a run id or an
+    /// input outside the limits is refused first ([`Error::InvalidName`],
+    /// [`Error::PayloadTooLarge`]).
     pub async fn start_run(&self, workflow: &str, input: Value, run_id: Option<String>) -> Result<String, Error> {
+        if let Some(id) = &run_id {
+            input_limits::check_run_id(id)?;
+        }
+        input_limits::check_payload("input", &input)?;
         let hash = self.modules().current_hash(workflow).ok_or_else(|| Error::UnknownWorkflow {
             instance: self.name().to_string(),
             workflow: workflow.to_string(),

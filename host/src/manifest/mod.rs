@@ -335,7 +335,14 @@ fn parse_instance(
     let max_connections = r.positive_u32("max_connections", DEFAULT_MAX_CONNECTIONS)?;
     let connect_timeout = std::time::Duration::from_millis(r.positive("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS)?);
     let workflows_key = r.key("workflows");
-    let workflows = component_map(&ctx, base, workflows_key, r.table("workflows")?)?;
+    let workflows = component_map(&ctx, base, workflows_key.clone(), r.table("workflows")?)?;
+    for name in workflows.keys() {
+        let limit = crate::input_limits::MAX_WORKFLOW_NAME_CHARS;
+        if let Some(reason) = crate::input_limits::invalid_name(name, limit, false) {
+            let shown = crate::input_limits::clip(name);
+            return Err(ctx.invalid(join_key(&workflows_key, &shown), format!("invalid workflow name: it {reason}")));
+        }
+    }
     let activities_key = r.key("activities");
     let activities = component_map(&ctx, base, activities_key, r.table("activities")?)?;
     let children_key = r.key("children");

@@ -838,3 +838,18 @@ fn the_readme_manifest_example_parses() {
     assert!(m.instances["billing"].children.activity_dispatcher.is_none());
     assert_eq!(m.instances["billing"].database, "postgres://continuum:pw@db/billing");
 }
+
+#[test]
+fn error_bad_workflow_name() {
+    parse_err(
+        &minimal("[instances.default.workflows]\n\"\" = \"a.wasm\"\n"),
+        &["instances.default.workflows.\"\"", "invalid workflow name", "empty"],
+    );
+    parse_err(
+        &minimal("[instances.default.workflows]\n\"two words\" = \"a.wasm\"\n"),
+        &["instances.default.workflows.\"two words\"", "whitespace"],
+    );
+    let long = "w".repeat(300);
+    let err = parse_err(&minimal(&format!("[instances.default.workflows]\n{long} = \"a.wasm\"\n")), &["300 characters"]);
+    assert!(err.to_string().len() < 400, "the name is clipped: {err}");
+}

@@ -70,7 +70,7 @@ impl CompileCache {
                 tracing::info!(instance = %self.instance, module_hash = %hash, file = %path.display(), "module compiled");
                 let c = Component::new(engine, bytes).map_err(|e| ModuleError::Compile {
                     path: path.into(),
-                    message: format!("{e:#}"),
+                    message: super::foreign_message(&e),
                 })?;
                 if let Some(file) = &file {
                     if let Err(e) = write_atomic(file, c.serialize()) {

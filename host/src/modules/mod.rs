@@ -60,6 +60,15 @@ pub enum ModuleError {
     Engine(String),
 }
 
+/// The longest part of a wasmtime error a [`ModuleError`] quotes.
+const FOREIGN_MESSAGE_CHARS: usize = 300;
+
+/// wasmtime's error with its causes, as one line of at most 300
+/// characters (a parse or link error can run to thousands).
+pub(crate) fn foreign_message(e: &wasmtime::Error) -> String {
+    crate::input_limits::one_line(&format!("{e:#}"), FOREIGN_MESSAGE_CHARS)
+}
+
 /// The content hash of a module: hex SHA-256 of its bytes.
 pub fn content_hash(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

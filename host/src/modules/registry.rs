@@ -9,9 +9,10 @@ use std::sync::{Arc, RwLock};
 
 use crate::engine::WasmEngine;
 use crate::journal::{Publish, SharedJournal};
+use crate::input_limits::check_workflow_name;
 use crate::Error;
 
-use super::{content_hash, read_component, CompileCache, ModuleError, WorkflowModule};
+use super::{read_component, CompileCache, ModuleError, WorkflowModule};
 
 #[derive(Default)]
 struct State {
@@ -35,13 +36,16 @@ impl std::fmt::Debug for ModuleRegistry {
 }
 
 impl ModuleRegistry {
-    /// Loads the manifest's workflow files. With `publish` (a host), a
-    /// file becomes its workflow's current version unless it is the very
-    /// file a host published from its manifest before (so a restart does
-    /// not undo a `deploy` made since); otherwise (a client) a file is
-    /// stored only for a workflow that has no version yet.
-    /// With an engine, every file is compiled (and checked against the
-    /// `workflow` world) up front.
+    /// Loads the manifest's workflow files. Every file is first read,
+    /// compiled and linked against the `workflow` world (whether or not
+    /// this process executes runs): a file that does not fit is refused
+    /// ([`Error::WorkflowModule`], naming the workflow and the file) before
+    /// anything is written, so no current version changes.
+    /// Then, with `publish` (a host), a file becomes its workflow's current
+    /// version unless it is the very file a host published from its
+    /// manifest before (so a restart does not undo a `deploy` made since);
+    /// otherwise (a client) a file is stored only for a workflow that has
+    /// no version yet.
     pub(crate) async fn load(
         instance: Arc<str>,
         journal: SharedJournal,
@@ -51,27 +55,38 @@ impl ModuleRegistry {
         publish: bool,
     ) -> Result<ModuleRegistry, Error> {
         let registry = ModuleRegistry { instance, journal, engine, cache, state: RwLock::new(State::default()) };
-        let heads: BTreeMap<String, String> = registry.journal.current_modules(&registry.instance).await?.into_iter().collect();
+        let mut checked = Vec::with_capacity(files.len());
         for (workflow, path) in files {
-            let bytes = read_component(path)?;
-            let hash = match &registry.engine {
-                Some(_) => registry.compile(workflow, path, &bytes)?.hash.clone(),
-                None => content_hash(&bytes),
-            };
+            check_workflow_name(workflow)?;
+            let (module, bytes) = registry.checked(workflow, path)?;
+            checked.push((workflow, path, (module.hash.clone(), bytes)));
+        }
+        let heads: BTreeMap<String, String> = registry.journal.current_modules(&registry.instance).await?.into_iter().collect();
+        for (workflow, _, (hash, bytes)) in &checked {
             if publish {
-                registry.journal.put_module(&registry.instance, workflow, &hash, &bytes, Publish::FromManifest).await?;
-            } else if !heads.contains_key(workflow) {
-                registry.journal.put_module(&registry.instance, workflow, &hash, &bytes, Publish::MakeCurrent).await?;
+                registry.journal.put_module(&registry.instance, workflow, hash, bytes, Publish::FromManifest).await?;
+            } else if !heads.contains_key(*workflow) {
+                registry.journal.put_module(&registry.instance, workflow, hash, bytes, Publish::MakeCurrent).await?;
             }
         }
         registry.refresh().await?;
-        for (workflow, path) in files {
+        for (workflow, path, _) in &checked {
             let now = registry.current_hash(workflow);
-            if publish && now.is_some() && heads.get(workflow) != now.as_ref() {
-                tracing::info!(instance = %registry.instance, workflow, hash = now.as_deref().unwrap_or(""), file = %path.display(), "manifest module deployed as the current version");
+            if publish && now.is_some() && heads.get(*workflow) != now.as_ref() {
+                tracing::info!(instance = %registry.instance, workflow = %workflow, hash = now.as_deref().unwrap_or(""), file = %path.display(), "manifest module deployed as the current version");
             }
         }
         Ok(registry)
+    }
+
+    /// Reads the file and checks it against the `workflow` world: the
+    /// module and its bytes. Errors name the instance, the workflow and the
+    /// file.
+    fn checked(&self, workflow: &str, path: &Path) -> Result<(Arc<WorkflowModule>, Vec<u8>), Error> {
+        let refused = |source| Error::WorkflowModule { instance: self.instance.to_string(), workflow: workflow.to_string(), source };
+        let bytes = read_component(path).map_err(refused)?;
+        let module = self.compile(workflow, path, &bytes).map_err(refused)?;
+        Ok((module, bytes))
     }
 
     fn compile(&self, workflow: &str, path: &Path, bytes: &[u8]) -> Result<Arc<WorkflowModule>, ModuleError> {
@@ -139,15 +154,15 @@ impl ModuleRegistry {
 
     /// Compiles a candidate component for `workflow` without deploying it.
     pub fn candidate(&self, workflow: &str, path: &Path) -> Result<Arc<WorkflowModule>, Error> {
-        let bytes = read_component(path)?;
-        Ok(self.compile(workflow, path, &bytes)?)
+        Ok(self.checked(workflow, path)?.0)
     }
 
     /// Deploys the component at `path` as the current version of
     /// `workflow` on every host sharing the database; returns its hash.
+    /// The file is checked against the `workflow` world first
+    /// ([`Error::WorkflowModule`]); a refused file changes nothing.
     pub async fn deploy(&self, workflow: &str, path: &Path) -> Result<String, Error> {
-        let bytes = read_component(path)?;
-        let module = self.compile(workflow, path, &bytes)?;
+        let (module, bytes) = self.checked(workflow, path)?;
         self.journal.put_module(&self.instance, workflow, &module.hash, &bytes, Publish::MakeCurrent).await?;
         self.refresh().await?;
         tracing::info!(instance = %self.instance, workflow, hash = %module.hash, "module deployed");

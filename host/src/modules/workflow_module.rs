@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::engine::bindings::workflow::WorkflowPre;
 use crate::engine::{RunCtx, WasmEngine};
 
-use super::{read_component, CompileCache, ModuleError};
+use super::{foreign_message, read_component, CompileCache, ModuleError};
 
 /// A workflow module ready to run.
 pub struct WorkflowModule {
@@ -54,8 +54,8 @@ impl WorkflowModule {
         let instance_pre = engine
             .workflow_linker
             .instantiate_pre(&component)
-            .map_err(|e| wrong(format!("{e:#} (workflows may import only continuum:workflow/host; no WASI)")))?;
-        let pre = WorkflowPre::new(instance_pre).map_err(|e| wrong(format!("{e:#}")))?;
+            .map_err(|e| wrong(format!("{} (workflows may import only continuum:workflow/host; no WASI)", foreign_message(&e))))?;
+        let pre = WorkflowPre::new(instance_pre).map_err(|e| wrong(foreign_message(&e)))?;
         Ok(Arc::new(WorkflowModule { name: name.into(), hash, path: path.into(), pre }))
     }
 }

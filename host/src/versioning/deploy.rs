@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::compatibility::{check_run, runs_to_check, ReplayVerdict, RunCheck};
+use crate::input_limits::{check_run_id, check_workflow_name};
 use crate::journal::{CheckedRun, MigrationOutcome, RunKey};
 use crate::{Continuum, Error};
 
@@ -74,13 +75,28 @@ impl Continuum {
     /// meanwhile is checked again, and left on its version (reported in
     /// [`DeployReport::not_migrated`]) if it no longer replays cleanly or
     /// keeps moving. Without `check`, the migration is forced.
+    ///
+    /// The component is checked against the `workflow` world first; a file
+    /// that is not a component, does not compile or does not fit is refused
+    /// ([`Error::WorkflowModule`]) and the current version stays as it was.
+    /// The workflow name and the run ids are checked as well
+    /// ([`Error::InvalidName`]).
     pub async fn deploy(&self, workflow: &str, module: &Path, opts: DeployOptions) -> Result<DeployReport, Error> {
+        check_workflow_name(workflow)?;
         let inst = self.instance(opts.instance.as_deref())?;
         let ids: &[String] = match &opts.migrate {
             Migrate::Runs(ids) => ids,
             _ => &[],
         };
+        for id in ids {
+            check_run_id(id)?;
+        }
         if !opts.check || opts.migrate == Migrate::None {
+            // Runs named to migrate must exist and be runs of the workflow,
+            // or nothing is deployed (as with `check`).
+            if !ids.is_empty() {
+                runs_to_check(inst, Some(workflow), ids).await?;
+            }
             let hash = inst.modules().deploy(workflow, module).await?;
             let migrated = match &opts.migrate {
                 Migrate::None => 0,

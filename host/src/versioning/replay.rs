@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::compatibility::{check_run, runs_to_check, ReplayVerdict};
+use crate::input_limits::{check_run_id, check_workflow_name};
 use crate::{CallOptions, Continuum, Error};
 
 impl Continuum {
@@ -21,7 +22,23 @@ impl Continuum {
         runs: &[String],
         opts: CallOptions,
     ) -> Result<Vec<(String, ReplayVerdict)>, Error> {
+        if let Some(workflow) = workflow {
+            check_workflow_name(workflow)?;
+        }
+        for id in runs {
+            check_run_id(id)?;
+        }
         let inst = self.instance(opts.instance.as_deref())?;
+        if let (Some(workflow), true) = (workflow, runs.is_empty()) {
+            // Nothing to compare a candidate of a workflow the instance does not have with.
+            if inst.current_version(workflow).is_none() {
+                return Err(Error::UnknownWorkflow {
+                    instance: inst.name().to_string(),
+                    workflow: workflow.to_string(),
+                    known: inst.modules().names(),
+                });
+            }
+        }
         let (workflow, records) = runs_to_check(inst, workflow, runs).await?;
         let candidate = inst.modules().candidate(&workflow, module)?;
         let mut out = Vec::new();

@@ -8,6 +8,7 @@ mod activity_sandbox;
 mod activity_worker;
 mod attempt_faults;
 mod bad_input;
+mod bad_modules;
 mod billing_flow;
 mod cancel;
 mod compile_cache;
