@@ -84,8 +84,26 @@ async fn execute(shared: Arc<Shared>, exec: Arc<ActivityExecutor>, task: Claimed
         op: Some(task.op),
         trace_context: task.trace_context.as_deref(),
     };
-    // One claim is one attempt; the claim says which, counted across
-    // workers and crashes.
+    // The attempt counts when it starts, fenced by the claim: a claim that
+    // expired before this host got to it (starved, frozen) starts nothing,
+    // and the next claim runs the same attempt number.
+    match shared.journal.start_task(&task.key, task.op, task.claim_token).await {
+        Ok(true) => {}
+        Ok(false) => {
+            renew.abort();
+            tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name,
+                attempt = task.attempt, "task claim gone before its attempt started; not started");
+            return;
+        }
+        Err(e) => {
+            renew.abort();
+            tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name,
+                error = %e, "recording the start of the task's attempt failed; not started (its claim expires and it is claimed again)");
+            return;
+        }
+    }
+    // One started claim is one attempt; the claim says which, counted
+    // across workers and crashes.
     let start = AttemptStart { attempt: task.attempt, first_at: task.first_attempt_at, previous_lost: task.previous_lost };
     let step = exec.execute_attempt(scope, &task.name, task.input.clone(), &task.options, start, Some(reserved), cancel).await;
     renew.abort();

@@ -229,8 +229,10 @@ pub(in crate::journal) fn outcome_from_row<R: TsRow + ?Sized>(row: &R, key: &Run
     Ok((op, outcome_from_json(&k, &text)?))
 }
 
-/// A claimed task row (as updated by the claim: `attempts_started`
-/// counts this claim) with its ordering columns (`priority`, `ready_at`).
+/// A claimed task row with its ordering columns (`priority`, `ready_at`):
+/// its attempt is the one after those started (an attempt counts when it
+/// starts, not when it is claimed), and the previous one was lost when it
+/// started but never ended.
 pub(in crate::journal) fn claimed_from_row<R: TsRow + ?Sized>(
     row: &R,
 ) -> Result<(i32, DateTime<Utc>, crate::journal::ClaimedTask), JournalError>
@@ -240,7 +242,7 @@ pub(in crate::journal) fn claimed_from_row<R: TsRow + ?Sized>(
     let input = row.text("input", k)?;
     let options = row.text("options", k)?;
     let count = |name: &str| u32::try_from(row.int32(name, k)?).map_err(|_| corrupt(k, format!("negative `{name}`")));
-    let (attempts, ended) = (count("attempts_started")?.max(1), count("attempts_ended")?);
+    let (started, ended) = (count("attempts_started")?, count("attempts_ended")?);
     let task = crate::journal::ClaimedTask {
         key: RunKey::new(row.text("instance", k)?, row.text("run_id", k)?),
         op: op_from_row(row, k)?,
@@ -250,9 +252,9 @@ pub(in crate::journal) fn claimed_from_row<R: TsRow + ?Sized>(
         claim_token: row.int("claim_token", k)?,
         workflow: row.text("workflow", k)?,
         trace_context: row.opt_text("trace_context", k)?,
-        attempt: attempts,
+        attempt: started.saturating_add(1),
         first_attempt_at: row.ts_req("first_attempt_at", k)?,
-        previous_lost: ended < attempts - 1,
+        previous_lost: ended < started,
     };
     Ok((row.int32("priority", k)?, row.ts_req("ready_at", k)?, task))
 }

@@ -37,6 +37,13 @@ pub trait TaskStore: SharedReads + Send + Sync + 'static {
     /// is the next attempt, on any worker). False when the claim was lost.
     async fn retry_task(&self, key: &RunKey, op: u32, claim_token: i64, delay: Duration) -> Result<bool, JournalError>;
 
+    /// Counts the claimed attempt as started, while its claim is still held
+    /// (same claim token, still claimed, not expired): the worker calls it
+    /// right before the attempt runs, and runs it only on `true`. A claim
+    /// that expires before its attempt starts counts for nothing, so the
+    /// next claim runs the same attempt number.
+    async fn start_task(&self, key: &RunKey, op: u32, claim_token: i64) -> Result<bool, JournalError>;
+
     /// Extends a task claim still held (same claim token, still claimed,
     /// not expired) by `ttl`; false when the claim was lost.
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError>;

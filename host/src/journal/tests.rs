@@ -837,6 +837,13 @@ journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJ
     assert_eq!(first.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(1, false)]);
     let first_at = first[0].first_attempt_at;
     assert!((Utc::now() - first_at).num_seconds().abs() < 60);
+    // A claim that expires before its attempt starts counts for nothing:
+    // the next claim runs the same attempt, and nothing was lost.
+    time.advance(TTL + Duration::from_millis(100)).await;
+    assert!(!j.start_task(&k, 0, first[0].claim_token).await.unwrap(), "an expired claim cannot start its attempt");
+    let first = claim("w/a/1", TTL).await;
+    assert_eq!(first.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(1, false)]);
+    assert!(j.start_task(&k, 0, first[0].claim_token).await.unwrap());
 
     // Attempt 1 failed: the task goes back, claimable 300 ms from now.
     assert!(j.retry_task(&k, 0, first[0].claim_token, Duration::from_millis(300)).await.unwrap());
@@ -849,6 +856,7 @@ journal_suite!(a_retried_task_keeps_its_attempt_count_across_claims, |j: SharedJ
     // (short claim), and the next claim sees attempt 2 as lost.
     let second = claim("w/b/1", Duration::from_millis(150)).await;
     assert_eq!(second.iter().map(|t| (t.attempt, t.previous_lost)).collect::<Vec<_>>(), [(2, false)]);
+    assert!(j.start_task(&k, 0, second[0].claim_token).await.unwrap());
     assert_eq!(second[0].first_attempt_at, first_at, "the first attempt's time is kept");
     time.advance(Duration::from_millis(300)).await;
     let third = claim("w/c/1", TTL).await;

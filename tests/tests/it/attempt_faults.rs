@@ -98,3 +98,31 @@ on_both_stores!(async fn a_host_frozen_during_a_first_attempt_never_runs_another
     std::thread::sleep(Duration::from_secs(3));
     assert_three_attempts(&dir.0, "frozen", &result, &format!("{}\n---\n{}", frozen.log_text(), other.log_text()));
 });
+
+on_both_stores!(async fn a_worker_frozen_during_a_durable_attempt_never_runs_another_after_it_thaws(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    // The workflow host runs no activities: every attempt is a durable task.
+    let mut wf = spec(&db.url);
+    wf.children = format!("{CHILDREN}activity_supervisor = false\nactivity_dispatcher = false\n");
+    let worker = |node: &str| {
+        let mut w = spec(&db.url);
+        w.children = "run_supervisor = false\ndispatcher = false\nrecovery = false\n\
+                      heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\nactivity_dispatcher = { poll_interval_ms = 200 }\n"
+            .into();
+        write_manifest(&dir.0, node, &[w])
+    };
+    let wf_manifest = write_manifest(&dir.0, "wf-host", &[wf]);
+    let wf_host = Host::start(&wf_manifest, &[]);
+    assert!(wf_host.wait_for_log("instance started", Duration::from_secs(60)), "{}", wf_host.log_text());
+    let mut frozen = Host::start(&worker("worker-a"), &[]);
+    let run = start_counted(&wf_manifest, "durable");
+    until_attempt(&dir.0, "durable", 1, &frozen).await;
+    frozen.freeze();
+    let other = Host::start(&worker("worker-b"), &[]);
+    until_attempt(&dir.0, "durable", 2, &other).await;
+    frozen.thaw();
+    let result = final_failure(&wf_manifest, &run);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_three_attempts(&dir.0, "durable", &result, &format!("{}\n---\n{}", frozen.log_text(), other.log_text()));
+});

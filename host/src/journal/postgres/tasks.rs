@@ -39,7 +39,6 @@ impl TaskStore for PostgresJournal {
              UPDATE activity_tasks t SET state = 'claimed', claim_owner = $5, \
                     claim_token = t.claim_token + 1, \
                     claim_expires_at = now() + $6 * interval '1 millisecond', \
-                    attempts_started = t.attempts_started + 1, \
                     first_attempt_at = COALESCE(t.first_attempt_at, now()) \
              FROM picked, runs r \
              WHERE t.instance = picked.instance AND t.run_id = picked.run_id AND t.op = picked.op \
@@ -85,6 +84,12 @@ impl TaskStore for PostgresJournal {
         wake_run(&mut tx, key).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn start_task(&self, key: &RunKey, op: u32, claim_token: i64) -> Result<bool, JournalError> {
+        let sql = claim_fenced!("attempts_started = attempts_started + 1", "now()");
+        let done = bind_task(sqlx::query(sql), key, op).bind(claim_token).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {

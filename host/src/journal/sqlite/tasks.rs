@@ -32,7 +32,7 @@ impl TaskStore for SqliteJournal {
         let mut w = self.write().await?;
         let rows = sqlx::query(
             "UPDATE activity_tasks SET state = 'claimed', claim_owner = ?5, claim_token = claim_token + 1, \
-                    claim_expires_at = ?6, attempts_started = attempts_started + 1, \
+                    claim_expires_at = ?6, \
                     first_attempt_at = COALESCE(first_attempt_at, ?7) \
              WHERE (instance, run_id, op) IN ( \
                SELECT instance, run_id, op FROM activity_tasks \
@@ -88,6 +88,15 @@ impl TaskStore for SqliteJournal {
         w.wakes.push(wake(WakeKind::Run, key));
         self.finish(w).await?;
         Ok(true)
+    }
+
+    async fn start_task(&self, key: &RunKey, op: u32, claim_token: i64) -> Result<bool, JournalError> {
+        let mut w = self.write().await?;
+        let now = self.now_ms();
+        let sql = claim_fenced!("attempts_started = attempts_started + 1", "$5");
+        let done = bind_task(sqlx::query(sql), key, op).bind(claim_token).bind(now).execute(&mut *w.tx).await?;
+        self.finish(w).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn renew_task_claim(&self, key: &RunKey, op: u32, claim_token: i64, ttl: Duration) -> Result<bool, JournalError> {
