@@ -13,6 +13,10 @@ and the network, sleeps durably ``sleep_ms``, reads the clocks again, prints
 
 from __future__ import annotations
 
+# Imported here, when componentize-py snapshots the interpreter: a module
+# first imported while a run executes is not found (the standard library is
+# not reachable then). `socket` encodes host names with this codec.
+import encodings.idna  # noqa: F401
 import os
 import random
 import socket

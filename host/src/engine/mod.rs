@@ -2,6 +2,7 @@
 //! the replay cursor.
 
 pub mod bindings;
+mod guest_output;
 mod host_imports;
 mod interrupt;
 mod lease_clock;
@@ -9,7 +10,10 @@ pub mod replay;
 mod replay_only;
 mod run;
 mod run_ctx;
+mod wasi_clocks;
+mod wasi_random;
 mod wasm;
+mod workflow_wasi;
 
 
 pub use lease_clock::LeaseClock;

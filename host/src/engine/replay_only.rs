@@ -12,6 +12,7 @@ use crate::journal::{Event, Lease, RunRecord};
 use crate::modules::WorkflowModule;
 
 use super::interrupt::Interrupt;
+use super::wasm::WORKFLOW_STORE_SHAPE;
 use super::replay::{Drift, History};
 use super::run_ctx::{RunCtx, RunEnv};
 
@@ -29,7 +30,7 @@ pub(crate) enum ReplayOnlyEnd {
 /// Replays `events` (the journal of `run`) on `module`.
 pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &RunRecord, events: &[Event]) -> ReplayOnlyEnd {
     let (_keep, cancel) = watch::channel(false);
-    let limits = StoreLimitsBuilder::new().memory_size(64 << 20).instances(4).build();
+    let limits = StoreLimitsBuilder::new().memory_size(64 << 20).instances(WORKFLOW_STORE_SHAPE.instances).tables(WORKFLOW_STORE_SHAPE.tables).memories(WORKFLOW_STORE_SHAPE.memories).build();
     let lease = Lease { owner: "replay-check".into(), token: -1 };
     let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), cancel, limits);
     ctx.check_only = true;
@@ -48,6 +49,11 @@ pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &
     match result {
         // The run had finished: the module must finish the same way.
         Ok(_) => match ctx.history.finish() {
+            Ok(()) => ReplayOnlyEnd::Matched,
+            Err(d) => ReplayOnlyEnd::Drifted(d),
+        },
+        // The run exited (WASI `exit`): an end like returning.
+        Err(e) if e.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() => match ctx.history.finish() {
             Ok(()) => ReplayOnlyEnd::Matched,
             Err(d) => ReplayOnlyEnd::Drifted(d),
         },

@@ -15,6 +15,7 @@ use crate::run_error::RunError;
 use crate::telemetry;
 
 use super::interrupt::Interrupt;
+use super::wasm::WORKFLOW_STORE_SHAPE;
 use super::lease_clock::LeaseClock;
 use super::replay::History;
 use super::run_ctx::{LiveOp, RunCtx, RunEnv};
@@ -98,7 +99,7 @@ async fn attempt(
     };
     let history = History::new(&events);
     let first = history.is_empty();
-    let limits = StoreLimitsBuilder::new().memory_size(WORKFLOW_MEMORY_LIMIT).instances(4).build();
+    let limits = StoreLimitsBuilder::new().memory_size(WORKFLOW_MEMORY_LIMIT).instances(WORKFLOW_STORE_SHAPE.instances).tables(WORKFLOW_STORE_SHAPE.tables).memories(WORKFLOW_STORE_SHAPE.memories).build();
     let mut ctx = RunCtx::new(
         env.clone(),
         run.key.clone(),
@@ -152,6 +153,14 @@ async fn attempt(
         Err(err) => match err.downcast::<Interrupt>() {
             Ok(interrupt) => finish(&mut ctx, interrupt, snapshot_upto).await,
             Err(trap) => {
+                if let Some(exit) = trap.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                    // The guest ended its run itself: like returning, it
+                    // must have replayed everything recorded.
+                    return match ctx.history.finish() {
+                        Ok(()) => fail(&mut ctx, RunError::exited(exit.0)).await,
+                        Err(drift) => finish(&mut ctx, Interrupt::Drift(drift), snapshot_upto).await,
+                    };
+                }
                 let mut message = format!("the workflow trapped: {trap:#}");
                 if let Some(panic) = &ctx.last_panic {
                     message = format!("{panic} ({message})");
