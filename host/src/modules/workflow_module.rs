@@ -54,7 +54,7 @@ impl WorkflowModule {
         let instance_pre = engine
             .workflow_linker
             .instantiate_pre(&component)
-            .map_err(|e| wrong(format!("{e:#} (workflows may import only continuum:workflow/host; no WASI)")))?;
+            .map_err(|e| wrong(format!("{e:#} (workflows may import continuum:workflow/host and WASI 0.2 but not wasi:http)")))?;
         let pre = WorkflowPre::new(instance_pre).map_err(|e| wrong(format!("{e:#}")))?;
         Ok(Arc::new(WorkflowModule { name: name.into(), hash, path: path.into(), pre }))
     }
