@@ -36,6 +36,9 @@ impl RunError {
     pub const TRAP: &'static str = "trap";
     /// The workflow broke the host's contract (a call out of order).
     pub const CONTRACT_VIOLATION: &'static str = "contract_violation";
+    /// The workflow called WASI `exit` instead of returning (the exit code
+    /// is the detail `exit_code`).
+    pub const EXITED: &'static str = "exited";
     /// The module version the run was recorded with is not deployed (the
     /// run is parked until it is).
     pub const MODULE_VERSION_UNKNOWN: &'static str = "module_version_unknown";
@@ -88,6 +91,13 @@ impl RunError {
     /// The workflow broke the host's contract; `message` says how.
     pub fn contract_violation(message: impl Into<String>) -> Self {
         Self::new(Self::CONTRACT_VIOLATION, message)
+    }
+
+    /// The workflow called WASI `exit` with `exit_code` instead of
+    /// returning.
+    pub fn exited(exit_code: i32) -> Self {
+        Self::new(Self::EXITED, format!("the workflow exited with code {exit_code} instead of returning"))
+            .with_detail("exit_code", exit_code)
     }
 
     /// The run's module version (`module_hash`) is not deployed; `why`

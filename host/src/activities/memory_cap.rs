@@ -14,12 +14,21 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 pub struct MemoryCap {
     limit: usize,
     exceeded: Option<usize>,
+    /// Core instances, tables and memories the store may hold (wasmtime's
+    /// defaults unless [`with_shape`](Self::with_shape) sets them).
+    shape: (usize, usize, usize),
 }
 
 impl MemoryCap {
     /// A cap of `limit` bytes.
     pub fn new(limit: usize) -> Self {
-        Self { limit, exceeded: None }
+        Self { limit, exceeded: None, shape: (10_000, 10_000, 10_000) }
+    }
+
+    /// The same cap, with at most `instances` core instances, `tables`
+    /// tables and `memories` linear memories in the store.
+    pub fn with_shape(self, instances: usize, tables: usize, memories: usize) -> Self {
+        Self { shape: (instances, tables, memories), ..self }
     }
 
     /// The cap, in bytes.
@@ -46,6 +55,18 @@ impl ResourceLimiter for MemoryCap {
             )));
         }
         Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.shape.0
+    }
+
+    fn tables(&self) -> usize {
+        self.shape.1
+    }
+
+    fn memories(&self) -> usize {
+        self.shape.2
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {

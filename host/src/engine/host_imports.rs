@@ -69,6 +69,33 @@ fn now_ms() -> i64 {
 }
 
 impl RunCtx {
+    /// Reads the clock, journaled: the time in milliseconds since the Unix
+    /// epoch, recorded live and answered from the journal on replay. Both
+    /// `now` and the guest's WASI clocks read it here, so they agree.
+    pub(crate) fn read_clock(&mut self) -> Result<u64, Interrupt> {
+        match self.command(Command::Clock)?.1 {
+            Replayed::Recorded(EventBody::ClockRead { value_ms }) => Ok(value_ms),
+            _ => {
+                let value_ms = now_ms().max(0) as u64;
+                self.append(EventBody::ClockRead { value_ms });
+                Ok(value_ms)
+            }
+        }
+    }
+
+    /// Draws a random 64-bit number, journaled like [`RunCtx::read_clock`]:
+    /// `random`, and the seed of the guest's WASI randomness.
+    pub(crate) fn draw_random(&mut self) -> Result<u64, Interrupt> {
+        match self.command(Command::Random)?.1 {
+            Replayed::Recorded(EventBody::RandomDrawn { value }) => Ok(value),
+            _ => {
+                let value = rand::random::<u64>();
+                self.append(EventBody::RandomDrawn { value });
+                Ok(value)
+            }
+        }
+    }
+
     fn command(&mut self, cmd: Command) -> Result<(u32, Replayed), Interrupt> {
         self.check_cancel()?;
         let next = self.history.next_command(&cmd).map_err(Interrupt::Drift)?;
@@ -336,25 +363,11 @@ impl host::Host for RunCtx {
     }
 
     async fn now(&mut self) -> HostResult<u64> {
-        match self.command(Command::Clock).map_err(Interrupt::trap)?.1 {
-            Replayed::Recorded(EventBody::ClockRead { value_ms }) => Ok(value_ms),
-            _ => {
-                let value_ms = now_ms().max(0) as u64;
-                self.append(EventBody::ClockRead { value_ms });
-                Ok(value_ms)
-            }
-        }
+        self.read_clock().map_err(Interrupt::trap)
     }
 
     async fn random(&mut self) -> HostResult<u64> {
-        match self.command(Command::Random).map_err(Interrupt::trap)?.1 {
-            Replayed::Recorded(EventBody::RandomDrawn { value }) => Ok(value),
-            _ => {
-                let value = rand::random::<u64>();
-                self.append(EventBody::RandomDrawn { value });
-                Ok(value)
-            }
-        }
+        self.draw_random().map_err(Interrupt::trap)
     }
 
     async fn uuid(&mut self) -> HostResult<String> {

@@ -4,6 +4,7 @@
 pub mod bindings;
 mod cpu_meter;
 mod eager_activities;
+mod guest_output;
 mod host_imports;
 mod interrupt;
 mod lease_clock;
@@ -12,7 +13,10 @@ mod replay_only;
 mod run;
 mod run_ctx;
 mod run_limits;
+mod wasi_clocks;
+mod wasi_random;
 mod wasm;
+mod workflow_wasi;
 
 pub use lease_clock::LeaseClock;
 pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};

@@ -11,6 +11,8 @@
 //! that asks for a different step than the journal holds has drifted.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::journal::{Event, EventBody, Failure};
 
@@ -103,8 +105,9 @@ pub struct History {
     /// The last `seq` in the journal (recorded or appended since).
     last_seq: i64,
     /// The guest went past the point where the previous attempt stopped
-    /// (see [`History::caught_up`]).
-    caught_up: bool,
+    /// (see [`History::caught_up`]); shared with the guest's stdout and
+    /// stderr, which are muted until then like `log`.
+    caught_up: Arc<AtomicBool>,
     /// When each recorded activity call was scheduled, by operation.
     scheduled_at: HashMap<u32, chrono::DateTime<chrono::Utc>>,
 }
@@ -112,7 +115,7 @@ pub struct History {
 impl History {
     /// Builds the cursor from a run's stored journal.
     pub fn new(events: &[Event]) -> Self {
-        let mut h = History { caught_up: events.is_empty(), ..History::default() };
+        let mut h = History { caught_up: Arc::new(AtomicBool::new(events.is_empty())), ..History::default() };
         for e in events {
             h.last_seq = h.last_seq.max(e.seq);
             if let EventBody::ActivityScheduled { op, .. } = &e.body {
@@ -169,13 +172,19 @@ impl History {
     /// what the guest does after recorded commands but before that wait
     /// (a `log`) was done before, and is not done again.
     pub fn caught_up(&self) -> bool {
-        self.caught_up
+        self.caught_up.load(Ordering::Relaxed)
+    }
+
+    /// The [`History::caught_up`] flag itself, for what reads it outside
+    /// host calls (the guest's stdout and stderr).
+    pub fn caught_up_flag(&self) -> Arc<AtomicBool> {
+        self.caught_up.clone()
     }
 
     /// Marks the guest as past what earlier attempts executed: it waits on
     /// operations none of which has a recorded completion.
     pub fn go_live(&mut self) {
-        self.caught_up = true;
+        self.caught_up.store(true, Ordering::Relaxed);
     }
 
     /// True when the journal holds no events at all (first execution).
@@ -195,7 +204,7 @@ impl History {
             _ => 0,
         };
         let Some((seq, body)) = self.commands.get(self.cursor) else {
-            self.caught_up = true;
+            self.caught_up.store(true, Ordering::Relaxed);
             return Ok((op, Replayed::Live));
         };
         let matches = match (cmd, body) {
@@ -231,7 +240,7 @@ impl History {
     pub fn patched(&mut self, name: &str) -> Option<bool> {
         match self.commands.get(self.cursor) {
             None => {
-                self.caught_up = true;
+                self.caught_up.store(true, Ordering::Relaxed);
                 None
             }
             Some((_, EventBody::PatchMarker { name: n })) if n == name => {

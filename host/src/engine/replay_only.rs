@@ -13,6 +13,7 @@ use crate::modules::WorkflowModule;
 use crate::run_error::RunError;
 
 use super::interrupt::Interrupt;
+use super::wasm::WORKFLOW_STORE_SHAPE;
 use super::replay::{Drift, History};
 use super::run_ctx::{RunCtx, RunEnv};
 use super::run_limits;
@@ -48,6 +49,11 @@ pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &
     match result {
         // The run had finished: the module must finish the same way.
         Ok(_) => match ctx.history.finish() {
+            Ok(()) => ReplayOnlyEnd::Matched,
+            Err(d) => ReplayOnlyEnd::Drifted(d),
+        },
+        // The run exited (WASI `exit`): an end like returning.
+        Err(e) if e.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() => match ctx.history.finish() {
             Ok(()) => ReplayOnlyEnd::Matched,
             Err(d) => ReplayOnlyEnd::Drifted(d),
         },

@@ -15,6 +15,7 @@ use crate::run_error::RunError;
 use crate::telemetry;
 
 use super::interrupt::Interrupt;
+use super::wasm::WORKFLOW_STORE_SHAPE;
 use super::lease_clock::LeaseClock;
 use super::replay::History;
 use super::run_ctx::{LiveOp, RunCtx, RunEnv};
@@ -145,6 +146,14 @@ async fn attempt(
                 fail(&mut ctx, error).await
             }
             Err(trap) => {
+                if let Some(exit) = trap.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                    // The guest ended its run itself: like returning, it
+                    // must have replayed everything recorded.
+                    return match ctx.history.finish() {
+                        Ok(()) => fail(&mut ctx, RunError::exited(exit.0)).await,
+                        Err(drift) => finish(&mut ctx, Interrupt::Drift(drift), snapshot_upto).await,
+                    };
+                }
                 let mut message = format!("the workflow trapped: {trap:#}");
                 if let Some(panic) = &ctx.last_panic {
                     message = format!("{panic} ({message})");

@@ -105,6 +105,15 @@ pub struct RunCtx {
     /// Until when this process may count on its lease: no activity starts
     /// here after that (see [`super::LeaseClock`]).
     pub(crate) lease_clock: super::LeaseClock,
+    /// The guest's WASI state, built on its first WASI call (see
+    /// [`super::workflow_wasi`]).
+    pub(crate) wasi: Option<Box<super::workflow_wasi::WorkflowWasi>>,
+    /// The generator of the guest's WASI randomness, seeded on first use
+    /// from a journaled draw (see [`super::wasi_random`]).
+    pub(crate) wasi_rng: Option<rand_chacha::ChaCha20Rng>,
+    /// The last reading of the guest's monotonic clock, in nanoseconds: it
+    /// never goes back (see [`super::wasi_clocks`]).
+    pub(crate) monotonic_floor_ns: u64,
 }
 
 impl RunCtx {
@@ -120,7 +129,8 @@ impl RunCtx {
         cancel: watch::Receiver<bool>,
     ) -> Self {
         let pending = RunWrite::new(key.clone(), lease.clone());
-        let memory = MemoryCap::new(env.limits.max_memory);
+        let shape = super::wasm::WORKFLOW_STORE_SHAPE;
+        let memory = MemoryCap::new(env.limits.max_memory).with_shape(shape.instances, shape.tables, shape.memories);
         Self {
             env,
             key,
@@ -140,6 +150,9 @@ impl RunCtx {
             check_only: false,
             taken_uncommitted: false,
             lease_clock: super::LeaseClock::unbounded(),
+            wasi: None,
+            wasi_rng: None,
+            monotonic_floor_ns: 0,
         }
     }
 

@@ -1,8 +1,10 @@
 //! The process-wide wasmtime engine: deterministic configuration for
 //! workflows, epoch ticks for fair scheduling and timeouts, and the linkers
 //! that give guests the host's imports: workflows get the `host` interface
-//! and nothing else (no WASI); activity components get WASI p2, sandboxed
-//! per attempt by the `WasiCtx` in their [`ActivityCtx`].
+//! and a deterministic WASI (journaled clocks and randomness, output to the
+//! run's log, no files or network: `workflow_wasi.rs`); activity components
+//! get WASI p2, sandboxed per attempt by the `WasiCtx` in their
+//! [`ActivityCtx`].
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -26,6 +28,24 @@ pub const POOL_INSTANCES: u32 = 2_000;
 /// The most linear memory any guest may have.
 pub const MAX_GUEST_MEMORY: usize = 256 << 20;
 
+/// How many core instances, tables and memories one workflow store may
+/// create. Sized for the language runtimes workflows are built with: a
+/// CPython guest (componentize-py) instantiates 38 core modules, a Rust
+/// guest one; the rest is headroom.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WorkflowStoreShape {
+    /// Core (module) instances.
+    pub instances: usize,
+    /// Tables.
+    pub tables: usize,
+    /// Linear memories.
+    pub memories: usize,
+}
+
+/// The shape every workflow store gets (see [`WorkflowStoreShape`]).
+pub(crate) const WORKFLOW_STORE_SHAPE: WorkflowStoreShape =
+    WorkflowStoreShape { instances: 64, tables: 64, memories: 32 };
+
 /// Store data of a WASM activity attempt.
 pub struct ActivityCtx {
     /// The instance's memory limit.
@@ -48,7 +68,7 @@ impl WasiView for ActivityCtx {
 pub struct WasmEngine {
     /// The wasmtime engine.
     pub engine: Engine,
-    /// Linker for workflows: the `host` interface only.
+    /// Linker for workflows: the `host` interface and the workflow WASI.
     pub workflow_linker: Linker<RunCtx>,
     /// Linker for activity components: WASI p2 (async).
     pub activity_linker: Linker<ActivityCtx>,
@@ -89,6 +109,8 @@ impl WasmEngine {
             |ctx| ctx,
         )
         .map_err(|e| format!("cannot link the workflow host imports: {e}"))?;
+        super::workflow_wasi::add_to_linker(&mut workflow_linker)
+            .map_err(|e| format!("cannot link the workflow WASI: {e}"))?;
         let mut activity_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut activity_linker)
             .map_err(|e| format!("cannot link WASI for activity components: {e}"))?;

@@ -14,6 +14,10 @@ use wit_parser::{Resolve, WorldId, WorldItem};
 pub const WORKFLOW_IMPORTS: [&str; 2] = ["continuum:workflow/host@0.1.0", "continuum:workflow/types@0.1.0"];
 /// The interfaces an activity component may import besides WASI.
 pub const ACTIVITY_IMPORTS: [&str; 2] = ["continuum:workflow/types@0.1.0", "continuum:workflow/activity-context@0.1.0"];
+/// Exports a toolchain leaves in its components besides the world's, which
+/// the host never calls: componentize-py's `exports` interface (the
+/// interpreter's `init`, already run when the component was built).
+pub const TOOLCHAIN_EXPORTS: [&str; 1] = ["exports"];
 /// The WASI version of the `activity` world (the packages in `sdk/wit/deps/`).
 pub const WASI_VERSION: &str = "0.2.12";
 /// The WASI packages an activity component may import interfaces of
@@ -32,9 +36,23 @@ pub fn activity_may_import(name: &str) -> bool {
     version == WASI_VERSION && ACTIVITY_WASI_PACKAGES.contains(&package)
 }
 
-/// Whether a workflow component may import `name` (never WASI).
+/// The WASI packages a workflow component may import interfaces of, at any
+/// 0.2.x version: the host answers them deterministically (journaled clocks
+/// and randomness, output to the run's log, no files, no network). What
+/// componentize-py and wasi-libc emit; Rust workflows import none of them.
+pub const WORKFLOW_WASI_PACKAGES: [&str; 6] = ACTIVITY_WASI_PACKAGES;
+
+/// Whether a workflow component may import `name`: the host interface and
+/// its types, or an interface of one of [`WORKFLOW_WASI_PACKAGES`] at a
+/// 0.2.x version.
 pub fn workflow_may_import(name: &str) -> bool {
-    WORKFLOW_IMPORTS.contains(&name)
+    if WORKFLOW_IMPORTS.contains(&name) {
+        return true;
+    }
+    let Some((path, version)) = name.split_once('@') else { return false };
+    let Some((package, _interface)) = path.split_once('/') else { return false };
+    let wasi_0_2 = version.strip_prefix("0.2.").is_some_and(|patch| !patch.is_empty() && patch.chars().all(|c| c.is_ascii_digit()));
+    wasi_0_2 && WORKFLOW_WASI_PACKAGES.contains(&package)
 }
 
 /// An error with a human-readable message.
@@ -127,14 +145,15 @@ pub fn print_wit(component: &[u8]) -> Result<String> {
 }
 
 /// Classifies a component and checks it against the Continuum contract:
-/// a workflow exports exactly `run` and imports only `host` and `types` (no
-/// WASI); an activity component exports exactly `activities` and `invoke`
+/// a workflow exports exactly `run` and imports only `host`, `types` and
+/// WASI 0.2 interfaces the host answers deterministically; an activity component exports exactly `activities` and `invoke`
 /// and imports only `types` and WASI 0.2 interfaces (never the host).
 pub fn check(component: &[u8]) -> Result<(Kind, Shape)> {
     let shape = shape(component)?;
-    let exports: Vec<&str> = shape.exports.iter().map(String::as_str).collect();
+    let exports: Vec<&str> =
+        shape.exports.iter().map(String::as_str).filter(|e| !TOOLCHAIN_EXPORTS.contains(e)).collect();
     let (kind, allowed, may_import): (Kind, String, fn(&str) -> bool) = match exports.as_slice() {
-        ["run"] => (Kind::Workflow, format!("{WORKFLOW_IMPORTS:?}"), workflow_may_import),
+        ["run"] => (Kind::Workflow, format!("{WORKFLOW_IMPORTS:?} and WASI {WORKFLOW_WASI_PACKAGES:?} @0.2.x"), workflow_may_import),
         ["activities", "invoke"] => (
             Kind::Activity,
             format!("{ACTIVITY_IMPORTS:?} and WASI {ACTIVITY_WASI_PACKAGES:?} @{WASI_VERSION}"),
@@ -226,6 +245,38 @@ mod tests {
         }
     }
 
+    /// Every Python workflow in examples-wasm/python/, as its component.
+    const PYTHON_WORKFLOWS: [&str; 2] = ["python_order_flow", "python_wasi_probe"];
+
+    #[test]
+    fn every_python_example_is_listed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples-wasm/python");
+        let mut guests: Vec<String> = std::fs::read_dir(&root)
+            .expect("examples-wasm/python/")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("app.py").is_file())
+            .map(|e| format!("python_{}", e.file_name().to_string_lossy().replace('-', "_")))
+            .collect();
+        guests.sort();
+        let mut listed: Vec<String> = PYTHON_WORKFLOWS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(listed, guests, "PYTHON_WORKFLOWS must name every guest in examples-wasm/python/");
+    }
+
+    #[test]
+    fn python_workflows_export_run_and_import_the_host_and_wasi_only() {
+        for name in PYTHON_WORKFLOWS {
+            let bytes = component(name);
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Workflow, "{name}");
+            assert!(shape.imports.contains("continuum:workflow/host@0.1.0"), "{name}: {shape:?}");
+            assert!(shape.imports.iter().any(|i| i.starts_with("wasi:clocks/wall-clock@0.2.")), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(workflow_may_import(import), "{name} imports {import}");
+            }
+        }
+    }
+
     #[test]
     fn activity_components_export_activities_and_invoke_and_import_nothing_else() {
         for name in ACTIVITIES {
@@ -256,9 +307,20 @@ mod tests {
         assert!(!activity_may_import("continuum:workflow/host@0.1.0"));
         assert!(!activity_may_import("wasi:filesystem/types@0.2.0"));
         assert!(!activity_may_import("wasi:http/outgoing-handler@0.2.12"));
-        assert!(!workflow_may_import("wasi:filesystem/types@0.2.12"));
-        assert!(!workflow_may_import("wasi:cli/environment@0.2.12"));
         assert!(workflow_may_import("continuum:workflow/host@0.1.0"));
+    }
+
+    #[test]
+    fn workflows_may_import_the_deterministic_wasi_at_any_0_2_version() {
+        // What componentize-py 0.25 emits, and the vendored WIT's version.
+        assert!(workflow_may_import("wasi:cli/environment@0.2.9"));
+        assert!(workflow_may_import("wasi:clocks/wall-clock@0.2.12"));
+        assert!(workflow_may_import("wasi:sockets/tcp@0.2.0"));
+        assert!(!workflow_may_import("wasi:http/outgoing-handler@0.2.9"));
+        assert!(!workflow_may_import("wasi:cli/environment@0.3.0"));
+        assert!(!workflow_may_import("wasi:cli/environment@0.2."));
+        assert!(!workflow_may_import("wasi:cli/environment"));
+        assert!(!workflow_may_import("continuum:workflow/activity-context@0.1.0"));
     }
 
     #[test]

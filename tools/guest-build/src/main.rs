@@ -1,7 +1,9 @@
 //! `continuum-guest-build`: builds every crate of `examples-wasm/` for
 //! `wasm32-unknown-unknown` and turns each core module into a component in
-//! `examples-wasm/components/<crate_name>.wasm`, then checks each component
-//! against the Continuum contract.
+//! `examples-wasm/components/<crate_name>.wasm`, builds every Python
+//! workflow of `examples-wasm/python/<name>/` with componentize-py into
+//! `examples-wasm/components/python_<name>.wasm` (see `python.rs`), then
+//! checks each component against the Continuum contract.
 //!
 //! ```text
 //! cargo run -p continuum-guest-build --release [-- --print-wit]
@@ -21,6 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use continuum_guest_build::{check, componentize, print_wit, read, Error, Result};
+
+mod python;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
@@ -95,6 +99,28 @@ fn run(print: bool) -> Result<()> {
         written.insert(format!("{name}.wasm"));
     }
 
+    // Python guests, with the project-local componentize-py.
+    let python_guests = python::guests(&examples)?;
+    if !python_guests.is_empty() {
+        let componentizer = python::Componentizer::ensure(&root)?;
+        for guest in &python_guests {
+            let out = out_dir.join(format!("{}.wasm", guest.name));
+            let built = componentizer.build(&root, guest, &out).and_then(|built| {
+                let component = read(&out)?;
+                let (kind, _) = check(&component)?;
+                Ok((built, kind, component.len()))
+            });
+            match built {
+                Ok((built, kind, size)) => {
+                    let note = if built { "" } else { " (unchanged)" };
+                    println!("  {kind:<8} {:>8} bytes  {}{note}", size, out.display());
+                }
+                Err(e) => failures.push(format!("{}: {e}", guest.name)),
+            }
+            written.insert(format!("{}.wasm", guest.name));
+        }
+    }
+
     // Components of crates that are no longer in the workspace.
     if let Ok(entries) = std::fs::read_dir(&out_dir) {
         for entry in entries.flatten() {
@@ -109,7 +135,7 @@ fn run(print: bool) -> Result<()> {
     if !failures.is_empty() {
         return Err(Error(format!("{} component(s) failed:\n  {}", failures.len(), failures.join("\n  "))));
     }
-    println!("continuum-guest-build: {} component(s) in {}", modules.len(), out_dir.display());
+    println!("continuum-guest-build: {} component(s) in {}", modules.len() + python_guests.len(), out_dir.display());
     Ok(())
 }
 

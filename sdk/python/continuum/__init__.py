@@ -1,0 +1,44 @@
+"""Continuum workflows in Python.
+
+A workflow is a function ``fn(ctx, input) -> output`` built into a
+WebAssembly component with componentize-py against the ``workflow`` world of
+``sdk/wit``. Everything it does that is not pure goes through ``ctx`` (a
+:class:`Workflow`) or Python's clock and randomness, which the host journals,
+so after a crash the host replays the journal and the function takes the same
+path again::
+
+    import continuum
+    from continuum import Workflow, RetryPolicy
+    from datetime import timedelta
+
+    def greet(ctx: Workflow, name: str) -> str:
+        ctx.sleep(timedelta(seconds=1))
+        return ctx.activity("greet", name).retry(RetryPolicy.exponential(3, 0.2)).call()
+
+    WitWorld = continuum.workflow(greet)
+
+Build it (``tools/guest-build`` does this for ``examples-wasm/python/*``)::
+
+    componentize-py -d sdk/wit -w workflow componentize -p sdk/python -p . app -o app.wasm
+"""
+
+from . import log
+from .errors import ActivityFailed, FailureKind, WorkflowError
+from .retry import ActivityOptions, Duration, RetryPolicy
+from .runtime import workflow
+from .workflow import ActivityCall, Operation, Workflow, to_json
+
+__all__ = [
+    "ActivityCall",
+    "ActivityFailed",
+    "ActivityOptions",
+    "Duration",
+    "FailureKind",
+    "Operation",
+    "RetryPolicy",
+    "Workflow",
+    "WorkflowError",
+    "log",
+    "to_json",
+    "workflow",
+]
