@@ -13,7 +13,6 @@ use crate::modules::WorkflowModule;
 use crate::run_error::RunError;
 
 use super::interrupt::Interrupt;
-use super::wasm::WORKFLOW_STORE_SHAPE;
 use super::replay::{Drift, History};
 use super::run_ctx::{RunCtx, RunEnv};
 use super::run_limits;

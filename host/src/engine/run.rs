@@ -15,7 +15,6 @@ use crate::run_error::RunError;
 use crate::telemetry;
 
 use super::interrupt::Interrupt;
-use super::wasm::WORKFLOW_STORE_SHAPE;
 use super::lease_clock::LeaseClock;
 use super::replay::History;
 use super::run_ctx::{LiveOp, RunCtx, RunEnv};
