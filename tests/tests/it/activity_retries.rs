@@ -11,13 +11,13 @@ use std::time::Duration;
 use continuum_tests::*;
 use serde_json::{json, Value};
 
-const WORKFLOWS: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
+pub(super) const WORKFLOWS: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
                          recovery = { interval_ms = 500 }\n";
-const CHILDREN: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
+pub(super) const CHILDREN: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
                         recovery = { interval_ms = 500 }\n\
                         activity_dispatcher = { poll_interval_ms = 200 }\n";
 
-fn spec(database: &str, children: &str) -> InstanceSpec {
+pub(super) fn spec(database: &str, children: &str) -> InstanceSpec {
     InstanceSpec {
         name: "default".into(),
         database: database.into(),
@@ -29,7 +29,7 @@ fn spec(database: &str, children: &str) -> InstanceSpec {
 
 /// probe-flow calling `counted` once, with 3 attempts 100 ms apart; each
 /// attempt works 2 s and fails.
-fn start_counted(manifest: &Path, tag: &str) -> String {
+pub(super) fn start_counted(manifest: &Path, tag: &str) -> String {
     let input = json!({"probes": [{
         "activity": "counted",
         "input": {"tag": tag, "steps": 20, "step_ms": 100},
@@ -39,17 +39,17 @@ fn start_counted(manifest: &Path, tag: &str) -> String {
 }
 
 /// The attempt numbers `counted` logged for `tag`.
-fn attempts_ran(dir: &Path, tag: &str) -> Vec<u32> {
+pub(super) fn attempts_ran(dir: &Path, tag: &str) -> Vec<u32> {
     let log = std::fs::read_to_string(dir.join(format!("data/sandbox/default/attempts/{tag}.log"))).unwrap_or_default();
     log.lines().map(|l| l.trim().parse().unwrap_or(0)).collect()
 }
 
-async fn until_attempt(dir: &Path, tag: &str, n: u32, host: &Host) {
+pub(super) async fn until_attempt(dir: &Path, tag: &str, n: u32, host: &Host) {
     let seen = eventually(Duration::from_secs(60), || async { attempts_ran(dir, tag).contains(&n).then_some(()) }).await;
     assert!(seen.is_some(), "attempt {n} never started: {:?}\n{}", attempts_ran(dir, tag), host.log_text());
 }
 
-fn final_failure(manifest: &Path, run: &str) -> Value {
+pub(super) fn final_failure(manifest: &Path, run: &str) -> Value {
     let out = cli_ok(manifest, &["await", run, "--timeout", "90"]);
     let out: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("probe-flow printed invalid JSON ({e}): {out}"));
     out[0].clone()

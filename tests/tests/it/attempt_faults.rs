@@ -12,47 +12,12 @@ use std::time::Duration;
 
 use continuum_tests::on_both_stores;
 use continuum_tests::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-const CHILDREN: &str = "heartbeater = { interval_ms = 300, lease_ttl_ms = 1500 }\ndispatcher = { poll_interval_ms = 200 }\n\
-                        recovery = { interval_ms = 500 }\nactivity_dispatcher = { poll_interval_ms = 200 }\n";
+use super::activity_retries::{attempts_ran, final_failure, spec as probe_spec, start_counted, until_attempt, CHILDREN, WORKFLOWS};
 
 fn spec(database: &str) -> InstanceSpec {
-    InstanceSpec {
-        name: "default".into(),
-        database: database.into(),
-        workflows: vec![("probe-flow".into(), component("probe_flow"))],
-        activities: vec![component("worker_probe")],
-        children: CHILDREN.into(),
-    }
-}
-
-/// probe-flow calling `counted` once, with 3 attempts 100 ms apart; each
-/// attempt works 2 s and fails.
-fn start_counted(manifest: &Path, tag: &str) -> String {
-    let input = json!({"probes": [{
-        "activity": "counted",
-        "input": {"tag": tag, "steps": 20, "step_ms": 100},
-        "retry": {"max_attempts": 3, "interval_ms": 100},
-    }]});
-    cli_ok(manifest, &["start", "probe-flow", &input.to_string()])
-}
-
-/// The attempt numbers `counted` logged for `tag`, in the order they started.
-fn attempts_ran(dir: &Path, tag: &str) -> Vec<u32> {
-    let log = std::fs::read_to_string(dir.join(format!("data/sandbox/default/attempts/{tag}.log"))).unwrap_or_default();
-    log.lines().map(|l| l.trim().parse().unwrap_or(0)).collect()
-}
-
-async fn until_attempt(dir: &Path, tag: &str, n: u32, host: &Host) {
-    let seen = eventually(Duration::from_secs(60), || async { attempts_ran(dir, tag).contains(&n).then_some(()) }).await;
-    assert!(seen.is_some(), "attempt {n} never started: {:?}\n{}", attempts_ran(dir, tag), host.log_text());
-}
-
-fn final_failure(manifest: &Path, run: &str) -> Value {
-    let out = cli_ok(manifest, &["await", run, "--timeout", "90"]);
-    let out: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("probe-flow printed invalid JSON ({e}): {out}"));
-    out[0].clone()
+    probe_spec(database, CHILDREN)
 }
 
 fn assert_three_attempts(dir: &Path, tag: &str, result: &Value, logs: &str) {
@@ -103,8 +68,7 @@ on_both_stores!(async fn a_worker_frozen_during_a_durable_attempt_never_runs_ano
     let db = store.create().await;
     let dir = TempDir::new();
     // The workflow host runs no activities: every attempt is a durable task.
-    let mut wf = spec(&db.url);
-    wf.children = format!("{CHILDREN}activity_supervisor = false\nactivity_dispatcher = false\n");
+    let wf = probe_spec(&db.url, &format!("{WORKFLOWS}activity_supervisor = false\nactivity_dispatcher = false\n"));
     let worker = |node: &str| {
         let mut w = spec(&db.url);
         w.children = "run_supervisor = false\ndispatcher = false\nrecovery = false\n\

@@ -199,7 +199,7 @@ mod tests {
     }
 
     /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
-    const WORKFLOWS: [&str; 10] = [
+    const WORKFLOWS: [&str; 11] = [
         "order_flow",
         "billing_flow",
         "bench_flow",
@@ -210,6 +210,7 @@ mod tests {
         "panicky",
         "clock_flow",
         "probe_flow",
+        "hostile_flow",
     ];
     /// Every activity crate in examples-wasm/.
     const ACTIVITIES: [&str; 5] =
