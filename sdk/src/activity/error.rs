@@ -25,27 +25,22 @@ pub struct SandboxError {
 }
 
 impl SandboxError {
-    pub(crate) fn new(op: &'static str, target: &str, code: impl fmt::Debug) -> Self {
-        Self { op, target: target.to_owned(), code: kebab(&format!("{code:?}")) }
+    /// A failure of `op` on `target` with the WASI error code named `code`
+    /// (its WIT name, as `ErrorCode::name` gives it).
+    pub(crate) fn new(op: &'static str, target: &str, code: &str) -> Self {
+        Self { op, target: target.to_owned(), code: code.to_owned() }
+    }
+
+    /// True when the sandbox refused the operation itself (a path outside
+    /// the granted directories, a host not allowed, a read-only grant):
+    /// retrying cannot change that.
+    pub fn is_refusal(&self) -> bool {
+        REFUSALS.contains(&self.code.as_str())
     }
 }
 
-/// `NotPermitted` -> `not-permitted`, as in the WIT.
-fn kebab(s: &str) -> String {
-    let word = s.split(['(', ' ', '{']).next().unwrap_or(s);
-    let mut out = String::with_capacity(word.len() + 4);
-    for (i, c) in word.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// The WASI error codes that mean "not granted" rather than "failed".
+const REFUSALS: [&str; 3] = ["access", "not-permitted", "read-only"];
 
 impl fmt::Display for SandboxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -56,17 +51,34 @@ impl fmt::Display for SandboxError {
 impl std::error::Error for SandboxError {}
 
 impl From<SandboxError> for ActivityError {
-    /// A sandbox failure is retryable: the host may fix what it grants.
+    /// A refusal of the sandbox (see [`SandboxError::is_refusal`]) is not
+    /// retryable; any other sandbox failure is. Either way the WASI error
+    /// code becomes the activity error's code (`not-permitted`, ...), which
+    /// the workflow sees and a retry policy may list.
     fn from(e: SandboxError) -> Self {
-        ActivityError::retryable(e.to_string())
+        let error = if e.is_refusal() { ActivityError::non_retryable(e.to_string()) } else { ActivityError::retryable(e.to_string()) };
+        let code = e.code;
+        error.with_code(code)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::SandboxError;
+    use crate::error::ActivityError;
+
     #[test]
-    fn codes_are_kebab_case() {
-        assert_eq!(super::kebab("NotPermitted"), "not-permitted");
-        assert_eq!(super::kebab("Access"), "access");
+    fn a_refusal_is_not_retried_and_carries_its_code() {
+        let e = ActivityError::from(SandboxError::new("open", "../etc/passwd", "not-permitted"));
+        assert!(!e.retryable);
+        assert_eq!(e.code.as_deref(), Some("not-permitted"));
+        assert_eq!(e.message, "open `../etc/passwd`: not-permitted");
+    }
+
+    #[test]
+    fn another_failure_is_retried_and_carries_its_code() {
+        let e = ActivityError::from(SandboxError::new("open", "missing.txt", "no-entry"));
+        assert!(e.retryable);
+        assert_eq!(e.code.as_deref(), Some("no-entry"));
     }
 }

@@ -40,7 +40,7 @@ pub struct TcpConnection {
 /// # Ok(()) }
 /// ```
 pub fn connect(addr: &str) -> Result<TcpConnection, SandboxError> {
-    let fail = |e: ErrorCode| SandboxError::new("connect", addr, e);
+    let fail = |e: ErrorCode| SandboxError::new("connect", addr, e.name());
     let (host, port) = addr.rsplit_once(':').ok_or_else(|| SandboxError {
         op: "connect",
         target: addr.to_owned(),
@@ -62,7 +62,7 @@ pub fn connect(addr: &str) -> Result<TcpConnection, SandboxError> {
             let s = v6.segments();
             IpAddress::Ipv6((s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]))
         }
-        Err(_) => resolve(&network, host).map_err(|e| SandboxError::new("resolve", host, e))?,
+        Err(_) => resolve(&network, host).map_err(|e| SandboxError::new("resolve", host, e.name()))?,
     };
     let (family, remote) = match ip {
         IpAddress::Ipv4(address) => {

@@ -60,7 +60,7 @@ fn open(path: &str, open: OpenFlags, flags: DescriptorFlags) -> Result<Descripto
     if path.is_empty() || path == "." {
         return Ok(dir);
     }
-    dir.open_at(PathFlags::empty(), path, open, flags).map_err(|e| SandboxError::new("open", path, e))
+    dir.open_at(PathFlags::empty(), path, open, flags).map_err(|e| SandboxError::new("open", path, e.name()))
 }
 
 /// Reads the whole file at `path`.
@@ -74,7 +74,7 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, SandboxError> {
     let file = open(path, OpenFlags::empty(), DescriptorFlags::READ)?;
     let mut out = Vec::new();
     loop {
-        let (chunk, eof) = file.read(CHUNK, out.len() as u64).map_err(|e| SandboxError::new("read", path, e))?;
+        let (chunk, eof) = file.read(CHUNK, out.len() as u64).map_err(|e| SandboxError::new("read", path, e.name()))?;
         out.extend_from_slice(&chunk);
         if eof || chunk.is_empty() {
             return Ok(out);
@@ -115,7 +115,7 @@ pub fn write_file(path: &str, bytes: &[u8]) -> Result<(), SandboxError> {
     let mut offset = 0usize;
     while offset < bytes.len() {
         let end = bytes.len().min(offset + CHUNK as usize);
-        let n = file.write(&bytes[offset..end], offset as u64).map_err(|e| SandboxError::new("write", path, e))?;
+        let n = file.write(&bytes[offset..end], offset as u64).map_err(|e| SandboxError::new("write", path, e.name()))?;
         if n == 0 {
             return Err(SandboxError { op: "write", target: path.to_owned(), code: "wrote nothing".into() });
         }
@@ -141,7 +141,7 @@ pub fn create_dir_all(path: &str) -> Result<(), SandboxError> {
         prefix.push_str(part);
         match dir.create_directory_at(&prefix) {
             Ok(()) | Err(ErrorCode::Exist) => {}
-            Err(e) => return Err(SandboxError::new("create-directory", &prefix, e)),
+            Err(e) => return Err(SandboxError::new("create-directory", &prefix, e.name())),
         }
     }
     Ok(())
@@ -159,9 +159,9 @@ pub fn create_dir_all(path: &str) -> Result<(), SandboxError> {
 /// ```
 pub fn list_dir(path: &str) -> Result<Vec<String>, SandboxError> {
     let dir = open(path, OpenFlags::DIRECTORY, DescriptorFlags::READ)?;
-    let entries = dir.read_directory().map_err(|e| SandboxError::new("list", path, e))?;
+    let entries = dir.read_directory().map_err(|e| SandboxError::new("list", path, e.name()))?;
     let mut names = Vec::new();
-    while let Some(entry) = entries.read_directory_entry().map_err(|e| SandboxError::new("list", path, e))? {
+    while let Some(entry) = entries.read_directory_entry().map_err(|e| SandboxError::new("list", path, e.name()))? {
         names.push(entry.name);
     }
     names.sort();
@@ -176,5 +176,5 @@ pub fn list_dir(path: &str) -> Result<Vec<String>, SandboxError> {
 /// # Ok(()) }
 /// ```
 pub fn remove_file(path: &str) -> Result<(), SandboxError> {
-    root(path)?.unlink_file_at(path).map_err(|e| SandboxError::new("remove", path, e))
+    root(path)?.unlink_file_at(path).map_err(|e| SandboxError::new("remove", path, e.name()))
 }

@@ -36,6 +36,13 @@ fn assert_ok(r: &Value, what: &str) {
 
 fn assert_refused(r: &Value, what: &str) {
     assert_eq!(r["ok"], false, "{what} must be refused: {r}");
+    // The refusal names its WASI error code (`not-permitted`, `no-entry`,
+    // ...), not the type's name.
+    let code = r["code"].as_str().unwrap_or_default();
+    assert!(
+        !code.is_empty() && code != "error-code" && code.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == ' '),
+        "{what}: the refusal should carry the WASI error code's name: {r}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
