@@ -14,7 +14,7 @@
 #[allow(missing_docs, clippy::all)]
 pub mod workflow_world {
     wit_bindgen::generate!({
-        path: "wit",
+        path: "../wit",
         // The vendored WASI packages mark `wasi:clocks/timezone` unstable
         // and this wit-parser cannot resolve the `wasi:cli` worlds without
         // it; enabling it only makes the interface known (nothing imports
@@ -34,7 +34,7 @@ pub mod workflow_world {
 #[allow(missing_docs, clippy::all)]
 pub mod activity_world {
     wit_bindgen::generate!({
-        path: "wit",
+        path: "../wit",
         // The vendored WASI packages mark `wasi:clocks/timezone` unstable
         // and this wit-parser cannot resolve the `wasi:cli` worlds without
         // it; enabling it only makes the interface known (nothing imports
