@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release -p continuum-bench -- --runs 5000 --concurrency 64
 //! cargo run --release -p continuum-bench -- --only snapshot   # the long run's load/replay only
+//! cargo run --release -p continuum-bench -- --only parked --parked 100000   # a host holding parked runs
 //! ```
 
 use std::path::PathBuf;
@@ -16,6 +17,9 @@ use clap::Parser;
 use continuum_host::{ActivityError, ActivityRegistry, BatcherConfig, CallOptions, Continuum, Instance, RunState, StartOptions};
 use serde_json::{json, Value};
 use sqlx::Connection;
+
+mod languages;
+mod parked;
 
 /// The allocator of the `continuum` binary, so the numbers are its numbers.
 #[global_allocator]
@@ -54,6 +58,18 @@ struct Args {
     /// times, without and with a snapshot); every phase when absent.
     #[arg(long, value_enum)]
     only: Option<Only>,
+    /// Runs parked on a signal in the parked phase (0 skips it): the
+    /// memory they take and the latency of a signal to one of them.
+    #[arg(long, default_value_t = 0)]
+    parked: usize,
+    /// The guest languages whose bench flow is measured (comma-separated:
+    /// `rust`, `python`, `js`; a language whose component was not built is
+    /// skipped with a note).
+    #[arg(long, default_value = "rust,python,js")]
+    languages: String,
+    /// Parked runs signalled one at a time in the parked phase.
+    #[arg(long, default_value_t = 50)]
+    parked_sample: usize,
 }
 
 /// A phase [`Args::only`] can pick.
@@ -61,6 +77,8 @@ struct Args {
 enum Only {
     /// The long run's load and replay, without and with a snapshot.
     Snapshot,
+    /// The parked runs' memory and signal latency (`--parked N`).
+    Parked,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -88,7 +106,7 @@ async fn commits(url: &Option<String>) -> Option<i64> {
         .ok()
 }
 
-async fn phase(c: &Arc<Continuum>, n: usize, concurrency: usize, db: &Option<String>, label: &str) {
+async fn phase(c: &Arc<Continuum>, workflow: &str, n: usize, concurrency: usize, db: &Option<String>, label: &str) {
     let before = commits(db).await;
     let stats0 = c.instance(None).expect("default").commit_stats();
     let started = Instant::now();
@@ -96,10 +114,10 @@ async fn phase(c: &Arc<Continuum>, n: usize, concurrency: usize, db: &Option<Str
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         let permit = sem.clone().acquire_owned().await.expect("semaphore");
-        let c = c.clone();
+        let (c, workflow) = (c.clone(), workflow.to_string());
         tasks.push(tokio::spawn(async move {
             let t0 = Instant::now();
-            let id = c.start("bench-flow", json!({"n": i}), StartOptions::default()).await.expect("start");
+            let id = c.start(&workflow, json!({"n": i}), StartOptions::default()).await.expect("start");
             let out = c.await_run(&id, Duration::from_secs(60), CallOptions::default()).await.expect("await");
             assert!(out.output.is_some(), "run {id} did not complete: {:?}", out.error);
             drop(permit);
@@ -134,7 +152,7 @@ async fn phase(c: &Arc<Continuum>, n: usize, concurrency: usize, db: &Option<Str
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    continuum_host::telemetry::init("warn");
+    languages::init_tracing();
     if !args.module.exists() {
         eprintln!("{} is missing: build the guests first (cargo run --release -p continuum-guest-build)", args.module.display());
         std::process::exit(2);
@@ -157,27 +175,31 @@ async fn main() {
         (url.clone(), Some(url), Some(name))
     };
     println!("continuum-bench: {} | bench-flow = 2 native activities | 2 cores", if pg.is_some() { "postgres" } else { "sqlite" });
-    let instance = Instance::builder("default")
+    let url_of_bench = url.clone();
+    let components = args.module.parent().map(PathBuf::from).unwrap_or_default();
+    let langs = if args.only.is_none() { languages::pick(&args.languages, &args.module, &components) } else { Vec::new() };
+    let mut builder = Instance::builder("default")
         .database(url)
         .max_connections(32)
         .batcher(BatcherConfig { max_batch: 256, writers: args.writers })
         .workflow("bench-flow", &args.module)
         .workflow("long-flow", &args.long_module)
-        .activities(activities)
-        .build()
-        .await
-        .expect("build instance");
+        .activities(activities);
+    for lang in langs.iter().filter(|l| l.name != "rust") {
+        builder = builder.workflow(lang.workflow.clone(), &lang.module);
+    }
+    let instance = builder.build().await.expect("build instance");
     let mut c = Continuum::new();
     c.register(instance).expect("register");
     c.start_all();
     let c = Arc::new(c);
-    if args.only.is_none() {
-        // Warm up (compile caches, connection pool).
-        phase(&c, 200, 16, &pg, "warm-up").await;
-        phase(&c, args.sequential, 1, &pg, "one in flight").await;
-        phase(&c, args.runs, args.concurrency, &pg, &format!("{} in flight", args.concurrency)).await;
+    for lang in &langs {
+        bench_language(&c, lang, &url_of_bench, &args, &pg).await;
     }
-    if args.long_run_events > 0 {
+    if args.parked > 0 && matches!(args.only, None | Some(Only::Parked)) {
+        parked::run(&c, &url_of_bench, args.parked, args.parked_sample).await;
+    }
+    if args.long_run_events > 0 && matches!(args.only, None | Some(Only::Snapshot)) {
         long_run(&c, args.long_run_events, &args.long_module).await;
     }
     c.stop_all().await;
@@ -186,6 +208,34 @@ async fn main() {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
         }
     }
+}
+
+/// The bench flow in one language: its component's size, compile times,
+/// then warm-up, one in flight and `--concurrency` in flight, and the
+/// guest instantiation times seen meanwhile.
+async fn bench_language(c: &Arc<Continuum>, lang: &languages::Language, url: &str, args: &Args, pg: &Option<String>) {
+    let size = std::fs::metadata(&lang.module).map(|m| m.len()).unwrap_or(0);
+    let (cold, cached) = languages::compile_times(lang, url).await;
+    println!(
+        "[{}] component {:.1} MB | instance build with compile {:.0} ms cold, {:.0} ms from the compile cache",
+        lang.name,
+        size as f64 / 1e6,
+        cold.as_secs_f64() * 1e3,
+        cached.as_secs_f64() * 1e3
+    );
+    let label = |what: &str| format!("[{}] {what}", lang.name);
+    phase(c, &lang.workflow, 200, 16, pg, &label("warm-up")).await;
+    languages::take_instantiations();
+    phase(c, &lang.workflow, args.sequential, 1, pg, &label("one in flight")).await;
+    phase(c, &lang.workflow, args.runs, args.concurrency, pg, &label(&format!("{} in flight", args.concurrency))).await;
+    let inst = languages::take_instantiations();
+    println!(
+        "[{}] guest instantiation: p50 {:.2} ms, p90 {:.2} ms ({} instantiations)",
+        lang.name,
+        percentile(&inst, 0.5).as_secs_f64() * 1e3,
+        percentile(&inst, 0.9).as_secs_f64() * 1e3,
+        inst.len()
+    );
 }
 
 /// Loads and replays a run with `steps` journal entries, without and with a

@@ -80,6 +80,19 @@ pub fn render(history: &RunHistory) -> String {
     for e in events {
         let _ = writeln!(out, "  {:>4}  {}  {:<19} {}", e.seq, e.recorded_at.format("%H:%M:%S%.3f"), e.body.kind(), describe(&e.body));
     }
+    if !history.open_activities.is_empty() {
+        let _ = writeln!(out, "activity calls without an outcome");
+        for a in &history.open_activities {
+            let started = a.attempts_started;
+            let _ = write!(out, "  op {:<3} {}  queue `{}`  {}, {started} attempt{} started", a.op, a.activity, a.queue, a.state,
+                if started == 1 { "" } else { "s" });
+            if a.served {
+                let _ = writeln!(out);
+            } else {
+                let _ = writeln!(out, "  -- waiting: no host of instance `{}` serves activity `{}` on queue `{}`", run.key.instance, a.activity, a.queue);
+            }
+        }
+    }
     if !heartbeats.is_empty() {
         let _ = writeln!(out, "activity heartbeats");
         for h in heartbeats {

@@ -4,6 +4,7 @@
 
 use crate::input_limits::check_run_id;
 use crate::journal::{self, JournalError, RunKey};
+use crate::views::OpenActivity;
 use crate::{CallOptions, Continuum, Error, RunHistory, RunInfo};
 
 impl Continuum {
@@ -19,7 +20,8 @@ impl Continuum {
 
     /// A run's record, its journal in order (read through its snapshot
     /// when it has a sound one) and the heartbeats of its activity calls in
-    /// progress: what `continuum show` prints.
+    /// progress, and its activity calls without an outcome yet (naming
+    /// those no live host serves): what `continuum show` prints.
     pub async fn history(&self, run_id: &str, opts: CallOptions) -> Result<RunHistory, Error> {
         check_run_id(run_id)?;
         let inst = self.instance(opts.instance.as_deref())?;
@@ -28,7 +30,10 @@ impl Continuum {
         let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
         let events = journal::load_history(journal, &key).await?.events;
         let heartbeats = journal.heartbeats(&key).await?;
-        Ok(RunHistory::new(run, events, heartbeats))
+        let tasks = journal.open_tasks(&key).await?;
+        let workers = if tasks.is_empty() { Vec::new() } else { journal.live_workers(inst.name()).await? };
+        let open = tasks.into_iter().map(|t| OpenActivity::new(t, &workers)).collect();
+        Ok(RunHistory::new(run, events, heartbeats, open))
     }
 
     /// The instance's latest `limit` runs, newest first.

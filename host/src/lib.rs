@@ -78,7 +78,7 @@ pub use manifest::{
     DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE,
 };
 pub use modules::ModuleError;
-pub use views::{CancelOutcome, Heartbeat, HistoryEvent, RunHistory, RunInfo, RunOutcome};
+pub use views::{CancelOutcome, Heartbeat, HistoryEvent, OpenActivity, RunHistory, RunInfo, RunOutcome};
 
 
 /// The facade over a set of named instances.

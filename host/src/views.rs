@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::journal::{ActivityHeartbeat, Event, EventBody, RunKey, RunRecord, RunState};
+use crate::journal::{ActivityHeartbeat, ActivityWorker, Event, EventBody, OpenTask, RunKey, RunRecord, RunState};
 
 /// How a cancellation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,35 @@ impl From<ActivityHeartbeat> for Heartbeat {
     }
 }
 
+/// An activity call of a run that has no outcome yet, and whether any live
+/// host serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OpenActivity {
+    /// The call's operation number in its run.
+    pub op: u32,
+    /// The activity.
+    pub activity: String,
+    /// Its task queue.
+    pub queue: String,
+    /// `pending` (waiting for a worker, or for its retry delay) or
+    /// `claimed` (an attempt is running).
+    pub state: String,
+    /// Attempts started so far.
+    pub attempts_started: u32,
+    /// True when a live host of the instance serves the activity on its
+    /// queue; false: the call waits until one does (or its
+    /// schedule-to-start timeout fails it).
+    pub served: bool,
+}
+
+impl OpenActivity {
+    pub(crate) fn new(task: OpenTask, workers: &[ActivityWorker]) -> Self {
+        let served = crate::journal::served(workers, &task.name, &task.queue);
+        Self { op: task.op, activity: task.name, queue: task.queue, state: task.state, attempts_started: task.attempts_started, served }
+    }
+}
+
 /// A run's record, its journal in order and the heartbeats of its activity
 /// calls in progress. Serialized as `continuum show --json` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,15 +173,24 @@ pub struct RunHistory {
     pub events: Vec<HistoryEvent>,
     /// The latest heartbeat of each activity call in progress.
     pub heartbeats: Vec<Heartbeat>,
+    /// The run's activity calls that have no outcome yet (durable tasks).
+    #[serde(default)]
+    pub open_activities: Vec<OpenActivity>,
 }
 
 impl RunHistory {
     /// Builds a history from journal records.
-    pub(crate) fn new(run: RunRecord, events: Vec<Event>, heartbeats: Vec<ActivityHeartbeat>) -> Self {
+    pub(crate) fn new(
+        run: RunRecord,
+        events: Vec<Event>,
+        heartbeats: Vec<ActivityHeartbeat>,
+        open_activities: Vec<OpenActivity>,
+    ) -> Self {
         Self {
             run: run.into(),
             events: events.into_iter().map(HistoryEvent::from).collect(),
             heartbeats: heartbeats.into_iter().map(Heartbeat::from).collect(),
+            open_activities,
         }
     }
 }

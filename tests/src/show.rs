@@ -17,6 +17,10 @@ pub struct Shown {
     pub events: Vec<ShownEvent>,
     /// The latest heartbeat of each activity call in progress.
     pub heartbeats: Vec<ShownHeartbeat>,
+    /// The activity calls without an outcome yet, each with `op`,
+    /// `activity`, `queue`, `state`, `attempts_started` and `served`.
+    #[serde(default)]
+    pub open_activities: Vec<Value>,
 }
 
 impl Shown {

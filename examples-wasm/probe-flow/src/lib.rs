@@ -4,7 +4,8 @@
 //! gives `[{"activity": ..., "result": ...} | {"activity": ..., "failure": ...}, ...]`.
 //! A probe may name the task queue its activity runs on (`"queue": "slow"`)
 //! and a retry policy (`"retry": {"max_attempts": 3, "interval_ms": 100}`;
-//! default: no retry) and a heartbeat timeout (`"heartbeat_timeout_ms"`). A
+//! default: no retry), a heartbeat timeout (`"heartbeat_timeout_ms"`) and a
+//! schedule-to-start timeout (`"schedule_to_start_ms"`). A
 //! failure also gives its `kind` and `attempts`.
 
 use continuum_sdk::prelude::*;
@@ -21,6 +22,8 @@ struct Probe {
     retry: Option<ProbeRetry>,
     #[serde(default)]
     heartbeat_timeout_ms: Option<u64>,
+    #[serde(default)]
+    schedule_to_start_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +48,9 @@ fn probe_flow(ctx: &Workflow, input: Probes) -> Result<Value, WorkflowError> {
         let mut call = ctx.activity(&probe.activity, &probe.input).retry(retry);
         if let Some(ms) = probe.heartbeat_timeout_ms {
             call = call.heartbeat_timeout(Duration::from_millis(ms));
+        }
+        if let Some(ms) = probe.schedule_to_start_ms {
+            call = call.schedule_to_start_timeout(Duration::from_millis(ms));
         }
         if let Some(queue) = probe.queue {
             call = call.queue(queue);

@@ -35,6 +35,7 @@ fn to_options(o: types::ActivityOptions) -> ActivityOptions {
         queue: o.queue,
         priority: o.priority,
         idempotency_key: o.idempotency_key,
+        schedule_to_start_timeout_ms: None,
     }
 }
 
@@ -276,18 +277,13 @@ impl RunCtx {
             Err(e) => e,
         }
     }
-}
 
-impl host::Host for RunCtx {
-    async fn call_activity(
-        &mut self,
-        name: String,
-        input: Vec<u8>,
-        options: types::ActivityOptions,
-    ) -> HostResult<u32> {
+    /// Schedules an activity call (`call-activity` and
+    /// `call-activity-ext`): journals it live, or takes its recorded
+    /// schedule on replay, and starts it here or as a durable task.
+    async fn schedule(&mut self, name: String, input: Vec<u8>, options: ActivityOptions) -> HostResult<u32> {
         let input: Value = RunCtx::decode(&format!("the input of activity `{name}`"), &input)
             .map_err(Interrupt::trap)?;
-        let options = to_options(options);
         let (op, replayed) = self
             .command(Command::Activity { name: name.clone() })
             .map_err(Interrupt::trap)?;
@@ -324,6 +320,28 @@ impl host::Host for RunCtx {
             }
         }
         Ok(op)
+    }
+}
+
+impl host::Host for RunCtx {
+    async fn call_activity(
+        &mut self,
+        name: String,
+        input: Vec<u8>,
+        options: types::ActivityOptions,
+    ) -> HostResult<u32> {
+        self.schedule(name, input, to_options(options)).await
+    }
+
+    async fn call_activity_ext(
+        &mut self,
+        name: String,
+        input: Vec<u8>,
+        options: types::ActivityOptions,
+        ext: types::ActivityOptionsExt,
+    ) -> HostResult<u32> {
+        let options = ActivityOptions { schedule_to_start_timeout_ms: ext.schedule_to_start_timeout_ms, ..to_options(options) };
+        self.schedule(name, input, options).await
     }
 
     async fn start_timer(&mut self, duration_ms: u64) -> HostResult<u32> {

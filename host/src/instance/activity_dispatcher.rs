@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::activity_workers::Announcer;
 use super::options::ActivityDispatcherConfig;
 use crate::activities::{ActivityExecutor, ActivityScope, AttemptStart, Reserved, Step};
 use super::Shared;
@@ -22,7 +23,9 @@ pub async fn run(shared: Arc<Shared>, opts: ActivityDispatcherConfig) {
         return;
     }
     let in_flight = Arc::new(tokio::sync::Semaphore::new(opts.batch_size.max(1)));
+    let mut announcer = Announcer::new();
     loop {
+        announcer.renew(&shared, &names, &opts.queues).await;
         // Claim only what can start now: the room (the instance's limit,
         // the queue's, the batch size) is taken before claiming, so a
         // claimed task never waits, holding work other hosts could run.
@@ -73,6 +76,29 @@ fn claim_order(exec: &ActivityExecutor, queues: &[String]) -> Vec<(Vec<String>, 
 
 /// Executes one claimed task and records its outcome, fenced by the claim.
 async fn execute(shared: Arc<Shared>, exec: Arc<ActivityExecutor>, task: ClaimedTask, permit: OwnedSemaphorePermit, reserved: Reserved) {
+    // The attempt counts when it starts, fenced by the claim: a claim that
+    // expired before this host got to it (starved, frozen) starts nothing,
+    // and the next claim runs the same attempt number.
+    let started = match shared.journal.start_task(&task.key, task.op, task.claim_token).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name,
+                attempt = task.attempt, "task claim gone before its attempt started; not started");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name,
+                error = %e, "recording the start of the task's attempt failed; not started (its claim expires and it is claimed again)");
+            false
+        }
+    };
+    if !started {
+        drop(permit);
+        drop(reserved);
+        // Its room is free again: claim more without waiting for the poll.
+        shared.wakeups.tasks.notify_one();
+        return;
+    }
     // The claim is a lease: renewed while the attempt runs; once lost (the
     // run was cancelled or another worker has the task now) the attempt is
     // cancelled.
@@ -84,24 +110,6 @@ async fn execute(shared: Arc<Shared>, exec: Arc<ActivityExecutor>, task: Claimed
         op: Some(task.op),
         trace_context: task.trace_context.as_deref(),
     };
-    // The attempt counts when it starts, fenced by the claim: a claim that
-    // expired before this host got to it (starved, frozen) starts nothing,
-    // and the next claim runs the same attempt number.
-    match shared.journal.start_task(&task.key, task.op, task.claim_token).await {
-        Ok(true) => {}
-        Ok(false) => {
-            renew.abort();
-            tracing::info!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name,
-                attempt = task.attempt, "task claim gone before its attempt started; not started");
-            return;
-        }
-        Err(e) => {
-            renew.abort();
-            tracing::warn!(instance = %task.key.instance, run_id = %task.key.run_id, workflow = %task.workflow, activity = %task.name,
-                error = %e, "recording the start of the task's attempt failed; not started (its claim expires and it is claimed again)");
-            return;
-        }
-    }
     // One started claim is one attempt; the claim says which, counted
     // across workers and crashes.
     let start = AttemptStart { attempt: task.attempt, first_at: task.first_attempt_at, previous_lost: task.previous_lost };

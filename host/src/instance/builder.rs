@@ -222,9 +222,11 @@ impl InstanceBuilder {
             }
             _ => (None, None),
         };
+        let worker_id = format!("{node}/{name}/activities/{}", super::initial_counter());
         let shared = Arc::new(Shared {
             name: Arc::from(name.as_str()),
             node,
+            worker_id,
             journal,
             batcher,
             modules,

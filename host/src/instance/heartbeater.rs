@@ -27,9 +27,11 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
             Ok(renewed) => {
                 // A renewal that took a quarter of the TTL says the database
                 // or this host is overloaded: claim fewer runs at a time.
-                if asked_at.elapsed() > opts.lease_ttl / 4 {
+                // The window halves once per round, whatever went wrong in
+                // it and however many leases were lost.
+                let mut overloaded = asked_at.elapsed() > opts.lease_ttl / 4;
+                if overloaded {
                     tracing::debug!(instance = %shared.name, took_ms = asked_at.elapsed().as_millis() as u64, "lease renewal came back late; claiming fewer runs at a time");
-                    shrink_claims(&shared);
                 }
                 for (HeldLease { key, lease, workflow, clock }, renewal) in held.iter().zip(renewed) {
                     if let Renewal::Renewed { cancel_requested } = renewal {
@@ -46,8 +48,11 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
                     } else {
                         tracing::warn!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease lost; stopping the run here");
                         shared.registry.lease_lost(&key.run_id);
-                        shrink_claims(&shared);
+                        overloaded = true;
                     }
+                }
+                if overloaded {
+                    shrink_claims(&shared);
                 }
             }
             Err(e) => {

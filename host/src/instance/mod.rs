@@ -5,6 +5,7 @@
 
 mod activity_dispatcher;
 mod activity_supervisor;
+mod activity_workers;
 mod builder;
 mod cancel;
 mod claim_window;
@@ -44,6 +45,9 @@ pub use wakeups::Wakeups;
 pub struct Shared {
     pub(crate) name: Arc<str>,
     pub(crate) node: String,
+    /// Who this host is in the instance's announcements of activity
+    /// workers (`activity_workers`).
+    pub(crate) worker_id: String,
     pub(crate) journal: SharedJournal,
     /// The group commit of run writes and run creations.
     pub(crate) batcher: GroupCommit,
@@ -202,6 +206,11 @@ impl Instance {
             if let Ok(true) = self.shared.journal.release_lease(&key, &lease).await {
                 tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
                     token = lease.token, reason = "instance stopped", "lease released");
+            }
+        }
+        if self.options.activity_dispatcher.is_some() {
+            if let Err(e) = self.shared.journal.withdraw_worker(&self.shared.name, &self.shared.worker_id).await {
+                tracing::debug!(instance = %self.shared.name, error = %e, "withdrawing the activity worker's announcement failed");
             }
         }
         tracing::info!(instance = %self.shared.name, "instance stopped");

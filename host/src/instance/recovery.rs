@@ -1,10 +1,12 @@
 //! Recovery: finds runs whose host died (a `running` run whose lease
-//! expired) and makes sure the dispatcher picks them up, here or elsewhere.
+//! expired) and makes sure the dispatcher picks them up, here or elsewhere;
+//! and watches the activity calls no host serves ([`activity_workers`]).
 
 use std::sync::Arc;
 
 use chrono::Utc;
 
+use super::activity_workers::{self, Watch};
 use super::options::RecoveryConfig;
 use super::Shared;
 
@@ -14,8 +16,10 @@ const SCAN_LIMIT: i64 = 256;
 /// Runs recovery until the instance stops.
 pub async fn run(shared: Arc<Shared>, opts: RecoveryConfig) {
     let mut tick = tokio::time::interval(opts.interval);
+    let mut watch = Watch::default();
     loop {
         tick.tick().await;
+        activity_workers::watch(&shared, &mut watch).await;
         // Backstop for a missed deploy notification.
         if let Err(e) = shared.modules.refresh().await {
             tracing::warn!(instance = %shared.name, error = %e, "refreshing module versions failed");

@@ -1,6 +1,6 @@
 //! The journal: where every run, its events, signals and activity tasks
 //! are stored. A few role traits, named for who uses them ([`RunStore`],
-//! [`LeaseStore`], [`CommitStore`], [`TaskStore`], [`ModuleStore`],
+//! [`LeaseStore`], [`CommitStore`], [`TaskStore`], [`WorkerStore`], [`ModuleStore`],
 //! [`SnapshotStore`], [`Notifications`]), together the [`Journal`], with a
 //! Postgres implementation (production, many hosts; `journal/postgres/`)
 //! and a SQLite one (the embedded default, one process; `journal/sqlite/`),
@@ -35,6 +35,7 @@ mod snapshot_store;
 mod sqlite;
 mod task_sql;
 mod task_store;
+mod worker_store;
 #[cfg(all(test, feature = "postgres", feature = "sqlite"))]
 mod tests;
 
@@ -58,6 +59,7 @@ pub use snapshot_store::SnapshotStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteJournal;
 pub use task_store::TaskStore;
+pub use worker_store::{served, ActivityWorker, OpenTask, WaitingTask, WorkerStore};
 
 /// Errors from the journal.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +124,9 @@ pub enum JournalError {
 /// `lease_owner` still match, so an engine that lost its lease can never
 /// write again.
 #[async_trait]
-pub trait Journal: RunStore + LeaseStore + CommitStore + TaskStore + ModuleStore + SnapshotStore + Notifications {
+pub trait Journal:
+    RunStore + LeaseStore + CommitStore + TaskStore + WorkerStore + ModuleStore + SnapshotStore + Notifications
+{
     /// `"postgres"` or `"sqlite"`.
     fn kind(&self) -> &'static str;
 

@@ -207,6 +207,11 @@ pub struct ActivityOptions {
     /// Idempotency key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// The call fails when no attempt has started this many milliseconds
+    /// after it was scheduled (`unknown_activity` when no host serves it,
+    /// else `timed_out`); `None`: it waits however long it takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_to_start_timeout_ms: Option<u64>,
 }
 
 /// How failed attempts are retried (mirrors the WIT record).
@@ -411,6 +416,15 @@ impl NewActivityTask {
     /// A task for a call no attempt of which has run yet.
     pub fn new(op: u32, name: impl Into<String>, input: Value, options: ActivityOptions) -> Self {
         Self { op, name: name.into(), input, options, attempts: TaskAttempts::default() }
+    }
+
+    /// How long after it is written the task may wait for its first
+    /// attempt to start (its call's schedule-to-start timeout, clamped to
+    /// what a timestamp holds); `None` when it may wait however long, or
+    /// an attempt has started already.
+    pub fn start_within_ms(&self) -> Option<i64> {
+        let ms = self.options.schedule_to_start_timeout_ms?;
+        (self.attempts.started == 0).then(|| i64::try_from(ms).unwrap_or(i64::MAX).min(100 * 365 * 86_400_000))
     }
 }
 

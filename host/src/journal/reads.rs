@@ -14,7 +14,9 @@ use sqlx::{Database, Executor, IntoArguments, Pool};
 use super::codec::{
     corrupt, event_from_row, heartbeat_from_row, outcome_from_row, run_from_row, signal_from_row, TsRow, RUN_COLUMNS,
 };
-use super::{ActivityHeartbeat, Event, InboxSignal, JournalError, RunKey, RunRecord, Snapshot, StoredModule, TaskOutcome};
+use super::{
+    ActivityHeartbeat, Event, InboxSignal, JournalError, OpenTask, RunKey, RunRecord, Snapshot, StoredModule, TaskOutcome,
+};
 
 /// A statement parameter, bound by each store its own way.
 #[derive(Debug, Clone, Copy)]
@@ -232,6 +234,23 @@ pub(in crate::journal) async fn heartbeats(p: &dyn ReadPool, key: &RunKey) -> Re
     let sql = "SELECT op, attempt, details, recorded_at FROM activity_heartbeats \
                WHERE instance = $1 AND run_id = $2 ORDER BY op";
     rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| heartbeat_from_row(r, key)).await
+}
+
+/// [`WorkerStore::open_tasks`](super::WorkerStore::open_tasks).
+pub(in crate::journal) async fn open_tasks(p: &dyn ReadPool, key: &RunKey) -> Result<Vec<OpenTask>, JournalError> {
+    let sql = "SELECT op, name, queue, state, attempts_started FROM activity_tasks \
+               WHERE instance = $1 AND run_id = $2 AND state IN ('pending', 'claimed') ORDER BY op";
+    let k = key.to_string();
+    rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| {
+        Ok(OpenTask {
+            op: u32::try_from(r.int("op", &k)?).unwrap_or(u32::MAX),
+            name: r.text("name", &k)?,
+            queue: r.text("queue", &k)?,
+            state: r.text("state", &k)?,
+            attempts_started: u32::try_from(r.int32("attempts_started", &k)?).unwrap_or(0),
+        })
+    })
+    .await
 }
 
 /// [`TaskStore::idempotent_result`](super::TaskStore::idempotent_result).

@@ -40,7 +40,10 @@ impl ModuleRegistry {
     /// compiled and linked against the `workflow` world (whether or not
     /// this process executes runs): a file that does not fit is refused
     /// ([`Error::WorkflowModule`], naming the workflow and the file) before
-    /// anything is written, so no current version changes.
+    /// anything is written, so no current version changes. A client fails
+    /// on it; a host (`publish`) logs the refusal as an error and goes on
+    /// with the other files, serving that workflow at its current version
+    /// when it has one.
     /// Then, with `publish` (a host), a file becomes its workflow's current
     /// version unless it is the very file a host published from its
     /// manifest before (so a restart does not undo a `deploy` made since);
@@ -58,8 +61,16 @@ impl ModuleRegistry {
         let mut checked = Vec::with_capacity(files.len());
         for (workflow, path) in files {
             check_workflow_name(workflow)?;
-            let (module, bytes) = registry.checked(workflow, path)?;
-            checked.push((workflow, path, (module.hash.clone(), bytes)));
+            match registry.checked(workflow, path) {
+                Ok((module, bytes)) => checked.push((workflow, path, (module.hash.clone(), bytes))),
+                // A host goes on serving its other workflows, and this one
+                // at its current version if it has one.
+                Err(e) if publish => {
+                    tracing::error!(instance = %registry.instance, workflow = %workflow, file = %path.display(),
+                        "{e}; the file is refused and the workflow keeps its current version (if it has one)");
+                }
+                Err(e) => return Err(e),
+            }
         }
         let heads: BTreeMap<String, String> = registry.journal.current_modules(&registry.instance).await?.into_iter().collect();
         for (workflow, _, (hash, bytes)) in &checked {

@@ -122,6 +122,11 @@ class ActivityOptions:
     """Higher runs first among ready tasks of the same queue."""
     idempotency_key: Optional[str] = None
     """A completed result with the same key in the same instance is reused."""
+    schedule_to_start_timeout: Optional[Duration] = None
+    """The call fails when none of its attempts has started this long after
+    it was scheduled: ``unknown-activity`` when no host of the instance
+    serves the activity on its queue, else timed out (``None``: it waits
+    for a worker however long it takes)."""
 
     def to_wit(self) -> wit.ActivityOptions:
         """The WIT record."""
@@ -133,3 +138,9 @@ class ActivityOptions:
             priority=self.priority,
             idempotency_key=self.idempotency_key,
         )
+
+    def ext_to_wit(self) -> Optional[wit.ActivityOptionsExt]:
+        """The further options ``call-activity-ext`` takes, when any is set."""
+        if self.schedule_to_start_timeout is None:
+            return None
+        return wit.ActivityOptionsExt(schedule_to_start_timeout_ms=millis(self.schedule_to_start_timeout))

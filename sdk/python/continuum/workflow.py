@@ -133,6 +133,12 @@ class ActivityCall:
         out, retried as the policy says)."""
         return self._with(heartbeat_timeout=every)
 
+    def schedule_to_start_timeout(self, timeout: Duration) -> "ActivityCall":
+        """Fails the call when none of its attempts has started ``timeout``
+        after it was scheduled: with ``unknown-activity`` when no host of the
+        instance serves the activity on its queue (else timed out)."""
+        return self._with(schedule_to_start_timeout=timeout)
+
     def queue(self, queue: str) -> "ActivityCall":
         """Sends the task to this queue (default: ``default``)."""
         return self._with(queue=queue)
@@ -159,7 +165,10 @@ class ActivityCall:
             payload = encode_json(self._input)
         except (TypeError, ValueError) as e:
             return Operation(None, ActivityFailed.bad_payload(f"input of activity {self._name}: {e}"))
-        return Operation(host.call_activity(self._name, payload, self._options.to_wit()))
+        ext = self._options.ext_to_wit()
+        if ext is None:
+            return Operation(host.call_activity(self._name, payload, self._options.to_wit()))
+        return Operation(host.call_activity_ext(self._name, payload, self._options.to_wit(), ext))
 
     def call(self) -> Any:
         """Schedules the activity and waits for its result (its decoded JSON

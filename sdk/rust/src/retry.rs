@@ -185,6 +185,7 @@ impl RetryPolicy {
 ///     queue: Some("payments".into()),
 ///     priority: 5,
 ///     idempotency_key: Some("charge-order-42".into()),
+///     schedule_to_start_timeout: Some(Duration::from_secs(60)),
 /// };
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -203,6 +204,11 @@ pub struct ActivityOptions {
     /// A completed result with the same key in the same instance is reused
     /// instead of running the activity again.
     pub idempotency_key: Option<String>,
+    /// The call fails when none of its attempts has started this long
+    /// after it was scheduled: with [`FailureKind::UnknownActivity`](crate::FailureKind::UnknownActivity)
+    /// when no host of the instance serves the activity on its queue, else
+    /// as timed out. `None`: it waits for a worker however long it takes.
+    pub schedule_to_start_timeout: Option<Duration>,
 }
 
 impl ActivityOptions {
@@ -215,6 +221,12 @@ impl ActivityOptions {
             priority: self.priority,
             idempotency_key: self.idempotency_key.clone(),
         }
+    }
+
+    /// The further options `call-activity-ext` takes, when any is set.
+    pub(crate) fn ext_to_wit(&self) -> Option<wit::ActivityOptionsExt> {
+        let timeout = self.schedule_to_start_timeout?;
+        Some(wit::ActivityOptionsExt { schedule_to_start_timeout_ms: Some(millis(timeout)) })
     }
 }
 

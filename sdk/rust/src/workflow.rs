@@ -345,6 +345,23 @@ impl ActivityCall<'_> {
         self
     }
 
+    /// Fails the call when none of its attempts has started `timeout`
+    /// after it was scheduled: with [`FailureKind::UnknownActivity`](crate::FailureKind::UnknownActivity)
+    /// when no host of the instance serves the activity on its queue
+    /// (else as timed out). Without it, a call no host serves waits until
+    /// one does (`continuum show` says so).
+    ///
+    /// ```no_run
+    /// # use continuum_sdk::prelude::*;
+    /// # fn f(ctx: &Workflow) {
+    /// let call = ctx.activity("a", &1).schedule_to_start_timeout(Duration::from_secs(30));
+    /// # }
+    /// ```
+    pub fn schedule_to_start_timeout(mut self, timeout: Duration) -> Self {
+        self.options.schedule_to_start_timeout = Some(timeout);
+        self
+    }
+
     /// Sends the task to this queue (default: `default`).
     ///
     /// ```no_run
@@ -416,7 +433,13 @@ impl ActivityCall<'_> {
     pub fn start<O: DeserializeOwned>(self) -> Operation<O> {
         match self.input {
             Ok(bytes) => {
-                let h = host::call_activity(&self.name, &bytes, &self.options.to_wit());
+                let options = self.options.to_wit();
+                // `call-activity-ext` only when a further option is set: a
+                // guest that sets none runs on hosts older than it too.
+                let h = match self.options.ext_to_wit() {
+                    Some(ext) => host::call_activity_ext(&self.name, &bytes, &options, ext),
+                    None => host::call_activity(&self.name, &bytes, &options),
+                };
                 Operation::pending(h, decode_json::<O>)
             }
             Err(e) => Operation::done(

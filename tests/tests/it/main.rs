@@ -29,3 +29,4 @@ mod telemetry_instance;
 mod telemetry_otel;
 mod telemetry_otlp;
 mod unreachable_database;
+mod unserved_activities;

@@ -152,6 +152,15 @@ impl wf::continuum::workflow::host::Host for FakeHost {
         self.calls.push((name.clone(), options));
         self.add(Op::Activity { name, input })
     }
+    fn call_activity_ext(
+        &mut self,
+        name: String,
+        input: Vec<u8>,
+        options: ActivityOptions,
+        _ext: wf::continuum::workflow::types::ActivityOptionsExt,
+    ) -> u32 {
+        self.call_activity(name, input, options)
+    }
     fn start_timer(&mut self, duration_ms: u64) -> u32 {
         let at = self.now + duration_ms;
         self.add(Op::Timer { at })

@@ -135,6 +135,7 @@ struct TaskRows {
     ended: Vec<i32>,
     first_at: Vec<Option<DateTime<Utc>>>,
     ready_at: Vec<Option<DateTime<Utc>>>,
+    start_within_ms: Vec<Option<i64>>,
 }
 
 /// Column arrays of `(instance, run_id, number)` references: consumed
@@ -195,6 +196,7 @@ impl Batch {
                 b.tasks.ended.push(i32::try_from(t.attempts.ended).unwrap_or(i32::MAX));
                 b.tasks.first_at.push(t.attempts.first_at);
                 b.tasks.ready_at.push(t.attempts.ready_at);
+                b.tasks.start_within_ms.push(t.start_within_ms());
             }
             for id in &w.consumed_signals {
                 b.signals.push(inst, rid, *id);
@@ -244,13 +246,15 @@ async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     let instances: BTreeSet<String> = t.instance.iter().cloned().collect();
     sqlx::query(
         "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
-                                     attempts_started, attempts_ended, first_attempt_at, ready_at) \
+                                     attempts_started, attempts_ended, first_attempt_at, ready_at, \
+                                     start_deadline) \
          SELECT instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, \
-                COALESCE(ready_at, now()) \
+                COALESCE(ready_at, now()), now() + start_within * interval '1 millisecond' \
          FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
                      $6::text[], $7::text[], $8::int4[], $9::int4[], $10::int4[], $11::timestamptz[], \
-                     $12::timestamptz[]) \
-           AS u(instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, ready_at) \
+                     $12::timestamptz[], $13::bigint[]) \
+           AS u(instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, ready_at, \
+                start_within) \
          ON CONFLICT (instance, run_id, op) DO NOTHING",
     )
     .bind(t.instance)
@@ -265,6 +269,7 @@ async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     .bind(t.ended)
     .bind(t.first_at)
     .bind(t.ready_at)
+    .bind(t.start_within_ms)
     .execute(&mut **tx)
     .await?;
     notify_all(tx, instances.iter().map(|i| wake_payload(&WakeKind::Task, i, "")).collect()).await

@@ -16,6 +16,7 @@ mod one_statement;
 mod runs;
 mod snapshots;
 mod tasks;
+mod workers;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;

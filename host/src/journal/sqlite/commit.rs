@@ -66,8 +66,8 @@ impl WriteTx<'_> {
             sqlx::query(
                 "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
                                              ready_at, created_at, attempts_started, attempts_ended, \
-                                             first_attempt_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                                             first_attempt_at, start_deadline) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
                  ON CONFLICT (instance, run_id, op) DO NOTHING",
             )
             .bind(inst)
@@ -83,6 +83,7 @@ impl WriteTx<'_> {
             .bind(i64::from(t.attempts.started))
             .bind(i64::from(t.attempts.ended))
             .bind(t.attempts.first_at.map(|at| at.timestamp_millis()))
+            .bind(t.start_within_ms().map(|ms| now.saturating_add(ms)))
             .execute(&mut *self.tx)
             .await?;
         }

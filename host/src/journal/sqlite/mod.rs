@@ -15,6 +15,7 @@ mod notifications;
 mod runs;
 mod snapshots;
 mod tasks;
+mod workers;
 
 pub(crate) use clock::Clock;
 
