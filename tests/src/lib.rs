@@ -156,6 +156,7 @@ impl Drop for TempDir {
 }
 
 /// One instance of a test manifest.
+#[derive(Debug, Clone)]
 pub struct InstanceSpec {
     /// Name.
     pub name: String,

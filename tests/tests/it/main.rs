@@ -14,6 +14,7 @@ mod cancel;
 mod compile_cache;
 mod crash_recovery;
 mod demo;
+mod foreign_imports;
 mod guest_limits;
 mod hot_deploy;
 mod hot_deploy_hosts;

@@ -216,6 +216,19 @@ mod tests {
     const ACTIVITIES: [&str; 5] =
         ["order_activities", "billing_activities", "bench_activities", "sandbox_probe", "worker_probe"];
 
+    /// Every fixture crate (`refused-*`) in examples-wasm/: components
+    /// the contract must refuse.
+    const FIXTURES: [&str; 1] = ["refused_foreign_import"];
+
+    #[test]
+    fn every_fixture_is_refused_by_the_contract() {
+        for name in FIXTURES {
+            let refused = check(&component(name));
+            let why = refused.err().unwrap_or_else(|| panic!("{name}: the contract accepts it")).0;
+            assert!(why.contains("acme:fixture/lookup"), "{name}: the refusal does not name the import: {why}");
+        }
+    }
+
     #[test]
     fn every_example_is_listed() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples-wasm");
@@ -226,9 +239,10 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().replace('-', "_"))
             .collect();
         crates.sort();
-        let mut listed: Vec<String> = WORKFLOWS.iter().chain(ACTIVITIES.iter()).map(|s| s.to_string()).collect();
+        let mut listed: Vec<String> =
+            WORKFLOWS.iter().chain(ACTIVITIES.iter()).chain(FIXTURES.iter()).map(|s| s.to_string()).collect();
         listed.sort();
-        assert_eq!(listed, crates, "WORKFLOWS and ACTIVITIES must name every crate in examples-wasm/");
+        assert_eq!(listed, crates, "WORKFLOWS, ACTIVITIES and FIXTURES must name every crate in examples-wasm/");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! `examples-wasm/components/<crate_name>.wasm`, builds every Python
 //! workflow of `examples-wasm/python/<name>/` with componentize-py into
 //! `examples-wasm/components/python_<name>.wasm` (see `python.rs`), then
-//! checks each component against the Continuum contract.
+//! checks each component against the Continuum contract (a `refused-*`
+//! crate is a test fixture the check must refuse).
 //!
 //! ```text
 //! cargo run -p continuum-guest-build --release [-- --print-wit]
@@ -85,6 +86,16 @@ fn run(print: bool) -> Result<()> {
     let mut failures = Vec::new();
     for (name, module_path) in &modules {
         let out = out_dir.join(format!("{name}.wasm"));
+        // A `refused-*` crate is a fixture the contract must refuse: it
+        // is written as it is, and its check must fail.
+        if name.starts_with("refused_") {
+            match build_refused(module_path, &out) {
+                Ok(why) => println!("  fixture  {} (refused as it must be: {why})", out.display()),
+                Err(e) => failures.push(format!("{name}: {e}")),
+            }
+            written.insert(format!("{name}.wasm"));
+            continue;
+        }
         match build_one(module_path, &out) {
             Ok((kind, changed, size)) => {
                 let note = if changed { "" } else { " (unchanged)" };
@@ -137,6 +148,20 @@ fn run(print: bool) -> Result<()> {
     }
     println!("continuum-guest-build: {} component(s) in {}", modules.len() + python_guests.len(), out_dir.display());
     Ok(())
+}
+
+/// Componentizes a fixture the contract must refuse and writes it; fails
+/// when the contract check accepts it. Returns why it was refused.
+fn build_refused(module_path: &Path, out: &Path) -> Result<String> {
+    let component = componentize(&read(module_path)?)?;
+    let why = match check(&component) {
+        Ok((kind, _)) => return Err(Error(format!("the contract check accepts this fixture as a {kind}; it must refuse it"))),
+        Err(e) => e.0,
+    };
+    if std::fs::read(out).map(|old| old != component).unwrap_or(true) {
+        std::fs::write(out, &component).map_err(|e| Error(format!("writing {}: {e}", out.display())))?;
+    }
+    Ok(why)
 }
 
 /// Componentizes one core module and checks it; writes only when changed.
