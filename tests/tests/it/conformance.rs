@@ -373,7 +373,14 @@ on_both_stores!(async fn every_language_passes_every_conformance_case(store: Sto
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().unwrap_or(None)).collect()
+        workers
+            .into_iter()
+            .zip(&languages)
+            .map(|(w, l)| w.join().unwrap_or_else(|_| {
+                failures.add(l.name, "harness", "a case's thread panicked (see its message above)");
+                None
+            }))
+            .collect()
     });
     eprintln!("conformance on {store:?}: the completing cases took {:?}", began.elapsed());
 

@@ -225,3 +225,25 @@ fn collect(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activities_guests_target_the_activity_world() {
+        assert_eq!(world_of("notes-activities"), "activity");
+        assert_eq!(world_of("order-flow"), "workflow");
+        assert_eq!(world_of("activities-flow"), "workflow");
+    }
+
+    #[test]
+    fn a_drift_variant_names_its_base() {
+        assert_eq!(variant_base("conformance-v2"), Some("conformance"));
+        assert_eq!(variant_base("my-flow-v12"), Some("my-flow"));
+        assert_eq!(variant_base("conformance"), None);
+        assert_eq!(variant_base("conformance-v"), None);
+        assert_eq!(variant_base("-v2"), None);
+        assert_eq!(variant_base("flow-vx"), None);
+    }
+}
