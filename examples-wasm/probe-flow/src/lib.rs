@@ -5,8 +5,9 @@
 //! A probe may name the task queue its activity runs on (`"queue": "slow"`)
 //! and a retry policy (`"retry": {"max_attempts": 3, "interval_ms": 100}`;
 //! default: no retry), a heartbeat timeout (`"heartbeat_timeout_ms"`) and a
-//! schedule-to-start timeout (`"schedule_to_start_ms"`). A
-//! failure also gives its `kind` and `attempts`.
+//! schedule-to-start timeout (`"schedule_to_start_ms"`). A failure also
+//! gives its `kind`, `attempts` and the activity's error `code` (null when
+//! it gave none).
 
 use continuum_sdk::prelude::*;
 use serde_json::{json, Value};
@@ -63,6 +64,7 @@ fn probe_flow(ctx: &Workflow, input: Probes) -> Result<Value, WorkflowError> {
                 "failure": f.message,
                 "kind": format!("{:?}", f.kind),
                 "attempts": f.attempts,
+                "code": f.code,
             }),
         });
     }

@@ -20,25 +20,39 @@ path again::
 Build it (``tools/guest-build`` does this for ``examples-wasm/python/*``)::
 
     componentize-py -d sdk/wit -w workflow componentize -p sdk/python -p . app -o app.wasm
+
+Activities are written with :mod:`continuum.activity` and built against the
+``activity`` world (``-w activity``); in such a component only that module
+is available (the workflow API needs the ``host`` interface).
 """
 
-from . import log
-from .errors import ActivityFailed, FailureKind, WorkflowError
-from .retry import ActivityOptions, Duration, RetryPolicy
-from .runtime import workflow
-from .workflow import ActivityCall, Operation, Workflow, to_json
+import importlib.util as _util
 
-__all__ = [
-    "ActivityCall",
-    "ActivityFailed",
-    "ActivityOptions",
-    "Duration",
-    "FailureKind",
-    "Operation",
-    "RetryPolicy",
-    "Workflow",
-    "WorkflowError",
-    "log",
-    "to_json",
-    "workflow",
-]
+# The package serves both worlds: a workflow component (which imports the
+# `host` interface) gets the workflow API below; an activity component
+# (the `activity` world, without `host`) imports `continuum.activity` only.
+_IN_WORKFLOW = _util.find_spec("wit_world.imports.host") is not None
+
+if _IN_WORKFLOW:
+    from . import log
+    from .errors import ActivityFailed, FailureKind, WorkflowError
+    from .retry import ActivityOptions, Duration, RetryPolicy
+    from .runtime import workflow
+    from .workflow import ActivityCall, Operation, Workflow, to_json
+
+    __all__ = [
+        "ActivityCall",
+        "ActivityFailed",
+        "ActivityOptions",
+        "Duration",
+        "FailureKind",
+        "Operation",
+        "RetryPolicy",
+        "Workflow",
+        "WorkflowError",
+        "log",
+        "to_json",
+        "workflow",
+    ]
+else:
+    __all__ = []

@@ -199,7 +199,7 @@ mod tests {
     }
 
     /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
-    const WORKFLOWS: [&str; 11] = [
+    const WORKFLOWS: [&str; 13] = [
         "order_flow",
         "billing_flow",
         "bench_flow",
@@ -211,10 +211,18 @@ mod tests {
         "clock_flow",
         "probe_flow",
         "hostile_flow",
+        "rust_conformance",
+        "rust_conformance_v2",
     ];
     /// Every activity crate in examples-wasm/.
-    const ACTIVITIES: [&str; 5] =
-        ["order_activities", "billing_activities", "bench_activities", "sandbox_probe", "worker_probe"];
+    const ACTIVITIES: [&str; 6] = [
+        "order_activities",
+        "billing_activities",
+        "bench_activities",
+        "sandbox_probe",
+        "worker_probe",
+        "conformance_activities",
+    ];
 
     /// Every fixture crate (`refused-*`) in examples-wasm/: components
     /// the contract must refuse.
@@ -261,7 +269,10 @@ mod tests {
     }
 
     /// Every Python workflow in examples-wasm/python/, as its component.
-    const PYTHON_WORKFLOWS: [&str; 2] = ["python_order_flow", "python_wasi_probe"];
+    const PYTHON_WORKFLOWS: [&str; 5] =
+        ["python_order_flow", "python_wasi_probe", "python_bench_flow", "python_conformance", "python_conformance_v2"];
+    /// Every Python activity component (`examples-wasm/python/*-activities`).
+    const PYTHON_ACTIVITIES: [&str; 1] = ["python_notes_activities"];
 
     #[test]
     fn every_python_example_is_listed() {
@@ -273,9 +284,9 @@ mod tests {
             .map(|e| format!("python_{}", e.file_name().to_string_lossy().replace('-', "_")))
             .collect();
         guests.sort();
-        let mut listed: Vec<String> = PYTHON_WORKFLOWS.iter().map(|s| s.to_string()).collect();
+        let mut listed: Vec<String> = PYTHON_WORKFLOWS.iter().chain(PYTHON_ACTIVITIES.iter()).map(|s| s.to_string()).collect();
         listed.sort();
-        assert_eq!(listed, guests, "PYTHON_WORKFLOWS must name every guest in examples-wasm/python/");
+        assert_eq!(listed, guests, "PYTHON_WORKFLOWS and PYTHON_ACTIVITIES must name every guest in examples-wasm/python/");
     }
 
     #[test]
@@ -289,6 +300,18 @@ mod tests {
             for import in &shape.imports {
                 assert!(workflow_may_import(import), "{name} imports {import}");
             }
+        }
+    }
+
+    #[test]
+    fn python_activities_export_activities_and_invoke_and_import_wasi_not_the_host() {
+        for name in PYTHON_ACTIVITIES {
+            let bytes = component(name);
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Activity, "{name}");
+            assert!(shape.imports.contains("continuum:workflow/activity-context@0.1.0"), "{name}: {shape:?}");
+            assert!(shape.imports.iter().any(|i| i.starts_with("wasi:filesystem/preopens@")), "{name}: {shape:?}");
+            assert!(!shape.imports.iter().any(|i| i.contains("/host")), "{name}: {shape:?}");
         }
     }
 

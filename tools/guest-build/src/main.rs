@@ -1,7 +1,8 @@
 //! `continuum-guest-build`: builds every crate of `examples-wasm/` for
 //! `wasm32-unknown-unknown` and turns each core module into a component in
 //! `examples-wasm/components/<crate_name>.wasm`, builds every Python
-//! workflow of `examples-wasm/python/<name>/` with componentize-py into
+//! guest of `examples-wasm/python/<name>/` (a workflow, or an activity
+//! component when `<name>` ends in `-activities`) with componentize-py into
 //! `examples-wasm/components/python_<name>.wasm` (see `python.rs`), then
 //! checks each component against the Continuum contract (a `refused-*`
 //! crate is a test fixture the check must refuse).
@@ -110,7 +111,7 @@ fn run(print: bool) -> Result<()> {
         written.insert(format!("{name}.wasm"));
     }
 
-    // Python guests, with the project-local componentize-py.
+    // Python guests (workflows and activities), with the project-local componentize-py.
     let python_guests = python::guests(&examples)?;
     if !python_guests.is_empty() {
         let componentizer = python::Componentizer::ensure(&root)?;

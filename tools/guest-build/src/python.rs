@@ -1,6 +1,14 @@
 //! Python guests: every `examples-wasm/python/<name>/app.py` is built with
-//! componentize-py against the `workflow` world of `sdk/wit`, with the SDK
-//! of `sdk/python` on its path, into `components/python_<name>.wasm`.
+//! componentize-py against a world of `sdk/wit`, with the SDK of
+//! `sdk/python` on its path, into `components/python_<name>.wasm`: the
+//! `activity` world when `<name>` ends in `-activities` (an activity
+//! component), else the `workflow` world.
+//!
+//! A drift variant, a guest named `<base>-v<N>` beside a guest `<base>`,
+//! also has `<base>`'s directory on its path (after its own), so it can
+//! import the modules it shares with `<base>` and change only what differs
+//! (`conformance-v2` imports `conformance`'s cases); it is built again when
+//! they change.
 //!
 //! componentize-py is installed on first use into a project-local venv,
 //! `target/guest-tools/venv` (with `python3 -m venv` and pip). A guest is
@@ -23,9 +31,31 @@ pub struct PythonGuest {
     pub dir: PathBuf,
     /// `python_<name>` (dashes as underscores).
     pub name: String,
+    /// The WIT world it targets: `activity` for a `<name>-activities`
+    /// guest, else `workflow`.
+    pub world: &'static str,
+    /// The base guest's directory of a drift variant (`<base>` of
+    /// `<base>-v<N>`), put on its path after its own.
+    pub base: Option<PathBuf>,
 }
 
-/// The Python guests under `examples/python/`, by name.
+/// The world a guest directory's name implies.
+fn world_of(dir_name: &str) -> &'static str {
+    if dir_name.ends_with("-activities") {
+        "activity"
+    } else {
+        "workflow"
+    }
+}
+
+/// `<base>` of a drift variant's name `<base>-v<N>`.
+fn variant_base(dir_name: &str) -> Option<&str> {
+    let (base, version) = dir_name.rsplit_once("-v")?;
+    let numbered = !version.is_empty() && version.chars().all(|c| c.is_ascii_digit());
+    (numbered && !base.is_empty()).then_some(base)
+}
+
+/// The Python guests under `examples-wasm/python/`, by name.
 pub fn guests(examples: &Path) -> Result<Vec<PythonGuest>> {
     let root = examples.join("python");
     let Ok(entries) = std::fs::read_dir(&root) else { return Ok(Vec::new()) };
@@ -33,8 +63,10 @@ pub fn guests(examples: &Path) -> Result<Vec<PythonGuest>> {
     for entry in entries.flatten() {
         let dir = entry.path();
         if dir.join("app.py").is_file() {
-            let name = format!("python_{}", entry.file_name().to_string_lossy().replace('-', "_"));
-            guests.push(PythonGuest { dir, name });
+            let dir_name = entry.file_name().to_string_lossy().into_owned();
+            let name = format!("python_{}", dir_name.replace('-', "_"));
+            let base = variant_base(&dir_name).map(|b| root.join(b)).filter(|b| b.join("app.py").is_file());
+            guests.push(PythonGuest { dir, name, world: world_of(&dir_name), base });
         }
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));
@@ -107,14 +139,19 @@ impl Componentizer {
         }
         println!("continuum-guest-build: componentize-py {} ...", guest.dir.display());
         let tmp = out.with_extension("wasm.tmp");
-        let output = Command::new(&self.exe)
+        let mut command = Command::new(&self.exe);
+        command
             .arg("-d")
             .arg(root.join("sdk/wit"))
-            .args(["-w", "workflow", "componentize"])
+            .args(["-w", guest.world, "componentize"])
             .arg("-p")
             .arg(root.join("sdk/python"))
             .arg("-p")
-            .arg(&guest.dir)
+            .arg(&guest.dir);
+        if let Some(base) = &guest.base {
+            command.arg("-p").arg(base);
+        }
+        let output = command
             .arg("app")
             .arg("-o")
             .arg(&tmp)
@@ -144,10 +181,12 @@ fn version_of(exe: &Path) -> Option<String> {
 }
 
 /// A hash of everything a Python guest's component is made of: the files
-/// of its directory, the SDK, the WIT, and the componentize-py version.
+/// of its directory (and its base's, for a drift variant), the SDK, the
+/// WIT, its world and the componentize-py version.
 fn inputs_hash(root: &Path, guest: &PythonGuest) -> Result<String> {
     let mut files = BTreeMap::new();
-    for dir in [guest.dir.clone(), root.join("sdk/python"), root.join("sdk/wit")] {
+    let dirs = [Some(guest.dir.clone()), guest.base.clone(), Some(root.join("sdk/python")), Some(root.join("sdk/wit"))];
+    for dir in dirs.into_iter().flatten() {
         collect(&dir, &mut files)?;
     }
     // FNV-1a over names and contents: a change detector, not a digest.
@@ -159,6 +198,7 @@ fn inputs_hash(root: &Path, guest: &PythonGuest) -> Result<String> {
         }
     };
     feed(COMPONENTIZE_PY.as_bytes());
+    feed(guest.world.as_bytes());
     for (path, bytes) in &files {
         feed(path.strip_prefix(root).unwrap_or(path).to_string_lossy().as_bytes());
         feed(&(bytes.len() as u64).to_le_bytes());
@@ -184,4 +224,26 @@ fn collect(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activities_guests_target_the_activity_world() {
+        assert_eq!(world_of("notes-activities"), "activity");
+        assert_eq!(world_of("order-flow"), "workflow");
+        assert_eq!(world_of("activities-flow"), "workflow");
+    }
+
+    #[test]
+    fn a_drift_variant_names_its_base() {
+        assert_eq!(variant_base("conformance-v2"), Some("conformance"));
+        assert_eq!(variant_base("my-flow-v12"), Some("my-flow"));
+        assert_eq!(variant_base("conformance"), None);
+        assert_eq!(variant_base("conformance-v"), None);
+        assert_eq!(variant_base("-v2"), None);
+        assert_eq!(variant_base("flow-vx"), None);
+    }
 }

@@ -1,0 +1,432 @@
+//! The conformance suite (`docs/conformance.md`): every guest language runs
+//! the same cases, with exactly the same outputs and journal facts, through
+//! the real `continuum` binary, on Postgres and on SQLite.
+//!
+//! Per store, one host serves every language's conformance workflow (and
+//! the shared `conformance_activities`); every case of every language runs
+//! at once. Then each language's `clock_random` run is started, the host is
+//! killed with SIGKILL during its sleep, and a new host finishes it by
+//! replay; meanwhile each language's `drift` run, parked in v1, is moved to
+//! v2 with `deploy --migrate` and must end `drifted`.
+//!
+//! `CONTINUUM_CONFORMANCE_LANGUAGES=rust,python` restricts the languages
+//! (while a language is being written); by default all of [`LANGUAGES`]
+//! run, and a language whose components are missing fails the suite.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use continuum_tests::on_both_stores;
+use continuum_tests::*;
+use serde_json::{json, Value};
+
+/// Every guest language: its components are `<language>_conformance` and
+/// `<language>_conformance_v2`.
+const LANGUAGES: [&str; 4] = ["rust", "python", "js", "c"];
+
+/// How long `clock_random` sleeps: the host is killed during the sleep, so
+/// every language's run must have parked on it before the first wakes.
+const CLOCK_SLEEP_MS: u64 = 4_000;
+/// The short timers: `timer`, and the signal cases that time out.
+const SHORT_MS: u64 = 300;
+/// The signal cases that get their signal wait this long at most.
+const LONG_MS: u64 = 60_000;
+/// How long one run may take to finish (or park) before the suite gives up.
+const RUN_DEADLINE: Duration = Duration::from_secs(90);
+
+/// A language under test: its workflow name and its two components.
+struct Language {
+    name: &'static str,
+    workflow: String,
+    v1: PathBuf,
+    v2: PathBuf,
+}
+
+/// The languages to run: `CONTINUUM_CONFORMANCE_LANGUAGES` (comma-separated)
+/// or all of them.
+fn selected() -> Vec<&'static str> {
+    let Ok(list) = std::env::var("CONTINUUM_CONFORMANCE_LANGUAGES") else { return LANGUAGES.to_vec() };
+    list.split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            *LANGUAGES
+                .iter()
+                .find(|known| **known == l)
+                .unwrap_or_else(|| panic!("CONTINUUM_CONFORMANCE_LANGUAGES names `{l}`; the languages are {LANGUAGES:?}"))
+        })
+        .collect()
+}
+
+/// The selected languages whose components exist, and a failure for each
+/// one whose components are missing.
+fn languages(failures: &Failures) -> Vec<Language> {
+    let dir = components();
+    let mut found = Vec::new();
+    for name in selected() {
+        let v1 = dir.join(format!("{name}_conformance.wasm"));
+        let v2 = dir.join(format!("{name}_conformance_v2.wasm"));
+        let missing: Vec<String> = [&v1, &v2].iter().filter(|p| !p.exists()).map(|p| p.display().to_string()).collect();
+        if missing.is_empty() {
+            found.push(Language { name, workflow: format!("{name}-conformance"), v1, v2 });
+        } else {
+            failures.add(name, "components", format!("missing {}", missing.join(" and ")));
+        }
+    }
+    found
+}
+
+/// The failures of the suite, each naming its language and case.
+#[derive(Default)]
+struct Failures(Mutex<Vec<String>>);
+
+impl Failures {
+    fn add(&self, language: &str, case: &str, message: impl Into<String>) {
+        let line = format!("{language} / {case}: {}", message.into());
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    }
+
+    /// Records `check`'s error, if any.
+    fn check(&self, language: &str, case: &str, check: Result<(), String>) {
+        if let Err(e) = check {
+            self.add(language, case, e);
+        }
+    }
+
+    fn assert_none(self, store: Store) {
+        let failures = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        assert!(failures.is_empty(), "conformance on {store:?} failed:\n  {}", failures.join("\n  "));
+    }
+}
+
+/// A case run that completes with an output: its name as reported, its
+/// input, the signal sent once it waits (name, payload), and its output.
+struct Completing {
+    label: &'static str,
+    input: Value,
+    signal: Option<(&'static str, Value)>,
+    output: Value,
+}
+
+/// The cases that complete on the first host, for `language`.
+fn completing_cases(language: &str) -> Vec<Completing> {
+    let payload = json!({ "from": language, "n": 7 });
+    let case = |label, input, signal, output| Completing { label, input, signal, output };
+    vec![
+        case(
+            "activity_retry",
+            json!({ "case": "activity_retry" }),
+            None,
+            json!({ "flaky": { "attempt": 3 }, "failure": { "kind": "activity_failed", "code": "declined", "attempts": 1 } }),
+        ),
+        case("timer", json!({ "case": "timer", "ms": SHORT_MS }), None, json!({ "slept_at_least": true })),
+        case(
+            "signal_timeout (signal sent)",
+            json!({ "case": "signal_timeout", "timeout_ms": LONG_MS }),
+            Some(("go", payload.clone())),
+            json!({ "signal": payload }),
+        ),
+        case(
+            "signal_timeout (timed out)",
+            json!({ "case": "signal_timeout", "timeout_ms": SHORT_MS }),
+            None,
+            json!({ "timed_out": true }),
+        ),
+        case(
+            "signal_race (signal wins)",
+            json!({ "case": "signal_race", "timer_ms": LONG_MS }),
+            Some(("race", payload.clone())),
+            json!({ "winner": "signal", "payload": payload }),
+        ),
+        case("signal_race (timer wins)", json!({ "case": "signal_race", "timer_ms": SHORT_MS }), None, json!({ "winner": "timer" })),
+        case(
+            "fan_out",
+            json!({ "case": "fan_out", "n": 10 }),
+            None,
+            json!({ "doubles": (0..10).map(|i| 2 * i).collect::<Vec<u64>>() }),
+        ),
+        case("patch", json!({ "case": "patch" }), None, json!({ "patched": true })),
+    ]
+}
+
+/// `continuum show RUN --json`, read; an error instead of a panic.
+fn show(manifest: &Path, run: &str) -> Result<Shown, String> {
+    let out = cli(manifest, &["show", run, "--json"]);
+    if !out.status.success() {
+        return Err(format!("`continuum show {run}` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("`continuum show {run} --json` printed what `Shown` cannot read: {e}"))
+}
+
+/// Starts a run of `workflow`; returns its id.
+fn start(manifest: &Path, workflow: &str, input: &Value) -> Result<String, String> {
+    let out = cli(manifest, &["start", workflow, &input.to_string()]);
+    if !out.status.success() {
+        return Err(format!("`continuum start {workflow} {input}` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Polls the run until `done` holds for it.
+fn wait_until(manifest: &Path, run: &str, what: &str, done: impl Fn(&Shown) -> bool) -> Result<Shown, String> {
+    let started = Instant::now();
+    loop {
+        let shown = show(manifest, run)?;
+        if done(&shown) {
+            return Ok(shown);
+        }
+        if started.elapsed() > RUN_DEADLINE {
+            return Err(format!("run {run} never {what} in {RUN_DEADLINE:?}: state {}, journal {:?}", shown.run.state, shown.kinds()));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until the run has ended (completed, failed, drifted, ...).
+fn finished(manifest: &Path, run: &str) -> Result<Shown, String> {
+    let out = cli(manifest, &["await", run, "--timeout", &RUN_DEADLINE.as_secs().to_string()]);
+    if out.status.code() != Some(0) && out.status.code() != Some(3) {
+        return Err(format!("`continuum await {run}` failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    show(manifest, run)
+}
+
+/// The run completed with exactly `expected`.
+fn completed_with(shown: &Shown, expected: &Value) -> Result<(), String> {
+    if shown.run.state != "completed" {
+        return Err(format!("ended {} with {:?}, expected the output {expected}", shown.run.state, shown.run.error));
+    }
+    match &shown.run.output {
+        Some(output) if output == expected => Ok(()),
+        other => Err(format!("output {other:?}, expected exactly {expected}")),
+    }
+}
+
+/// The journal entry that ends the activity call named `name`.
+fn outcome_of<'a>(shown: &'a Shown, name: &str) -> Result<&'a ShownEvent, String> {
+    let op = shown
+        .of_kind("activity_scheduled")
+        .into_iter()
+        .find(|e| e.body["name"] == name)
+        .and_then(ShownEvent::op)
+        .ok_or_else(|| format!("the journal schedules no `{name}`: {:?}", shown.kinds()))?;
+    shown
+        .events
+        .iter()
+        .find(|e| e.op() == Some(op) && matches!(e.kind(), "activity_completed" | "activity_failed"))
+        .ok_or_else(|| format!("the journal has no outcome of `{name}`"))
+}
+
+/// The journal facts of a completed case, as `docs/conformance.md` lists them.
+fn journal_facts(label: &str, shown: &Shown) -> Result<(), String> {
+    match label {
+        "activity_retry" => {
+            let flaky = outcome_of(shown, "conf_flaky")?;
+            if flaky.kind() != "activity_completed" || flaky.body["attempts"] != 3 {
+                return Err(format!("conf_flaky should complete after 3 attempts: {}", flaky.body));
+            }
+            let declined = outcome_of(shown, "conf_decline")?;
+            let failure = &declined.body["failure"];
+            if declined.kind() != "activity_failed" || failure["attempts"] != 1 || failure["code"] != "declined" {
+                return Err(format!("conf_decline should fail once, with code `declined`: {}", declined.body));
+            }
+            Ok(())
+        }
+        "fan_out" => {
+            let scheduled = shown.of_kind("activity_scheduled");
+            let first_done = shown.events.iter().find(|e| e.kind() == "activity_completed").map(|e| e.seq);
+            let last_scheduled = scheduled.last().map(|e| e.seq);
+            match (scheduled.len(), last_scheduled, first_done) {
+                (10, Some(last), Some(first)) if last < first => Ok(()),
+                _ => Err(format!("all 10 calls must be scheduled before the first completes: {:?}", shown.kinds())),
+            }
+        }
+        "patch" => {
+            let marked = shown.of_kind("patch_marker").iter().any(|e| e.body["name"] == "conformance-patch");
+            if marked { Ok(()) } else { Err(format!("no patch marker `conformance-patch` in the journal: {:?}", shown.kinds())) }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs one completing case: start, signal once it waits, await, check.
+fn run_completing(manifest: &Path, language: &Language, case: &Completing) -> Result<(), String> {
+    let run = start(manifest, &language.workflow, &case.input)?;
+    if let Some((name, payload)) = &case.signal {
+        wait_until(manifest, &run, "asked for its signal", |s| s.has("signal_requested"))?;
+        let out = cli(manifest, &["signal", &run, name, &payload.to_string()]);
+        if !out.status.success() {
+            return Err(format!("`continuum signal` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+    }
+    let shown = finished(manifest, &run)?;
+    completed_with(&shown, &case.output)?;
+    journal_facts(case.label, &shown)
+}
+
+/// An unknown case fails the run with the code `unknown_case`.
+fn run_unknown(manifest: &Path, language: &Language) -> Result<(), String> {
+    let run = start(manifest, &language.workflow, &json!({ "case": "no_such_case" }))?;
+    let shown = finished(manifest, &run)?;
+    match (shown.run.state.as_str(), shown.run.error_code()) {
+        ("failed", Some("unknown_case")) => Ok(()),
+        (state, code) => Err(format!("should fail with the code `unknown_case`, ended {state} with code {code:?}")),
+    }
+}
+
+/// The values a host logged for `run` (`conformance values {...}`).
+fn logged_values(log: &str, run: &str) -> Vec<Value> {
+    const MARK: &str = "conformance values ";
+    log.lines()
+        .filter(|l| l.contains(run))
+        .filter_map(|l| l.find(MARK).map(|i| &l[i + MARK.len()..]))
+        .filter_map(|rest| serde_json::Deserializer::from_str(rest).into_iter::<Value>().next()?.ok())
+        .collect()
+}
+
+/// After the replay on the second host: the output is what the first host
+/// logged, the line was not logged again, and both clocks are journaled
+/// reads.
+fn check_clock_random(shown: &Shown, first_log: &str, second_log: &str) -> Result<(), String> {
+    let run = &shown.run.key.run_id;
+    let logged = logged_values(first_log, run);
+    let [values] = logged.as_slice() else {
+        return Err(format!("the first host should log `conformance values` once for the run, logged {logged:?}"));
+    };
+    completed_with(shown, values)?;
+    let again = logged_values(second_log, run);
+    if !again.is_empty() {
+        return Err(format!("the second host logged the values again on replay: {again:?}"));
+    }
+    let reads: Vec<u64> = shown.of_kind("clock_read").iter().filter_map(|e| e.body["value_ms"].as_u64()).collect();
+    for field in ["now", "native_now_ms"] {
+        let value = values[field].as_u64().ok_or_else(|| format!("`{field}` is not an unsigned integer: {values}"))?;
+        if !reads.contains(&value) {
+            return Err(format!("`{field}` {value} is not a journaled clock read {reads:?}"));
+        }
+    }
+    let random_ok = values["random"].as_str().is_some_and(|r| r.parse::<u64>().is_ok());
+    let native_ok = values["native_random"].as_u64().is_some_and(|r| r < 1 << 32);
+    let uuid_ok = values["uuid"].as_str().is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
+    if !(random_ok && native_ok && uuid_ok) {
+        return Err(format!("`random` must be a decimal u64 string, `native_random` in 0..2^32, `uuid` a UUID: {values}"));
+    }
+    Ok(())
+}
+
+/// Moves the parked drift run to v2 and wakes it: it must end `drifted`,
+/// naming the signal v1 recorded and the call v2 makes instead.
+fn check_drift(manifest: &Path, language: &Language, run: &str) -> Result<(), String> {
+    let v2 = language.v2.to_string_lossy();
+    let out = cli(manifest, &["deploy", &language.workflow, &v2, "--migrate", run]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !stdout.contains("1 run(s) migrated") {
+        return Err(format!("deploying v2 with --migrate: {stdout} {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let out = cli(manifest, &["signal", run, "go", "null"]);
+    if !out.status.success() {
+        return Err(format!("`continuum signal` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let shown = finished(manifest, run)?;
+    let message = shown.run.error_message();
+    if shown.run.state != "drifted" || shown.run.error_code() != Some("replay_drift") {
+        return Err(format!("should end drifted (replay_drift), ended {} with {:?}", shown.run.state, shown.run.error));
+    }
+    if !(message.contains("receive-signal `go`") && message.contains("call-activity `conf_echo`")) {
+        return Err(format!("the drift should name the mismatch (receive-signal `go` vs call-activity `conf_echo`): {message}"));
+    }
+    Ok(())
+}
+
+on_both_stores!(async fn every_language_passes_every_conformance_case(store: Store) {
+    let _turn = cpu_heavy().await;
+    let began = Instant::now();
+    let failures = Failures::default();
+    let languages = languages(&failures);
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let spec = InstanceSpec {
+        workflows: languages.iter().map(|l| (l.workflow.clone(), l.v1.clone())).collect(),
+        activities: vec![component("conformance_activities")],
+        ..InstanceSpec::examples("default", &db.url)
+    };
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let mut first = Host::start(&manifest, &[]);
+
+    // Every completing case of every language at once; the drift runs park
+    // on their signal meanwhile.
+    let drift_runs: Vec<Option<String>> = std::thread::scope(|s| {
+        let workers: Vec<_> = languages
+            .iter()
+            .map(|language| {
+                let (manifest, failures) = (&manifest, &failures);
+                s.spawn(move || {
+                    let drift = start(manifest, &language.workflow, &json!({ "case": "drift" }));
+                    std::thread::scope(|s| {
+                        for case in completing_cases(language.name) {
+                            s.spawn(move || failures.check(language.name, case.label, run_completing(manifest, language, &case)));
+                        }
+                        s.spawn(|| failures.check(language.name, "unknown case", run_unknown(manifest, language)));
+                    });
+                    drift.map_err(|e| failures.add(language.name, "drift", e)).ok()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .zip(&languages)
+            .map(|(w, l)| w.join().unwrap_or_else(|_| {
+                failures.add(l.name, "harness", "a case's thread panicked (see its message above)");
+                None
+            }))
+            .collect()
+    });
+    eprintln!("conformance on {store:?}: the completing cases took {:?}", began.elapsed());
+
+    // clock_random: every language's run parks on its sleep, then the host
+    // dies with SIGKILL.
+    let clock_runs: Vec<Option<String>> = languages
+        .iter()
+        .map(|l| {
+            let run = start(&manifest, &l.workflow, &json!({ "case": "clock_random", "sleep_ms": CLOCK_SLEEP_MS }));
+            run.map_err(|e| failures.add(l.name, "clock_random", e)).ok()
+        })
+        .collect();
+    for (language, run) in languages.iter().zip(&clock_runs) {
+        let Some(run) = run else { continue };
+        let parked = wait_until(&manifest, run, "parked on its sleep", |s| s.run.state == "suspended" && s.has("timer_started"));
+        failures.check(language.name, "clock_random", parked.map(|_| ()));
+    }
+    first.kill();
+    for (language, run) in languages.iter().zip(&clock_runs) {
+        let Some(run) = run else { continue };
+        let state = show(&manifest, run).map(|s| s.run.state);
+        if state.as_deref() != Ok("suspended") {
+            failures.add(language.name, "clock_random", format!("the run was not asleep when the host was killed: {state:?} (raise CLOCK_SLEEP_MS)"));
+        }
+    }
+    let first_log = first.log_text();
+    let second = Host::start(&manifest, &[]);
+
+    // The new host replays the clock_random runs; the drift runs move to v2.
+    std::thread::scope(|s| {
+        for (language, (clock, drift)) in languages.iter().zip(clock_runs.iter().zip(&drift_runs)) {
+            let (manifest, failures, first_log, second) = (&manifest, &failures, &first_log, &second);
+            if let Some(run) = clock {
+                s.spawn(move || {
+                    let checked = finished(manifest, run).and_then(|shown| check_clock_random(&shown, first_log, &second.log_text()));
+                    failures.check(language.name, "clock_random", checked);
+                });
+            }
+            if let Some(run) = drift {
+                s.spawn(move || {
+                    let parked = wait_until(manifest, run, "parked on its signal", |s| s.run.state == "suspended" && s.has("signal_requested"));
+                    failures.check(language.name, "drift", parked.and_then(|_| check_drift(manifest, language, run)));
+                });
+            }
+        }
+    });
+    eprintln!("conformance on {store:?}: {} language(s) in {:?}", languages.len(), began.elapsed());
+    failures.assert_none(store);
+});
