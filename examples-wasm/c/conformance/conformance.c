@@ -4,7 +4,6 @@
  * with CONFORMANCE_V2 defined: the same workflow with one change, in the
  * `drift` case.
  */
-#define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

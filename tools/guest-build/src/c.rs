@@ -49,7 +49,7 @@ const LIBC: &str = "/usr/lib/wasm32-wasi/libc.a";
 const CFLAGS: [&str; 9] = [
     "--target=wasm32-wasi",
     "-Oz",
-    "-std=c11",
+    "-std=gnu11",
     "-Wall",
     "-Wextra",
     "-Werror",
