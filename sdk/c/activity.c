@@ -79,7 +79,11 @@ void exports_activity_activities(activity_list_string_t *ret) {
 
 bool exports_activity_invoke(activity_string_t *name, activity_payload_t *input, activity_payload_t *ret,
                              activity_activity_error_t *err) {
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    static bool buffers_set;
+    if (!buffers_set) {
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        buffers_set = true;
+    }
     attempt_error.failed = false;
     const char *called = copy(name);
     const char *text = cn_strdup_n((const char *)input->ptr, input->len);

@@ -278,7 +278,8 @@ cn_op *cn_receive_signal(const char *name);
  * `*out`, false (with `*failure`) if its payload is not JSON. */
 bool cn_signal(const char *name, cn_json **out, cn_failure *failure);
 /** Waits for the signal `name` at most `timeout_ms`: true with its payload
- * in `*out`; false when the timer fired first (then `*out` is NULL). */
+ * in `*out`; false when the timer fired first (then `*out` is NULL; the
+ * abandoned receipt takes no signal). */
 bool cn_signal_timeout(const char *name, uint64_t timeout_ms, cn_json **out);
 
 /** Waits for `op`: true with its value in `*out` (null for a timer), or

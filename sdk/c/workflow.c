@@ -270,8 +270,12 @@ static workflow_string_t owned_string(const char *s) {
 bool exports_workflow_run(workflow_payload_t *input, workflow_payload_t *ret, workflow_workflow_error_t *err) {
     /* Each printf reaches the host at once: a run that suspends loses
      * what a buffer still holds. */
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    setvbuf(stderr, NULL, _IONBF, 0);
+    static bool buffers_set;
+    if (!buffers_set) {
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        setvbuf(stderr, NULL, _IONBF, 0);
+        buffers_set = true;
+    }
     run_error.failed = false;
 
     const char *text = cn_strdup_n((const char *)input->ptr, input->len);

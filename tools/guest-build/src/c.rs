@@ -44,6 +44,9 @@ const BUILTINS: &str = "/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.built
 /// Debian's wasi-libc sysroot (`/usr/include/wasm32-wasi`, `/usr/lib/wasm32-wasi`).
 const SYSROOT: &str = "/usr";
 const LIBC: &str = "/usr/lib/wasm32-wasi/libc.a";
+/// How a C guest is put together besides the flags (part of every inputs
+/// hash, so a change of recipe rebuilds the guests).
+const RECIPE: &str = "wasm32-wasi reactor, preview-1 reactor adapter 48.0.8, c-exit world";
 /// Compiler and linker flags of every C guest: optimised for size,
 /// warnings as errors, a reactor (no `main`), symbols and debug info stripped.
 const CFLAGS: [&str; 9] = [
@@ -250,6 +253,7 @@ impl CToolchain {
             }
         };
         feed(self.versions.as_bytes());
+        feed(RECIPE.as_bytes());
         feed(guest.world.as_bytes());
         for flag in CFLAGS {
             feed(flag.as_bytes());
