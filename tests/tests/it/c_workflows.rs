@@ -7,7 +7,8 @@
 //! `fopen` fails, `exit(3)` fails the run with its code, a host killed
 //! mid-run leaves the run to be finished by replay with the same values,
 //! and the C order flow behaves as the Rust one, output for output and
-//! error for error.
+//! error for error. The C conformance workflow also runs its cases on the
+//! C conformance activities (an activity component written in C).
 
 use std::path::Path;
 use std::time::Duration;
@@ -219,5 +220,65 @@ on_both_stores!(async fn the_c_order_flow_behaves_as_the_rust_one(store: Store) 
         }
         let (rust, c) = (&ends[0], &ends[1]);
         assert_eq!(rust, c, "for {input} and signal {signal:?}: Rust ended {rust:?}, C {c:?}");
+    }
+});
+
+/// The C conformance workflow on the C conformance activities: every case
+/// of docs/conformance.md that needs no kill or redeploy, with its exact
+/// output (the harness of tests/tests/it/conformance.rs runs them all on
+/// the Rust activities).
+on_both_stores!(async fn the_c_conformance_workflow_runs_on_c_activities(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let mut spec = InstanceSpec::examples("default", &db.url);
+    spec.workflows.push(("c-conformance".into(), component("c_conformance")));
+    spec.activities.push(component("c_conformance_activities"));
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let _host = Host::start(&manifest, &[]);
+
+    // (input, signal to send, expected outcome)
+    let cases: Vec<(Value, Option<(&str, &str)>, Value)> = vec![
+        (
+            json!({"case": "activity_retry"}),
+            None,
+            json!({"flaky": {"attempt": 3}, "failure": {"kind": "activity_failed", "code": "declined", "attempts": 1}}),
+        ),
+        (json!({"case": "timer", "ms": 200}), None, json!({"slept_at_least": true})),
+        (json!({"case": "signal_timeout", "timeout_ms": 200}), None, json!({"timed_out": true})),
+        (json!({"case": "signal_timeout", "timeout_ms": 60000}), Some(("go", r#"{"k": [1, "x"]}"#)), json!({"signal": {"k": [1, "x"]}})),
+        (json!({"case": "signal_race", "timer_ms": 200}), None, json!({"winner": "timer"})),
+        (json!({"case": "signal_race", "timer_ms": 60000}), Some(("race", "\"hi\"")), json!({"winner": "signal", "payload": "hi"})),
+        (json!({"case": "fan_out", "n": 10}), None, json!({"doubles": [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]})),
+        (json!({"case": "patch"}), None, json!({"patched": true})),
+        (json!({"case": "no_such_case"}), None, json!({"code": "unknown_case", "message": "unknown case `no_such_case`"})),
+    ];
+    let mut runs = Vec::new();
+    for (input, signal, _) in &cases {
+        let run = cli_ok(&manifest, &["start", "c-conformance", &input.to_string()]);
+        if let Some((name, payload)) = signal {
+            cli_ok(&manifest, &["signal", &run, name, payload]);
+        }
+        runs.push(run);
+    }
+    for ((input, _, expected), run) in cases.iter().zip(&runs) {
+        let (_, value) = outcome(&manifest, run);
+        assert_eq!(&value, expected, "case {input}");
+        let (_, events) = journal(&manifest, run);
+        assert_exactly_once(&events);
+        match input["case"].as_str() {
+            Some("activity_retry") => {
+                let attempts: Vec<u64> = of_kind(&events, "activity_completed").iter().chain(of_kind(&events, "activity_failed").iter())
+                    .filter_map(|e| e.body["attempts"].as_u64().or_else(|| e.body["failure"]["attempts"].as_u64()))
+                    .collect();
+                assert_eq!(attempts, vec![3, 1], "conf_flaky took 3 attempts, conf_decline 1: {events:#?}");
+            }
+            Some("fan_out") => {
+                let kinds: Vec<&str> = events.iter().map(ShownEvent::kind).collect();
+                let last_scheduled = kinds.iter().rposition(|k| *k == "activity_scheduled");
+                let first_completed = kinds.iter().position(|k| *k == "activity_completed");
+                assert!(last_scheduled < first_completed, "every call is scheduled before one completes: {kinds:?}");
+            }
+            _ => {}
+        }
     }
 });

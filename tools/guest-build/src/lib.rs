@@ -280,6 +280,8 @@ mod tests {
 
     /// Every C workflow in examples-wasm/c/, as its component.
     const C_WORKFLOWS: [&str; 4] = ["c_conformance", "c_conformance_v2", "c_order_flow", "c_wasi_probe"];
+    /// Every C activity component (a `*-activities` directory).
+    const C_ACTIVITIES: [&str; 1] = ["c_conformance_activities"];
 
     #[test]
     fn every_c_example_is_listed() {
@@ -295,9 +297,22 @@ mod tests {
             .map(|e| format!("c_{}", e.file_name().to_string_lossy().replace('-', "_")))
             .collect();
         guests.sort();
-        let mut listed: Vec<String> = C_WORKFLOWS.iter().map(|s| s.to_string()).collect();
+        let mut listed: Vec<String> = C_WORKFLOWS.iter().chain(C_ACTIVITIES.iter()).map(|s| s.to_string()).collect();
         listed.sort();
-        assert_eq!(listed, guests, "C_WORKFLOWS must name every guest in examples-wasm/c/");
+        assert_eq!(listed, guests, "C_WORKFLOWS and C_ACTIVITIES must name every guest in examples-wasm/c/");
+    }
+
+    #[test]
+    fn c_activity_components_export_activities_and_invoke() {
+        for name in C_ACTIVITIES {
+            let bytes = component(name);
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Activity, "{name}");
+            assert!(shape.imports.contains("continuum:workflow/activity-context@0.1.0"), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(activity_may_import(import), "{name} imports {import}");
+            }
+        }
     }
 
     #[test]
