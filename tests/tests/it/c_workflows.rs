@@ -162,6 +162,10 @@ on_both_stores!(async fn a_killed_host_replays_a_c_run_to_the_same_values(store:
     assert!(lines_with(&first_log, "probe k1 after").is_empty(), "{first_log}");
 });
 
+/// A conformance case: its input, the signal to send (name, payload), and
+/// the outcome it must end with.
+type ConformanceCase = (Value, Option<(&'static str, &'static str)>, Value);
+
 fn order(id: &str, extra: Value) -> Value {
     let mut v = json!({"order_id": id, "sku": "BOOK-42", "quantity": 2, "amount_cents": 4200, "card": "4242-4242-4242-4242"});
     if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
@@ -223,10 +227,10 @@ on_both_stores!(async fn the_c_order_flow_behaves_as_the_rust_one(store: Store) 
     }
 });
 
-/// The C conformance workflow on the C conformance activities: every case
-/// of docs/conformance.md that needs no kill or redeploy, with its exact
-/// output (the harness of tests/tests/it/conformance.rs runs them all on
-/// the Rust activities).
+// The C conformance workflow on the C conformance activities: every case
+// of docs/conformance.md that needs no kill or redeploy, with its exact
+// output (the harness of tests/tests/it/conformance.rs runs them all on
+// the Rust activities).
 on_both_stores!(async fn the_c_conformance_workflow_runs_on_c_activities(store: Store) {
     let db = store.create().await;
     let dir = TempDir::new();
@@ -236,8 +240,7 @@ on_both_stores!(async fn the_c_conformance_workflow_runs_on_c_activities(store: 
     let manifest = write_manifest(&dir.0, "node-a", &[spec]);
     let _host = Host::start(&manifest, &[]);
 
-    // (input, signal to send, expected outcome)
-    let cases: Vec<(Value, Option<(&str, &str)>, Value)> = vec![
+    let cases: Vec<ConformanceCase> = vec![
         (
             json!({"case": "activity_retry"}),
             None,
