@@ -10,6 +10,7 @@ mod attempt_faults;
 mod bad_input;
 mod bad_modules;
 mod billing_flow;
+mod c_workflows;
 mod cancel;
 mod compile_cache;
 mod conformance;

@@ -303,6 +303,64 @@ mod tests {
         }
     }
 
+    /// Every C workflow in examples-wasm/c/, as its component.
+    const C_WORKFLOWS: [&str; 4] = ["c_conformance", "c_conformance_v2", "c_order_flow", "c_wasi_probe"];
+    /// Every C activity component (a `*-activities` directory).
+    const C_ACTIVITIES: [&str; 1] = ["c_conformance_activities"];
+
+    #[test]
+    fn every_c_example_is_listed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples-wasm/c");
+        let mut guests: Vec<String> = std::fs::read_dir(&root)
+            .expect("examples-wasm/c/")
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                std::fs::read_dir(e.path())
+                    .map(|files| files.flatten().any(|f| f.path().extension().is_some_and(|x| x == "c")))
+                    .unwrap_or(false)
+            })
+            .map(|e| format!("c_{}", e.file_name().to_string_lossy().replace('-', "_")))
+            .collect();
+        guests.sort();
+        let mut listed: Vec<String> = C_WORKFLOWS.iter().chain(C_ACTIVITIES.iter()).map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(listed, guests, "C_WORKFLOWS and C_ACTIVITIES must name every guest in examples-wasm/c/");
+    }
+
+    #[test]
+    fn c_activity_components_export_activities_and_invoke() {
+        for name in C_ACTIVITIES {
+            let bytes = component(name);
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Activity, "{name}");
+            assert!(shape.imports.contains("continuum:workflow/activity-context@0.1.0"), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(activity_may_import(import), "{name} imports {import}");
+            }
+        }
+    }
+
+    #[test]
+    fn c_workflows_export_run_and_import_the_host_and_wasi_0_2_only() {
+        for name in C_WORKFLOWS {
+            let bytes = component(name);
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Workflow, "{name}");
+            assert!(shape.imports.contains("continuum:workflow/host@0.1.0"), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(workflow_may_import(import), "{name} imports {import}");
+            }
+            // Small: clang -Oz, stripped, the preview-1 adapter included.
+            assert!(bytes.len() < 200_000, "{name} is {} bytes", bytes.len());
+        }
+        // The probe's exit(3) goes through WASI's exit-with-code; its
+        // clock_gettime and getentropy through the journaled clocks and seed.
+        let (_, probe) = check(&component("c_wasi_probe")).expect("c_wasi_probe");
+        for import in ["wasi:cli/exit@0.2.12", "wasi:clocks/wall-clock@0.2.12", "wasi:random/random@0.2.12"] {
+            assert!(probe.imports.contains(import), "c_wasi_probe lacks {import}: {probe:?}");
+        }
+    }
+
     #[test]
     fn python_activities_export_activities_and_invoke_and_import_wasi_not_the_host() {
         for name in PYTHON_ACTIVITIES {

@@ -3,9 +3,11 @@
 //! `examples-wasm/components/<crate_name>.wasm`, builds every Python
 //! guest of `examples-wasm/python/<name>/` (a workflow, or an activity
 //! component when `<name>` ends in `-activities`) with componentize-py into
-//! `examples-wasm/components/python_<name>.wasm` (see `python.rs`), then
-//! checks each component against the Continuum contract (a `refused-*`
-//! crate is a test fixture the check must refuse).
+//! `examples-wasm/components/python_<name>.wasm` (see `python.rs`), builds
+//! every C guest of `examples-wasm/c/<name>/` with clang and wasi-libc into
+//! `examples-wasm/components/c_<name>.wasm` (see `c.rs`), then checks each
+//! component against the Continuum contract (a `refused-*` crate is a test
+//! fixture the check must refuse).
 //!
 //! ```text
 //! cargo run -p continuum-guest-build --release [-- --print-wit]
@@ -26,6 +28,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use continuum_guest_build::{check, componentize, print_wit, read, Error, Result};
 
+mod c;
 mod python;
 
 const TARGET: &str = "wasm32-unknown-unknown";
@@ -133,6 +136,38 @@ fn run(print: bool) -> Result<()> {
         }
     }
 
+    // C guests, with Debian's clang and the project-local wit-bindgen.
+    let c_guests = c::guests(&examples)?;
+    if !c_guests.is_empty() {
+        let toolchain = c::CToolchain::ensure(&root)?;
+        let mut bindings = std::collections::BTreeMap::new();
+        for guest in &c_guests {
+            let out = out_dir.join(format!("{}.wasm", guest.name));
+            let built = (|| {
+                let dir = match bindings.get(guest.world) {
+                    Some(dir) => Clone::clone(dir),
+                    None => {
+                        let dir = toolchain.bindings(&root, guest.world)?;
+                        bindings.insert(guest.world, dir.clone());
+                        dir
+                    }
+                };
+                let built = toolchain.build(&root, guest, &dir, &out)?;
+                let component = read(&out)?;
+                let (kind, _) = check(&component)?;
+                Ok::<_, Error>((built, kind, component.len()))
+            })();
+            match built {
+                Ok((built, kind, size)) => {
+                    let note = if built { "" } else { " (unchanged)" };
+                    println!("  {kind:<8} {:>8} bytes  {}{note}", size, out.display());
+                }
+                Err(e) => failures.push(format!("{}: {e}", guest.name)),
+            }
+            written.insert(format!("{}.wasm", guest.name));
+        }
+    }
+
     // Components of crates that are no longer in the workspace.
     if let Ok(entries) = std::fs::read_dir(&out_dir) {
         for entry in entries.flatten() {
@@ -147,7 +182,7 @@ fn run(print: bool) -> Result<()> {
     if !failures.is_empty() {
         return Err(Error(format!("{} component(s) failed:\n  {}", failures.len(), failures.join("\n  "))));
     }
-    println!("continuum-guest-build: {} component(s) in {}", modules.len() + python_guests.len(), out_dir.display());
+    println!("continuum-guest-build: {} component(s) in {}", modules.len() + python_guests.len() + c_guests.len(), out_dir.display());
     Ok(())
 }
 
