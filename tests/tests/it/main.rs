@@ -21,6 +21,7 @@ mod instances;
 mod lease_clock;
 mod many_hosts;
 mod order_flow_cli;
+mod js_workflows;
 mod python_workflows;
 mod replay_drift;
 mod snapshots;
