@@ -6,8 +6,10 @@
 //
 //   node componentize.mjs <componentize-js module> <app.js> <wit dir> <world> <out.wasm>
 //
-// Workflows get no `http`/`fetch-event` features (the host offers no
-// network to a workflow); activities keep every feature but `fetch-event`.
+// Built without StarlingMonkey's `http` and `fetch-event` features: the
+// host offers wasi:http to no guest (a workflow has no network; an activity
+// reaches the hosts its manifest allows through wasi:sockets), so `fetch`
+// is not defined.
 import { writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 
@@ -17,7 +19,7 @@ if (!out) {
   process.exit(2);
 }
 const { componentize } = await import(pathToFileURL(componentizeJs).href);
-const disableFeatures = worldName === "workflow" ? ["http", "fetch-event"] : ["fetch-event"];
+const disableFeatures = ["http", "fetch-event"];
 const { component } = await componentize({ sourcePath, witPath, worldName, disableFeatures });
 await writeFile(out, component);
 console.log(`componentize-js: ${out} (${component.length} bytes)`);
