@@ -17,6 +17,8 @@
 
 import * as context from "continuum:workflow/activity-context@0.1.0";
 
+import "./no_http.js";
+
 import { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./errors.js";
 import { decodeJson, encodeJson, toJson } from "./json.js";
 

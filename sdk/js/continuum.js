@@ -21,6 +21,8 @@
 
 import * as host from "continuum:workflow/host@0.1.0";
 
+import "./no_http.js";
+
 import { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./errors.js";
 import { decodeJson, encodeJson, toJson } from "./json.js";
 import { RetryPolicy, millis, optionsToWit } from "./retry.js";

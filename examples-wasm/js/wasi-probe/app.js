@@ -39,8 +39,9 @@ export const run = workflow((ctx, input) => {
 
   const reservation = ctx.activity("reserve_stock", { order_id: tag, sku: "S", quantity: 1 }).call();
 
-  // What JavaScript can reach: no `fetch` (a workflow is built without
-  // StarlingMonkey's http feature), no `process`, no file API.
+  // What JavaScript can reach: `fetch` throws a TypeError (the SDK replaces
+  // the stub a build without StarlingMonkey's http feature leaves, which
+  // would trap), there is no `process` and no file API.
   const fetchError = errorOf(() => fetch("http://127.0.0.1:5432/"));
   const processEnv = typeof process === "undefined" ? {} : { ...process.env };
 
