@@ -6,11 +6,13 @@
 
 wit_bindgen::generate!({
     path: ["../../sdk/wit", "wit"],
+    // As the SDK does: the vendored WASI marks `wasi:clocks/timezone`
+    // unstable, and the `wasi:cli` worlds need it to resolve.
+    features: ["clocks-timezone"],
     world: "acme:fixture/refused",
     generate_all,
 });
 
-use continuum::workflow::types::WorkflowError;
 
 struct Fixture;
 

@@ -24,6 +24,7 @@ mod instances;
 mod lease_clock;
 mod many_hosts;
 mod order_flow_cli;
+mod js_workflows;
 mod python_activities;
 mod python_workflows;
 mod replay_drift;

@@ -340,6 +340,64 @@ mod tests {
         }
     }
 
+    /// Every JavaScript workflow in examples-wasm/js/, as its component.
+    const JS_WORKFLOWS: [&str; 6] = [
+        "js_bench_flow",
+        "js_conformance",
+        "js_conformance_v2",
+        "js_greeter_flow",
+        "js_order_flow",
+        "js_wasi_probe",
+    ];
+    /// Every JavaScript activity component in examples-wasm/js/ (a
+    /// directory named `*-activities`).
+    const JS_ACTIVITIES: [&str; 1] = ["js_greeter_activities"];
+
+    #[test]
+    fn every_js_example_is_listed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples-wasm/js");
+        let mut guests: Vec<String> = std::fs::read_dir(&root)
+            .expect("examples-wasm/js/")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("app.js").is_file())
+            .map(|e| format!("js_{}", e.file_name().to_string_lossy().replace('-', "_")))
+            .collect();
+        guests.sort();
+        let mut listed: Vec<String> = JS_WORKFLOWS.iter().chain(JS_ACTIVITIES.iter()).map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(listed, guests, "JS_WORKFLOWS and JS_ACTIVITIES must name every guest in examples-wasm/js/");
+    }
+
+    #[test]
+    fn js_workflows_export_run_and_import_the_host_and_wasi_only() {
+        for name in JS_WORKFLOWS {
+            let bytes = component(name);
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Workflow, "{name}");
+            assert!(shape.imports.contains("continuum:workflow/host@0.1.0"), "{name}: {shape:?}");
+            assert!(shape.imports.iter().any(|i| i.starts_with("wasi:clocks/wall-clock@0.2.")), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(workflow_may_import(import), "{name} imports {import}");
+                // Built without StarlingMonkey's http feature: no wasi:http.
+                assert!(!import.starts_with("wasi:http/"), "{name} imports {import}");
+            }
+        }
+    }
+
+    #[test]
+    fn js_activity_components_export_activities_and_invoke_and_use_the_sandbox() {
+        for name in JS_ACTIVITIES {
+            let bytes = component(name);
+            let (kind, shape) = check(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind, Kind::Activity, "{name}");
+            assert!(shape.imports.contains("continuum:workflow/activity-context@0.1.0"), "{name}: {shape:?}");
+            assert!(shape.imports.contains("wasi:filesystem/preopens@0.2.12"), "{name}: {shape:?}");
+            for import in &shape.imports {
+                assert!(activity_may_import(import), "{name} imports {import}");
+            }
+        }
+    }
+
     #[test]
     fn c_workflows_export_run_and_import_the_host_and_wasi_0_2_only() {
         for name in C_WORKFLOWS {

@@ -5,7 +5,9 @@
 //! component when `<name>` ends in `-activities`) with componentize-py into
 //! `examples-wasm/components/python_<name>.wasm` (see `python.rs`), builds
 //! every C guest of `examples-wasm/c/<name>/` with clang and wasi-libc into
-//! `examples-wasm/components/c_<name>.wasm` (see `c.rs`), then checks each
+//! `examples-wasm/components/c_<name>.wasm` (see `c.rs`), builds every
+//! JavaScript guest of `examples-wasm/js/<name>/` with componentize-js into
+//! `examples-wasm/components/js_<name>.wasm` (see `js.rs`), then checks each
 //! component against the Continuum contract (a `refused-*` crate is a test
 //! fixture the check must refuse).
 //!
@@ -29,6 +31,7 @@ use std::process::{Command, ExitCode, Stdio};
 use continuum_guest_build::{check, componentize, print_wit, read, Error, Result};
 
 mod c;
+mod js;
 mod python;
 
 const TARGET: &str = "wasm32-unknown-unknown";
@@ -168,6 +171,32 @@ fn run(print: bool) -> Result<()> {
         }
     }
 
+    // JavaScript guests, with the project-local componentize-js, run from
+    // the repository (the canonical one: the apps import the SDK by a
+    // relative path inside it).
+    let js_guests = js::guests(&examples)?;
+    if !js_guests.is_empty() {
+        let repo = examples.parent().unwrap_or(&examples).to_path_buf();
+        let componentizer = js::Componentizer::ensure(&repo)?;
+        for guest in &js_guests {
+            let out = out_dir.join(format!("{}.wasm", guest.name));
+            let started = std::time::Instant::now();
+            let built = componentizer.build(&repo, guest, &out).and_then(|built| {
+                let component = read(&out)?;
+                let (kind, _) = check(&component)?;
+                Ok((built, kind, component.len()))
+            });
+            match built {
+                Ok((built, kind, size)) => {
+                    let note = if built { format!(" ({:.1} s)", started.elapsed().as_secs_f64()) } else { " (unchanged)".into() };
+                    println!("  {kind:<8} {:>8} bytes  {}{note}", size, out.display());
+                }
+                Err(e) => failures.push(format!("{}: {e}", guest.name)),
+            }
+            written.insert(format!("{}.wasm", guest.name));
+        }
+    }
+
     // Components of crates that are no longer in the workspace.
     if let Ok(entries) = std::fs::read_dir(&out_dir) {
         for entry in entries.flatten() {
@@ -182,7 +211,11 @@ fn run(print: bool) -> Result<()> {
     if !failures.is_empty() {
         return Err(Error(format!("{} component(s) failed:\n  {}", failures.len(), failures.join("\n  "))));
     }
-    println!("continuum-guest-build: {} component(s) in {}", modules.len() + python_guests.len() + c_guests.len(), out_dir.display());
+    println!(
+        "continuum-guest-build: {} component(s) in {}",
+        modules.len() + python_guests.len() + c_guests.len() + js_guests.len(),
+        out_dir.display()
+    );
     Ok(())
 }
 

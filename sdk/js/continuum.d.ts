@@ -1,0 +1,107 @@
+// Continuum workflows in JavaScript: the declarations of continuum.js.
+
+import { ActivityFailed } from "./errors.js";
+import { ActivityOptions, RetryPolicy } from "./retry.js";
+
+export { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./errors.js";
+export { decodeJson, encodeJson, toJson } from "./json.js";
+export { ActivityOptions, RetryPolicy, RetryPolicyFields, millis } from "./retry.js";
+
+/** A severity of a log line. */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
+
+/** Logging through the host: not journaled, muted while the run replays. `console.log`/`console.error` reach the same log. */
+export declare const log: {
+  /** Writes `message` at `level`. */
+  log(level: LogLevel, message: string): void;
+  /** Logs at trace level. */
+  trace(message: string): void;
+  /** Logs at debug level. */
+  debug(message: string): void;
+  /** Logs at info level. */
+  info(message: string): void;
+  /** Logs at warn level. */
+  warn(message: string): void;
+  /** Logs at error level. */
+  error(message: string): void;
+};
+
+/** An operation started by the workflow that completes later: an activity call, a timer or a signal receipt. */
+export declare class Operation<T = any> {
+  constructor(handle: number | undefined, failure?: ActivityFailed);
+  /** The host's handle, or undefined when nothing was scheduled. */
+  readonly handle: number | undefined;
+  /** Whether the outcome is already known (it won a select). */
+  isDone(): boolean;
+  /** Records the WIT completion the host gave for this operation. */
+  settle(completion: { tag: "ok"; val: Uint8Array } | { tag: "err"; val: object }): void;
+  /** Blocks until the operation completes; returns its decoded JSON value (`null` for a timer), or throws its {@link ActivityFailed}. */
+  wait(): T;
+}
+
+/** A prepared activity call: set options, then `call()` or `start()` it. Durations in milliseconds. */
+export declare class ActivityCall<T = any> {
+  constructor(name: string, input: unknown);
+  /** Sets the retry policy (default: the host's policy). */
+  retry(policy: RetryPolicy): this;
+  /** Sets the timeout of each attempt (default: the host's). */
+  timeout(perAttemptMs: number): this;
+  /** Fails an attempt that sends no heartbeat for `everyMs` (as timed out). */
+  heartbeatTimeout(everyMs: number): this;
+  /** Sends the task to this queue (default: `default`). */
+  queue(queue: string): this;
+  /** Higher runs first among ready tasks of the same queue (default 0). */
+  priority(priority: number): this;
+  /** Reuses a completed result with the same key in the same instance. */
+  idempotencyKey(key: string): this;
+  /** Replaces all options at once. */
+  options(options: ActivityOptions): this;
+  /** Schedules the activity; returns its pending operation (failed with `bad_payload` when the input is not JSON-serializable). */
+  start(): Operation<T>;
+  /** Schedules the activity and waits for its decoded result; throws {@link ActivityFailed} when it failed for good. */
+  call(): T;
+}
+
+/** The handle a workflow function receives; there is one per run. Durations in milliseconds. */
+export declare class Workflow {
+  /** Prepares a call of the activity `name` with `input` (sent as JSON). */
+  activity<T = any>(name: string, input?: unknown): ActivityCall<T>;
+  /** Starts a durable timer; the operation completes (with `null`) when it fires. */
+  timer(ms: number): Operation<null>;
+  /** Sleeps durably (a timer that survives a crash of the host). */
+  sleep(ms: number): void;
+  /** Starts waiting for the next signal called `name`; its JSON payload is the operation's value. */
+  receiveSignal<T = any>(name: string): Operation<T>;
+  /** Waits for the next signal called `name`; returns its payload. */
+  signal<T = any>(name: string): T;
+  /** Waits for the next signal called `name` for at most `timeoutMs`; returns its payload, or `fallback` when the timeout fires first. */
+  signalWithTimeout<T = any, F = undefined>(name: string, timeoutMs: number, fallback?: F): T | F;
+  /** Blocks until one of `ops` completes; returns its position. The others stay pending. */
+  select(...ops: Operation<any>[]): number;
+  /** {@link Workflow.select} over an array, under the name of the host call. */
+  waitAny(ops: Operation<any>[]): number;
+  /** Joins operations started earlier: waits for each in order, returns their values; throws the first failure met. */
+  all<T = any>(ops: Operation<T>[]): T[];
+  /** The current time (journaled). `Date.now()` reads the same journaled clock. */
+  now(): Date;
+  /** The current time in milliseconds since the Unix epoch (journaled). */
+  nowMs(): number;
+  /** A random 64-bit number (journaled). */
+  random(): bigint;
+  /** A random UUID v4 in its hyphenated form (journaled). */
+  uuid(): string;
+  /** A patch marker: true on the new path, false for a history recorded without the patch. */
+  patched(name: string): boolean;
+}
+
+/** The WIT result `run` returns. */
+export type RunResult = { tag: "ok"; val: Uint8Array } | { tag: "err"; val: { code: string; message: string } };
+
+/**
+ * Makes `fn` the component's workflow: returns the function to export as `run`.
+ * A thrown {@link WorkflowError} fails the run with its code; an uncaught
+ * {@link ActivityFailed} with its kind; any other exception with `exception`.
+ */
+export declare function workflow<I = any, O = any>(
+  fn: (ctx: Workflow, input: I) => O | Promise<O>,
+): (input: Uint8Array) => RunResult | Promise<RunResult>;
