@@ -52,6 +52,10 @@ impl RunError {
     /// The workflow's linear memory would grow past its limit
     /// (`run_supervisor.max_memory_mb`).
     pub const MEMORY_LIMIT: &'static str = "memory_limit";
+    /// The workflow would create more core instances, tables or memories
+    /// than its store allows (`run_supervisor.max_core_instances`,
+    /// `max_tables`, `max_memories`).
+    pub const STORE_LIMIT: &'static str = "store_limit";
 
     /// An error with this code and message, without details.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -141,6 +145,18 @@ impl RunError {
         )
         .with_detail("limit", "run_supervisor.max_memory_mb")
         .with_detail("value", mb)
+    }
+
+    /// The workflow's guest would create more `what` (core instances,
+    /// tables or linear memories) than `key` =
+    /// `allowed` lets it. Details: `limit` (the manifest key) and `value`.
+    pub fn store_limit(what: &str, key: &str, allowed: usize, detail: &str) -> Self {
+        Self::new(
+            Self::STORE_LIMIT,
+            format!("the workflow needs more {what} than `run_supervisor.{key}` = {allowed} allows ({detail})"),
+        )
+        .with_detail("limit", format!("run_supervisor.{key}"))
+        .with_detail("value", allowed)
     }
 
     /// The stored JSON object: `code`, `message` and the details.

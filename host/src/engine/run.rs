@@ -145,6 +145,9 @@ async fn attempt(
                 fail(&mut ctx, error).await
             }
             Err(trap) => {
+                if let Some(error) = run_limits::store_limit(&trap, ctx.env.limits.store_shape) {
+                    return fail(&mut ctx, error).await;
+                }
                 if let Some(exit) = trap.downcast_ref::<wasmtime_wasi::I32Exit>() {
                     // The guest ended its run itself: like returning, it
                     // must have replayed everything recorded.

@@ -129,7 +129,7 @@ impl RunCtx {
         cancel: watch::Receiver<bool>,
     ) -> Self {
         let pending = RunWrite::new(key.clone(), lease.clone());
-        let shape = super::wasm::WORKFLOW_STORE_SHAPE;
+        let shape = env.limits.store_shape;
         let memory = MemoryCap::new(env.limits.max_memory).with_shape(shape.instances, shape.tables, shape.memories);
         Self {
             env,

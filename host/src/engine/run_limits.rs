@@ -33,6 +33,22 @@ pub struct RunLimits {
     pub max_activation_bytes: usize,
     /// Events a run's journal may hold (`max_history_events`).
     pub max_history_events: u64,
+    /// Core instances, tables and memories the guest may create
+    /// (`max_core_instances`, `max_tables`, `max_memories`).
+    pub store_shape: StoreShape,
+}
+
+/// How many core instances, tables and linear memories one workflow guest
+/// may create (language runtimes differ: CPython needs 38 core instances,
+/// a Rust guest one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreShape {
+    /// Core (module) instances.
+    pub instances: usize,
+    /// Tables.
+    pub tables: usize,
+    /// Linear memories.
+    pub memories: usize,
 }
 
 impl Default for RunLimits {
@@ -49,6 +65,7 @@ impl From<&RunSupervisorConfig> for RunLimits {
             max_activation_events: c.max_activation_events,
             max_activation_bytes: c.max_activation_bytes,
             max_history_events: c.max_history_events,
+            store_shape: StoreShape { instances: c.max_core_instances, tables: c.max_tables, memories: c.max_memories },
         }
     }
 }
@@ -136,4 +153,21 @@ pub(crate) fn guard(store: &mut Store<RunCtx>) -> Arc<CpuMeter> {
     });
     store.set_epoch_deadline(1);
     meter
+}
+
+/// The run error for an instantiation the store's shape refused (wasmtime
+/// reports "instance count too high", "table count too high" or "memory
+/// count too high"), naming the manifest key; `None` for any other error.
+pub(crate) fn store_limit(error: &wasmtime::Error, shape: StoreShape) -> Option<crate::RunError> {
+    let text = format!("{error:#}");
+    let (what, key, allowed) = if text.contains("instance count too high") {
+        ("core instances", "max_core_instances", shape.instances)
+    } else if text.contains("table count too high") {
+        ("tables", "max_tables", shape.tables)
+    } else if text.contains("memory count too high") {
+        ("linear memories", "max_memories", shape.memories)
+    } else {
+        return None;
+    };
+    Some(crate::RunError::store_limit(what, key, allowed, &text))
 }

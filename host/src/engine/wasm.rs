@@ -28,24 +28,6 @@ pub const POOL_INSTANCES: u32 = 2_000;
 /// The most linear memory any guest may have.
 pub const MAX_GUEST_MEMORY: usize = 256 << 20;
 
-/// How many core instances, tables and memories one workflow store may
-/// create. Sized for the language runtimes workflows are built with: a
-/// CPython guest (componentize-py) instantiates 38 core modules, a Rust
-/// guest one; the rest is headroom.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WorkflowStoreShape {
-    /// Core (module) instances.
-    pub instances: usize,
-    /// Tables.
-    pub tables: usize,
-    /// Linear memories.
-    pub memories: usize,
-}
-
-/// The shape every workflow store gets (see [`WorkflowStoreShape`]).
-pub(crate) const WORKFLOW_STORE_SHAPE: WorkflowStoreShape =
-    WorkflowStoreShape { instances: 64, tables: 64, memories: 32 };
-
 /// Store data of a WASM activity attempt.
 pub struct ActivityCtx {
     /// The instance's memory limit.

@@ -65,7 +65,20 @@ pub struct RunSupervisorConfig {
     /// Events a run's journal may hold (`max_history_events`, default
     /// 200000).
     pub max_history_events: u64,
+    /// Core (module) instances one workflow guest may create
+    /// (`max_core_instances`, default 64, room for the CPython and
+    /// StarlingMonkey runtimes; a Rust guest needs one).
+    pub max_core_instances: usize,
+    /// Tables one workflow guest may create (`max_tables`, default 64).
+    pub max_tables: usize,
+    /// Linear memories one workflow guest may create (`max_memories`,
+    /// default 32).
+    pub max_memories: usize,
 }
+
+/// The most core instances, tables or memories `max_core_instances`,
+/// `max_tables` and `max_memories` may grant one workflow guest.
+pub const MAX_STORE_OBJECTS: usize = 1_000;
 
 /// The most memory `max_memory_mb` of the run supervisor may grant (the
 /// guests' memory slots are this large).
@@ -86,6 +99,9 @@ impl Default for RunSupervisorConfig {
             max_activation_events: 50_000,
             max_activation_bytes: 64 << 20,
             max_history_events: 200_000,
+            max_core_instances: 64,
+            max_tables: 64,
+            max_memories: 32,
         }
     }
 }
@@ -310,6 +326,15 @@ fn memory_mb(t: &mut TableReader<'_>, default: u64, max: u64) -> Result<usize, M
     Ok((mb as usize) << 20)
 }
 
+/// A positive count at `key` up to `max` (default `default`).
+fn at_most(t: &mut TableReader<'_>, key: &'static str, default: usize, max: usize) -> Result<usize, ManifestError> {
+    let n = t.positive_usize(key, default)?;
+    if n > max {
+        return Err(t.ctx().invalid(t.key(key), format!("at most {max} (got {n})")));
+    }
+    Ok(n)
+}
+
 /// Resolve one child: absent → `default`, `false` → `None`, table → `parse`.
 fn child<'a, T>(
     children: &mut TableReader<'a>,
@@ -417,6 +442,9 @@ pub(super) fn parse_children(
                 as usize)
                 .saturating_mul(1 << 20),
             max_history_events: t.positive("max_history_events", def.max_history_events)?,
+            max_core_instances: at_most(t, "max_core_instances", def.max_core_instances, MAX_STORE_OBJECTS)?,
+            max_tables: at_most(t, "max_tables", def.max_tables, MAX_STORE_OBJECTS)?,
+            max_memories: at_most(t, "max_memories", def.max_memories, MAX_STORE_OBJECTS)?,
         })
     })?;
     let activity_supervisor = child(&mut r, "activity_supervisor", d.activity_supervisor, |t| {

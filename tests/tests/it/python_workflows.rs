@@ -175,6 +175,30 @@ on_both_stores!(async fn exit_fails_a_python_run_with_its_code(store: Store) {
     assert_eq!(events.last().map(ShownEvent::kind), Some("run_failed"), "{events:#?}");
 });
 
+on_both_stores!(async fn a_python_guest_over_its_store_shape_fails_naming_the_limit(store: Store) {
+    let _turn = cpu_heavy().await;
+    let db = store.create().await;
+    let dir = TempDir::new();
+    // A CPython guest instantiates more than 4 core modules; a Rust guest one.
+    let mut tight = spec(&db.url);
+    tight.children.push_str("run_supervisor = { max_core_instances = 4 }\n");
+    let manifest = write_manifest(&dir.0, "node-a", &[tight]);
+    let _host = Host::start(&manifest, &[]);
+    let run = cli_ok(&manifest, &["start", "py-probe", r#"{"tag": "s1", "sleep_ms": 10}"#]);
+    let out = cli(&manifest, &["await", &run, "--timeout", "120"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let (record, _) = journal(&manifest, &run);
+    assert_eq!(record.state, "failed", "{record:#?}");
+    let error = record.error.clone().unwrap_or_default();
+    assert_eq!(error["code"], "store_limit", "{error}");
+    assert_eq!(error["limit"], "run_supervisor.max_core_instances", "{error}");
+    assert_eq!(error["value"], 4, "{error}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("core instances") && message.contains("`run_supervisor.max_core_instances` = 4"), "{message}");
+    let rust = cli_ok(&manifest, &["start", "order-flow", &order("o-s", json!({"review_timeout_ms": 100})).to_string()]);
+    cli_ok(&manifest, &["await", &rust, "--timeout", "60"]);
+});
+
 fn order(id: &str, extra: Value) -> Value {
     let mut v = json!({"order_id": id, "sku": "BOOK-42", "quantity": 2, "amount_cents": 4200, "card": "4242-4242-4242-4242"});
     if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
