@@ -51,18 +51,18 @@ async fn a_file_that_is_not_a_component_is_refused_at_start_up() {
     for (file, needle) in [(&text, "is not a WebAssembly component"), (&core, "is a core WebAssembly module, not a component")] {
         let spec = InstanceSpec { workflows: vec![("broken".into(), file.clone())], activities: vec![], ..InstanceSpec::examples("default", &db.url) };
         let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+        // A host refuses the file, logs why, and goes on serving the rest.
         let mut host = Host::start(&manifest, &[]);
-        let mut status = None;
-        for _ in 0..600 {
-            if let Ok(Some(s)) = host_status(&mut host) {
-                status = Some(s);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert_eq!(status, Some(2), "serve should exit 2 on a bad module: {}", host.log_text());
+        assert!(host.wait_for_log("continuum: serving", Duration::from_secs(60)), "serve stopped: {}", host.log_text());
+        assert_eq!(host_status(&mut host).ok().flatten(), None, "serve exited on a bad module: {}", host.log_text());
+        assert!(host.log_text().lines().any(|l| l.contains("ERROR") && l.contains("refused")), "{}", host.log_text());
         assert!(host.log_text().contains(needle), "{}", host.log_text());
         assert!(host.log_text().contains(&file.display().to_string()), "{}", host.log_text());
+        host.kill();
+        // The CLI refuses the manifest with one line naming the file.
+        let out = cli(&manifest, &["runs"]);
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(needle), "{}", String::from_utf8_lossy(&out.stderr));
     }
 }
 
