@@ -340,6 +340,31 @@ journal_suite!(commit_appends_events_and_completes, |j: SharedJournal, _: TestCl
     assert_eq!(j.commit(&[again]).await.unwrap(), [false]);
 });
 
+journal_suite!(floats_in_outputs_and_events_read_back_bit_for_bit, |j: SharedJournal, _: TestClock| async move {
+    // A JavaScript guest's Math.random() drew this value; a best-effort
+    // float parser reads its text back one ulp off, and a replayed run then
+    // compares unequal with what it printed. Both stores keep every bit.
+    let drawn: Vec<f64> = ["0.24166114255785942", "0.1", "2.2250738585072014e-308", "1.7976931348623157e308", "0.30000000000000004", "-5e-324"]
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let output = json!({ "random": drawn });
+    let k = key("i1", "floats");
+    let lease = leased(&j, &k, "a", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.events.push((1, EventBody::RunStarted { module_hash: "hash".into() }));
+    w.events.push((2, EventBody::RunCompleted { output: output.clone() }));
+    w.transition = Some(Transition::Complete { output: output.clone() });
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    let bits = |v: &serde_json::Value| -> Vec<u64> { v["random"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap().to_bits()).collect() };
+    let want: Vec<u64> = drawn.iter().map(|x| x.to_bits()).collect();
+    assert_eq!(bits(&run(&j, &k).await.output.unwrap()), want, "the run's output");
+    match &j.load_events(&k).await.unwrap()[1].body {
+        EventBody::RunCompleted { output } => assert_eq!(bits(output), want, "the journaled event"),
+        other => panic!("not the completion: {other:?}"),
+    }
+});
+
 journal_suite!(commit_fail_and_drift_store_the_error, |j: SharedJournal, _: TestClock| async move {
     let (f, d) = (key("i1", "f"), key("i1", "d"));
     let lf = leased(&j, &f, "a", TTL).await;
