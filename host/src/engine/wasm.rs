@@ -28,6 +28,19 @@ pub const POOL_INSTANCES: u32 = 2_000;
 /// The most linear memory any guest may have.
 pub const MAX_GUEST_MEMORY: usize = 256 << 20;
 
+/// Memory a pool slot keeps resident after its guest is gone (at most;
+/// a guest's slot keeps what its memory had grown to). Its contents are
+/// copied back from the component's image with `memcpy` when the guest
+/// leaves, instead of `madvise` dropping the pages: Python and JavaScript
+/// workflows start from an image of 10-20 MB and write a few hundred of
+/// its pages per activation (reference counts, the allocator), each of
+/// which would otherwise fault back in with a TLB flush on every core, in
+/// every activation. (`PAGEMAP_SCAN` resets only the written pages, but
+/// gives up after 32 separate regions and drops the rest; these guests
+/// write far more.) Measured: Python 280 -> 440-480 workflows/s, p50 at one
+/// in flight 14 -> 6 ms; JavaScript p50 9 -> 3 ms; Rust unchanged.
+pub const KEEP_RESIDENT: usize = 32 << 20;
+
 /// Store data of a WASM activity attempt.
 pub struct ActivityCtx {
     /// The instance's memory limit.
@@ -81,6 +94,8 @@ impl WasmEngine {
             pool.total_memories(POOL_INSTANCES * 2);
             pool.total_tables(POOL_INSTANCES * 2);
             pool.max_memory_size(MAX_GUEST_MEMORY);
+            pool.linear_memory_keep_resident(KEEP_RESIDENT);
+            pool.table_keep_resident(KEEP_RESIDENT / 16);
             config.memory_reservation(MAX_GUEST_MEMORY as u64);
             config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
