@@ -37,9 +37,10 @@ pub const MAX_GUEST_MEMORY: usize = 256 << 20;
 /// which would otherwise fault back in with a TLB flush on every core, in
 /// every activation. (`PAGEMAP_SCAN` resets only the written pages, but
 /// gives up after 32 separate regions and drops the rest; these guests
-/// write far more.) Measured: Python 280 -> 440-480 workflows/s, p50 at one
-/// in flight 14 -> 6 ms; JavaScript p50 9 -> 3 ms; Rust unchanged.
-pub const KEEP_RESIDENT: usize = 32 << 20;
+/// write far more.) The copy costs what is kept, written or not: 16 MiB
+/// holds CPython's 12 MiB and StarlingMonkey's 9 MiB start; what a guest
+/// grows past it is dropped as before.
+pub const KEEP_RESIDENT: usize = 16 << 20;
 
 /// Store data of a WASM activity attempt.
 pub struct ActivityCtx {
