@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use wasmtime::component::ResourceTable;
-use wasmtime::Store;
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtx;
 
 use crate::engine::bindings::activity::continuum::workflow::activity_context;
@@ -23,16 +23,15 @@ use super::registry::{Activity, ActivityError, ActivityFuture, ActivityRegistry}
 use super::sandbox::Sandbox;
 
 struct WasmActivity {
-    engine: Arc<WasmEngine>,
     pre: ActivityPre<ActivityCtx>,
     name: String,
     sandbox: Sandbox,
     max_memory: usize,
 }
 
-fn new_store(engine: &WasmEngine, wasi: WasiCtx, max_memory: usize, context: ActivityContext) -> Store<ActivityCtx> {
+fn new_store(engine: &Engine, wasi: WasiCtx, max_memory: usize, context: ActivityContext) -> Store<ActivityCtx> {
     let data = ActivityCtx { limits: MemoryCap::new(max_memory), context, wasi, table: ResourceTable::new() };
-    let mut store = Store::new(&engine.engine, data);
+    let mut store = Store::new(engine, data);
     store.limiter(|c| &mut c.limits);
     // Yield to the scheduler at every epoch tick: a guest that loops
     // forever still lets its timeout (and everything else) run.
@@ -69,14 +68,13 @@ impl activity_context::Host for ActivityCtx {
 
 impl Activity for WasmActivity {
     fn invoke(&self, input: Value, ctx: ActivityContext) -> ActivityFuture {
-        let engine = self.engine.clone();
         let pre = self.pre.clone();
         let name = self.name.clone();
         let wasi = self.sandbox.wasi_ctx();
         let max_memory = self.max_memory;
         Box::pin(async move {
             let wasi = wasi.map_err(|e| ActivityError::retryable(format!("activity `{name}`: {e}")))?;
-            let mut store = new_store(&engine, wasi, max_memory, ctx);
+            let mut store = new_store(pre.engine(), wasi, max_memory, ctx);
             let bytes = serde_json::to_vec(&input)
                 .map_err(|e| ActivityError::non_retryable(format!("activity input is not JSON: {e}")))?;
             let instance = pre
@@ -108,11 +106,12 @@ impl Activity for WasmActivity {
 /// activity interface exported), without running it: what checks an
 /// activity file where its activities are not served.
 pub(crate) fn link_activity_component(
-    engine: &WasmEngine,
+    engine: &Arc<WasmEngine>,
     cache: &CompileCache,
     path: &Path,
 ) -> Result<ActivityPre<ActivityCtx>, ModuleError> {
     let bytes = read_component(path)?;
+    let engine = engine.for_component(&bytes).map_err(ModuleError::Engine)?;
     let (_, component) = cache.component(&engine.engine, path, &bytes)?;
     let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "activity", message };
     let instance_pre = engine
@@ -136,7 +135,7 @@ pub async fn load_activity_component(
     let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "activity", message };
     // Asking for the names needs no capability at all.
     let wasi = Sandbox::none().wasi_ctx().map_err(|e| wrong(e.to_string()))?;
-    let mut store = new_store(engine, wasi, max_memory, ActivityContext::detached("activities"));
+    let mut store = new_store(pre.engine(), wasi, max_memory, ActivityContext::detached("activities"));
     let instance: ActivityWorld = pre.instantiate_async(&mut store).await.map_err(|e| wrong(foreign_message(&e)))?;
     let names = instance
         .call_activities(&mut store)
@@ -145,7 +144,6 @@ pub async fn load_activity_component(
     let mut registry = ActivityRegistry::new();
     for name in names {
         let activity = WasmActivity {
-            engine: engine.clone(),
             pre: pre.clone(),
             name: name.clone(),
             sandbox: sandbox.clone(),

@@ -8,6 +8,7 @@ mod guest_output;
 mod host_imports;
 mod interrupt;
 mod lease_clock;
+mod memory_footprint;
 pub mod replay;
 mod replay_only;
 mod run;

@@ -5,6 +5,12 @@
 //! run's log, no files or network: `workflow_wasi.rs`); activity components
 //! get WASI p2, sandboxed per attempt by the `WasiCtx` in their
 //! [`ActivityCtx`].
+//!
+//! There are two engines, alike but for what a pool slot keeps when its
+//! guest is gone: components that start from a large memory image (Python,
+//! JavaScript: `memory_footprint.rs`) run on one that keeps it resident;
+//! the others on one that gives it back, so that a host's memory stays
+//! what its small guests use.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -28,7 +34,8 @@ pub const POOL_INSTANCES: u32 = 2_000;
 /// The most linear memory any guest may have.
 pub const MAX_GUEST_MEMORY: usize = 256 << 20;
 
-/// Memory a pool slot keeps resident after its guest is gone (at most;
+/// Memory a pool slot of the large-image engine keeps resident after its
+/// guest is gone (at most;
 /// a guest's slot keeps what its memory had grown to). Its contents are
 /// copied back from the component's image with `memcpy` when the guest
 /// leaves, instead of `madvise` dropping the pages: Python and JavaScript
@@ -68,16 +75,37 @@ pub struct WasmEngine {
     pub workflow_linker: Linker<RunCtx>,
     /// Linker for activity components: WASI p2 (async).
     pub activity_linker: Linker<ActivityCtx>,
+    /// What a pool slot keeps resident (0: nothing).
+    keep_resident: usize,
 }
 
 impl WasmEngine {
-    /// The process's engine, created on first use (with its epoch ticker).
+    /// The process's engine for small guests, created on first use (with
+    /// its epoch ticker).
     pub fn shared() -> Result<Arc<WasmEngine>, String> {
         static ENGINE: OnceLock<Result<Arc<WasmEngine>, String>> = OnceLock::new();
-        ENGINE.get_or_init(|| WasmEngine::new().map(Arc::new)).clone()
+        ENGINE.get_or_init(|| WasmEngine::new(0).map(Arc::new)).clone()
     }
 
-    fn new() -> Result<WasmEngine, String> {
+    /// The process's engine for components that start from a large memory
+    /// image, created on first use.
+    fn shared_large() -> Result<Arc<WasmEngine>, String> {
+        static ENGINE: OnceLock<Result<Arc<WasmEngine>, String>> = OnceLock::new();
+        ENGINE.get_or_init(|| WasmEngine::new(KEEP_RESIDENT).map(Arc::new)).clone()
+    }
+
+    /// The engine that runs the component `bytes`: this one, or the
+    /// large-image engine when the component starts with a memory of
+    /// [`memory_footprint::LARGE_IMAGE`] or more.
+    pub fn for_component(self: &Arc<Self>, bytes: &[u8]) -> Result<Arc<WasmEngine>, String> {
+        if self.keep_resident == 0 && super::memory_footprint::is_large(bytes) {
+            WasmEngine::shared_large()
+        } else {
+            Ok(self.clone())
+        }
+    }
+
+    fn new(keep_resident: usize) -> Result<WasmEngine, String> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.cranelift_opt_level(OptLevel::Speed);
@@ -95,8 +123,8 @@ impl WasmEngine {
             pool.total_memories(POOL_INSTANCES * 2);
             pool.total_tables(POOL_INSTANCES * 2);
             pool.max_memory_size(MAX_GUEST_MEMORY);
-            pool.linear_memory_keep_resident(KEEP_RESIDENT);
-            pool.table_keep_resident(KEEP_RESIDENT / 16);
+            pool.linear_memory_keep_resident(keep_resident);
+            pool.table_keep_resident(keep_resident / 16);
             config.memory_reservation(MAX_GUEST_MEMORY as u64);
             config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
@@ -128,6 +156,6 @@ impl WasmEngine {
                 }
             })
             .map_err(|e| format!("cannot start the epoch thread: {e}"))?;
-        Ok(WasmEngine { engine, workflow_linker, activity_linker })
+        Ok(WasmEngine { engine, workflow_linker, activity_linker, keep_resident })
     }
 }

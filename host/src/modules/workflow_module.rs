@@ -31,7 +31,7 @@ impl WorkflowModule {
     /// Loads and links the component at `path` as workflow `name`.
     #[allow(dead_code)] // no caller left since the API narrowed
     pub fn load(
-        engine: &WasmEngine,
+        engine: &Arc<WasmEngine>,
         cache: &CompileCache,
         name: &str,
         path: &Path,
@@ -43,12 +43,13 @@ impl WorkflowModule {
     /// Compiles and links component bytes (read from `path`, or from the
     /// database) as workflow `name`.
     pub fn from_bytes(
-        engine: &WasmEngine,
+        engine: &Arc<WasmEngine>,
         cache: &CompileCache,
         name: &str,
         path: &Path,
         bytes: &[u8],
     ) -> Result<Arc<WorkflowModule>, ModuleError> {
+        let engine = engine.for_component(bytes).map_err(ModuleError::Engine)?;
         let (hash, component) = cache.component(&engine.engine, path, bytes)?;
         let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "workflow", message };
         let instance_pre = engine
