@@ -218,6 +218,76 @@ journal_suite!(create_get_and_list_runs, |j: SharedJournal, _: TestClock| async 
     assert_eq!(j.get_run(&key("i1", "nope")).await.unwrap(), None);
 });
 
+journal_suite!(query_runs_filters_and_pages, |j: SharedJournal, time: TestClock| async move {
+    // Five runs of i1, a moment apart (and two at once: ties are ordered by
+    // run id), of two workflows; one run of i2.
+    for (id, wf) in [("r1", "wf"), ("r2", "wf2"), ("r3", "wf"), ("r4", "wf2"), ("r5", "wf")] {
+        let k = key("i1", id);
+        let lease = if id == "r3" { Some(("node/i1/1", TTL)) } else { None };
+        j.create_run(&NewRun { workflow: wf.into(), ..new_run(&k) }, lease).await.unwrap();
+        if id != "r4" {
+            time.advance(Duration::from_millis(5)).await;
+        }
+    }
+    j.create_run(&new_run(&key("i2", "r1")), None).await.unwrap();
+    let all: Vec<String> = j.list_runs("i1", 10).await.unwrap().into_iter().map(|r| r.key.run_id).collect();
+    assert_eq!(all, ["r5", "r4", "r3", "r2", "r1"]);
+    let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.key.run_id).collect::<Vec<_>>();
+    let q = |limit| RunQuery { limit, ..RunQuery::default() };
+
+    // Pages of two, each after the last run of the page before, cover the
+    // listing once, in order.
+    let mut paged = Vec::new();
+    let mut query = q(2);
+    loop {
+        let page = j.query_runs("i1", &query).await.unwrap();
+        let Some(last) = page.last() else { break };
+        query.before = Some((last.created_at, last.key.run_id.clone()));
+        let n = page.len();
+        paged.extend(ids(page));
+        if n < 2 {
+            break;
+        }
+    }
+    assert_eq!(paged, all);
+
+    // Filters, alone and together.
+    let by_wf = RunQuery { workflow: Some("wf2".into()), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &by_wf).await.unwrap()), ["r4", "r2"]);
+    let running = RunQuery { state: Some(RunState::Running), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &running).await.unwrap()), ["r3"]);
+    let pending_wf = RunQuery { state: Some(RunState::Pending), workflow: Some("wf".into()), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &pending_wf).await.unwrap()), ["r5", "r1"]);
+    let r3 = run(&j, &key("i1", "r3")).await.created_at;
+    let since = RunQuery { created_since: Some(r3), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &since).await.unwrap()), ["r5", "r4", "r3"]);
+    let until = RunQuery { created_until: Some(r3), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &until).await.unwrap()), ["r2", "r1"]);
+    let window = RunQuery { created_since: Some(r3), workflow: Some("wf2".into()), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &window).await.unwrap()), ["r4"]);
+    assert!(j.query_runs("i1", &RunQuery { workflow: Some("nope".into()), ..q(10) }).await.unwrap().is_empty());
+    assert_eq!(ids(j.query_runs("i2", &q(10)).await.unwrap()), ["r1"]);
+    assert!(j.query_runs("i3", &q(10)).await.unwrap().is_empty());
+});
+
+journal_suite!(events_page_reads_a_slice_and_ping_answers, |j: SharedJournal, _: TestClock| async move {
+    j.ping().await.unwrap();
+    let k = key("i1", "paged");
+    let lease = leased(&j, &k, "o1", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    for seq in 1..=5 {
+        w.events.push((seq, clock(seq as u64 * 10)));
+    }
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    let seqs = |events: Vec<Event>| events.into_iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(j.events_page(&k, 0, 2).await.unwrap()), [1, 2]);
+    assert_eq!(seqs(j.events_page(&k, 2, 2).await.unwrap()), [3, 4]);
+    assert_eq!(seqs(j.events_page(&k, 4, 10).await.unwrap()), [5]);
+    assert!(j.events_page(&k, 5, 10).await.unwrap().is_empty());
+    assert_eq!(j.events_page(&k, 1, 1).await.unwrap()[0].body, clock(20));
+    assert!(j.events_page(&key("i2", "paged"), 0, 10).await.unwrap().is_empty());
+});
+
 journal_suite!(trace_context_round_trips, |j: SharedJournal, _: TestClock| async move {
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let (a, b, c) = (key("i1", "traced"), key("i1", "traced-leased"), key("i1", "untraced"));
