@@ -73,9 +73,9 @@ pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
 pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunQuery, RunState};
 pub use load::Mode;
 pub use manifest::{
-    ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig,
+    ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig, HttpConfig,
     InstanceConfig, Manifest, ManifestError, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
-    DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE,
+    DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE, DEFAULT_MAX_BODY_BYTES,
 };
 pub use modules::ModuleError;
 pub use views::{CancelOutcome, Heartbeat, HistoryEvent, OpenActivity, RunHistory, RunInfo, RunOutcome};

@@ -856,3 +856,40 @@ fn error_bad_workflow_name() {
     let err = parse_err(&minimal(&format!("[instances.default.workflows]\n{long} = \"a.wasm\"\n")), &["300 characters"]);
     assert!(err.to_string().len() < 400, "the name is clipped: {err}");
 }
+
+#[test]
+fn http_table_is_optional_and_read() {
+    assert_eq!(parse_ok(&minimal("")).http, None);
+    let text = "[http]\nlisten = \"0.0.0.0:7070\"\nadmin_token = \"${ADMIN}\"\nmax_body_bytes = 1000\n\
+                [http.tokens]\ndefault = \"tok-${WHO}\"\n\
+                [instances.default]\ndatabase = \"sqlite::memory:\"\n";
+    let env = env_of(&[("ADMIN", "s3cret"), ("WHO", "a")]);
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env).expect("parses");
+    let http = m.http.expect("an [http] table");
+    assert_eq!(http.listen, "0.0.0.0:7070".parse().unwrap());
+    assert_eq!(http.admin_token.as_deref(), Some("s3cret"));
+    assert_eq!(http.tokens.get("default").map(String::as_str), Some("tok-a"));
+    assert_eq!(http.max_body_bytes, 1000);
+    assert!(http.requires_tokens());
+    // Its Debug never shows a token.
+    let shown = format!("{http:?}");
+    assert!(!shown.contains("s3cret") && !shown.contains("tok-a"), "{shown}");
+    let m = parse_ok(&format!("[http]\nlisten = \"127.0.0.1:0\"\n{}", minimal("")));
+    let http = m.http.expect("an [http] table");
+    assert_eq!(http.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    assert!(!http.requires_tokens());
+}
+
+#[test]
+fn http_table_errors_name_the_key() {
+    let with = |http: &str| format!("[http]\n{http}\n{}", minimal(""));
+    parse_err(&with("admin_token = \"x\""), &["http.listen"]);
+    parse_err(&with("listen = \"localhost\""), &["http.listen", "IP:port"]);
+    parse_err(&with("listen = \"0.0.0.0:7070\""), &["http.listen", "loopback"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nadmin_token = \"\""), &["http.admin_token", "empty"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nadmin_token = \"${NOPE}\""), &["http.admin_token", "NOPE"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\n[http.tokens]\nother = \"t\""), &["http.tokens.other", "no instance"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nadmin_token = \"t\"\n[http.tokens]\ndefault = \"t\""), &["http.tokens.default", "distinct"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nmax_body_bytes = 0"), &["http.max_body_bytes"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nlisten_on = 1"), &["http.listen_on"]);
+}
