@@ -20,6 +20,7 @@ mod foreign_imports;
 mod guest_limits;
 mod hot_deploy;
 mod hot_deploy_hosts;
+mod http_api;
 mod instances;
 mod lease_clock;
 mod many_hosts;

@@ -1,0 +1,34 @@
+//! `GET /v1/instances`: the instances served here that the caller's token
+//! reaches.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+
+use crate::auth::Caller;
+use crate::AppState;
+
+/// The instances listed.
+#[derive(Debug, Serialize)]
+pub struct InstanceList {
+    /// By name.
+    pub instances: Vec<InstanceEntry>,
+}
+
+/// One instance.
+#[derive(Debug, Serialize)]
+pub struct InstanceEntry {
+    /// Its name.
+    pub name: String,
+}
+
+pub(super) async fn list(State(state): State<AppState>, caller: Caller) -> Json<InstanceList> {
+    let instances = state
+        .continuum
+        .instance_names()
+        .into_iter()
+        .filter(|name| caller.may_use(name))
+        .map(|name| InstanceEntry { name })
+        .collect();
+    Json(InstanceList { instances })
+}

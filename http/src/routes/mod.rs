@@ -1,0 +1,38 @@
+//! The routes, one file per resource: health, instances, runs (start,
+//! list, read), a run's verbs (result, signal, cancel) and its journal.
+
+mod health;
+mod instances;
+mod journal;
+mod run_verbs;
+mod runs;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::errors::ApiError;
+use crate::AppState;
+
+/// Every route of the API.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/v1/instances", get(instances::list))
+        .route("/v1/instances/{instance}/runs", post(runs::start).get(runs::list))
+        .route("/v1/instances/{instance}/runs/{run_id}", get(runs::read))
+        .route("/v1/instances/{instance}/runs/{run_id}/result", get(run_verbs::result))
+        .route("/v1/instances/{instance}/runs/{run_id}/signals", post(run_verbs::signal))
+        .route("/v1/instances/{instance}/runs/{run_id}/cancel", post(run_verbs::cancel))
+        .route("/v1/instances/{instance}/runs/{run_id}/journal", get(journal::page))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such path (see /openapi.json)")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this path does not take that method")
+}

@@ -1,0 +1,100 @@
+//! A client of the HTTP API of a `continuum serve` under test: the
+//! address it printed, and JSON requests with an optional bearer token.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::Host;
+
+/// Appends an `[http]` table (listening on a free loopback port) and
+/// `extra` lines to a manifest written by [`crate::write_manifest`].
+pub fn add_http(manifest: &Path, extra: &str) {
+    let mut text = std::fs::read_to_string(manifest).expect("read the manifest");
+    text.push_str(&format!("\n[http]\nlisten = \"127.0.0.1:0\"\n{extra}\n"));
+    std::fs::write(manifest, text).expect("write the manifest");
+}
+
+impl Host {
+    /// The base URL of the host's HTTP API, from its start-up line.
+    pub fn http_base(&self, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log_text();
+            if let Some(rest) = log.split("HTTP API on ").nth(1) {
+                if let Some(url) = rest.split_whitespace().next() {
+                    return url.to_string();
+                }
+            }
+            assert!(start.elapsed() < timeout, "the host printed no HTTP address within {timeout:?}:\n{log}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A client of one host's API.
+#[derive(Clone)]
+pub struct Api {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    client: reqwest::Client,
+    token: Option<String>,
+}
+
+/// An answer: its status and its body (JSON, or the text as a JSON string
+/// when it is not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+}
+
+impl Answer {
+    /// The stable error code of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    /// A client of `base` without a token.
+    pub fn new(base: &str) -> Api {
+        let client = reqwest::Client::builder().no_proxy().build().expect("an HTTP client");
+        Api { base: base.trim_end_matches('/').to_string(), client, token: None }
+    }
+
+    /// The same client, sending `token`.
+    pub fn with_token(&self, token: &str) -> Api {
+        Api { token: Some(token.to_string()), ..self.clone() }
+    }
+
+    /// Sends `method path` with a raw body.
+    pub async fn raw(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut req = self.client.request(method, format!("{}{path}", self.base)).timeout(Duration::from_secs(120));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, body }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Answer {
+        self.raw("GET", path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        self.raw("POST", path, Some(body.to_string().into_bytes())).await
+    }
+}
