@@ -10,7 +10,9 @@ pub mod auth;
 pub mod body;
 pub mod cursor;
 pub mod errors;
+pub mod openapi;
 mod routes;
+mod schemas;
 pub mod scope;
 pub mod wait;
 

@@ -2,11 +2,12 @@
 //! address it printed, and JSON requests with an optional bearer token.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::Host;
+use crate::{Host, OpenApiDoc};
 
 /// Appends an `[http]` table (listening on a free loopback port) and
 /// `extra` lines to a manifest written by [`crate::write_manifest`].
@@ -40,6 +41,7 @@ pub struct Api {
     pub base: String,
     client: reqwest::Client,
     token: Option<String>,
+    openapi: Option<Arc<OpenApiDoc>>,
 }
 
 /// An answer: its status and its body (JSON, or the text as a JSON string
@@ -63,7 +65,7 @@ impl Api {
     /// A client of `base` without a token.
     pub fn new(base: &str) -> Api {
         let client = reqwest::Client::builder().no_proxy().build().expect("an HTTP client");
-        Api { base: base.trim_end_matches('/').to_string(), client, token: None }
+        Api { base: base.trim_end_matches('/').to_string(), client, token: None, openapi: None }
     }
 
     /// The same client, sending `token`.
@@ -71,20 +73,33 @@ impl Api {
         Api { token: Some(token.to_string()), ..self.clone() }
     }
 
+    /// The same client, checking every answer against the server's
+    /// `/openapi.json` (a request or answer it does not document panics).
+    pub async fn checked(&self) -> Api {
+        let doc = self.get("/openapi.json").await;
+        assert_eq!(doc.status, 200, "GET /openapi.json: {doc:?}");
+        Api { openapi: Some(Arc::new(OpenApiDoc(doc.body))), ..self.clone() }
+    }
+
     /// Sends `method path` with a raw body.
     pub async fn raw(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Answer {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut req = self.client.request(method, format!("{}{path}", self.base)).timeout(Duration::from_secs(120));
+        let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut req = self.client.request(verb, format!("{}{path}", self.base)).timeout(Duration::from_secs(120));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
         }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if let Some(doc) = &self.openapi {
+            if let Err(e) = doc.check(method, path, status, &body) {
+                panic!("the answer does not fit /openapi.json: {e}\nbody: {body}");
+            }
+        }
         Answer { status, body }
     }
 

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use continuum_host::CallOptions;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
 
@@ -16,14 +17,15 @@ use crate::AppState;
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `/healthz`'s answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok`.
+    #[schema(value_type = String)]
     pub status: &'static str,
 }
 
 /// `/readyz`'s answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// True when every instance's database answered.
     pub ready: bool,
@@ -32,19 +34,24 @@ pub struct Readiness {
 }
 
 /// One instance's database, as `/readyz` found it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InstanceReadiness {
     /// The instance.
     pub name: String,
     /// `ok` or `unreachable`.
+    #[schema(value_type = String)]
     pub database: &'static str,
 }
 
-pub(super) async fn healthz() -> Json<Health> {
+/// The process answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "Alive", body = Health)))]
+pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+/// Every instance's database answers; the body names those that do not.
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Some database is unreachable", body = Readiness)))]
+pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let names = state.continuum.instance_names();
     let pings = names.iter().map(|name| {
         let c = state.continuum.clone();

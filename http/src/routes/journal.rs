@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use continuum_host::{CallOptions, HistoryEvent};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::body::QueryArgs;
 use crate::errors::ApiError;
@@ -18,7 +19,8 @@ pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
 
 /// Which page.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JournalQuery {
     /// Entries after this `seq` (default 0: from the start).
@@ -28,15 +30,18 @@ pub struct JournalQuery {
 }
 
 /// A page of a journal.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JournalPage {
     /// The entries, by `seq`.
+    #[schema(value_type = Vec<crate::schemas::HistoryEventSchema>)]
     pub events: Vec<HistoryEvent>,
     /// The `after` of the next page; none when this page is the last so far.
     pub next_after: Option<i64>,
 }
 
-pub(super) async fn page(
+/// A page of a run's journal, in order.
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs/{run_id}/journal", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id"), JournalQuery), responses((status = 200, description = "A page of the journal", body = JournalPage), crate::openapi::ApiErrors))]
+pub(crate) async fn page(
     State(state): State<AppState>,
     scope: RunScope,
     QueryArgs(q): QueryArgs<JournalQuery>,

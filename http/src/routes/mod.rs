@@ -1,11 +1,11 @@
 //! The routes, one file per resource: health, instances, runs (start,
 //! list, read), a run's verbs (result, signal, cancel) and its journal.
 
-mod health;
-mod instances;
-mod journal;
-mod run_verbs;
-mod runs;
+pub(crate) mod health;
+pub(crate) mod instances;
+pub(crate) mod journal;
+pub(crate) mod run_verbs;
+pub(crate) mod runs;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -16,6 +16,7 @@ use crate::AppState;
 /// Every route of the API.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(crate::openapi::openapi_json))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/instances", get(instances::list))

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use continuum_host::{CallOptions, CancelOutcome, Error, RunState};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use serde_json::Value;
 
 use crate::body::{JsonBody, QueryArgs};
@@ -15,7 +16,8 @@ use crate::wait::parse_wait;
 use crate::AppState;
 
 /// `GET .../result`: how long to wait.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ResultQuery {
     /// How long to wait for the run to finish (`30s`, `500ms`; default: no wait).
@@ -23,11 +25,12 @@ pub struct ResultQuery {
 }
 
 /// A run's result, or where it is when it has none yet.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RunResult {
     /// True when the run is final (then `output` or `error` is set).
     pub done: bool,
     /// Its state.
+    #[schema(value_type = crate::schemas::RunStateSchema)]
     pub state: RunState,
     /// The output, when completed.
     pub output: Option<Value>,
@@ -36,7 +39,7 @@ pub struct RunResult {
 }
 
 /// `POST .../signals`: the signal.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalRequest {
     /// The signal name.
@@ -47,7 +50,7 @@ pub struct SignalRequest {
 }
 
 /// A signal sent.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SignalSent {
     /// The run.
     pub run_id: String,
@@ -56,15 +59,19 @@ pub struct SignalSent {
 }
 
 /// How a cancellation ended.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Cancelled {
     /// `cancelled`, or `already_final` when the run had finished.
+    #[schema(value_type = String)]
     pub outcome: &'static str,
     /// The run's final state.
+    #[schema(value_type = crate::schemas::RunStateSchema)]
     pub state: RunState,
 }
 
-pub(super) async fn result(
+/// A run's result; with `?wait=`, a long poll until it is final. 200 when final, 202 when not (yet).
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs/{run_id}/result", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id"), ResultQuery), responses((status = 200, description = "Final", body = RunResult), (status = 202, description = "Not final yet", body = RunResult), crate::openapi::ApiErrors))]
+pub(crate) async fn result(
     State(state): State<AppState>,
     scope: RunScope,
     QueryArgs(q): QueryArgs<ResultQuery>,
@@ -87,7 +94,9 @@ pub(super) async fn result(
     Ok((status, Json(RunResult { done, state: run.state, output: run.output, error: run.error })))
 }
 
-pub(super) async fn signal(
+/// Sends a signal to a run.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/signals", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), request_body = SignalRequest, responses((status = 202, description = "Sent", body = SignalSent), crate::openapi::ApiErrors))]
+pub(crate) async fn signal(
     State(state): State<AppState>,
     scope: RunScope,
     JsonBody(req): JsonBody<SignalRequest>,
@@ -96,7 +105,9 @@ pub(super) async fn signal(
     Ok((StatusCode::ACCEPTED, Json(SignalSent { run_id: scope.run_id, signal: req.name })))
 }
 
-pub(super) async fn cancel(State(state): State<AppState>, scope: RunScope) -> Result<Json<Cancelled>, ApiError> {
+/// Cancels a run.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/cancel", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Cancelled, or already final", body = Cancelled), crate::openapi::ApiErrors))]
+pub(crate) async fn cancel(State(state): State<AppState>, scope: RunScope) -> Result<Json<Cancelled>, ApiError> {
     let outcome = state.continuum.cancel(&scope.run_id, CallOptions::instance(scope.instance)).await?;
     Ok(Json(match outcome {
         CancelOutcome::AlreadyFinal(state) => Cancelled { outcome: "already_final", state },

@@ -8,6 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use continuum_host::{CallOptions, RunInfo, RunQuery, RunState, StartOptions};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use serde_json::Value;
 
 use crate::body::{JsonBody, QueryArgs};
@@ -21,7 +22,7 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 1000;
 
 /// `POST .../runs`: what to start.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
     /// The workflow.
@@ -35,7 +36,7 @@ pub struct StartRequest {
 }
 
 /// A run started.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Started {
     /// The instance.
     pub instance: String,
@@ -44,7 +45,8 @@ pub struct Started {
 }
 
 /// `GET .../runs`: filters and the page.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only runs in this state.
@@ -62,15 +64,18 @@ pub struct ListQuery {
 }
 
 /// A page of runs.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RunPage {
     /// The runs, newest first.
+    #[schema(value_type = Vec<crate::schemas::RunInfoSchema>)]
     pub runs: Vec<RunInfo>,
     /// The cursor of the next page; none when this page is the last.
     pub next_cursor: Option<String>,
 }
 
-pub(super) async fn start(
+/// Starts a run.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs", tag = "runs", params(("instance" = String, Path, description = "The instance")), request_body = StartRequest, responses((status = 201, description = "Started", body = Started), crate::openapi::ApiErrors))]
+pub(crate) async fn start(
     State(state): State<AppState>,
     scope: InstanceScope,
     JsonBody(req): JsonBody<StartRequest>,
@@ -100,7 +105,9 @@ fn time(what: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiErro
     .transpose()
 }
 
-pub(super) async fn list(
+/// Lists runs, newest first, with filters and a cursor.
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs", tag = "runs", params(("instance" = String, Path, description = "The instance"), ListQuery), responses((status = 200, description = "A page of runs", body = RunPage), crate::openapi::ApiErrors))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     scope: InstanceScope,
     QueryArgs(q): QueryArgs<ListQuery>,
@@ -136,6 +143,8 @@ pub(super) async fn list(
     Ok(Json(RunPage { runs, next_cursor }))
 }
 
-pub(super) async fn read(State(state): State<AppState>, scope: RunScope) -> Result<Json<RunInfo>, ApiError> {
+/// Reads a run: state, output or error, lease.
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs/{run_id}", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "The run", body = crate::schemas::RunInfoSchema), crate::openapi::ApiErrors))]
+pub(crate) async fn read(State(state): State<AppState>, scope: RunScope) -> Result<Json<RunInfo>, ApiError> {
     Ok(Json(state.continuum.run_info(&scope.run_id, CallOptions::instance(scope.instance)).await?))
 }

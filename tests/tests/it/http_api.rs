@@ -27,6 +27,13 @@ fn serve(dir: &TempDir, instances: &[InstanceSpec], extra: &str) -> (Host, Api) 
     (host, api)
 }
 
+/// [`serve`], with every answer checked against `/openapi.json`.
+async fn serve_checked(dir: &TempDir, instances: &[InstanceSpec], extra: &str) -> (Host, Api) {
+    let (host, api) = serve(dir, instances, extra);
+    let api = api.checked().await;
+    (host, api)
+}
+
 fn runs_of(a: &Answer) -> Vec<String> {
     a.body["runs"].as_array().map(|r| r.iter().map(|r| r["key"]["run_id"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
 }
@@ -34,7 +41,7 @@ fn runs_of(a: &Answer) -> Vec<String> {
 on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     let db = store.create().await;
     let dir = TempDir::new();
-    let (host, api) = serve(&dir, &[InstanceSpec::examples("default", &db.url)], "");
+    let (host, api) = serve_checked(&dir, &[InstanceSpec::examples("default", &db.url)], "").await;
     assert!(host.log_text().contains("no tokens configured: loopback only"), "{}", host.log_text());
 
     let a = api.get("/healthz").await;
@@ -126,7 +133,7 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
 on_both_stores!(async fn bad_input_is_a_json_error_never_a_500(store: Store) {
     let db = store.create().await;
     let dir = TempDir::new();
-    let (_host, api) = serve(&dir, &[InstanceSpec::examples("default", &db.url)], "max_body_bytes = 10000");
+    let (_host, api) = serve_checked(&dir, &[InstanceSpec::examples("default", &db.url)], "max_body_bytes = 10000").await;
     let runs = "/v1/instances/default/runs";
     let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "r1"})).await;
     assert_eq!(a.status, 201, "{a:?}");
@@ -193,7 +200,7 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
     );
     add_http(&manifest, "admin_token = \"${T_ADMIN}\"\n[http.tokens]\na = \"${T_A}\"\nb = \"tok-b\"");
     let host = Host::start_with_env(&manifest, &[], &[("T_ADMIN", "tok-admin"), ("T_A", "tok-a")]);
-    let anon = Api::new(&host.http_base(START));
+    let anon = Api::new(&host.http_base(START)).checked().await;
     assert!(host.log_text().contains("bearer tokens required"), "{}", host.log_text());
     let (ta, tb, admin) = (anon.with_token("tok-a"), anon.with_token("tok-b"), anon.with_token("tok-admin"));
 
@@ -281,7 +288,7 @@ fn without_tokens_only_loopback_is_served() {
 async fn readyz_names_the_instance_whose_database_is_unreachable() {
     let (up, down) = (PgDb::create().await, PgDb::create().await);
     let dir = TempDir::new();
-    let (host, api) = serve(&dir, &[InstanceSpec::examples("up", &up.url), InstanceSpec::examples("down", &down.url)], "");
+    let (host, api) = serve_checked(&dir, &[InstanceSpec::examples("up", &up.url), InstanceSpec::examples("down", &down.url)], "").await;
     let a = api.get("/readyz").await;
     assert_eq!((a.status, &a.body["ready"]), (200, &json!(true)), "{a:?}");
     let a = api.post("/v1/instances/down/runs", &json!({"workflow": "order-flow", "input": order("o"), "run_id": "r"})).await;
@@ -303,4 +310,28 @@ async fn readyz_names_the_instance_whose_database_is_unreachable() {
     let a = api.get("/v1/instances/up/runs").await;
     assert_eq!(a.status, 200, "{a:?}");
     drop(host);
+}
+
+#[test]
+fn the_openapi_check_catches_answers_that_do_not_fit() {
+    let doc = OpenApiDoc(continuum_http::openapi::document());
+    let path = "/v1/instances/default/runs/r1/result";
+    assert_eq!(doc.template(path).as_deref(), Some("/v1/instances/{instance}/runs/{run_id}/result"));
+    let good = json!({"done": true, "state": "completed", "output": {"x": 1}, "error": null});
+    doc.check("GET", path, 200, &good).expect("a fitting answer");
+    let bad = [
+        (200, json!({"done": true, "state": "completed", "output": 1, "surprise": 1}), "not in the document"),
+        (200, json!({"state": "completed"}), "required `done`"),
+        (200, json!({"done": "yes", "state": "completed"}), "type"),
+        (200, json!({"done": true, "state": "asleep"}), "not one of"),
+        (418, good.clone(), "not documented"),
+        (404, json!({"error": {"code": "unknown_run"}}), "required `message`"),
+    ];
+    for (status, body, needle) in bad {
+        let e = doc.check("GET", path, status, &body).expect_err(&format!("{status} {body} should not fit"));
+        assert!(e.contains(needle), "{e}");
+    }
+    let e = doc.check("GET", "/v1/instances/default/runs/r1", 200, &json!({"key": {"instance": "i", "run_id": "r"}})).unwrap_err();
+    assert!(e.contains("required"), "{e}");
+    assert!(doc.check("PUT", "/v1/instances/default/runs", 200, &json!({})).is_err());
 }
