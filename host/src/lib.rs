@@ -66,7 +66,7 @@ pub use activities::{
 pub use call_options::{CallOptions, StartOptions};
 pub use database::Database;
 pub use run_error::RunError;
-pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict};
+pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict, WorkflowVersion, WorkflowVersions};
 pub use error::{DatabaseError, Error};
 pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
 pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};

@@ -343,3 +343,15 @@ pub(in crate::journal) async fn events_page(
 pub(in crate::journal) async fn ping(p: &dyn ReadPool) -> Result<(), JournalError> {
     p.for_each_row("SELECT 1", &[], &mut |_: &dyn TsRow| Ok(())).await
 }
+
+/// [`ModuleStore::module_versions`](super::ModuleStore::module_versions):
+/// every stored version of the instance's workflows, `(workflow, hash,
+/// deployed_at)`, by workflow, oldest first.
+pub(in crate::journal) async fn module_versions(
+    p: &dyn ReadPool,
+    instance: &str,
+) -> Result<Vec<(String, String, DateTime<Utc>)>, JournalError> {
+    let sql = "SELECT workflow, hash, deployed_at FROM modules WHERE instance = $1 ORDER BY workflow, deployed_at, hash";
+    let k = format!("{instance}/modules");
+    rows(p, sql, &[Arg::Text(instance)], |r| Ok((r.text("workflow", &k)?, r.text("hash", &k)?, r.ts_req("deployed_at", &k)?))).await
+}

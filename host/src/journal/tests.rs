@@ -760,6 +760,13 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal, _: TestCl
     // Storing a known hash again is a no-op that may change the head.
     j.put_module("a", "wf", "h2", b"two", Publish::MakeCurrent).await.unwrap();
     assert_eq!(j.current_modules("a").await.unwrap()[0].1, "h2");
+    // Every version is listed, by workflow, oldest first; per instance.
+    j.put_module("a", "aa", "h5", b"five", Publish::Store).await.unwrap();
+    let versions: Vec<(String, String)> = j.module_versions("a").await.unwrap().into_iter().map(|(w, h, _)| (w, h)).collect();
+    assert_eq!(versions, [("aa".into(), "h5".into()), ("wf".into(), "h1".into()), ("wf".into(), "h2".into())]);
+    assert!(j.module_versions("a").await.unwrap().iter().all(|(_, _, at)| *at <= Utc::now() + chrono::Duration::seconds(5)));
+    assert_eq!(j.module_versions("b").await.unwrap().len(), 1);
+    assert!(j.module_versions("c").await.unwrap().is_empty());
 
     // Migration moves unfinished runs of the workflow, all or the listed ones.
     let (r1, r2) = (key("a", "r1"), key("a", "r2"));
