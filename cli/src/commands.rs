@@ -295,7 +295,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             let continuum = Arc::new(Continuum::from_manifest(&manifest, Mode::Serve, &instances).await?);
             // Bound before anything runs: a taken port stops the host at once.
             let server = match &manifest.http {
-                Some(cfg) => Some((continuum_http::Server::bind(continuum.clone(), cfg).await?, cfg.requires_tokens())),
+                Some(cfg) => Some((continuum_http::Server::bind(continuum.clone(), cfg, manifest.data_dir.join("uploads")).await?, cfg.requires_tokens())),
                 None => None,
             };
             continuum.start_all();

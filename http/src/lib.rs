@@ -18,6 +18,7 @@ pub mod wait;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -31,12 +32,14 @@ pub struct AppState {
     pub continuum: Arc<Continuum>,
     /// Who may call.
     pub tokens: Arc<auth::Tokens>,
+    /// Where uploaded components wait for their deploy.
+    pub upload_dir: PathBuf,
 }
 
 /// The API's router over `continuum`, with the limits and tokens of
-/// `config`.
-pub fn router(continuum: Arc<Continuum>, config: &HttpConfig) -> Router {
-    let state = AppState { continuum, tokens: Arc::new(auth::Tokens::new(config)) };
+/// `config`; uploaded components are written to `upload_dir`.
+pub fn router(continuum: Arc<Continuum>, config: &HttpConfig, upload_dir: PathBuf) -> Router {
+    let state = AppState { continuum, tokens: Arc::new(auth::Tokens::new(config)), upload_dir };
     routes::routes().layer(DefaultBodyLimit::max(config.max_body_bytes)).with_state(state)
 }
 
@@ -62,12 +65,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the manifest's `listen` address.
-    pub async fn bind(continuum: Arc<Continuum>, config: &HttpConfig) -> Result<Server, ServeError> {
+    /// Binds the manifest's `listen` address; uploads go to `upload_dir`
+    /// (a directory under the manifest's `data_dir`).
+    pub async fn bind(continuum: Arc<Continuum>, config: &HttpConfig, upload_dir: PathBuf) -> Result<Server, ServeError> {
         let bind_err = |source| ServeError::Bind { addr: config.listen, source };
         let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(bind_err)?;
         let local_addr = listener.local_addr().map_err(bind_err)?;
-        Ok(Server { listener, router: router(continuum, config), local_addr })
+        Ok(Server { listener, router: router(continuum, config, upload_dir), local_addr })
     }
 
     /// Serves until `shutdown` resolves (then stops accepting and lets

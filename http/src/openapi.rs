@@ -28,8 +28,10 @@ use crate::schemas;
         routes::run_verbs::signal,
         routes::run_verbs::cancel,
         routes::journal::page,
+        routes::workflows::list,
+        routes::workflows::deploy,
     ),
-    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema)),
+    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]

@@ -89,3 +89,25 @@ pub struct HistoryEventSchema {
     /// When it was written.
     pub recorded_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// One stored version of a workflow.
+#[derive(ToSchema)]
+#[schema(as = WorkflowVersion)]
+pub struct WorkflowVersionSchema {
+    /// Content hash (hex SHA-256) of the module.
+    pub hash: String,
+    /// When it was first stored.
+    pub deployed_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A workflow and its versions.
+#[derive(ToSchema)]
+#[schema(as = WorkflowVersions)]
+pub struct WorkflowVersionsSchema {
+    /// The workflow name.
+    pub workflow: String,
+    /// The version new runs start on.
+    pub current: Option<String>,
+    /// Every version stored, oldest first.
+    pub versions: Vec<WorkflowVersionSchema>,
+}

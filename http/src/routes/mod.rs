@@ -6,6 +6,7 @@ pub(crate) mod instances;
 pub(crate) mod journal;
 pub(crate) mod run_verbs;
 pub(crate) mod runs;
+pub(crate) mod workflows;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -26,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/instances/{instance}/runs/{run_id}/signals", post(run_verbs::signal))
         .route("/v1/instances/{instance}/runs/{run_id}/cancel", post(run_verbs::cancel))
         .route("/v1/instances/{instance}/runs/{run_id}/journal", get(journal::page))
+        .route("/v1/instances/{instance}/workflows", get(workflows::list))
+        .route("/v1/instances/{instance}/workflows/{workflow}/versions", post(workflows::deploy))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
