@@ -78,6 +78,21 @@ impl Continuum {
         Ok(events.into_iter().map(HistoryEvent::from).collect())
     }
 
+    /// The instance's runs changed (state, lease, anything) at or after
+    /// `since`, oldest change first, at most `limit`: what a stream of
+    /// state changes polls. A change committed in a transaction that began
+    /// earlier may carry an earlier time: look back a little.
+    pub async fn runs_updated_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+        opts: CallOptions,
+    ) -> Result<Vec<RunInfo>, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let runs = inst.journal().runs_updated_since(inst.name(), since, limit.max(0)).await?;
+        Ok(runs.into_iter().map(RunInfo::from).collect())
+    }
+
     /// Whether the instance's database answers: one round trip.
     pub async fn ping(&self, opts: CallOptions) -> Result<(), Error> {
         let inst = self.instance(opts.instance.as_deref())?;

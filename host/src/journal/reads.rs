@@ -355,3 +355,17 @@ pub(in crate::journal) async fn module_versions(
     let k = format!("{instance}/modules");
     rows(p, sql, &[Arg::Text(instance)], |r| Ok((r.text("workflow", &k)?, r.text("hash", &k)?, r.ts_req("deployed_at", &k)?))).await
 }
+
+/// [`RunStore::runs_updated_since`](super::RunStore::runs_updated_since):
+/// the instance's runs changed at or after `since`, oldest change first.
+pub(in crate::journal) async fn runs_updated_since(
+    p: &dyn ReadPool,
+    instance: &str,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RunRecord>, JournalError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND updated_at >= $2 ORDER BY updated_at, run_id LIMIT $3"
+    );
+    rows(p, &sql, &[Arg::Text(instance), Arg::Time(since), Arg::Int(limit)], |r| run_from_row(r)).await
+}

@@ -60,6 +60,12 @@ pub trait RunStore: SharedReads + Send + Sync + 'static {
         reads::events_page(self.read_pool(), key, after_seq, limit).await
     }
 
+    /// The instance's runs changed (any column) at or after `since`,
+    /// oldest change first, at most `limit`.
+    async fn runs_updated_since(&self, instance: &str, since: DateTime<Utc>, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+        reads::runs_updated_since(self.read_pool(), instance, since, limit).await
+    }
+
     /// One round trip to the database (readiness probes).
     async fn ping(&self) -> Result<(), JournalError> {
         reads::ping(self.read_pool()).await

@@ -179,6 +179,10 @@ fn clock(n: u64) -> EventBody {
     EventBody::ClockRead { value_ms: n }
 }
 
+fn epoch_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap()
+}
+
 fn ms_from_now(delta: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(Utc::now().timestamp_millis() + delta).unwrap()
 }
@@ -268,6 +272,30 @@ journal_suite!(query_runs_filters_and_pages, |j: SharedJournal, time: TestClock|
     assert!(j.query_runs("i1", &RunQuery { workflow: Some("nope".into()), ..q(10) }).await.unwrap().is_empty());
     assert_eq!(ids(j.query_runs("i2", &q(10)).await.unwrap()), ["r1"]);
     assert!(j.query_runs("i3", &q(10)).await.unwrap().is_empty());
+});
+
+journal_suite!(runs_updated_since_lists_changes_in_order, |j: SharedJournal, time: TestClock| async move {
+    let (a, b, c) = (key("i1", "a"), key("i1", "b"), key("i1", "c"));
+    j.create_run(&new_run(&key("i2", "a")), None).await.unwrap();
+    for k in [&a, &b, &c] {
+        j.create_run(&new_run(k), None).await.unwrap();
+    }
+    let mut mark = epoch_ms(0);
+    for k in [&a, &b, &c] {
+        mark = mark.max(run(&j, k).await.updated_at + chrono::Duration::milliseconds(1));
+    }
+    time.advance(Duration::from_millis(50)).await;
+    // A signal to b, then a cancel request for a: both change their runs.
+    j.send_signal(&b, "go", &json!(1)).await.unwrap();
+    time.advance(Duration::from_millis(5)).await;
+    j.request_cancel(&a).await.unwrap();
+    let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.key.run_id).collect::<Vec<_>>();
+    assert_eq!(ids(j.runs_updated_since("i1", mark, 10).await.unwrap()), ["b", "a"]);
+    assert_eq!(ids(j.runs_updated_since("i1", mark, 1).await.unwrap()), ["b"]);
+    let epoch = epoch_ms(0);
+    assert_eq!(j.runs_updated_since("i1", epoch, 10).await.unwrap().len(), 3);
+    assert_eq!(ids(j.runs_updated_since("i2", epoch, 10).await.unwrap()), ["a"]);
+    assert!(j.runs_updated_since("i2", mark, 10).await.unwrap().is_empty());
 });
 
 journal_suite!(events_page_reads_a_slice_and_ping_answers, |j: SharedJournal, _: TestClock| async move {
