@@ -14,6 +14,7 @@ pub mod openapi;
 mod routes;
 mod schemas;
 pub mod scope;
+pub mod sse;
 pub mod wait;
 
 use std::future::Future;

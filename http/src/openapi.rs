@@ -30,8 +30,10 @@ use crate::schemas;
         routes::journal::page,
         routes::workflows::list,
         routes::workflows::deploy,
+        crate::sse::journal_stream,
+        crate::sse::run_changes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema)),
+    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]

@@ -113,3 +113,70 @@ impl Api {
         self.raw("POST", path, Some(body.to_string().into_bytes())).await
     }
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct SseEvent {
+    /// Its `event:` name.
+    pub event: String,
+    /// Its `id:`, if any.
+    pub id: Option<String>,
+    /// Its `data:`, as JSON (a string when it is not JSON).
+    pub data: Value,
+}
+
+/// A server-sent event stream being read.
+pub struct SseStream {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+    /// The HTTP status of the answer.
+    pub status: u16,
+}
+
+impl SseStream {
+    /// The next event (comments and keep-alives skipped); `None` when the
+    /// stream ended or nothing came within `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
+        use futures::StreamExt;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut event, mut id, mut data) = (String::from("message"), None, Vec::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v).to_string());
+                    }
+                }
+                if data.is_empty() && id.is_none() && event == "message" {
+                    continue;
+                }
+                let text = data.join("\n");
+                let data = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                return Some(SseEvent { event, id, data });
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.body.next()).await.ok()??.ok()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+impl Api {
+    /// Opens a server-sent event stream at `path`, with `last_event_id`.
+    pub async fn sse(&self, path: &str, last_event_id: Option<&str>) -> SseStream {
+        let mut req = self.client.get(format!("{}{path}", self.base)).header("accept", "text/event-stream");
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = resp.status().as_u16();
+        SseStream { body: Box::pin(resp.bytes_stream()), buffer: String::new(), status }
+    }
+}

@@ -24,7 +24,7 @@ mod store;
 pub use cpu_heavy::cpu_heavy;
 pub use embedded::embedded;
 pub use exactly_once::assert_exactly_once;
-pub use http_api::{add_http, Answer, Api};
+pub use http_api::{add_http, Answer, Api, SseEvent, SseStream};
 pub use openapi_check::OpenApiDoc;
 pub use otlp_receiver::{otlp_receiver, Received};
 pub use proc_stats::{cpu_time, cpu_used_during, rss_kib};

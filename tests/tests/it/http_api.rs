@@ -227,6 +227,8 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
         ("GET", format!("{b}/nope"), None),
         ("GET", "/v1/instances/nope/runs".into(), None),
         ("GET", "/v1/instances/b/workflows".into(), None),
+        ("GET", format!("{b}/r/journal/stream"), None),
+        ("GET", "/v1/instances/b/stream/runs".into(), None),
         ("POST", "/v1/instances/b/workflows/order-flow/versions".into(), Some(&deploy)),
     ];
     for (method, path, body) in &tries {
@@ -396,4 +398,54 @@ on_both_stores!(async fn workflows_list_their_versions_and_deploy_checks_replay(
     let a = deploy("drift_v3", "?check=maybe").await;
     assert_eq!((a.status, a.code()), (400, "bad_query"), "{a:?}");
     assert!(!dir.0.join("data/uploads").read_dir().map(|mut d| d.next().is_some()).unwrap_or(false), "uploads are removed");
+});
+
+on_both_stores!(async fn streams_send_journal_entries_and_state_changes(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let (_host, api) = serve_checked(&dir, &[InstanceSpec::examples("default", &db.url)], "").await;
+    let base = "/v1/instances/default";
+    let mut states = api.sse(&format!("{base}/stream/runs"), None).await;
+    assert_eq!(states.status, 200);
+    let a = api.post(&format!("{base}/runs"), &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "s1"})).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let mut journal = api.sse(&format!("{base}/runs/s1/journal/stream"), None).await;
+    assert_eq!(journal.status, 200);
+
+    // The first entry comes as soon as it is committed; the run waits for its review.
+    let first = journal.next(START).await.expect("a first journal entry");
+    assert_eq!((first.event.as_str(), first.id.as_deref(), &first.data["seq"]), ("entry", Some("1"), &json!(1)), "{first:?}");
+    let a = api.post(&format!("{base}/runs/s1/signals"), &json!({"name": "fraud_review", "payload": "approved"})).await;
+    assert_eq!(a.status, 202, "{a:?}");
+    let mut seqs = vec![1];
+    let end = loop {
+        let ev = journal.next(START).await.expect("the journal stream goes on to its end");
+        match ev.event.as_str() {
+            "entry" => seqs.push(ev.data["seq"].as_i64().unwrap()),
+            "end" => break ev,
+            other => panic!("unexpected event {other}: {ev:?}"),
+        }
+    };
+    assert_eq!(end.data, json!({"state": "completed"}));
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "every entry once, in order");
+    assert!(journal.next(Duration::from_secs(5)).await.is_none(), "the stream ends after `end`");
+    // Resuming with Last-Event-ID sends only what came after.
+    let mut resumed = api.sse(&format!("{base}/runs/s1/journal/stream"), Some(&(seqs.len() as i64 - 2).to_string())).await;
+    let ev = resumed.next(START).await.unwrap();
+    assert_eq!(ev.data["seq"], json!(seqs.len() as i64 - 1), "{ev:?}");
+
+    // The state stream saw the run come to its end.
+    let mut seen = Vec::new();
+    while seen.last().map(String::as_str) != Some("completed") {
+        let ev = states.next(START).await.unwrap_or_else(|| panic!("no completed state after {seen:?}"));
+        assert_eq!((ev.event.as_str(), ev.data["run_id"].as_str(), ev.data["workflow"].as_str()), ("state", Some("s1"), Some("order-flow")), "{ev:?}");
+        seen.push(ev.data["state"].as_str().unwrap().to_string());
+    }
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique, seen, "a state is sent once per change: {seen:?}");
+
+    // Streams of unknown runs and instances are refused before they start.
+    assert_eq!(api.get(&format!("{base}/runs/nope/journal/stream")).await.code(), "unknown_run");
+    assert_eq!(api.get("/v1/instances/nope/stream/runs").await.code(), "unknown_instance");
 });
