@@ -6,11 +6,14 @@
 //! them, and with no token configured the server listens on loopback only
 //! (the manifest refuses anything else).
 
+#![deny(missing_docs)]
+
 pub mod auth;
 pub mod body;
 pub mod cursor;
 pub mod errors;
 pub mod openapi;
+mod panics;
 mod routes;
 mod schemas;
 pub mod scope;
@@ -41,7 +44,10 @@ pub struct AppState {
 /// `config`; uploaded components are written to `upload_dir`.
 pub fn router(continuum: Arc<Continuum>, config: &HttpConfig, upload_dir: PathBuf) -> Router {
     let state = AppState { continuum, tokens: Arc::new(auth::Tokens::new(config)), upload_dir };
-    routes::routes().layer(DefaultBodyLimit::max(config.max_body_bytes)).with_state(state)
+    routes::routes()
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn(panics::catch_panic))
+        .with_state(state)
 }
 
 /// Errors of starting the server.
