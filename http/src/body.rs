@@ -28,6 +28,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// 413 `payload_too_large` when `value`, as JSON, is larger than `limit`
+/// bytes (`what`: "input", "signal payload").
+pub fn check_payload(what: &str, value: &serde_json::Value, limit: usize) -> Result<(), ApiError> {
+    let size = serde_json::to_vec(value).map(|v| v.len()).unwrap_or(usize::MAX);
+    if size > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the {what} is {size} bytes of JSON, larger than the limit of {limit} bytes (max_payload_bytes)"),
+        ));
+    }
+    Ok(())
+}
+
 /// A body that could not be read: 413 `body_too_large` past the limit,
 /// else 400.
 pub fn body_error(e: axum::extract::rejection::BytesRejection) -> ApiError {

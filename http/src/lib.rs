@@ -38,12 +38,19 @@ pub struct AppState {
     pub tokens: Arc<auth::Tokens>,
     /// Where uploaded components wait for their deploy.
     pub upload_dir: PathBuf,
+    /// The largest input or signal payload taken, in bytes of JSON.
+    pub max_payload_bytes: usize,
 }
 
 /// The API's router over `continuum`, with the limits and tokens of
 /// `config`; uploaded components are written to `upload_dir`.
 pub fn router(continuum: Arc<Continuum>, config: &HttpConfig, upload_dir: PathBuf) -> Router {
-    let state = AppState { continuum, tokens: Arc::new(auth::Tokens::new(config)), upload_dir };
+    let state = AppState {
+        continuum,
+        tokens: Arc::new(auth::Tokens::new(config)),
+        upload_dir,
+        max_payload_bytes: config.max_payload_bytes,
+    };
     routes::routes()
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn(panics::catch_panic))

@@ -6,6 +6,7 @@
 //! listen = "127.0.0.1:7070"                   # required: IP:port (port 0: any free port)
 //! admin_token = "${CONTINUUM_ADMIN_TOKEN}"    # optional: may do everything
 //! max_body_bytes = 4259840                    # optional: request bodies larger are refused (413)
+//! max_payload_bytes = 4194304                 # optional: inputs and signal payloads larger are refused (413)
 //!
 //! [http.tokens]                               # optional: instance -> its bearer token
 //! default = "${CONTINUUM_DEFAULT_TOKEN}"
@@ -40,6 +41,10 @@ pub struct HttpConfig {
     pub tokens: BTreeMap<String, String>,
     /// Request bodies larger than this are refused.
     pub max_body_bytes: usize,
+    /// A run's input or a signal's payload (as JSON) larger than this is
+    /// refused; at most [`crate::MAX_PAYLOAD_BYTES`], the runtime's own
+    /// limit.
+    pub max_payload_bytes: usize,
 }
 
 impl HttpConfig {
@@ -56,6 +61,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
             .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_payload_bytes", &self.max_payload_bytes)
             .finish()
     }
 }
@@ -97,6 +103,13 @@ pub(super) fn parse_http(
         None => None,
     };
     let max_body_bytes = r.positive_usize("max_body_bytes", DEFAULT_MAX_BODY_BYTES)?;
+    let max_payload_bytes = r.positive_usize("max_payload_bytes", crate::MAX_PAYLOAD_BYTES)?;
+    if max_payload_bytes > crate::MAX_PAYLOAD_BYTES {
+        return Err(ctx.invalid(
+            r.key("max_payload_bytes"),
+            format!("{max_payload_bytes} is above the runtime's limit of {} bytes", crate::MAX_PAYLOAD_BYTES),
+        ));
+    }
     let tokens_key = r.key("tokens");
     let mut tokens = BTreeMap::new();
     for (name, value) in r.table("tokens")?.unwrap_or_default() {
@@ -116,7 +129,7 @@ pub(super) fn parse_http(
         tokens.insert(name, value);
     }
     r.finish()?;
-    let config = HttpConfig { listen, admin_token, tokens, max_body_bytes };
+    let config = HttpConfig { listen, admin_token, tokens, max_body_bytes, max_payload_bytes };
     if !config.requires_tokens() && !listen.ip().is_loopback() {
         return Err(ctx.invalid(
             listen_key,

@@ -63,6 +63,7 @@
 //! listen = "127.0.0.1:7070"       # IP:port; without tokens only a loopback address
 //! admin_token = "${ADMIN_TOKEN}"  # optional: may do everything
 //! max_body_bytes = 4259840        # optional: larger request bodies are refused
+//! max_payload_bytes = 4194304     # optional: larger inputs and signal payloads are refused
 //! [http.tokens]                   # optional: instance -> bearer token of that instance only
 //! default = "${DEFAULT_TOKEN}"
 //!

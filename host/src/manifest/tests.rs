@@ -877,6 +877,7 @@ fn http_table_is_optional_and_read() {
     let m = parse_ok(&format!("[http]\nlisten = \"127.0.0.1:0\"\n{}", minimal("")));
     let http = m.http.expect("an [http] table");
     assert_eq!(http.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    assert_eq!(http.max_payload_bytes, crate::MAX_PAYLOAD_BYTES);
     assert!(!http.requires_tokens());
 }
 
@@ -891,5 +892,6 @@ fn http_table_errors_name_the_key() {
     parse_err(&with("listen = \"127.0.0.1:1\"\n[http.tokens]\nother = \"t\""), &["http.tokens.other", "no instance"]);
     parse_err(&with("listen = \"127.0.0.1:1\"\nadmin_token = \"t\"\n[http.tokens]\ndefault = \"t\""), &["http.tokens.default", "distinct"]);
     parse_err(&with("listen = \"127.0.0.1:1\"\nmax_body_bytes = 0"), &["http.max_body_bytes"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nmax_payload_bytes = 99999999999"), &["http.max_payload_bytes", "runtime's limit"]);
     parse_err(&with("listen = \"127.0.0.1:1\"\nlisten_on = 1"), &["http.listen_on"]);
 }

@@ -101,6 +101,7 @@ pub(crate) async fn signal(
     scope: RunScope,
     JsonBody(req): JsonBody<SignalRequest>,
 ) -> Result<(StatusCode, Json<SignalSent>), ApiError> {
+    crate::body::check_payload("signal payload", &req.payload, state.max_payload_bytes)?;
     state.continuum.signal(&scope.run_id, &req.name, req.payload, CallOptions::instance(scope.instance)).await?;
     Ok((StatusCode::ACCEPTED, Json(SignalSent { run_id: scope.run_id, signal: req.name })))
 }

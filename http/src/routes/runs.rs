@@ -81,6 +81,7 @@ pub(crate) async fn start(
     JsonBody(req): JsonBody<StartRequest>,
 ) -> Result<Response, ApiError> {
     let input = req.input.unwrap_or_else(|| Value::Object(Default::default()));
+    crate::body::check_payload("input", &input, state.max_payload_bytes)?;
     let opts = StartOptions { instance: Some(scope.instance.clone()), run_id: req.run_id };
     let run_id = state.continuum.start(&req.workflow, input, opts).await?;
     tracing::info!(instance = %scope.instance, run_id, workflow = %req.workflow, "run started over HTTP");

@@ -133,7 +133,7 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
 on_both_stores!(async fn bad_input_is_a_json_error_never_a_500(store: Store) {
     let db = store.create().await;
     let dir = TempDir::new();
-    let (_host, api) = serve_checked(&dir, &[InstanceSpec::examples("default", &db.url)], "max_body_bytes = 10000").await;
+    let (_host, api) = serve_checked(&dir, &[InstanceSpec::examples("default", &db.url)], "max_body_bytes = 10000\nmax_payload_bytes = 1000").await;
     let runs = "/v1/instances/default/runs";
     let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "r1"})).await;
     assert_eq!(a.status, 201, "{a:?}");
@@ -147,6 +147,8 @@ on_both_stores!(async fn bad_input_is_a_json_error_never_a_500(store: Store) {
         ("POST", runs.into(), Some(br#"{"workflow": "order-flow", "inptu": {}}"#.to_vec()), 400, "invalid_json"),
         ("POST", runs.into(), Some(br#"{"workflow": 7}"#.to_vec()), 400, "invalid_json"),
         ("POST", runs.into(), Some(big), 413, "body_too_large"),
+        ("POST", runs.into(), Some(json!({"workflow": "order-flow", "input": {"pad": "y".repeat(2000)}}).to_string().into_bytes()), 413, "payload_too_large"),
+        ("POST", format!("{runs}/r1/signals"), Some(json!({"name": "go", "payload": "y".repeat(2000)}).to_string().into_bytes()), 413, "payload_too_large"),
         ("POST", runs.into(), Some(br#"{"workflow": "nope"}"#.to_vec()), 404, "unknown_workflow"),
         ("POST", runs.into(), Some(br#"{"workflow": "order flow"}"#.to_vec()), 404, "unknown_workflow"),
         ("POST", runs.into(), Some(format!(r#"{{"workflow": "order-flow", "run_id": "{long_id}"}}"#).into_bytes()), 400, "invalid_name"),
