@@ -270,6 +270,13 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
     assert_eq!(a.status, 202, "{a:?}");
     let a = tb.get(&format!("{b}/r/result?wait=60s")).await;
     assert_eq!((a.status, a.body["output"]["status"].as_str()), (200, Some("shipped")), "{a:?}");
+    let bytes = std::fs::read(component("order_flow")).unwrap();
+    let a = admin.raw("POST", "/v1/instances/b/workflows/order-flow/versions", Some(bytes.clone())).await;
+    assert_eq!(a.status, 201, "the admin token deploys to b: {a:?}");
+    let a = ta.raw("POST", "/v1/instances/a/workflows/order-flow/versions", Some(bytes)).await;
+    assert_eq!(a.status, 201, "a's token deploys to a: {a:?}");
+    let a = ta.get("/v1/instances/a/workflows").await;
+    assert_eq!((a.status, a.body["workflows"].as_array().map(Vec::len)), (200, Some(2)), "{a:?}");
     let a = ta.post("/v1/instances/a/runs/r/cancel", &json!({})).await;
     assert_eq!((a.status, a.body["outcome"].as_str()), (200, Some("cancelled")), "{a:?}");
 });
@@ -405,7 +412,7 @@ on_both_stores!(async fn workflows_list_their_versions_and_deploy_checks_replay(
 on_both_stores!(async fn streams_send_journal_entries_and_state_changes(store: Store) {
     let db = store.create().await;
     let dir = TempDir::new();
-    let (_host, api) = serve_checked(&dir, &[InstanceSpec::examples("default", &db.url)], "").await;
+    let (mut host, api) = serve_checked(&dir, &[InstanceSpec::examples("default", &db.url)], "").await;
     let base = "/v1/instances/default";
     let mut states = api.sse(&format!("{base}/stream/runs"), None).await;
     assert_eq!(states.status, 200);
@@ -450,4 +457,18 @@ on_both_stores!(async fn streams_send_journal_entries_and_state_changes(store: S
     // Streams of unknown runs and instances are refused before they start.
     assert_eq!(api.get(&format!("{base}/runs/nope/journal/stream")).await.code(), "unknown_run");
     assert_eq!(api.get("/v1/instances/nope/stream/runs").await.code(), "unknown_instance");
+
+    // An open stream does not keep a host from stopping on SIGTERM.
+    let _open = api.sse(&format!("{base}/stream/runs"), None).await;
+    let status = std::process::Command::new("kill").arg("-TERM").arg(host.pid().to_string()).status().expect("run kill");
+    assert!(status.success());
+    let start = std::time::Instant::now();
+    let exited = loop {
+        if let Some(s) = host.try_wait().expect("wait for the host") {
+            break s;
+        }
+        assert!(start.elapsed() < START, "the host did not stop within {START:?}:\n{}", host.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(exited.code(), Some(0), "{}", host.log_text());
 });
