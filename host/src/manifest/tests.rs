@@ -662,9 +662,11 @@ fn module_doc_example_parses() {
     let start = doc.find("```toml\n").expect("doc example start") + "```toml\n".len();
     let len = doc[start..].find("```").expect("doc example end");
     let example = &doc[start..start + len];
-    let env = env_of(&[("BILLING_DB_PASSWORD", "pw")]);
+    let env = env_of(&[("BILLING_DB_PASSWORD", "pw"), ("ADMIN_TOKEN", "adm"), ("DEFAULT_TOKEN", "dft")]);
     let m = Manifest::parse_with_env(example, Path::new(FILE), &env).expect("doc example parses");
     assert_eq!(m.node, "host-a");
+    let http = m.http.as_ref().expect("the example has [http]");
+    assert_eq!((http.admin_token.as_deref(), http.tokens.get("default").map(String::as_str)), (Some("adm"), Some("dft")));
     assert_eq!(m.instances["default"].children, ChildrenConfig::default());
     let billing = &m.instances["billing"];
     assert_eq!(billing.database, "postgres://continuum:pw@db/billing");
@@ -831,8 +833,11 @@ fn the_readme_manifest_example_parses() {
     let start = readme.find("```toml\n").expect("README.md has a ```toml block") + "```toml\n".len();
     let len = readme[start..].find("```").expect("the ```toml block ends");
     let text = &readme[start..start + len];
-    let m = Manifest::parse_with_env(text, Path::new(FILE), &env_of(&[("BILLING_DB_PASSWORD", "pw")]))
+    let env = env_of(&[("BILLING_DB_PASSWORD", "pw"), ("CONTINUUM_ADMIN_TOKEN", "adm"), ("BILLING_API_TOKEN", "bil")]);
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env)
         .unwrap_or_else(|e| panic!("README.md's manifest example does not parse: {e}\n{text}"));
+    let http = m.http.as_ref().expect("the README's example has [http]");
+    assert_eq!((http.admin_token.as_deref(), http.tokens.get("billing").map(String::as_str)), (Some("adm"), Some("bil")));
     assert_eq!(m.node, "host-a");
     assert_eq!(m.instances.keys().collect::<Vec<_>>(), ["billing", "default"]);
     let d = &m.instances["default"];
