@@ -16,6 +16,7 @@ pub mod openapi;
 mod panics;
 mod routes;
 mod schemas;
+mod trace;
 pub mod scope;
 pub mod sse;
 pub mod wait;
@@ -54,6 +55,7 @@ pub fn router(continuum: Arc<Continuum>, config: &HttpConfig, upload_dir: PathBu
     routes::routes()
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn(panics::catch_panic))
+        .layer(axum::middleware::from_fn(trace::trace_request))
         .with_state(state)
 }
 

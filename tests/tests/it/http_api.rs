@@ -57,6 +57,11 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "o-1"})).await;
     assert_eq!(a.status, 201, "{a:?}");
     assert_eq!(a.body, json!({"instance": "default", "run_id": "o-1"}));
+    assert!(
+        host.wait_for_log("run started over HTTP", START) && host.log_text().lines().any(|l| l.contains("run started over HTTP") && l.contains("o-1") && l.contains("order-flow")),
+        "the host logs the start with its run id and workflow:\n{}",
+        host.log_text()
+    );
     let a = api.get(&format!("{runs}/o-1")).await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!((a.body["workflow"].as_str(), a.body["key"]["run_id"].as_str()), (Some("order-flow"), Some("o-1")));
