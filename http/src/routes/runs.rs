@@ -84,7 +84,7 @@ pub(crate) async fn start(
     crate::body::check_payload("input", &input, state.max_payload_bytes)?;
     let opts = StartOptions { instance: Some(scope.instance.clone()), run_id: req.run_id };
     let run_id = state.continuum.start(&req.workflow, input, opts).await?;
-    tracing::info!(instance = %scope.instance, run_id, workflow = %req.workflow, "run started over HTTP");
+    tracing::info!(instance = %scope.instance, run_id = %run_id, workflow = %req.workflow, "run started over HTTP");
     let location = format!("/v1/instances/{}/runs/{}", scope.instance, run_id);
     let mut response = (StatusCode::CREATED, Json(Started { instance: scope.instance, run_id })).into_response();
     if let Ok(value) = location.parse() {
