@@ -4,6 +4,7 @@
 //! the embedded default instance.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -27,6 +28,9 @@ pub const EXIT_RETRYABLE: u8 = 4;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: anything else (database unreachable, ...).
 pub const EXIT_FAILURE: u8 = 1;
+
+/// How long requests in flight may take to end when a host stops.
+const HTTP_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// A durable workflow runtime for WebAssembly workflows.
 #[derive(Debug, Parser)]
@@ -249,6 +253,9 @@ pub enum CliError {
     /// Bad arguments.
     #[error("{0}")]
     Usage(String),
+    /// The HTTP API could not start.
+    #[error(transparent)]
+    Http(#[from] continuum_http::ServeError),
 }
 
 fn parse_json(what: &str, text: &str) -> Result<Value, CliError> {
@@ -285,10 +292,34 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Serve { instances } => {
             manifest.validate_files()?;
-            let continuum = Continuum::from_manifest(&manifest, Mode::Serve, &instances).await?;
+            let continuum = Arc::new(Continuum::from_manifest(&manifest, Mode::Serve, &instances).await?);
+            // Bound before anything runs: a taken port stops the host at once.
+            let server = match &manifest.http {
+                Some(cfg) => Some((continuum_http::Server::bind(continuum.clone(), cfg, manifest.data_dir.join("uploads")).await?, cfg.requires_tokens())),
+                None => None,
+            };
             continuum.start_all();
             errln!("continuum: serving {} (manifest {})", continuum.instance_names().join(", "), cli.manifest.display());
+            let http = server.map(|(server, tokens)| {
+                if tokens {
+                    errln!("continuum: HTTP API on http://{} (bearer tokens required)", server.local_addr);
+                } else {
+                    errln!("continuum: HTTP API on http://{} (no tokens configured: loopback only, no authentication)", server.local_addr);
+                }
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let task = tokio::spawn(server.serve(async move {
+                    let _ = stopped.await;
+                }));
+                (stop, task)
+            });
             shutdown_signal().await;
+            if let Some((stop, mut task)) = http {
+                let _ = stop.send(());
+                // Long polls and streams end with the process, not before.
+                if tokio::time::timeout(HTTP_SHUTDOWN_GRACE, &mut task).await.is_err() {
+                    task.abort();
+                }
+            }
             continuum.stop_all().await;
             Ok(EXIT_OK)
         }

@@ -25,7 +25,7 @@ async fn main() -> std::process::ExitCode {
         // A host exports telemetry as its manifest says; a bad manifest is
         // reported by `serve` itself.
         Command::Serve { .. } => (
-            "warn,continuum_host=info,continuum=info",
+            "warn,continuum_host=info,continuum_http=info,continuum=info",
             Manifest::load(&cli.manifest).map(|m| m.telemetry).unwrap_or_default(),
         ),
         _ => ("warn", TelemetryConfig::default()),

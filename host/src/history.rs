@@ -5,7 +5,7 @@
 use crate::input_limits::check_run_id;
 use crate::journal::{self, JournalError, RunKey};
 use crate::views::OpenActivity;
-use crate::{CallOptions, Continuum, Error, RunHistory, RunInfo};
+use crate::{CallOptions, Continuum, Error, HistoryEvent, RunHistory, RunInfo, RunQuery};
 
 impl Continuum {
     /// A run's record: its workflow, module version, state, result and
@@ -42,6 +42,61 @@ impl Continuum {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let runs = inst.journal().list_runs(inst.name(), limit).await?;
         Ok(runs.into_iter().map(RunInfo::from).collect())
+    }
+
+    /// The instance's runs matching `query` (state, workflow, creation
+    /// time), newest first, after its cursor: a page of a listing. A
+    /// `query.limit` below 1 lists nothing.
+    pub async fn query_runs(&self, query: &RunQuery, opts: CallOptions) -> Result<Vec<RunInfo>, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        if query.limit < 1 {
+            return Ok(Vec::new());
+        }
+        let runs = inst.journal().query_runs(inst.name(), query).await?;
+        Ok(runs.into_iter().map(RunInfo::from).collect())
+    }
+
+    /// A page of a run's journal: at most `limit` entries after `after_seq`
+    /// (0: from the start), in order. [`Error::UnknownRun`] if the run does
+    /// not exist.
+    pub async fn journal_page(
+        &self,
+        run_id: &str,
+        after_seq: i64,
+        limit: i64,
+        opts: CallOptions,
+    ) -> Result<Vec<HistoryEvent>, Error> {
+        check_run_id(run_id)?;
+        let inst = self.instance(opts.instance.as_deref())?;
+        let key = RunKey::new(inst.name(), run_id);
+        let journal = inst.journal();
+        let events = journal.events_page(&key, after_seq.max(0), limit.max(0)).await?;
+        // An empty page of a run that does not exist is an unknown run.
+        if events.is_empty() && journal.get_run(&key).await?.is_none() {
+            return Err(Error::unknown_run(&key));
+        }
+        Ok(events.into_iter().map(HistoryEvent::from).collect())
+    }
+
+    /// The instance's runs changed (state, lease, anything) at or after
+    /// `since`, oldest change first, at most `limit`: what a stream of
+    /// state changes polls. A change committed in a transaction that began
+    /// earlier may carry an earlier time: look back a little.
+    pub async fn runs_updated_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+        opts: CallOptions,
+    ) -> Result<Vec<RunInfo>, Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        let runs = inst.journal().runs_updated_since(inst.name(), since, limit.max(0)).await?;
+        Ok(runs.into_iter().map(RunInfo::from).collect())
+    }
+
+    /// Whether the instance's database answers: one round trip.
+    pub async fn ping(&self, opts: CallOptions) -> Result<(), Error> {
+        let inst = self.instance(opts.instance.as_deref())?;
+        Ok(inst.journal().ping().await?)
     }
 
     /// Compacts the run's journal so far into a snapshot (what the

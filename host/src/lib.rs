@@ -66,16 +66,16 @@ pub use activities::{
 pub use call_options::{CallOptions, StartOptions};
 pub use database::Database;
 pub use run_error::RunError;
-pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict};
+pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict, WorkflowVersion, WorkflowVersions};
 pub use error::{DatabaseError, Error};
 pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
 pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
-pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunState};
+pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunQuery, RunState};
 pub use load::Mode;
 pub use manifest::{
-    ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig,
+    ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig, HttpConfig,
     InstanceConfig, Manifest, ManifestError, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
-    DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE,
+    DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE, DEFAULT_MAX_BODY_BYTES,
 };
 pub use modules::ModuleError;
 pub use views::{CancelOutcome, Heartbeat, HistoryEvent, OpenActivity, RunHistory, RunInfo, RunOutcome};

@@ -698,3 +698,22 @@ pub struct Snapshot {
     /// The entries, as a JSON array of [`Event`]s.
     pub body: String,
 }
+
+/// Which of an instance's runs to list, and from where: every filter is
+/// optional; runs come newest first (by creation time, then run id).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunQuery {
+    /// Only runs in this state.
+    pub state: Option<RunState>,
+    /// Only runs of this workflow.
+    pub workflow: Option<String>,
+    /// Only runs created at or after this time.
+    pub created_since: Option<DateTime<Utc>>,
+    /// Only runs created before this time.
+    pub created_until: Option<DateTime<Utc>>,
+    /// Only runs that come after this one in the listing (its creation
+    /// time and run id): the cursor of the page before.
+    pub before: Option<(DateTime<Utc>, String)>,
+    /// At most this many runs.
+    pub limit: i64,
+}

@@ -25,6 +25,12 @@ pub trait ModuleStore: SharedReads + Send + Sync + 'static {
         reads::current_modules(self.read_pool(), instance).await
     }
 
+    /// Every stored version of the instance's workflows: `(workflow, hash,
+    /// deployed_at)`, by workflow, oldest first.
+    async fn module_versions(&self, instance: &str) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>)>, JournalError> {
+        reads::module_versions(self.read_pool(), instance).await
+    }
+
     /// Moves the unfinished runs of `workflow` (all, or those in `run_ids`)
     /// to module version `to`, making parked ones due; returns how many.
     async fn migrate_runs(&self, instance: &str, workflow: &str, run_ids: &[String], to: &str) -> Result<u64, JournalError>;

@@ -289,3 +289,83 @@ mod tests {
         assert_eq!(got, Some((2, "one".to_string(), 2)));
     }
 }
+
+/// [`RunStore::query_runs`](super::RunStore::query_runs): the instance's
+/// runs matching `q`, newest first (by `created_at`, then `run_id`), after
+/// its cursor, at most `q.limit`.
+pub(in crate::journal) async fn query_runs(
+    p: &dyn ReadPool,
+    instance: &str,
+    q: &super::RunQuery,
+) -> Result<Vec<RunRecord>, JournalError> {
+    let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1");
+    let mut args = vec![Arg::Text(instance)];
+    // Each condition binds one parameter, numbered in order.
+    let state = q.state.map(|s| s.as_str());
+    let conds = [
+        (" AND state = ", state.map(Arg::Text)),
+        (" AND workflow = ", q.workflow.as_deref().map(Arg::Text)),
+        (" AND created_at >= ", q.created_since.map(Arg::Time)),
+        (" AND created_at < ", q.created_until.map(Arg::Time)),
+    ];
+    for (cond, arg) in conds {
+        if let Some(arg) = arg {
+            args.push(arg);
+            sql.push_str(&format!("{cond}${}", args.len()));
+        }
+    }
+    if let Some((at, run_id)) = &q.before {
+        args.push(Arg::Time(*at));
+        let t = args.len();
+        args.push(Arg::Text(run_id));
+        let r = args.len();
+        sql.push_str(&format!(" AND (created_at < ${t} OR (created_at = ${t} AND run_id < ${r}))"));
+    }
+    args.push(Arg::Int(q.limit));
+    sql.push_str(&format!(" ORDER BY created_at DESC, run_id DESC LIMIT ${}", args.len()));
+    rows(p, &sql, &args, |r| run_from_row(r)).await
+}
+
+/// [`RunStore::events_page`](super::RunStore::events_page): at most
+/// `limit` journal entries after `after_seq`, in order.
+pub(in crate::journal) async fn events_page(
+    p: &dyn ReadPool,
+    key: &RunKey,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<Event>, JournalError> {
+    let sql = "SELECT seq, body, recorded_at FROM events WHERE instance = $1 AND run_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
+    let args = [Arg::Text(&key.instance), Arg::Text(&key.run_id), Arg::Int(after_seq), Arg::Int(limit)];
+    rows(p, sql, &args, |r| event_from_row(r, key)).await
+}
+
+/// [`RunStore::ping`](super::RunStore::ping): one round trip.
+pub(in crate::journal) async fn ping(p: &dyn ReadPool) -> Result<(), JournalError> {
+    p.for_each_row("SELECT 1", &[], &mut |_: &dyn TsRow| Ok(())).await
+}
+
+/// [`ModuleStore::module_versions`](super::ModuleStore::module_versions):
+/// every stored version of the instance's workflows, `(workflow, hash,
+/// deployed_at)`, by workflow, oldest first.
+pub(in crate::journal) async fn module_versions(
+    p: &dyn ReadPool,
+    instance: &str,
+) -> Result<Vec<(String, String, DateTime<Utc>)>, JournalError> {
+    let sql = "SELECT workflow, hash, deployed_at FROM modules WHERE instance = $1 ORDER BY workflow, deployed_at, hash";
+    let k = format!("{instance}/modules");
+    rows(p, sql, &[Arg::Text(instance)], |r| Ok((r.text("workflow", &k)?, r.text("hash", &k)?, r.ts_req("deployed_at", &k)?))).await
+}
+
+/// [`RunStore::runs_updated_since`](super::RunStore::runs_updated_since):
+/// the instance's runs changed at or after `since`, oldest change first.
+pub(in crate::journal) async fn runs_updated_since(
+    p: &dyn ReadPool,
+    instance: &str,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RunRecord>, JournalError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND updated_at >= $2 ORDER BY updated_at, run_id LIMIT $3"
+    );
+    rows(p, &sql, &[Arg::Text(instance), Arg::Time(since), Arg::Int(limit)], |r| run_from_row(r)).await
+}

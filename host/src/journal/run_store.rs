@@ -48,6 +48,29 @@ pub trait RunStore: SharedReads + Send + Sync + 'static {
         reads::list_runs(self.read_pool(), instance, limit).await
     }
 
+    /// Lists an instance's runs matching a query, newest first (by
+    /// creation time, then run id), after the query's cursor.
+    async fn query_runs(&self, instance: &str, query: &super::RunQuery) -> Result<Vec<RunRecord>, JournalError> {
+        reads::query_runs(self.read_pool(), instance, query).await
+    }
+
+    /// At most `limit` entries of a run's journal after `after_seq`, in
+    /// `seq` order (the raw journal: snapshots are not consulted).
+    async fn events_page(&self, key: &RunKey, after_seq: i64, limit: i64) -> Result<Vec<Event>, JournalError> {
+        reads::events_page(self.read_pool(), key, after_seq, limit).await
+    }
+
+    /// The instance's runs changed (any column) at or after `since`,
+    /// oldest change first, at most `limit`.
+    async fn runs_updated_since(&self, instance: &str, since: DateTime<Utc>, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
+        reads::runs_updated_since(self.read_pool(), instance, since, limit).await
+    }
+
+    /// One round trip to the database (readiness probes).
+    async fn ping(&self) -> Result<(), JournalError> {
+        reads::ping(self.read_pool()).await
+    }
+
     /// Reads a run's journal in `seq` order.
     async fn load_events(&self, key: &RunKey) -> Result<Vec<Event>, JournalError> {
         reads::load_events_after(self.read_pool(), key, 0).await

@@ -179,6 +179,10 @@ fn clock(n: u64) -> EventBody {
     EventBody::ClockRead { value_ms: n }
 }
 
+fn epoch_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap()
+}
+
 fn ms_from_now(delta: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(Utc::now().timestamp_millis() + delta).unwrap()
 }
@@ -216,6 +220,100 @@ journal_suite!(create_get_and_list_runs, |j: SharedJournal, _: TestClock| async 
     assert_eq!(j.list_runs("i1", 1).await.unwrap().len(), 1);
     assert!(j.list_runs("i2", 10).await.unwrap().is_empty());
     assert_eq!(j.get_run(&key("i1", "nope")).await.unwrap(), None);
+});
+
+journal_suite!(query_runs_filters_and_pages, |j: SharedJournal, time: TestClock| async move {
+    // Five runs of i1, a moment apart (and two at once: ties are ordered by
+    // run id), of two workflows; one run of i2.
+    for (id, wf) in [("r1", "wf"), ("r2", "wf2"), ("r3", "wf"), ("r4", "wf2"), ("r5", "wf")] {
+        let k = key("i1", id);
+        let lease = if id == "r3" { Some(("node/i1/1", TTL)) } else { None };
+        j.create_run(&NewRun { workflow: wf.into(), ..new_run(&k) }, lease).await.unwrap();
+        if id != "r4" {
+            time.advance(Duration::from_millis(5)).await;
+        }
+    }
+    j.create_run(&new_run(&key("i2", "r1")), None).await.unwrap();
+    let all: Vec<String> = j.list_runs("i1", 10).await.unwrap().into_iter().map(|r| r.key.run_id).collect();
+    assert_eq!(all, ["r5", "r4", "r3", "r2", "r1"]);
+    let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.key.run_id).collect::<Vec<_>>();
+    let q = |limit| RunQuery { limit, ..RunQuery::default() };
+
+    // Pages of two, each after the last run of the page before, cover the
+    // listing once, in order.
+    let mut paged = Vec::new();
+    let mut query = q(2);
+    loop {
+        let page = j.query_runs("i1", &query).await.unwrap();
+        let Some(last) = page.last() else { break };
+        query.before = Some((last.created_at, last.key.run_id.clone()));
+        let n = page.len();
+        paged.extend(ids(page));
+        if n < 2 {
+            break;
+        }
+    }
+    assert_eq!(paged, all);
+
+    // Filters, alone and together.
+    let by_wf = RunQuery { workflow: Some("wf2".into()), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &by_wf).await.unwrap()), ["r4", "r2"]);
+    let running = RunQuery { state: Some(RunState::Running), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &running).await.unwrap()), ["r3"]);
+    let pending_wf = RunQuery { state: Some(RunState::Pending), workflow: Some("wf".into()), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &pending_wf).await.unwrap()), ["r5", "r1"]);
+    let r3 = run(&j, &key("i1", "r3")).await.created_at;
+    let since = RunQuery { created_since: Some(r3), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &since).await.unwrap()), ["r5", "r4", "r3"]);
+    let until = RunQuery { created_until: Some(r3), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &until).await.unwrap()), ["r2", "r1"]);
+    let window = RunQuery { created_since: Some(r3), workflow: Some("wf2".into()), ..q(10) };
+    assert_eq!(ids(j.query_runs("i1", &window).await.unwrap()), ["r4"]);
+    assert!(j.query_runs("i1", &RunQuery { workflow: Some("nope".into()), ..q(10) }).await.unwrap().is_empty());
+    assert_eq!(ids(j.query_runs("i2", &q(10)).await.unwrap()), ["r1"]);
+    assert!(j.query_runs("i3", &q(10)).await.unwrap().is_empty());
+});
+
+journal_suite!(runs_updated_since_lists_changes_in_order, |j: SharedJournal, time: TestClock| async move {
+    let (a, b, c) = (key("i1", "a"), key("i1", "b"), key("i1", "c"));
+    j.create_run(&new_run(&key("i2", "a")), None).await.unwrap();
+    for k in [&a, &b, &c] {
+        j.create_run(&new_run(k), None).await.unwrap();
+    }
+    let mut mark = epoch_ms(0);
+    for k in [&a, &b, &c] {
+        mark = mark.max(run(&j, k).await.updated_at + chrono::Duration::milliseconds(1));
+    }
+    time.advance(Duration::from_millis(50)).await;
+    // A signal to b, then a cancel request for a: both change their runs.
+    j.send_signal(&b, "go", &json!(1)).await.unwrap();
+    time.advance(Duration::from_millis(5)).await;
+    j.request_cancel(&a).await.unwrap();
+    let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.key.run_id).collect::<Vec<_>>();
+    assert_eq!(ids(j.runs_updated_since("i1", mark, 10).await.unwrap()), ["b", "a"]);
+    assert_eq!(ids(j.runs_updated_since("i1", mark, 1).await.unwrap()), ["b"]);
+    let epoch = epoch_ms(0);
+    assert_eq!(j.runs_updated_since("i1", epoch, 10).await.unwrap().len(), 3);
+    assert_eq!(ids(j.runs_updated_since("i2", epoch, 10).await.unwrap()), ["a"]);
+    assert!(j.runs_updated_since("i2", mark, 10).await.unwrap().is_empty());
+});
+
+journal_suite!(events_page_reads_a_slice_and_ping_answers, |j: SharedJournal, _: TestClock| async move {
+    j.ping().await.unwrap();
+    let k = key("i1", "paged");
+    let lease = leased(&j, &k, "o1", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease);
+    for seq in 1..=5 {
+        w.events.push((seq, clock(seq as u64 * 10)));
+    }
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    let seqs = |events: Vec<Event>| events.into_iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(j.events_page(&k, 0, 2).await.unwrap()), [1, 2]);
+    assert_eq!(seqs(j.events_page(&k, 2, 2).await.unwrap()), [3, 4]);
+    assert_eq!(seqs(j.events_page(&k, 4, 10).await.unwrap()), [5]);
+    assert!(j.events_page(&k, 5, 10).await.unwrap().is_empty());
+    assert_eq!(j.events_page(&k, 1, 1).await.unwrap()[0].body, clock(20));
+    assert!(j.events_page(&key("i2", "paged"), 0, 10).await.unwrap().is_empty());
 });
 
 journal_suite!(trace_context_round_trips, |j: SharedJournal, _: TestClock| async move {
@@ -690,6 +788,13 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal, _: TestCl
     // Storing a known hash again is a no-op that may change the head.
     j.put_module("a", "wf", "h2", b"two", Publish::MakeCurrent).await.unwrap();
     assert_eq!(j.current_modules("a").await.unwrap()[0].1, "h2");
+    // Every version is listed, by workflow, oldest first; per instance.
+    j.put_module("a", "aa", "h5", b"five", Publish::Store).await.unwrap();
+    let versions: Vec<(String, String)> = j.module_versions("a").await.unwrap().into_iter().map(|(w, h, _)| (w, h)).collect();
+    assert_eq!(versions, [("aa".into(), "h5".into()), ("wf".into(), "h1".into()), ("wf".into(), "h2".into())]);
+    assert!(j.module_versions("a").await.unwrap().iter().all(|(_, _, at)| *at <= Utc::now() + chrono::Duration::seconds(5)));
+    assert_eq!(j.module_versions("b").await.unwrap().len(), 1);
+    assert!(j.module_versions("c").await.unwrap().is_empty());
 
     // Migration moves unfinished runs of the workflow, all or the listed ones.
     let (r1, r2) = (key("a", "r1"), key("a", "r2"));

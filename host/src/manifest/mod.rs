@@ -59,6 +59,14 @@
 //! otlp_endpoint = "http://127.0.0.1:4318"   # base URL; ${VAR} substituted; default: OTEL_EXPORTER_OTLP_* variables
 //! service_name = "continuum"      # optional, default OTEL_SERVICE_NAME, else "continuum"
 //!
+//! [http]                          # optional: the HTTP API of `continuum serve` (see README)
+//! listen = "127.0.0.1:7070"       # IP:port; without tokens only a loopback address
+//! admin_token = "${ADMIN_TOKEN}"  # optional: may do everything
+//! max_body_bytes = 4259840        # optional: larger request bodies are refused
+//! max_payload_bytes = 4194304     # optional: larger inputs and signal payloads are refused
+//! [http.tokens]                   # optional: instance -> bearer token of that instance only
+//! default = "${DEFAULT_TOKEN}"
+//!
 //! [instances.billing]
 //! database = "postgres://continuum:${BILLING_DB_PASSWORD}@db/billing"
 //!
@@ -85,6 +93,7 @@
 
 mod children;
 mod error;
+mod http;
 mod reader;
 mod sandbox;
 mod syntax;
@@ -102,6 +111,7 @@ pub use children::{
     HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
 };
 pub use error::ManifestError;
+pub use http::{HttpConfig, DEFAULT_MAX_BODY_BYTES};
 
 use reader::{
     join_key, resolve_database, resolve_path, substitute_env, Ctx, DatabaseError, SubstError,
@@ -138,6 +148,8 @@ pub struct Manifest {
     pub instances: BTreeMap<String, InstanceConfig>,
     /// OpenTelemetry export (`[telemetry]`); default: as the environment says.
     pub telemetry: crate::telemetry::TelemetryConfig,
+    /// The HTTP API `continuum serve` offers (`[http]`); none when absent.
+    pub http: Option<HttpConfig>,
 }
 
 /// One instance: a runtime bound to one database.
@@ -219,6 +231,8 @@ impl Manifest {
         };
         let tables = top.table("instances")?.unwrap_or_default();
         let telemetry = telemetry::parse_telemetry(ctx.clone(), top.table("telemetry")?, env)?;
+        let names: Vec<&str> = tables.keys().map(String::as_str).collect();
+        let http = http::parse_http(ctx.clone(), top.table("http")?, &names, env)?;
         top.finish()?;
 
         if tables.is_empty() {
@@ -239,6 +253,7 @@ impl Manifest {
             data_dir,
             instances,
             telemetry,
+            http,
         })
     }
 

@@ -662,9 +662,11 @@ fn module_doc_example_parses() {
     let start = doc.find("```toml\n").expect("doc example start") + "```toml\n".len();
     let len = doc[start..].find("```").expect("doc example end");
     let example = &doc[start..start + len];
-    let env = env_of(&[("BILLING_DB_PASSWORD", "pw")]);
+    let env = env_of(&[("BILLING_DB_PASSWORD", "pw"), ("ADMIN_TOKEN", "adm"), ("DEFAULT_TOKEN", "dft")]);
     let m = Manifest::parse_with_env(example, Path::new(FILE), &env).expect("doc example parses");
     assert_eq!(m.node, "host-a");
+    let http = m.http.as_ref().expect("the example has [http]");
+    assert_eq!((http.admin_token.as_deref(), http.tokens.get("default").map(String::as_str)), (Some("adm"), Some("dft")));
     assert_eq!(m.instances["default"].children, ChildrenConfig::default());
     let billing = &m.instances["billing"];
     assert_eq!(billing.database, "postgres://continuum:pw@db/billing");
@@ -831,8 +833,11 @@ fn the_readme_manifest_example_parses() {
     let start = readme.find("```toml\n").expect("README.md has a ```toml block") + "```toml\n".len();
     let len = readme[start..].find("```").expect("the ```toml block ends");
     let text = &readme[start..start + len];
-    let m = Manifest::parse_with_env(text, Path::new(FILE), &env_of(&[("BILLING_DB_PASSWORD", "pw")]))
+    let env = env_of(&[("BILLING_DB_PASSWORD", "pw"), ("CONTINUUM_ADMIN_TOKEN", "adm"), ("BILLING_API_TOKEN", "bil")]);
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env)
         .unwrap_or_else(|e| panic!("README.md's manifest example does not parse: {e}\n{text}"));
+    let http = m.http.as_ref().expect("the README's example has [http]");
+    assert_eq!((http.admin_token.as_deref(), http.tokens.get("billing").map(String::as_str)), (Some("adm"), Some("bil")));
     assert_eq!(m.node, "host-a");
     assert_eq!(m.instances.keys().collect::<Vec<_>>(), ["billing", "default"]);
     let d = &m.instances["default"];
@@ -855,4 +860,43 @@ fn error_bad_workflow_name() {
     let long = "w".repeat(300);
     let err = parse_err(&minimal(&format!("[instances.default.workflows]\n{long} = \"a.wasm\"\n")), &["300 characters"]);
     assert!(err.to_string().len() < 400, "the name is clipped: {err}");
+}
+
+#[test]
+fn http_table_is_optional_and_read() {
+    assert_eq!(parse_ok(&minimal("")).http, None);
+    let text = "[http]\nlisten = \"0.0.0.0:7070\"\nadmin_token = \"${ADMIN}\"\nmax_body_bytes = 1000\n\
+                [http.tokens]\ndefault = \"tok-${WHO}\"\n\
+                [instances.default]\ndatabase = \"sqlite::memory:\"\n";
+    let env = env_of(&[("ADMIN", "s3cret"), ("WHO", "a")]);
+    let m = Manifest::parse_with_env(text, Path::new(FILE), &env).expect("parses");
+    let http = m.http.expect("an [http] table");
+    assert_eq!(http.listen, "0.0.0.0:7070".parse().unwrap());
+    assert_eq!(http.admin_token.as_deref(), Some("s3cret"));
+    assert_eq!(http.tokens.get("default").map(String::as_str), Some("tok-a"));
+    assert_eq!(http.max_body_bytes, 1000);
+    assert!(http.requires_tokens());
+    // Its Debug never shows a token.
+    let shown = format!("{http:?}");
+    assert!(!shown.contains("s3cret") && !shown.contains("tok-a"), "{shown}");
+    let m = parse_ok(&format!("[http]\nlisten = \"127.0.0.1:0\"\n{}", minimal("")));
+    let http = m.http.expect("an [http] table");
+    assert_eq!(http.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    assert_eq!(http.max_payload_bytes, crate::MAX_PAYLOAD_BYTES);
+    assert!(!http.requires_tokens());
+}
+
+#[test]
+fn http_table_errors_name_the_key() {
+    let with = |http: &str| format!("[http]\n{http}\n{}", minimal(""));
+    parse_err(&with("admin_token = \"x\""), &["http.listen"]);
+    parse_err(&with("listen = \"localhost\""), &["http.listen", "IP:port"]);
+    parse_err(&with("listen = \"0.0.0.0:7070\""), &["http.listen", "loopback"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nadmin_token = \"\""), &["http.admin_token", "empty"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nadmin_token = \"${NOPE}\""), &["http.admin_token", "NOPE"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\n[http.tokens]\nother = \"t\""), &["http.tokens.other", "no instance"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nadmin_token = \"t\"\n[http.tokens]\ndefault = \"t\""), &["http.tokens.default", "distinct"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nmax_body_bytes = 0"), &["http.max_body_bytes"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nmax_payload_bytes = 99999999999"), &["http.max_payload_bytes", "runtime's limit"]);
+    parse_err(&with("listen = \"127.0.0.1:1\"\nlisten_on = 1"), &["http.listen_on"]);
 }

@@ -15,6 +15,8 @@
 //!   history did not move on since the check.
 //! - **Replay** (`replay.rs`): the check on its own, as a verb of the
 //!   facade, writing nothing.
+//! - **Versions** (`versions.rs`): each workflow's current version and
+//!   every version stored, as the HTTP API lists them.
 //!
 //! Executing the replay is the engine's (`crate::engine::replay_only`);
 //! storing versions and moving runs between them is the journal's.
@@ -22,6 +24,8 @@
 mod compatibility;
 mod deploy;
 mod replay;
+mod versions;
 
 pub use compatibility::{Drift, ReplayVerdict};
 pub use deploy::{DeployOptions, DeployReport, Migrate};
+pub use versions::{WorkflowVersion, WorkflowVersions};

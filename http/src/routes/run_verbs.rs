@@ -1,0 +1,117 @@
+//! What a caller does to a run: await its result (a long poll,
+//! `?wait=30s`), send it a signal, cancel it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use continuum_host::{CallOptions, CancelOutcome, Error, RunState};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use serde_json::Value;
+
+use crate::body::{JsonBody, QueryArgs};
+use crate::errors::ApiError;
+use crate::scope::RunScope;
+use crate::wait::parse_wait;
+use crate::AppState;
+
+/// `GET .../result`: how long to wait.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ResultQuery {
+    /// How long to wait for the run to finish (`30s`, `500ms`; default: no wait).
+    pub wait: Option<String>,
+}
+
+/// A run's result, or where it is when it has none yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunResult {
+    /// True when the run is final (then `output` or `error` is set).
+    pub done: bool,
+    /// Its state.
+    #[schema(value_type = crate::schemas::RunStateSchema)]
+    pub state: RunState,
+    /// The output, when completed.
+    pub output: Option<Value>,
+    /// The error, when failed, cancelled or drifted.
+    pub error: Option<Value>,
+}
+
+/// `POST .../signals`: the signal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalRequest {
+    /// The signal name.
+    pub name: String,
+    /// Its JSON payload (default `null`).
+    #[serde(default)]
+    pub payload: Value,
+}
+
+/// A signal sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignalSent {
+    /// The run.
+    pub run_id: String,
+    /// The signal name.
+    pub signal: String,
+}
+
+/// How a cancellation ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cancelled {
+    /// `cancelled`, or `already_final` when the run had finished.
+    #[schema(value_type = String)]
+    pub outcome: &'static str,
+    /// The run's final state.
+    #[schema(value_type = crate::schemas::RunStateSchema)]
+    pub state: RunState,
+}
+
+/// A run's result; with `?wait=`, a long poll until it is final. 200 when final, 202 when not (yet).
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs/{run_id}/result", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id"), ResultQuery), responses((status = 200, description = "Final", body = RunResult), (status = 202, description = "Not final yet", body = RunResult), crate::openapi::ApiErrors))]
+pub(crate) async fn result(
+    State(state): State<AppState>,
+    scope: RunScope,
+    QueryArgs(q): QueryArgs<ResultQuery>,
+) -> Result<(StatusCode, Json<RunResult>), ApiError> {
+    let wait = q.wait.as_deref().map(parse_wait).transpose()?.unwrap_or_default();
+    let opts = || CallOptions::instance(scope.instance.clone());
+    if !wait.is_zero() {
+        match state.continuum.await_run(&scope.run_id, wait, opts()).await {
+            Ok(o) => {
+                let done = RunResult { done: true, state: o.state, output: o.output, error: o.error };
+                return Ok((StatusCode::OK, Json(done)));
+            }
+            Err(Error::AwaitTimeout { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let run = state.continuum.run_info(&scope.run_id, opts()).await?;
+    let done = run.state.is_final();
+    let status = if done { StatusCode::OK } else { StatusCode::ACCEPTED };
+    Ok((status, Json(RunResult { done, state: run.state, output: run.output, error: run.error })))
+}
+
+/// Sends a signal to a run.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/signals", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), request_body = SignalRequest, responses((status = 202, description = "Sent", body = SignalSent), crate::openapi::ApiErrors))]
+pub(crate) async fn signal(
+    State(state): State<AppState>,
+    scope: RunScope,
+    JsonBody(req): JsonBody<SignalRequest>,
+) -> Result<(StatusCode, Json<SignalSent>), ApiError> {
+    crate::body::check_payload("signal payload", &req.payload, state.max_payload_bytes)?;
+    state.continuum.signal(&scope.run_id, &req.name, req.payload, CallOptions::instance(scope.instance)).await?;
+    Ok((StatusCode::ACCEPTED, Json(SignalSent { run_id: scope.run_id, signal: req.name })))
+}
+
+/// Cancels a run.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/cancel", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Cancelled, or already final", body = Cancelled), crate::openapi::ApiErrors))]
+pub(crate) async fn cancel(State(state): State<AppState>, scope: RunScope) -> Result<Json<Cancelled>, ApiError> {
+    let outcome = state.continuum.cancel(&scope.run_id, CallOptions::instance(scope.instance)).await?;
+    Ok(Json(match outcome {
+        CancelOutcome::AlreadyFinal(state) => Cancelled { outcome: "already_final", state },
+        _ => Cancelled { outcome: "cancelled", state: RunState::Cancelled },
+    }))
+}

@@ -1,0 +1,151 @@
+//! Runs of an instance: start one (`POST .../runs`), list them with
+//! filters and a cursor (`GET .../runs`), read one (`GET .../runs/{id}`).
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use continuum_host::{CallOptions, RunInfo, RunQuery, RunState, StartOptions};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use serde_json::Value;
+
+use crate::body::{JsonBody, QueryArgs};
+use crate::errors::ApiError;
+use crate::scope::{InstanceScope, RunScope};
+use crate::{cursor, AppState};
+
+/// The default page size of a listing.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The largest page size of a listing.
+pub const MAX_LIMIT: i64 = 1000;
+
+/// `POST .../runs`: what to start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    /// The workflow.
+    pub workflow: String,
+    /// The JSON input (default `{}`).
+    #[serde(default)]
+    pub input: Option<Value>,
+    /// The run id (default: a new UUID).
+    #[serde(default)]
+    pub run_id: Option<String>,
+}
+
+/// A run started.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Started {
+    /// The instance.
+    pub instance: String,
+    /// The run id.
+    pub run_id: String,
+}
+
+/// `GET .../runs`: filters and the page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only runs in this state.
+    pub state: Option<String>,
+    /// Only runs of this workflow.
+    pub workflow: Option<String>,
+    /// Only runs created at or after this time (RFC 3339).
+    pub created_since: Option<String>,
+    /// Only runs created before this time (RFC 3339).
+    pub created_until: Option<String>,
+    /// Page size (default 50, at most 1000).
+    pub limit: Option<i64>,
+    /// Where to go on: the `next_cursor` of the page before.
+    pub cursor: Option<String>,
+}
+
+/// A page of runs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunPage {
+    /// The runs, newest first.
+    #[schema(value_type = Vec<crate::schemas::RunInfoSchema>)]
+    pub runs: Vec<RunInfo>,
+    /// The cursor of the next page; none when this page is the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Starts a run.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs", tag = "runs", params(("instance" = String, Path, description = "The instance")), request_body = StartRequest, responses((status = 201, description = "Started", body = Started), crate::openapi::ApiErrors))]
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    scope: InstanceScope,
+    JsonBody(req): JsonBody<StartRequest>,
+) -> Result<Response, ApiError> {
+    let input = req.input.unwrap_or_else(|| Value::Object(Default::default()));
+    crate::body::check_payload("input", &input, state.max_payload_bytes)?;
+    let opts = StartOptions { instance: Some(scope.instance.clone()), run_id: req.run_id };
+    let run_id = state.continuum.start(&req.workflow, input, opts).await?;
+    tracing::info!(instance = %scope.instance, run_id = %run_id, workflow = %req.workflow, "run started over HTTP");
+    let location = format!("/v1/instances/{}/runs/{}", scope.instance, run_id);
+    let mut response = (StatusCode::CREATED, Json(Started { instance: scope.instance, run_id })).into_response();
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+fn time(what: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("invalid {what} `{}`: give an RFC 3339 time such as 2026-01-31T12:00:00Z", crate::auth::clip(t)),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// Lists runs, newest first, with filters and a cursor.
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs", tag = "runs", params(("instance" = String, Path, description = "The instance"), ListQuery), responses((status = 200, description = "A page of runs", body = RunPage), crate::openapi::ApiErrors))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    scope: InstanceScope,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> Result<Json<RunPage>, ApiError> {
+    let state_filter = match q.state.as_deref() {
+        None => None,
+        Some(s) => Some(RunState::parse(s).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!(
+                    "invalid state `{}` (one of pending, running, suspended, completed, failed, cancelled, drifted)",
+                    crate::auth::clip(s)
+                ),
+            )
+        })?),
+    };
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("invalid limit {limit}: from 1 to {MAX_LIMIT}")));
+    }
+    let query = RunQuery {
+        state: state_filter,
+        workflow: q.workflow,
+        created_since: time("created_since", q.created_since.as_deref())?,
+        created_until: time("created_until", q.created_until.as_deref())?,
+        before: q.cursor.as_deref().map(cursor::decode).transpose()?,
+        limit,
+    };
+    let runs = state.continuum.query_runs(&query, CallOptions::instance(scope.instance)).await?;
+    let full = i64::try_from(runs.len()).unwrap_or(i64::MAX) == limit;
+    let next_cursor = runs.last().filter(|_| full).map(|r| cursor::encode(r.created_at, &r.key.run_id));
+    Ok(Json(RunPage { runs, next_cursor }))
+}
+
+/// Reads a run: state, output or error, lease.
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs/{run_id}", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "The run", body = crate::schemas::RunInfoSchema), crate::openapi::ApiErrors))]
+pub(crate) async fn read(State(state): State<AppState>, scope: RunScope) -> Result<Json<RunInfo>, ApiError> {
+    Ok(Json(state.continuum.run_info(&scope.run_id, CallOptions::instance(scope.instance)).await?))
+}

@@ -1,0 +1,113 @@
+//! The OpenAPI schemas of the host's types the API answers with
+//! ([`continuum_host::RunInfo`], [`continuum_host::HistoryEvent`],
+//! [`continuum_host::RunState`]): written down here, since the host crate
+//! knows nothing of OpenAPI. A test validates real answers against them,
+//! so they cannot drift from what the host serializes.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A run's lifecycle state.
+#[derive(ToSchema)]
+#[schema(as = RunState)]
+#[schema(rename_all = "snake_case")]
+pub enum RunStateSchema {
+    /// Waiting for a host.
+    Pending,
+    /// Executing on a host (which holds its lease).
+    Running,
+    /// Waiting for a signal, a timer or an activity.
+    Suspended,
+    /// Finished with an output.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Cancelled.
+    Cancelled,
+    /// Stopped: its history no longer replays on its module.
+    Drifted,
+}
+
+/// A run's instance and id.
+#[derive(ToSchema)]
+#[schema(as = RunKey)]
+pub struct RunKeySchema {
+    /// The instance.
+    pub instance: String,
+    /// The run id.
+    pub run_id: String,
+}
+
+/// A run's record (as `continuum show --json` prints its `run`).
+#[derive(ToSchema)]
+#[schema(as = RunInfo)]
+pub struct RunInfoSchema {
+    /// The run's instance and id.
+    pub key: RunKeySchema,
+    /// The workflow.
+    pub workflow: String,
+    /// Content hash (hex SHA-256) of the module version the run is on.
+    pub module_hash: String,
+    /// The JSON input.
+    pub input: Value,
+    /// The lifecycle state.
+    pub state: RunStateSchema,
+    /// The JSON output, once completed.
+    pub output: Option<Value>,
+    /// The error, once failed, cancelled or drifted (`code`, `message`, ...).
+    pub error: Option<Value>,
+    /// The lease holder, `node/instance/counter`.
+    pub lease_owner: Option<String>,
+    /// The fencing token of the latest lease.
+    pub lease_token: i64,
+    /// When the current lease expires.
+    pub lease_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When a dispatcher is to consider the run again.
+    pub wake_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many outside events concerned the run.
+    pub wake_gen: i64,
+    /// When cancellation was requested (while pending).
+    pub cancel_requested_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Creation time.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The W3C `traceparent` the run was started with.
+    pub trace_context: Option<String>,
+}
+
+/// One entry of a run's journal.
+#[derive(ToSchema)]
+#[schema(as = HistoryEvent)]
+pub struct HistoryEventSchema {
+    /// Position in the journal, from 1, without gaps.
+    pub seq: i64,
+    /// What happened: an object with its `type` (`run_started`, `signal_received`, ...) and the fields of that type.
+    pub body: serde_json::Map<String, Value>,
+    /// When it was written.
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One stored version of a workflow.
+#[derive(ToSchema)]
+#[schema(as = WorkflowVersion)]
+pub struct WorkflowVersionSchema {
+    /// Content hash (hex SHA-256) of the module.
+    pub hash: String,
+    /// When it was first stored.
+    pub deployed_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A workflow and its versions.
+#[derive(ToSchema)]
+#[schema(as = WorkflowVersions)]
+pub struct WorkflowVersionsSchema {
+    /// The workflow name.
+    pub workflow: String,
+    /// The version new runs start on.
+    pub current: Option<String>,
+    /// Every version stored, oldest first.
+    pub versions: Vec<WorkflowVersionSchema>,
+}
