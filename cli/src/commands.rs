@@ -52,6 +52,14 @@ pub enum Command {
         /// Serve only these instances (repeatable); all when absent.
         #[arg(long = "instance")]
         instances: Vec<String>,
+        /// Serve the HTTP API on this address instead of the manifest's
+        /// `[http] listen` (a second host on the same machine; port 0 picks
+        /// a free one).
+        #[arg(long, value_name = "ADDR", conflicts_with = "no_http")]
+        http_listen: Option<std::net::SocketAddr>,
+        /// Serve no HTTP API, whatever the manifest says.
+        #[arg(long)]
+        no_http: bool,
     },
     /// Start a run; prints its run id.
     Start {
@@ -287,10 +295,33 @@ async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum
     Ok(Continuum::from_manifest(manifest, Mode::Client, &only).await?)
 }
 
+/// Applies `serve`'s `--http-listen` and `--no-http` to the manifest's
+/// `[http]`; an address given without an `[http]` table is served with its
+/// defaults. Without tokens the address must be loopback, as in the
+/// manifest.
+fn override_http(manifest: &mut Manifest, listen: Option<std::net::SocketAddr>, off: bool) -> Result<(), CliError> {
+    if off {
+        manifest.http = None;
+        return Ok(());
+    }
+    let Some(listen) = listen else { return Ok(()) };
+    let mut http = manifest.http.clone().unwrap_or_else(|| continuum_host::HttpConfig::loopback(listen));
+    if !http.requires_tokens() && !listen.ip().is_loopback() {
+        return Err(CliError::Usage(format!(
+            "--http-listen {listen}: not a loopback address, and the manifest configures no HTTP tokens (loopback only without them)"
+        )));
+    }
+    http.listen = listen;
+    manifest.http = Some(http);
+    Ok(())
+}
+
 async fn execute(cli: Cli) -> Result<u8, CliError> {
     let manifest = Manifest::load(&cli.manifest)?;
     match cli.command {
-        Command::Serve { instances } => {
+        Command::Serve { instances, http_listen, no_http } => {
+            let mut manifest = manifest;
+            override_http(&mut manifest, http_listen, no_http)?;
             manifest.validate_files()?;
             let continuum = Arc::new(Continuum::from_manifest(&manifest, Mode::Serve, &instances).await?);
             // Bound before anything runs: a taken port stops the host at once.

@@ -63,7 +63,7 @@ pub fn router(continuum: Arc<Continuum>, config: &HttpConfig, upload_dir: PathBu
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address cannot be listened on.
-    #[error("cannot listen on {addr} for the HTTP API: {source}")]
+    #[error("cannot listen on {addr} for the HTTP API: {source} (another host on this machine? give it `serve --http-listen ADDR` or `--no-http`)")]
     Bind {
         /// The address.
         addr: SocketAddr,

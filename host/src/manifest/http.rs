@@ -48,6 +48,18 @@ pub struct HttpConfig {
 }
 
 impl HttpConfig {
+    /// An API on `listen` without tokens (so for a loopback address) and
+    /// with the default limits: what `[http] listen = ...` alone gives.
+    pub fn loopback(listen: SocketAddr) -> Self {
+        HttpConfig {
+            listen,
+            admin_token: None,
+            tokens: BTreeMap::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_payload_bytes: crate::MAX_PAYLOAD_BYTES,
+        }
+    }
+
     /// True when calls must carry a token (any token is configured).
     pub fn requires_tokens(&self) -> bool {
         self.admin_token.is_some() || !self.tokens.is_empty()

@@ -117,3 +117,46 @@ fn without_tokens_only_loopback_is_served() {
     let log = host.log_text();
     assert!(log.contains("http.listen") && log.contains("loopback"), "{log}");
 }
+
+/// Two hosts of one manifest on one machine: the second cannot take the
+/// manifest's address and says how to give it another; with
+/// `--http-listen` it serves the API elsewhere, with `--no-http` none.
+#[test]
+fn a_second_host_on_the_machine_takes_another_address_or_none() {
+    let dir = TempDir::new();
+    let db = dir.0.join("shared.db");
+    let url = format!("sqlite:{}", db.display());
+    let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &url)]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(&format!("\n[http]\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(&manifest, text).unwrap();
+    let first = Host::start(&manifest, &[]);
+    assert_eq!(first.http_base(START), format!("http://127.0.0.1:{port}"));
+
+    let exit_of = |mut host: Host| {
+        let status = (0..600).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            host.try_wait().ok().flatten()
+        });
+        (status.expect("serve refuses to start").code(), host.log_text())
+    };
+    let (code, log) = exit_of(Host::start(&manifest, &[]));
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains(&format!("cannot listen on 127.0.0.1:{port}")) && log.contains("--http-listen"), "{log}");
+    let (code, log) = exit_of(Host::start(&manifest, &["--http-listen", "0.0.0.0:0"]));
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("--http-listen 0.0.0.0:0") && log.contains("loopback"), "{log}");
+
+    let second = Host::start(&manifest, &["--http-listen", "127.0.0.1:0"]);
+    let base = second.http_base(START);
+    assert_ne!(base, format!("http://127.0.0.1:{port}"), "{}", second.log_text());
+    let third = Host::start(&manifest, &["--no-http"]);
+    let serving = (0..600).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        third.log_text().contains("continuum: serving")
+    });
+    assert!(serving, "{}", third.log_text());
+    assert!(!third.log_text().contains("HTTP API on"), "{}", third.log_text());
+    drop((first, second, third));
+}
