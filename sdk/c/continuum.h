@@ -248,6 +248,12 @@ typedef struct cn_activity_options {
     int32_t priority;
     /** Reuse a completed result with the same key; NULL: none. */
     const char *idempotency_key;
+    /** Fail the call when none of its attempts has started this many ms
+     * after it was scheduled: with CN_UNKNOWN_ACTIVITY when no host of the
+     * instance serves the activity on its queue, else CN_TIMED_OUT. 0: the
+     * call waits for a worker however long it takes (`continuum show` says
+     * when no host serves it). */
+    uint64_t schedule_to_start_timeout_ms;
 } cn_activity_options;
 
 /** An operation started by the workflow that completes later: an activity

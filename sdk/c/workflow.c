@@ -190,7 +190,14 @@ cn_op *cn_start(const char *name, const cn_json *input, const cn_activity_option
     const char *json = cn_to_json_len(input ? input : cn_null(), &len);
     workflow_string_t wit_name = wit_str(name);
     continuum_workflow_types_payload_t payload = {(uint8_t *)json, len};
-    return pending(continuum_workflow_host_call_activity(&wit_name, &payload, &wit));
+    /* `call-activity-ext` only when one of its options is set, as the Rust
+     * and Python SDKs do. */
+    if (options->schedule_to_start_timeout_ms == 0)
+        return pending(continuum_workflow_host_call_activity(&wit_name, &payload, &wit));
+    continuum_workflow_types_activity_options_ext_t ext = {
+        .schedule_to_start_timeout_ms = {true, options->schedule_to_start_timeout_ms},
+    };
+    return pending(continuum_workflow_host_call_activity_ext(&wit_name, &payload, &wit, &ext));
 }
 
 bool cn_call(const char *name, const cn_json *input, const cn_activity_options *options, cn_json **out,

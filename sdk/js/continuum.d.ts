@@ -48,6 +48,8 @@ export declare class ActivityCall<T = any> {
   timeout(perAttemptMs: number): this;
   /** Fails an attempt that sends no heartbeat for `everyMs` (as timed out). */
   heartbeatTimeout(everyMs: number): this;
+  /** Fails the call when none of its attempts has started `ms` after it was scheduled: `unknown_activity` when no host serves it on its queue (else timed out). Default: it waits. */
+  scheduleToStartTimeout(ms: number): this;
   /** Sends the task to this queue (default: `default`). */
   queue(queue: string): this;
   /** Higher runs first among ready tasks of the same queue (default 0). */

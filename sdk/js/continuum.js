@@ -25,7 +25,7 @@ import "./no_http.js";
 
 import { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./errors.js";
 import { decodeJson, encodeJson, toJson } from "./json.js";
-import { RetryPolicy, millis, optionsToWit } from "./retry.js";
+import { RetryPolicy, millis, optionsToWit, optionsToWitExt } from "./retry.js";
 
 export { ActivityError, ActivityFailed, FailureKind, RetryPolicy, WorkflowError, decodeJson, encodeJson, millis, toJson };
 
@@ -183,6 +183,20 @@ export class ActivityCall {
     return this;
   }
 
+  /**
+   * Fails the call when none of its attempts has started `ms` milliseconds
+   * after it was scheduled: with {@link FailureKind.UNKNOWN_ACTIVITY} when
+   * no host of the instance serves the activity on its queue (else as timed
+   * out). Without it, a call no host serves waits until one does
+   * (`continuum show` says so).
+   * @param {number} ms
+   * @returns {ActivityCall}
+   */
+  scheduleToStartTimeout(ms) {
+    this.#options.scheduleToStartTimeoutMs = ms;
+    return this;
+  }
+
   /** Sends the task to this queue (default: `default`). @param {string} queue @returns {ActivityCall} */
   queue(queue) {
     this.#options.queue = queue;
@@ -225,7 +239,12 @@ export class ActivityCall {
     } catch (e) {
       return new Operation(undefined, ActivityFailed.badPayload(`input of activity ${this.#name}: ${e && e.message ? e.message : e}`));
     }
-    return new Operation(host.callActivity(this.#name, payload, optionsToWit(this.#options)));
+    const options = optionsToWit(this.#options);
+    const ext = optionsToWitExt(this.#options);
+    // `call-activity-ext` only when one of its options is set, as the Rust
+    // and Python SDKs do.
+    if (ext === undefined) return new Operation(host.callActivity(this.#name, payload, options));
+    return new Operation(host.callActivityExt(this.#name, payload, options, ext));
   }
 
   /**

@@ -59,6 +59,8 @@ export interface ActivityOptions {
   attemptTimeoutMs?: number;
   /** An attempt that sends no heartbeat for this long fails as timed out. */
   heartbeatTimeoutMs?: number;
+  /** The call fails when none of its attempts has started this long after it was scheduled (`unknown_activity` when no host serves it; default: it waits). */
+  scheduleToStartTimeoutMs?: number;
   /** The task queue (default: `default`). */
   queue?: string;
   /** Higher runs first among ready tasks of the same queue (default 0). */
@@ -69,3 +71,6 @@ export interface ActivityOptions {
 
 /** The WIT `activity-options` record of `options`, as the bindings take it. */
 export declare function optionsToWit(options: ActivityOptions): object;
+
+/** The WIT `activity-options-ext` record of `options`, or undefined when none of its options is set. */
+export declare function optionsToWitExt(options: ActivityOptions): object | undefined;

@@ -136,6 +136,7 @@ export class RetryPolicy {
  * @property {RetryPolicy} [retry] the retry policy (default: the host's)
  * @property {number} [attemptTimeoutMs] timeout of each attempt (default: the host's)
  * @property {number} [heartbeatTimeoutMs] an attempt that sends no heartbeat for this long fails as timed out
+ * @property {number} [scheduleToStartTimeoutMs] the call fails when none of its attempts has started this long after it was scheduled (`unknown_activity` when no host serves it; default: it waits)
  * @property {string} [queue] the task queue (default: `default`)
  * @property {number} [priority] higher runs first among ready tasks of the same queue (default 0)
  * @property {string} [idempotencyKey] a completed result with the same key in the same instance is reused
@@ -155,4 +156,16 @@ export function optionsToWit(options) {
     priority: (options.priority ?? 0) | 0,
     idempotencyKey: options.idempotencyKey,
   };
+}
+
+/**
+ * The WIT `activity-options-ext` record of `options` (the options
+ * `call-activity-ext` takes), or undefined when none of them is set (then
+ * the call goes through `call-activity`).
+ * @param {ActivityOptions} options
+ * @returns {object|undefined}
+ */
+export function optionsToWitExt(options) {
+  if (options.scheduleToStartTimeoutMs === undefined) return undefined;
+  return { scheduleToStartTimeoutMs: millis(options.scheduleToStartTimeoutMs) };
 }
