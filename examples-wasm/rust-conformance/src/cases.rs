@@ -29,6 +29,20 @@ fn activity_retry(ctx: &Workflow) -> Result<Value, WorkflowError> {
     Ok(json!({ "flaky": flaky, "failure": failure }))
 }
 
+/// `conf_unserved`, which no host serves, under a schedule-to-start timeout
+/// of `ms`: its typed failure caught.
+fn unserved(ctx: &Workflow, input: &Value) -> Result<Value, WorkflowError> {
+    let ms = param(input, "ms")?;
+    match ctx
+        .activity("conf_unserved", &json!({}))
+        .schedule_to_start_timeout(Duration::from_millis(ms))
+        .call::<Value>()
+    {
+        Ok(v) => Err(WorkflowError::new("unexpected", format!("conf_unserved returned {v}"))),
+        Err(f) => Ok(json!({ "failure": { "kind": f.kind.code(), "code": f.code, "attempts": f.attempts } })),
+    }
+}
+
 /// A durable sleep, measured with `now`.
 fn timer(ctx: &Workflow, input: &Value) -> Result<Value, WorkflowError> {
     let ms = param(input, "ms")?;
@@ -99,6 +113,7 @@ fn conformance(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
     match input["case"].as_str().unwrap_or_default() {
         "activity_retry" => activity_retry(ctx),
         "timer" => timer(ctx, &input),
+        "unserved" => unserved(ctx, &input),
         "signal_timeout" => signal_timeout(ctx, &input),
         "signal_race" => signal_race(ctx, &input),
         "fan_out" => fan_out(ctx, &input),

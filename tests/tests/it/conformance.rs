@@ -32,6 +32,9 @@ const CLOCK_SLEEP_MS: u64 = 4_000;
 const SHORT_MS: u64 = 300;
 /// The signal cases that get their signal wait this long at most.
 const LONG_MS: u64 = 60_000;
+/// The schedule-to-start timeout of `unserved`'s call (the host fails it
+/// on its recovery tick after the deadline; [`RUN_DEADLINE`] leaves slack).
+const UNSERVED_MS: u64 = 500;
 /// How long one run may take to finish (or park) before the suite gives up.
 const RUN_DEADLINE: Duration = Duration::from_secs(90);
 
@@ -147,6 +150,12 @@ fn completing_cases(language: &str) -> Vec<Completing> {
             json!({ "doubles": (0..10).map(|i| 2 * i).collect::<Vec<u64>>() }),
         ),
         case("patch", json!({ "case": "patch" }), None, json!({ "patched": true })),
+        case(
+            "unserved",
+            json!({ "case": "unserved", "ms": UNSERVED_MS }),
+            None,
+            json!({ "failure": { "kind": "unknown_activity", "code": null, "attempts": 0 } }),
+        ),
     ]
 }
 
@@ -230,6 +239,18 @@ fn journal_facts(label: &str, shown: &Shown) -> Result<(), String> {
             let failure = &declined.body["failure"];
             if declined.kind() != "activity_failed" || failure["attempts"] != 1 || failure["code"] != "declined" {
                 return Err(format!("conf_decline should fail once, with code `declined`: {}", declined.body));
+            }
+            Ok(())
+        }
+        "unserved" => {
+            let scheduled = shown.of_kind("activity_scheduled").into_iter().find(|e| e.body["name"] == "conf_unserved");
+            let timeout = scheduled.map(|e| e.body["options"]["schedule_to_start_timeout_ms"].clone());
+            if timeout != Some(json!(UNSERVED_MS)) {
+                return Err(format!("conf_unserved should be scheduled with the schedule-to-start timeout {UNSERVED_MS}: {timeout:?}"));
+            }
+            let failed = outcome_of(shown, "conf_unserved")?;
+            if failed.kind() != "activity_failed" || failed.body["failure"]["attempts"] != 0 {
+                return Err(format!("conf_unserved should fail before any attempt: {}", failed.body));
             }
             Ok(())
         }
