@@ -36,6 +36,18 @@ static cn_json *activity_retry(void) {
     return cn_object("flaky", flaky, "failure", failure, NULL);
 }
 
+/* conf_unserved, which no host serves, under a schedule-to-start timeout
+ * of `ms`: its typed failure caught. */
+static cn_json *unserved(const cn_json *input) {
+    cn_activity_options options = {.schedule_to_start_timeout_ms = param(input, "ms", 0)};
+    cn_failure failed;
+    if (cn_call("conf_unserved", cn_object(NULL), &options, NULL, &failed))
+        return cn_fail("unexpected", "conf_unserved succeeded");
+    cn_json *failure = cn_object("kind", cn_str(cn_failure_kind_code(failed.kind)), "code",
+                                 failed.code ? cn_str(failed.code) : cn_null(), "attempts", cn_u64(failed.attempts), NULL);
+    return cn_object("failure", failure, NULL);
+}
+
 static cn_json *timer(const cn_json *input) {
     uint64_t ms = param(input, "ms", 0);
     uint64_t t0 = cn_now_ms();
@@ -117,6 +129,7 @@ static cn_json *conformance(const cn_json *input) {
     if (!name) return cn_fail("unknown_case", "the input has no `case`: %s", cn_to_json(input));
     if (strcmp(name, "activity_retry") == 0) return activity_retry();
     if (strcmp(name, "timer") == 0) return timer(input);
+    if (strcmp(name, "unserved") == 0) return unserved(input);
     if (strcmp(name, "signal_timeout") == 0) return signal_timeout(input);
     if (strcmp(name, "signal_race") == 0) return signal_race(input);
     if (strcmp(name, "fan_out") == 0) return fan_out(input);

@@ -20,6 +20,17 @@ const CASES = {
     return { flaky, failure };
   },
 
+  unserved(ctx, input) {
+    let value;
+    try {
+      value = ctx.activity("conf_unserved", {}).scheduleToStartTimeout(input.ms).call();
+    } catch (failed) {
+      if (!(failed instanceof ActivityFailed)) throw failed;
+      return { failure: { kind: failed.kind, code: failed.code ?? null, attempts: failed.attempts } };
+    }
+    throw new WorkflowError("unexpected", `conf_unserved returned ${toJson(value)}`);
+  },
+
   timer(ctx, input) {
     const t0 = ctx.nowMs();
     ctx.sleep(input.ms);

@@ -50,6 +50,21 @@ def activity_retry(ctx: Workflow, input: Dict[str, Any]) -> Output:
     return {"flaky": flaky, "failure": failure}
 
 
+def unserved(ctx: Workflow, input: Dict[str, Any]) -> Output:
+    """``conf_unserved``, which no host serves, under a schedule-to-start
+    timeout of ``ms``: its typed failure caught."""
+    ms = _param(input, "ms")
+    try:
+        value = (
+            ctx.activity("conf_unserved", {})
+            .schedule_to_start_timeout(timedelta(milliseconds=ms))
+            .call()
+        )
+    except ActivityFailed as f:
+        return {"failure": {"kind": f.kind.code, "code": f.code, "attempts": f.attempts}}
+    raise WorkflowError("unexpected", f"conf_unserved returned {json.dumps(value)}")
+
+
 def timer(ctx: Workflow, input: Dict[str, Any]) -> Output:
     """A durable sleep, measured with ``now``."""
     ms = _param(input, "ms")
@@ -119,6 +134,7 @@ def conformance(drift_v2: bool) -> Callable[[Workflow, Any], Output]:
     cases: Dict[str, Callable[[Workflow, Dict[str, Any]], Output]] = {
         "activity_retry": activity_retry,
         "timer": timer,
+        "unserved": unserved,
         "signal_timeout": signal_timeout,
         "signal_race": signal_race,
         "fan_out": fan_out,
