@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 use continuum_host::{
-    CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Manifest, ManifestError, Migrate, Mode, RunState, StartOptions,
+    CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Manifest, ManifestError, Migrate, Mode, RunState, SignalOptions, StartOptions, IfExists,
     DEFAULT_INSTANCE,
 };
 
@@ -73,9 +73,15 @@ pub enum Command {
         /// The instance (default: `default`).
         #[arg(long)]
         instance: Option<String>,
-        /// The run id (default: a new UUID).
+        /// The run id (default: a new UUID). A run with this id and the
+        /// same workflow and input is returned, not started again; with
+        /// another workflow or input the start is refused (exit 2).
         #[arg(long)]
         run_id: Option<String>,
+        /// Refuse (exit 2) a run id that exists even with the same
+        /// workflow and input.
+        #[arg(long, requires = "run_id")]
+        fail_if_exists: bool,
     },
     /// Send a signal with a JSON payload to a run.
     Signal {
@@ -88,6 +94,10 @@ pub enum Command {
         /// The instance.
         #[arg(long)]
         instance: Option<String>,
+        /// An idempotency key: the run receives the signal once, however
+        /// often it is sent with this key.
+        #[arg(long)]
+        key: Option<String>,
     },
     /// Cancel a run.
     Cancel {
@@ -233,6 +243,8 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::InvalidJson { .. }
             | Error::UnknownRun { .. }
             | Error::RunExists { .. }
+            | Error::RunConflict { .. }
+            | Error::SignalKeyConflict { .. }
             | Error::RunFinished { .. }
             | Error::WorkflowMismatch { .. }
             | Error::NothingToReplay
@@ -354,7 +366,7 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             continuum.stop_all().await;
             Ok(EXIT_OK)
         }
-        Command::Start { workflow, input, input_file, instance, run_id } => {
+        Command::Start { workflow, input, input_file, instance, run_id, fail_if_exists } => {
             let input = match (input, input_file) {
                 (Some(text), _) => parse_json("input", &text)?,
                 (None, Some(path)) => {
@@ -364,18 +376,26 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
                 (None, None) => Value::Object(Default::default()),
             };
             let c = client(&manifest, instance.as_deref()).await?;
-            let id = c.start(&workflow, input, StartOptions { instance, run_id }).await?;
-            outln!("{id}");
+            let if_exists = if fail_if_exists { IfExists::Fail } else { IfExists::Return };
+            let started = c.start_run(&workflow, input, StartOptions { instance, run_id, if_exists }).await?;
+            if started.existed {
+                errln!("continuum: run `{}` exists with the same workflow and input: not started again", started.run_id);
+            }
+            outln!("{}", started.run_id);
             Ok(EXIT_OK)
         }
-        Command::Signal { run_id, name, payload, instance } => {
+        Command::Signal { run_id, name, payload, instance, key } => {
             let payload = match payload {
                 Some(text) => parse_json("signal payload", &text)?,
                 None => Value::Null,
             };
             let c = client(&manifest, instance.as_deref()).await?;
-            c.signal(&run_id, &name, payload, CallOptions { instance }).await?;
-            outln!("signal `{name}` sent to run {run_id}");
+            let sent = c.send_signal(&run_id, &name, payload, SignalOptions { instance, idempotency_key: key.clone() }).await?;
+            if sent.duplicate {
+                outln!("signal `{name}` was sent to run {run_id} before with key `{}`: not sent again", key.unwrap_or_default());
+            } else {
+                outln!("signal `{name}` sent to run {run_id}");
+            }
             Ok(EXIT_OK)
         }
         Command::Cancel { run_id, instance } => {

@@ -50,6 +50,31 @@ pub enum Error {
         /// Run id.
         run_id: String,
     },
+    /// A run with that id exists already in the instance with another
+    /// workflow or input than this start's; nothing was started.
+    #[error("run `{run_id}` already exists in instance `{instance}` and differs from this start: {difference}")]
+    RunConflict {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The first difference found (the workflow, or where the inputs
+        /// differ).
+        difference: String,
+    },
+    /// The run received a signal with this idempotency key before, with
+    /// another name or payload; nothing was sent.
+    #[error("run `{run_id}` in instance `{instance}` already received a signal with idempotency key `{key}`, {difference}")]
+    SignalKeyConflict {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The idempotency key.
+        key: String,
+        /// How the first signal differs from this one.
+        difference: String,
+    },
     /// The run has finished; it takes no more signals.
     #[error("run `{run_id}` in instance `{instance}` is already {state}")]
     RunFinished {
@@ -212,6 +237,12 @@ impl Error {
         match e {
             JournalError::UnknownRun(_) => Error::unknown_run(key),
             JournalError::RunExists(_) => Error::RunExists { instance: key.instance.clone(), run_id: key.run_id.clone() },
+            JournalError::SignalKeyConflict { signal_key, difference, .. } => Error::SignalKeyConflict {
+                instance: key.instance.clone(),
+                run_id: key.run_id.clone(),
+                key: signal_key,
+                difference,
+            },
             JournalError::RunFinished { state, .. } => {
                 Error::RunFinished { instance: key.instance.clone(), run_id: key.run_id.clone(), state }
             }

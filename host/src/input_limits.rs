@@ -14,6 +14,9 @@ pub const MAX_RUN_ID_CHARS: usize = 256;
 /// The longest signal name accepted, in characters. A signal name is 1 to
 /// this many characters, none of them control characters.
 pub const MAX_SIGNAL_NAME_CHARS: usize = 256;
+/// The longest signal idempotency key accepted, in characters. A key is 1
+/// to this many characters, none of them whitespace or control characters.
+pub const MAX_SIGNAL_KEY_CHARS: usize = 256;
 /// The longest workflow name accepted, in characters. A workflow name is 1
 /// to this many characters, none of them whitespace or control characters.
 pub const MAX_WORKFLOW_NAME_CHARS: usize = 256;
@@ -32,6 +35,11 @@ pub(crate) fn check_run_id(run_id: &str) -> Result<(), Error> {
 /// Checks a signal name.
 pub(crate) fn check_signal_name(name: &str) -> Result<(), Error> {
     check_name("signal name", name, MAX_SIGNAL_NAME_CHARS, true)
+}
+
+/// Checks a signal's idempotency key.
+pub(crate) fn check_signal_key(key: &str) -> Result<(), Error> {
+    check_name("signal idempotency key", key, MAX_SIGNAL_KEY_CHARS, false)
 }
 
 /// Checks a workflow name.

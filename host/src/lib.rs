@@ -63,12 +63,12 @@ pub use activities::{
     Activity, ActivityContext, ActivityError, ActivityFuture, ActivityRegistry, AllowedHost, AttemptInfo, SandboxConfig,
     SANDBOX_GUEST_PATH,
 };
-pub use call_options::{CallOptions, StartOptions};
+pub use call_options::{CallOptions, IfExists, SignalOptions, SignalSent, StartOptions, Started};
 pub use database::Database;
 pub use run_error::RunError;
 pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict, WorkflowVersion, WorkflowVersions};
 pub use error::{DatabaseError, Error};
-pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
+pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_KEY_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
 pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
 pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunQuery, RunState};
 pub use load::Mode;
@@ -133,8 +133,17 @@ impl Continuum {
     /// Starts a run of `workflow` with a JSON input; returns its run id. On
     /// a host that executes the instance's runs, the run is taken and
     /// executed here at once; otherwise any host's dispatcher picks it up.
+    ///
+    /// Under a run id that exists, the same workflow and input return that
+    /// run (unless [`StartOptions::if_exists`] says to fail); another
+    /// workflow or input fails with [`Error::RunConflict`].
     pub async fn start(&self, workflow: &str, input: Value, opts: StartOptions) -> Result<String, Error> {
-        self.instance(opts.instance.as_deref())?.start_run(workflow, input, opts.run_id).await
+        self.start_run(workflow, input, opts).await.map(|s| s.run_id)
+    }
+
+    /// [`Continuum::start`], also telling whether the run existed already.
+    pub async fn start_run(&self, workflow: &str, input: Value, opts: StartOptions) -> Result<Started, Error> {
+        self.instance(opts.instance.as_deref())?.start_run(workflow, input, opts.run_id, opts.if_exists).await
     }
 
     /// Sends a signal with a JSON payload to a run. Signals sent before the
@@ -143,15 +152,37 @@ impl Continuum {
     /// The run id, the signal name and the payload are checked first
     /// ([`Error::InvalidName`], [`Error::PayloadTooLarge`]).
     pub async fn signal(&self, run_id: &str, name: &str, payload: Value, opts: CallOptions) -> Result<(), Error> {
+        let opts = SignalOptions { instance: opts.instance, idempotency_key: None };
+        self.send_signal(run_id, name, payload, opts).await.map(|_| ())
+    }
+
+    /// [`Continuum::signal`], with an idempotency key when the options
+    /// give one: the run receives the signal once however often it is
+    /// sent (a resend is reported as a duplicate, also once the run has
+    /// finished); the same key with another name or payload fails with
+    /// [`Error::SignalKeyConflict`].
+    pub async fn send_signal(&self, run_id: &str, name: &str, payload: Value, opts: SignalOptions) -> Result<SignalSent, Error> {
         input_limits::check_run_id(run_id)?;
         input_limits::check_signal_name(name)?;
+        if let Some(k) = &opts.idempotency_key {
+            input_limits::check_signal_key(k)?;
+        }
         input_limits::check_payload("signal payload", &payload)?;
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
-        let sent = inst.journal().send_signal(&key, name, &payload).await.map_err(|e| Error::from_journal(e, &key))?;
-        tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id, "signal sent");
-        inst.shared.wakeups.dispatcher.notify_one();
-        Ok(())
+        let sent = inst
+            .journal()
+            .send_signal(&key, name, &payload, opts.idempotency_key.as_deref())
+            .await
+            .map_err(|e| Error::from_journal(e, &key))?;
+        if sent.duplicate {
+            tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id,
+                "signal sent before with this idempotency key: not sent again");
+        } else {
+            tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id, "signal sent");
+            inst.shared.wakeups.dispatcher.notify_one();
+        }
+        Ok(SignalSent { duplicate: sent.duplicate })
     }
 
     /// Cancels a run. With no live engine holding the run, the caller takes

@@ -65,6 +65,8 @@ impl From<Error> for ApiError {
                 (S::BAD_REQUEST, "invalid_module")
             }
             Error::RunExists { .. } => (S::CONFLICT, "run_exists"),
+            Error::RunConflict { .. } => (S::CONFLICT, "run_conflict"),
+            Error::SignalKeyConflict { .. } => (S::CONFLICT, "signal_key_conflict"),
             Error::RunFinished { .. } => (S::CONFLICT, "run_finished"),
             Error::WorkflowMismatch { .. } => (S::CONFLICT, "workflow_mismatch"),
             Error::DeployRefused { .. } => (S::CONFLICT, "deploy_refused"),

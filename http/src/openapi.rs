@@ -59,7 +59,7 @@ impl IntoResponses for ApiErrors {
             ("401", "No token, or an unknown one (unauthorized)"),
             ("403", "The token does not reach this instance (forbidden)"),
             ("404", "Unknown instance, run or workflow (unknown_instance, unknown_run, unknown_workflow)"),
-            ("409", "Conflict (run_exists, run_finished, workflow_mismatch, deploy_refused)"),
+            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused)"),
             ("413", "The body or a payload is too large (body_too_large, payload_too_large)"),
             ("503", "The database is unavailable, or a cancel was not confirmed: retry (database_unavailable, cancel_not_confirmed)"),
         ]

@@ -38,6 +38,19 @@ pub enum Interrupt {
     /// The run reached one of its journal limits.
     #[error("{0}")]
     JournalLimit(JournalLimit),
+    /// The instance's guests hold all of its memory budget
+    /// (`run_supervisor.max_guests_memory_mb`): the activation is deferred,
+    /// the run is not at fault.
+    #[error(
+        "the instance's workflow guests hold {used_mb} MiB of `run_supervisor.max_guests_memory_mb` = {limit_mb} MiB; \
+         the activation is deferred"
+    )]
+    MemoryDeferred {
+        /// MiB held when the budget refused.
+        used_mb: usize,
+        /// The budget, in MiB.
+        limit_mb: usize,
+    },
     /// The guest broke the contract (an unknown handle, a bad payload).
     #[error("the workflow broke the host contract: {0}")]
     Contract(String),

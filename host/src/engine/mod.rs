@@ -8,6 +8,7 @@ mod guest_output;
 mod host_imports;
 mod interrupt;
 mod lease_clock;
+mod memory_budget;
 mod memory_footprint;
 pub mod replay;
 mod replay_only;
@@ -21,6 +22,8 @@ mod workflow_wasi;
 
 pub use lease_clock::LeaseClock;
 pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};
+pub use memory_budget::MemoryBudget;
+pub(crate) use memory_budget::{BudgetShare, DEFER};
 pub use run::{execute_attempt, AttemptOutcome};
 pub use run_ctx::{RunCtx, RunEnv};
 pub use run_limits::RunLimits;

@@ -41,6 +41,10 @@ pub enum AttemptOutcome {
     /// The journal failed; the run stays with its lease until it expires
     /// and is then recovered.
     Aborted(String),
+    /// The instance's memory budget had no room for the activation: the
+    /// run is released, due again after [`DEFER`](super::DEFER), with
+    /// nothing of this activation committed.
+    Deferred(String),
 }
 
 /// Executes one attempt of `run` on `module` under `lease`; `lease_clock`
@@ -139,6 +143,10 @@ async fn attempt(
         Ok(Err(werr)) => fail(&mut ctx, RunError::new(werr.code, werr.message)).await,
         Err(err) => match err.downcast::<Interrupt>() {
             Ok(interrupt) => finish(&mut ctx, interrupt, snapshot_upto).await,
+            Err(trap) if ctx.memory.budget_refused() && ctx.memory.exceeded().is_none() => {
+                tracing::warn!(error = %format!("{trap:#}"), "activation deferred: the instance's guest memory budget is spent");
+                AttemptOutcome::Deferred(format!("{trap:#}"))
+            }
             Err(trap) if ctx.memory.exceeded().is_some() => {
                 let error = RunError::memory_limit(ctx.memory.limit(), ctx.memory.exceeded().unwrap_or_default());
                 tracing::debug!(error = %format!("{trap:#}"), "guest stopped at its memory limit");
@@ -218,6 +226,10 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             AttemptOutcome::Aborted(e.to_string())
         }
         Interrupt::ReplayEnd => AttemptOutcome::Aborted("a replay check ended inside a live run".into()),
+        deferred @ Interrupt::MemoryDeferred { .. } => {
+            tracing::warn!(error = %deferred, "activation deferred: the instance's guest memory budget is spent");
+            AttemptOutcome::Deferred(deferred.to_string())
+        }
         Interrupt::Contract(message) => fail(ctx, RunError::contract_violation(message)).await,
         Interrupt::CpuLimit(limit) => fail(ctx, RunError::cpu_limit(limit)).await,
         Interrupt::JournalLimit(limit) => {
@@ -262,5 +274,6 @@ fn outcome_name(outcome: &AttemptOutcome) -> &'static str {
         AttemptOutcome::Suspended { .. } => "suspended",
         AttemptOutcome::LeaseLost => "lease lost",
         AttemptOutcome::Aborted(_) => "aborted",
+        AttemptOutcome::Deferred(_) => "deferred",
     }
 }

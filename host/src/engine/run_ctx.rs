@@ -35,6 +35,8 @@ pub struct RunEnv {
     pub served_queues: Arc<[String]>,
     /// What one run's guest may use.
     pub limits: RunLimits,
+    /// What all the instance's executing guests may hold together.
+    pub budget: Arc<super::MemoryBudget>,
 }
 
 impl RunEnv {
@@ -130,7 +132,9 @@ impl RunCtx {
     ) -> Self {
         let pending = RunWrite::new(key.clone(), lease.clone());
         let shape = env.limits.store_shape;
-        let memory = MemoryCap::new(env.limits.max_memory).with_shape(shape.instances, shape.tables, shape.memories);
+        let memory = MemoryCap::new(env.limits.max_memory)
+            .with_shape(shape.instances, shape.tables, shape.memories)
+            .with_budget(super::BudgetShare::new(env.budget.clone()));
         Self {
             env,
             key,

@@ -115,7 +115,14 @@ impl RunCtx {
     /// before every step the guest records live, so what an activation
     /// holds uncommitted stays within its limits (give or take the one
     /// step that reaches them).
-    pub(crate) fn check_journal_limits(&self) -> Result<(), Interrupt> {
+    pub(crate) fn check_journal_limits(&mut self) -> Result<(), Interrupt> {
+        let pending = self.pending_bytes;
+        if let Some(share) = self.memory.share_mut() {
+            if !share.set_journal(pending) {
+                let budget = share.budget();
+                return Err(Interrupt::MemoryDeferred { used_mb: budget.used() >> 20, limit_mb: budget.limit() >> 20 });
+            }
+        }
         let limits = &self.env.limits;
         let reached = if self.pending.events.len() >= limits.max_activation_events {
             Some(JournalLimit::ActivationEvents(limits.max_activation_events))

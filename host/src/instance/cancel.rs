@@ -75,7 +75,7 @@ impl Instance {
                         // Not committed: give the lease back at once (the run is
                         // due again and its next engine sees the request).
                         other => {
-                            if let Ok(true) = journal.release_lease(&key, &lease).await {
+                            if let Ok(true) = journal.release_lease(&key, &lease, Duration::ZERO).await {
                                 tracing::debug!(instance = %key.instance, run_id, workflow = %run.workflow, owner = %owner,
                                     token = lease.token, reason = "cancellation not committed", "lease released");
                             }

@@ -19,6 +19,7 @@ mod registry;
 mod run_supervisor;
 mod snapshotter;
 mod start;
+mod start_conflict;
 mod wake_router;
 mod wakeups;
 
@@ -63,6 +64,9 @@ pub struct Shared {
     pub(crate) lease_ttl: Duration,
     /// What one run's guest may use here (the run supervisor's limits).
     pub(crate) run_limits: RunLimits,
+    /// What all the runs executing here may hold in guest memory and
+    /// uncommitted journal data (`max_guests_memory_mb`).
+    pub(crate) guest_budget: Arc<crate::engine::MemoryBudget>,
     owner_counter: AtomicU64,
 }
 
@@ -82,6 +86,7 @@ impl Shared {
             activities: self.activities.clone(),
             served_queues: self.served_queues.clone(),
             limits: self.run_limits,
+            budget: self.guest_budget.clone(),
         }
     }
 }
@@ -203,7 +208,7 @@ impl Instance {
         }
         for HeldLease { key, lease, workflow, .. } in self.shared.registry.leases(&self.shared.name) {
             self.shared.registry.lease_lost(&key.run_id);
-            if let Ok(true) = self.shared.journal.release_lease(&key, &lease).await {
+            if let Ok(true) = self.shared.journal.release_lease(&key, &lease, Duration::ZERO).await {
                 tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
                     token = lease.token, reason = "instance stopped", "lease released");
             }

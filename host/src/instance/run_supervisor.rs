@@ -162,9 +162,18 @@ impl RunSupervisor {
                 AttemptOutcome::LeaseLost => None,
                 AttemptOutcome::Aborted(reason) => {
                     tracing::warn!(instance = %key.instance, run_id = %key.run_id, %workflow, %reason, "run attempt aborted; releasing its lease");
-                    if let Ok(true) = shared.journal.release_lease(&key, &lease).await {
+                    if let Ok(true) = shared.journal.release_lease(&key, &lease, Duration::ZERO).await {
                         tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
                             token = lease.token, reason = "aborted", "lease released");
+                    }
+                    None
+                }
+                AttemptOutcome::Deferred(_) => {
+                    // Logged by the engine; due again once guests had time
+                    // to give memory back.
+                    if let Ok(true) = shared.journal.release_lease(&key, &lease, crate::engine::DEFER).await {
+                        tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
+                            token = lease.token, reason = "deferred", "lease released");
                     }
                     None
                 }

@@ -6,18 +6,27 @@
 
 use serde_json::Value;
 
-use crate::journal::{NewRun, RunKey};
-use crate::{input_limits, telemetry, Error};
+use crate::journal::{JournalError, NewRun, RunKey};
+use crate::{input_limits, telemetry, Error, IfExists, Started};
 
-use super::Instance;
+use super::{start_conflict, Instance};
 
 impl Instance {
     /// Starts a run of `workflow` with a JSON input, under `run_id` (a new
-    /// UUID when `None`); returns its run id. Fails with
-    /// [`Error::UnknownWorkflow`] or [`Error::RunExists`]; a run id or an
-    /// input outside the limits is refused first ([`Error::InvalidName`],
-    /// [`Error::PayloadTooLarge`]).
-    pub async fn start_run(&self, workflow: &str, input: Value, run_id: Option<String>) -> Result<String, Error> {
+    /// UUID when `None`). Under an id that exists, the start is the same
+    /// one again when that run has the same workflow and input: it returns
+    /// the run (`existed`), or fails with [`Error::RunExists`] when
+    /// `if_exists` says so; with another workflow or input it fails with
+    /// [`Error::RunConflict`] naming the difference. Fails with
+    /// [`Error::UnknownWorkflow`]; a run id or an input outside the limits
+    /// is refused first ([`Error::InvalidName`], [`Error::PayloadTooLarge`]).
+    pub async fn start_run(
+        &self,
+        workflow: &str,
+        input: Value,
+        run_id: Option<String>,
+        if_exists: IfExists,
+    ) -> Result<Started, Error> {
         if let Some(id) = &run_id {
             input_limits::check_run_id(id)?;
         }
@@ -33,7 +42,7 @@ impl Instance {
             key: key.clone(),
             workflow: workflow.to_string(),
             module_hash: hash.clone(),
-            input,
+            input: input.clone(),
             trace_context: telemetry::current_traceparent(),
         };
         let shared = &self.shared;
@@ -45,7 +54,11 @@ impl Instance {
             .filter(|_| self.modules().is_loaded(&hash))
             .and_then(|s| s.slot().map(|slot| (s, slot)));
         let owner = local.as_ref().map(|_| shared.next_owner());
-        let (record, lease) = shared.batcher.create(run, owner.map(|o| (o, shared.lease_ttl))).await.map_err(|e| Error::from_journal(e, &key))?;
+        let (record, lease) = match shared.batcher.create(run, owner.map(|o| (o, shared.lease_ttl))).await {
+            Ok(created) => created,
+            Err(JournalError::RunExists(_)) => return self.started_before(&key, workflow, &input, if_exists).await,
+            Err(e) => return Err(Error::from_journal(e, &key)),
+        };
         tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run created");
         match (local, lease) {
             (Some((supervisor, slot)), Some(lease)) => {
@@ -55,6 +68,26 @@ impl Instance {
             }
             _ => shared.wakeups.dispatcher.notify_one(),
         }
-        Ok(run_id)
+        Ok(Started { run_id, existed: false })
+    }
+
+    /// A start under the id of run `key`, which exists: the same start
+    /// again, or a conflict.
+    async fn started_before(&self, key: &RunKey, workflow: &str, input: &Value, if_exists: IfExists) -> Result<Started, Error> {
+        let run = self.journal().get_run(key).await.map_err(|e| Error::from_journal(e, key))?;
+        // Created a moment ago, so it is there unless it was deleted since.
+        let run = run.ok_or_else(|| Error::RunExists { instance: key.instance.clone(), run_id: key.run_id.clone() })?;
+        match start_conflict::difference(&run.workflow, &run.input, workflow, input) {
+            Some(difference) => {
+                Err(Error::RunConflict { instance: key.instance.clone(), run_id: key.run_id.clone(), difference })
+            }
+            None if if_exists == IfExists::Fail => {
+                Err(Error::RunExists { instance: key.instance.clone(), run_id: key.run_id.clone() })
+            }
+            None => {
+                tracing::info!(instance = %key.instance, run_id = %key.run_id, workflow, "run exists with the same workflow and input: returned");
+                Ok(Started { run_id: key.run_id.clone(), existed: true })
+            }
+        }
     }
 }

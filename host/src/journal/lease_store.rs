@@ -59,7 +59,7 @@ pub trait LeaseStore: SharedReads + Send + Sync + 'static {
     async fn renew_leases(&self, leases: &[(RunKey, Lease)], ttl: Duration) -> Result<Vec<Renewal>, JournalError>;
 
     /// Gives a lease up without finishing the run: the run becomes
-    /// `suspended` and due at once, for any engine to pick up. Returns false
-    /// if the lease was no longer held.
-    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError>;
+    /// `suspended` and due `after` this long (at once for zero), for any
+    /// engine to pick up. Returns false if the lease was no longer held.
+    async fn release_lease(&self, key: &RunKey, lease: &Lease, after: Duration) -> Result<bool, JournalError>;
 }

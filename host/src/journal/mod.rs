@@ -91,6 +91,17 @@ pub enum JournalError {
     /// No run with that key.
     #[error("run `{0}` not found")]
     UnknownRun(RunKey),
+    /// A signal with this idempotency key was sent to the run before, with
+    /// another name or payload: nothing was sent.
+    #[error("run `{key}` already received a signal with idempotency key `{signal_key}`, {difference}")]
+    SignalKeyConflict {
+        /// The run.
+        key: RunKey,
+        /// The idempotency key.
+        signal_key: String,
+        /// How the first signal differs from this one.
+        difference: String,
+    },
     /// The run has already finished.
     #[error("run `{key}` is already {state}")]
     RunFinished {

@@ -528,6 +528,9 @@ pub struct SentSignal {
     pub id: i64,
     /// The workflow of the run it was sent to.
     pub workflow: String,
+    /// The signal had been sent before with the same idempotency key: this
+    /// is the first one, nothing was sent now.
+    pub duplicate: bool,
 }
 
 /// A signal waiting in a run's inbox.

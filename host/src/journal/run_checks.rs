@@ -14,6 +14,31 @@ pub(in crate::journal) fn signal_target(key: &RunKey, found: Option<(RunState, S
     }
 }
 
+/// What a signal sent with an idempotency key finds: the signal sent before
+/// with that key (`found`: its id, name and JSON payload text) is this one
+/// again (returns its id), or `SignalKeyConflict` naming the difference;
+/// `None` when the key is new.
+pub(in crate::journal) fn keyed_resend(
+    key: &RunKey,
+    signal_key: &str,
+    found: Option<(i64, String, String)>,
+    name: &str,
+    payload: &serde_json::Value,
+) -> Result<Option<i64>, JournalError> {
+    let Some((id, first_name, first_payload)) = found else { return Ok(None) };
+    let difference = if first_name != name {
+        Some(format!("named `{first_name}`, not `{name}`"))
+    } else if serde_json::from_str::<serde_json::Value>(&first_payload).ok().as_ref() != Some(payload) {
+        Some(format!("with another payload ({})", crate::input_limits::clip(&first_payload)))
+    } else {
+        None
+    };
+    match difference {
+        None => Ok(Some(id)),
+        Some(difference) => Err(JournalError::SignalKeyConflict { key: key.clone(), signal_key: signal_key.into(), difference }),
+    }
+}
+
 /// The final state of a run a cancellation request (or its withdrawal)
 /// found, `None` while it is unfinished; fails with
 /// [`JournalError::UnknownRun`].

@@ -79,7 +79,18 @@ pub trait RunStore: SharedReads + Send + Sync + 'static {
     /// Appends a signal to a run's inbox, bumps its `wake_gen`, makes a
     /// suspended run due and notifies; returns the signal's id and the
     /// run's workflow. Fails with `UnknownRun` or `RunFinished`.
-    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError>;
+    ///
+    /// With an `idempotency_key` the run receives the signal once: a
+    /// resend finds the first one (same name and payload: returned as a
+    /// duplicate, nothing sent, even once the run finished; otherwise
+    /// `SignalKeyConflict`).
+    async fn send_signal(
+        &self,
+        key: &RunKey,
+        name: &str,
+        payload: &Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<SentSignal, JournalError>;
 
     /// The run's undelivered signals, in the order they were sent.
     async fn inbox(&self, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {

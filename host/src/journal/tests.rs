@@ -286,7 +286,7 @@ journal_suite!(runs_updated_since_lists_changes_in_order, |j: SharedJournal, tim
     }
     time.advance(Duration::from_millis(50)).await;
     // A signal to b, then a cancel request for a: both change their runs.
-    j.send_signal(&b, "go", &json!(1)).await.unwrap();
+    j.send_signal(&b, "go", &json!(1), None).await.unwrap();
     time.advance(Duration::from_millis(5)).await;
     j.request_cancel(&a).await.unwrap();
     let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.key.run_id).collect::<Vec<_>>();
@@ -352,7 +352,7 @@ journal_suite!(instances_sharing_a_run_id_are_isolated, |j: SharedJournal, _: Te
     let mut w = RunWrite::new(k2.clone(), l2);
     w.events.push((1, clock(8)));
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
-    j.send_signal(&k2, "go", &json!(1)).await.unwrap();
+    j.send_signal(&k2, "go", &json!(1), None).await.unwrap();
 
     assert_eq!(j.load_events(&k1).await.unwrap().iter().map(|e| e.body.clone()).collect::<Vec<_>>(), [clock(7)]);
     assert_eq!(j.load_events(&k2).await.unwrap().iter().map(|e| e.body.clone()).collect::<Vec<_>>(), [clock(8)]);
@@ -482,7 +482,7 @@ journal_suite!(suspend_sets_wake_at_unless_wake_gen_moved, |j: SharedJournal, _:
     let (quiet, signalled) = (key("i1", "quiet"), key("i1", "signalled"));
     let lq = leased(&j, &quiet, "a", TTL).await;
     let ls = leased(&j, &signalled, "a", TTL).await;
-    j.send_signal(&signalled, "s", &json!(null)).await.unwrap();
+    j.send_signal(&signalled, "s", &json!(null), None).await.unwrap();
     let later = ms_from_now(3_600_000);
     let mut wq = RunWrite::new(quiet.clone(), lq);
     wq.transition = Some(Transition::Suspend { wake_at: Some(later), seen_wake_gen: 0 });
@@ -543,14 +543,14 @@ journal_suite!(duplicate_seq_fails_the_whole_batch, |j: SharedJournal, _: TestCl
 
 journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
-    match j.send_signal(&k, "s", &json!(1)).await {
+    match j.send_signal(&k, "s", &json!(1), None).await {
         Err(JournalError::UnknownRun(got)) => assert_eq!(got, k),
         other => panic!("expected UnknownRun, got {other:?}"),
     }
     let lease = leased(&j, &k, "a", TTL).await;
     let mut ids = Vec::new();
     for (name, n) in [("b", 1), ("a", 2), ("b", 3)] {
-        let sent = j.send_signal(&k, name, &json!({"n": n})).await.unwrap();
+        let sent = j.send_signal(&k, name, &json!({"n": n}), None).await.unwrap();
         assert_eq!(sent.workflow, "wf", "the run's workflow, for the event");
         ids.push(sent.id);
     }
@@ -570,10 +570,43 @@ journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal, _: Tes
     let mut w = RunWrite::new(k.clone(), lease);
     w.transition = Some(Transition::Complete { output: json!(null) });
     j.commit(&[w]).await.unwrap();
-    match j.send_signal(&k, "s", &json!(1)).await {
+    match j.send_signal(&k, "s", &json!(1), None).await {
         Err(JournalError::RunFinished { key, state }) => assert_eq!((key, state), (k, RunState::Completed)),
         other => panic!("expected RunFinished, got {other:?}"),
     }
+});
+
+journal_suite!(a_keyed_signal_is_delivered_once, |j: SharedJournal, _: TestClock| async move {
+    let (k, other) = (key("i1", "r"), key("i1", "other"));
+    let lease = leased(&j, &k, "a", TTL).await;
+    leased(&j, &other, "a", TTL).await;
+    let first = j.send_signal(&k, "pay", &json!({"amount": 5, "to": "x"}), Some("req-1")).await.unwrap();
+    assert!(!first.duplicate);
+    // Resent (keys in another order): the first one, nothing added.
+    let again = j.send_signal(&k, "pay", &json!({"to": "x", "amount": 5}), Some("req-1")).await.unwrap();
+    assert_eq!((again.id, again.duplicate, again.workflow.as_str()), (first.id, true, "wf"));
+    assert_eq!(j.inbox(&k).await.unwrap().len(), 1);
+    assert_eq!(run(&j, &k).await.wake_gen, 1, "a duplicate wakes nobody");
+    // The same key with another name or payload is refused.
+    for (name, payload, needle) in [("refund", json!({"amount": 5, "to": "x"}), "named `pay`"), ("pay", json!({"amount": 6, "to": "x"}), "another payload")] {
+        match j.send_signal(&k, name, &payload, Some("req-1")).await {
+            Err(e @ JournalError::SignalKeyConflict { .. }) => assert!(e.to_string().contains(needle), "{e}"),
+            other => panic!("expected SignalKeyConflict, got {other:?}"),
+        }
+    }
+    // Keys are per run; another key or none sends again.
+    assert!(!j.send_signal(&other, "pay", &json!(1), Some("req-1")).await.unwrap().duplicate);
+    assert!(!j.send_signal(&k, "pay", &json!({"amount": 5, "to": "x"}), Some("req-2")).await.unwrap().duplicate);
+    assert!(!j.send_signal(&k, "pay", &json!({"amount": 5, "to": "x"}), None).await.unwrap().duplicate);
+    assert!(!j.send_signal(&k, "pay", &json!({"amount": 5, "to": "x"}), None).await.unwrap().duplicate);
+    assert_eq!(j.inbox(&k).await.unwrap().len(), 4);
+    // Once the run finished, a resend is still the duplicate it is; a new
+    // key is refused as before.
+    let mut w = RunWrite::new(k.clone(), lease);
+    w.transition = Some(Transition::Complete { output: json!(null) });
+    j.commit(&[w]).await.unwrap();
+    assert!(j.send_signal(&k, "pay", &json!({"amount": 5, "to": "x"}), Some("req-1")).await.unwrap().duplicate);
+    assert!(matches!(j.send_signal(&k, "pay", &json!(1), Some("req-3")).await, Err(JournalError::RunFinished { .. })));
 });
 
 journal_suite!(signal_makes_a_suspended_run_due, |j: SharedJournal, _: TestClock| async move {
@@ -584,7 +617,7 @@ journal_suite!(signal_makes_a_suspended_run_due, |j: SharedJournal, _: TestClock
     j.commit(&[w]).await.unwrap();
     assert_eq!(run(&j, &k).await.wake_at, None);
     assert!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap().is_empty());
-    j.send_signal(&k, "go", &json!(true)).await.unwrap();
+    j.send_signal(&k, "go", &json!(true), None).await.unwrap();
     let r = run(&j, &k).await;
     assert!(r.wake_at.is_some_and(|w| w <= Utc::now()));
     assert_eq!(j.find_ready_runs("i1", Utc::now(), 10).await.unwrap(), [k]);
@@ -728,15 +761,23 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal, time: TestClock| asy
     time.advance(Duration::from_millis(450)).await;
     assert!(j.acquire_lease(&a, "thief", TTL).await.unwrap().is_none(), "renewed past the first ttl");
 
-    assert!(!j.release_lease(&b, &wrong).await.unwrap());
-    assert!(j.release_lease(&a, &la).await.unwrap());
+    assert!(!j.release_lease(&b, &wrong, Duration::ZERO).await.unwrap());
+    assert!(j.release_lease(&a, &la, Duration::ZERO).await.unwrap());
     let r = run(&j, &a).await;
     assert_eq!((r.state, r.lease_owner, r.lease_expires_at), (RunState::Suspended, None, None));
     assert!(r.wake_at.is_some_and(|w| w <= time.now()));
     assert_eq!(j.find_ready_runs("i1", time.now(), 10).await.unwrap(), std::slice::from_ref(&a));
     assert_eq!(j.renew_leases(&[(a.clone(), la.clone())], TTL).await.unwrap(), [Renewal::Lost]);
-    assert!(!j.release_lease(&a, &la).await.unwrap(), "released once");
+    assert!(!j.release_lease(&a, &la, Duration::ZERO).await.unwrap(), "released once");
     assert!(j.renew_leases(&[], TTL).await.unwrap().is_empty());
+
+    // A release with a delay (a deferred activation): due only after it.
+    let lb = j.acquire_lease(&b, "o2", TTL).await.unwrap().expect("b's lease is free").0;
+    assert!(j.release_lease(&b, &lb, Duration::from_secs(60)).await.unwrap());
+    let r = run(&j, &b).await;
+    assert_eq!((r.state, r.lease_owner), (RunState::Suspended, None));
+    assert!(r.wake_at.is_some_and(|w| w > time.now() + chrono::Duration::seconds(50)), "{:?}", r.wake_at);
+    assert_eq!(j.find_ready_runs("i1", time.now(), 10).await.unwrap(), std::slice::from_ref(&a), "b is not due yet");
 });
 
 journal_suite!(find_ready_runs_picks_due_and_abandoned_runs, |j: SharedJournal, time: TestClock| async move {
@@ -767,8 +808,8 @@ journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal, _: T
     let lease = leased(&j, &k1, "a", TTL).await;
     leased(&j, &k2, "a", TTL).await;
     let mut wakes = j.listen("i1").await.unwrap();
-    j.send_signal(&k2, "s", &json!(1)).await.unwrap();
-    j.send_signal(&k1, "s", &json!(1)).await.unwrap();
+    j.send_signal(&k2, "s", &json!(1), None).await.unwrap();
+    j.send_signal(&k1, "s", &json!(1), None).await.unwrap();
     assert_eq!(next_wake(&mut wakes).await, Some(Wake { instance: "i1".into(), run_id: "r".into(), kind: WakeKind::Run }));
     j.request_cancel(&k1).await.unwrap();
     assert_eq!(next_wake(&mut wakes).await.map(|w| w.kind), Some(WakeKind::Cancel));

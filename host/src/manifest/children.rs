@@ -74,6 +74,12 @@ pub struct RunSupervisorConfig {
     /// Linear memories one workflow guest may create (`max_memories`,
     /// default 32).
     pub max_memories: usize,
+    /// What all the workflow guests of the instance executing on this host
+    /// may hold at once, in bytes: their linear memory and the journal
+    /// data they recorded but not yet committed (`max_guests_memory_mb`,
+    /// default 2048, at least `max_memory_mb` + `max_activation_mb`). An
+    /// activation the budget has no room for is deferred, not failed.
+    pub max_guests_memory: usize,
 }
 
 /// The most core instances, tables or memories `max_core_instances`,
@@ -102,6 +108,7 @@ impl Default for RunSupervisorConfig {
             max_core_instances: 64,
             max_tables: 64,
             max_memories: 32,
+            max_guests_memory: 2048 << 20,
         }
     }
 }
@@ -431,7 +438,7 @@ pub(super) fn parse_children(
     })?;
     let run_supervisor = child(&mut r, "run_supervisor", d.run_supervisor, |t| {
         let def = RunSupervisorConfig::default();
-        Ok(RunSupervisorConfig {
+        let config = RunSupervisorConfig {
             max_concurrent_runs: t
                 .positive_usize("max_concurrent_runs", def.max_concurrent_runs)?,
             max_activation: t.millis("max_activation_ms", def.max_activation)?,
@@ -445,7 +452,23 @@ pub(super) fn parse_children(
             max_core_instances: at_most(t, "max_core_instances", def.max_core_instances, MAX_STORE_OBJECTS)?,
             max_tables: at_most(t, "max_tables", def.max_tables, MAX_STORE_OBJECTS)?,
             max_memories: at_most(t, "max_memories", def.max_memories, MAX_STORE_OBJECTS)?,
-        })
+            max_guests_memory: (t.positive("max_guests_memory_mb", (def.max_guests_memory >> 20) as u64)? as usize)
+                .saturating_mul(1 << 20),
+        };
+        // One run must fit: its guest at its memory limit with a full
+        // activation's journal.
+        let one_run = config.max_memory.saturating_add(config.max_activation_bytes);
+        if config.max_guests_memory < one_run {
+            return Err(t.ctx().invalid(
+                t.key("max_guests_memory_mb"),
+                format!(
+                    "at least max_memory_mb + max_activation_mb = {} MB (got {})",
+                    one_run >> 20,
+                    config.max_guests_memory >> 20
+                ),
+            ));
+        }
+        Ok(config)
     })?;
     let activity_supervisor = child(&mut r, "activity_supervisor", d.activity_supervisor, |t| {
         let def = ActivitySupervisorConfig::default();

@@ -104,7 +104,7 @@ fn explicit_values_are_read() {
         r#"max_connections = 3
 [instances.default.children]
 heartbeater = { interval_ms = 100, lease_ttl_ms = 900 }
-run_supervisor = { max_concurrent_runs = 7, max_activation_ms = 250, max_memory_mb = 128, max_activation_events = 900, max_activation_mb = 3, max_history_events = 5000, max_core_instances = 40, max_tables = 41, max_memories = 9 }
+run_supervisor = { max_concurrent_runs = 7, max_activation_ms = 250, max_memory_mb = 128, max_activation_events = 900, max_activation_mb = 3, max_history_events = 5000, max_core_instances = 40, max_tables = 41, max_memories = 9, max_guests_memory_mb = 300 }
 activity_supervisor = { max_concurrent = 5, default_attempt_timeout_ms = 1500, queue_limits = { slow = 2 }, max_memory_mb = 32, heartbeat_interval_ms = 250, cancel_grace_ms = 700 }
 recovery = { interval_ms = 42 }
 dispatcher = { poll_interval_ms = 10, batch_size = 2 }
@@ -134,6 +134,7 @@ snapshotter = { threshold_events = 50 }
             max_core_instances: 40,
             max_tables: 41,
             max_memories: 9,
+            max_guests_memory: 300 << 20,
         })
     );
     assert_eq!(
@@ -742,10 +743,16 @@ fn activity_limits_are_checked() {
 fn run_limits_are_checked() {
     let children = |options: &str| minimal(&format!("[instances.default.children]\nrun_supervisor = {{ {options} }}\n"));
     parse_err(&children("max_memory_mb = 512"), &["run_supervisor.max_memory_mb", "at most 256"]);
-    for key in ["max_activation_ms", "max_memory_mb", "max_activation_events", "max_activation_mb", "max_history_events"] {
+    for key in ["max_activation_ms", "max_memory_mb", "max_activation_events", "max_activation_mb", "max_history_events", "max_guests_memory_mb"] {
         parse_err(&children(&format!("{key} = 0")), &[&format!("run_supervisor.{key}"), "positive"]);
         parse_err(&children(&format!("{key} = \"lots\"")), &[&format!("run_supervisor.{key}")]);
     }
+    // The budget of all guests must hold one run at its limits.
+    parse_err(
+        &children("max_memory_mb = 100, max_activation_mb = 28, max_guests_memory_mb = 127"),
+        &["run_supervisor.max_guests_memory_mb", "at least max_memory_mb + max_activation_mb = 128 MB (got 127)"],
+    );
+    parse_ok(&children("max_memory_mb = 100, max_activation_mb = 28, max_guests_memory_mb = 128"));
     parse_err(&children("max_activation_time_ms = 5"), &["run_supervisor.max_activation_time_ms", "max_activation_ms"]);
     // One option given, the others keep their defaults.
     let m = parse_ok(&children("max_memory_mb = 256"));

@@ -58,7 +58,7 @@ impl CompileCache {
             // refuses artifacts of another version or configuration.
             match unsafe { Component::deserialize_file(engine, file) } {
                 Ok(c) => {
-                    tracing::info!(instance = %self.instance, module_hash = %hash, file = %file.display(), "module loaded from the compile cache");
+                    tracing::debug!(instance = %self.instance, module_hash = %hash, file = %file.display(), "module loaded from the compile cache");
                     component = Some((c, Source::Disk));
                 }
                 Err(e) => tracing::debug!(instance = %self.instance, file = %file.display(), error = %e, "stale compile cache entry"),
@@ -67,11 +67,16 @@ impl CompileCache {
         let (component, source) = match component {
             Some(found) => found,
             None => {
-                tracing::info!(instance = %self.instance, module_hash = %hash, file = %path.display(), "module compiled");
+                let started = std::time::Instant::now();
                 let c = Component::new(engine, bytes).map_err(|e| ModuleError::Compile {
                     path: path.into(),
                     message: super::foreign_message(&e),
                 })?;
+                // Debug only: the caller says at INFO once the component
+                // also links against its world (a wrong-world file is
+                // refused with one line and no log before it).
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::debug!(instance = %self.instance, module_hash = %hash, file = %path.display(), ms, "module compiled");
                 if let Some(file) = &file {
                     if let Err(e) = write_atomic(file, c.serialize()) {
                         tracing::warn!(instance = %self.instance, file = %file.display(), error = %e, "cannot write the compile cache");

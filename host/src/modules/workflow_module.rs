@@ -57,6 +57,7 @@ impl WorkflowModule {
             .instantiate_pre(&component)
             .map_err(|e| wrong(format!("{} (workflows may import continuum:workflow/host and WASI 0.2 but not wasi:http)", foreign_message(&e))))?;
         let pre = WorkflowPre::new(instance_pre).map_err(|e| wrong(foreign_message(&e)))?;
+        tracing::info!(workflow = %name, module_hash = %hash, file = %path.display(), "workflow module ready");
         Ok(Arc::new(WorkflowModule { name: name.into(), hash, path: path.into(), pre }))
     }
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use continuum_host::{CallOptions, CancelOutcome, Error, RunState};
+use continuum_host::{CallOptions, CancelOutcome, Error, RunState, SignalOptions};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use serde_json::Value;
@@ -47,6 +47,10 @@ pub struct SignalRequest {
     /// Its JSON payload (default `null`).
     #[serde(default)]
     pub payload: Value,
+    /// An idempotency key: the run receives the signal once, however often
+    /// it is sent with this key (a resend answers `duplicate: true`).
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// A signal sent.
@@ -56,6 +60,9 @@ pub struct SignalSent {
     pub run_id: String,
     /// The signal name.
     pub signal: String,
+    /// It had been sent before with the same idempotency key: nothing was
+    /// sent now.
+    pub duplicate: bool,
 }
 
 /// How a cancellation ended.
@@ -102,8 +109,9 @@ pub(crate) async fn signal(
     JsonBody(req): JsonBody<SignalRequest>,
 ) -> Result<(StatusCode, Json<SignalSent>), ApiError> {
     crate::body::check_payload("signal payload", &req.payload, state.max_payload_bytes)?;
-    state.continuum.signal(&scope.run_id, &req.name, req.payload, CallOptions::instance(scope.instance)).await?;
-    Ok((StatusCode::ACCEPTED, Json(SignalSent { run_id: scope.run_id, signal: req.name })))
+    let opts = SignalOptions { instance: Some(scope.instance), idempotency_key: req.idempotency_key };
+    let sent = state.continuum.send_signal(&scope.run_id, &req.name, req.payload, opts).await?;
+    Ok((StatusCode::ACCEPTED, Json(SignalSent { run_id: scope.run_id, signal: req.name, duplicate: sent.duplicate })))
 }
 
 /// Cancels a run.

@@ -6,7 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use continuum_host::{CallOptions, RunInfo, RunQuery, RunState, StartOptions};
+use continuum_host::{CallOptions, IfExists, RunInfo, RunQuery, RunState, StartOptions};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use serde_json::Value;
@@ -30,9 +30,26 @@ pub struct StartRequest {
     /// The JSON input (default `{}`).
     #[serde(default)]
     pub input: Option<Value>,
-    /// The run id (default: a new UUID).
+    /// The run id (default: a new UUID). A run with this id and the same
+    /// workflow and input is returned (200, `existed`), not started again;
+    /// another workflow or input is a 409 `run_conflict`.
     #[serde(default)]
     pub run_id: Option<String>,
+    /// `return` (default) or `fail`: what a start under an existing run id
+    /// with the same workflow and input does (`fail`: 409 `run_exists`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub if_exists: Option<IfExistsParam>,
+}
+
+/// `StartRequest::if_exists`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IfExistsParam {
+    /// Return the existing run.
+    Return,
+    /// Refuse with 409 `run_exists`.
+    Fail,
 }
 
 /// A run started.
@@ -42,6 +59,9 @@ pub struct Started {
     pub instance: String,
     /// The run id.
     pub run_id: String,
+    /// The run existed already with the same workflow and input: nothing
+    /// was started (status 200 instead of 201).
+    pub existed: bool,
 }
 
 /// `GET .../runs`: filters and the page.
@@ -74,7 +94,7 @@ pub struct RunPage {
 }
 
 /// Starts a run.
-#[utoipa::path(post, path = "/v1/instances/{instance}/runs", tag = "runs", params(("instance" = String, Path, description = "The instance")), request_body = StartRequest, responses((status = 201, description = "Started", body = Started), crate::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs", tag = "runs", params(("instance" = String, Path, description = "The instance")), request_body = StartRequest, responses((status = 201, description = "Started", body = Started), (status = 200, description = "The run existed with the same workflow and input", body = Started), crate::openapi::ApiErrors))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     scope: InstanceScope,
@@ -82,11 +102,17 @@ pub(crate) async fn start(
 ) -> Result<Response, ApiError> {
     let input = req.input.unwrap_or_else(|| Value::Object(Default::default()));
     crate::body::check_payload("input", &input, state.max_payload_bytes)?;
-    let opts = StartOptions { instance: Some(scope.instance.clone()), run_id: req.run_id };
-    let run_id = state.continuum.start(&req.workflow, input, opts).await?;
-    tracing::info!(instance = %scope.instance, run_id = %run_id, workflow = %req.workflow, "run started over HTTP");
+    let if_exists = match req.if_exists {
+        Some(IfExistsParam::Fail) => IfExists::Fail,
+        Some(IfExistsParam::Return) | None => IfExists::Return,
+    };
+    let opts = StartOptions { instance: Some(scope.instance.clone()), run_id: req.run_id, if_exists };
+    let started = state.continuum.start_run(&req.workflow, input, opts).await?;
+    let (run_id, existed) = (started.run_id, started.existed);
+    tracing::info!(instance = %scope.instance, run_id = %run_id, workflow = %req.workflow, existed, "run started over HTTP");
     let location = format!("/v1/instances/{}/runs/{}", scope.instance, run_id);
-    let mut response = (StatusCode::CREATED, Json(Started { instance: scope.instance, run_id })).into_response();
+    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
+    let mut response = (status, Json(Started { instance: scope.instance, run_id, existed })).into_response();
     if let Ok(value) = location.parse() {
         response.headers_mut().insert(header::LOCATION, value);
     }

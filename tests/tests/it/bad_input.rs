@@ -266,19 +266,23 @@ on_both_stores!(
     /// An embedder gets the same limits as typed errors, and a bad module
     /// handed to `Continuum::deploy` or to the builder changes nothing.
     async fn the_library_refuses_the_same_with_typed_errors(store: Store) {
-        use continuum_host::{CallOptions, ChildrenConfig, DeployOptions, Error, Instance, StartOptions};
+        use continuum_host::{CallOptions, ChildrenConfig, DeployOptions, Error, Instance, SignalOptions, StartOptions};
         let db = store.create().await;
         let c = embedded(&db.url, "order-flow", Default::default(), ChildrenConfig::client_only()).await;
         let current = c.instance(None).expect("default").current_version("order-flow");
         assert!(current.is_some());
         let call = CallOptions::default;
-        let start = |id: &str| StartOptions { instance: None, run_id: Some(id.to_string()) };
+        let start = |id: &str| StartOptions { instance: None, run_id: Some(id.to_string()), ..Default::default() };
         let long = "r".repeat(continuum_host::MAX_RUN_ID_CHARS + 1);
+        let keyed = |k: &str| SignalOptions { instance: None, idempotency_key: Some(k.to_string()) };
         let refused = [
             c.start("order-flow", Value::Null, start("")).await.err(),
             c.start("order-flow", Value::Null, start(&long)).await.err(),
             c.signal("x", "", Value::Null, call()).await.err(),
             c.signal("", "name", Value::Null, call()).await.err(),
+            c.send_signal("x", "s", Value::Null, keyed(&"k".repeat(continuum_host::MAX_SIGNAL_KEY_CHARS + 1))).await.err(),
+            c.send_signal("x", "s", Value::Null, keyed("")).await.err(),
+            c.send_signal("x", "s", Value::Null, keyed("a key")).await.err(),
             c.cancel("a b", call()).await.err(),
             c.await_run("", Duration::MAX, call()).await.err(),
             c.history("\n", call()).await.err(),

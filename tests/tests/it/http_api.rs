@@ -57,7 +57,19 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     let runs = "/v1/instances/default/runs";
     let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "o-1"})).await;
     assert_eq!(a.status, 201, "{a:?}");
-    assert_eq!(a.body, json!({"instance": "default", "run_id": "o-1"}));
+    assert_eq!(a.body, json!({"instance": "default", "run_id": "o-1", "existed": false}));
+    // The same start again (a retrying client): the run, said so.
+    let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "o-1"})).await;
+    assert_eq!((a.status, &a.body), (200, &json!({"instance": "default", "run_id": "o-1", "existed": true})), "{a:?}");
+    let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "o-1", "if_exists": "fail"})).await;
+    assert_eq!((a.status, a.code()), (409, "run_exists"), "{a:?}");
+    let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-9"), "run_id": "o-1"})).await;
+    assert_eq!((a.status, a.code()), (409, "run_conflict"), "{a:?}");
+    assert!(a.message().contains("/order_id") && a.message().contains("\"o-9\""), "the difference is named: {a:?}");
+    let a = api.post(runs, &json!({"workflow": "billing-flow", "input": order("o-1"), "run_id": "o-1"})).await;
+    assert_eq!((a.status, a.code()), (409, "run_conflict"), "{a:?}");
+    let a = api.post(runs, &json!({"workflow": "order-flow", "run_id": "o-1", "if_exists": "sometimes"})).await;
+    assert_eq!(a.status, 400, "{a:?}");
     assert!(
         host.wait_for_log("run started over HTTP", START) && host.log_text().lines().any(|l| l.contains("run started over HTTP") && l.contains("o-1") && l.contains("order-flow")),
         "the host logs the start with its run id and workflow:\n{}",
@@ -69,8 +81,12 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     assert_eq!(a.body["input"], order("o-1"));
     let a = api.get(&format!("{runs}/o-1/result?wait=200ms")).await;
     assert_eq!((a.status, &a.body["done"]), (202, &json!(false)), "the run waits for its review: {a:?}");
-    let a = api.post(&format!("{runs}/o-1/signals"), &json!({"name": "fraud_review", "payload": "approved"})).await;
-    assert_eq!(a.status, 202, "{a:?}");
+    let a = api.post(&format!("{runs}/o-1/signals"), &json!({"name": "fraud_review", "payload": "approved", "idempotency_key": "review-1"})).await;
+    assert_eq!((a.status, &a.body["duplicate"]), (202, &json!(false)), "{a:?}");
+    let a = api.post(&format!("{runs}/o-1/signals"), &json!({"name": "fraud_review", "payload": "approved", "idempotency_key": "review-1"})).await;
+    assert_eq!((a.status, &a.body["duplicate"]), (202, &json!(true)), "a resend is not sent again: {a:?}");
+    let a = api.post(&format!("{runs}/o-1/signals"), &json!({"name": "fraud_review", "payload": "rejected", "idempotency_key": "review-1"})).await;
+    assert_eq!((a.status, a.code()), (409, "signal_key_conflict"), "{a:?}");
     let a = api.get(&format!("{runs}/o-1/result?wait=60s")).await;
     assert_eq!(a.status, 200, "{a:?}");
     assert_eq!((a.body["done"].as_bool(), a.body["state"].as_str()), (Some(true), Some("completed")), "{a:?}");

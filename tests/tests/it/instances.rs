@@ -49,7 +49,7 @@ async fn calls_name_their_instance_and_an_unknown_one_is_refused() {
     assert_eq!(record.key.instance, "default");
     assert_eq!(record.state, RunState::Pending);
     let named = c
-        .start("order-flow", order("o-2", json!({})), StartOptions { instance: Some("default".into()), run_id: Some("named".into()) })
+        .start("order-flow", order("o-2", json!({})), StartOptions { instance: Some("default".into()), run_id: Some("named".into()), ..Default::default() })
         .await
         .expect("start naming `default`");
     assert_eq!(named, "named");
@@ -59,7 +59,7 @@ async fn calls_name_their_instance_and_an_unknown_one_is_refused() {
     let nope = || CallOptions::instance("nope");
     expect_not_registered(
         "start",
-        c.start("order-flow", json!({}), StartOptions { instance: Some("nope".into()), run_id: None }).await,
+        c.start("order-flow", json!({}), StartOptions { instance: Some("nope".into()), run_id: None, ..Default::default() }).await,
     );
     expect_not_registered("signal", c.signal(&run, "fraud_review", json!("approved"), nope()).await);
     expect_not_registered("cancel", c.cancel(&run, nope()).await);
@@ -169,7 +169,7 @@ async fn two_sqlite_instances_in_one_process_are_isolated() {
         c.register(instance).expect("register");
     }
     c.start_all();
-    let opts = |i: &str| StartOptions { instance: Some(i.into()), run_id: Some("same-id".into()) };
+    let opts = |i: &str| StartOptions { instance: Some(i.into()), run_id: Some("same-id".into()), ..Default::default() };
     c.start("order-flow", order("o-orders", json!({"review_timeout_ms": 200})), opts("orders")).await.expect("start in orders");
     match c.history("same-id", CallOptions::instance("billing")).await {
         Err(Error::UnknownRun { instance, run_id }) => assert_eq!((instance.as_str(), run_id.as_str()), ("billing", "same-id")),

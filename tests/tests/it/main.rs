@@ -19,6 +19,7 @@ mod demo;
 mod foreign_imports;
 mod guest_limits;
 mod hot_deploy;
+mod idempotent_starts;
 mod hot_deploy_hosts;
 mod http_api;
 mod http_auth;

@@ -143,7 +143,7 @@ async fn three_hosts_share_a_thousand_runs_and_survive_a_kill() {
             let input = json!({"order_id": format!("o-{i}"), "sku": "S", "quantity": 1, "amount_cents": 100,
                                "card": "4242", "review_timeout_ms": 300, "spin": 20_000_000});
             client
-                .start("order-flow", input, StartOptions { instance: None, run_id: Some(format!("r-{i:04}")) })
+                .start("order-flow", input, StartOptions { instance: None, run_id: Some(format!("r-{i:04}")), ..Default::default() })
                 .await
                 .unwrap_or_else(|e| panic!("start run {i}: {e}"))
         })

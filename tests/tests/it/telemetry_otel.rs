@@ -190,7 +190,7 @@ async fn instance(name: &str, dir: &TempDir) -> Instance {
 async fn traced_order(c: &Continuum, instance: &str, order_id: &str) -> (String, opentelemetry::trace::TraceId) {
     let caller = tracing::info_span!("caller", order = order_id);
     let trace_id = caller.context().span().span_context().trace_id();
-    let start = c.start("order-flow", order(order_id), StartOptions { instance: Some(instance.into()), run_id: None });
+    let start = c.start("order-flow", order(order_id), StartOptions { instance: Some(instance.into()), run_id: None, ..Default::default() });
     let run_id = tracing::Instrument::instrument(start, caller).await.expect("start");
     let opts = || CallOptions::instance(instance);
     // Suspended, waiting for the fraud review: the approval resumes it by replay.
@@ -340,7 +340,7 @@ async fn a_failed_run_and_a_retried_attempt_show_in_spans_and_events() {
     let mut c = Continuum::new();
     c.register(inst).unwrap();
     c.start_all();
-    let opts = StartOptions { instance: Some("delta".into()), run_id: None };
+    let opts = StartOptions { instance: Some("delta".into()), run_id: None, ..Default::default() };
     let run_id = c.start("order-flow", order("o-fail"), opts).await.expect("start");
     let outcome = c.await_run(&run_id, Duration::from_secs(30), CallOptions::instance("delta")).await.expect("await");
     assert_eq!(outcome.state, RunState::Failed, "{outcome:?}");
@@ -415,7 +415,7 @@ async fn a_run_cancelled_through_the_journal_records_its_end() {
     c.register(instance("epsilon", &dir).await).unwrap();
     c.start_all();
     let opts = || CallOptions::instance("epsilon");
-    let start = StartOptions { instance: Some("epsilon".into()), run_id: None };
+    let start = StartOptions { instance: Some("epsilon".into()), run_id: None, ..Default::default() };
     let run_id = c.start("order-flow", order("o-idle"), start).await.expect("start");
     let waiting = eventually(Duration::from_secs(30), || async {
         (c.history(&run_id, opts()).await.ok()?.run.state == RunState::Suspended).then_some(())

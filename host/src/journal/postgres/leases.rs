@@ -61,11 +61,13 @@ static RENEW: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Gives up the lease bound as [`LEASES`]: the run is suspended, due now.
+/// Gives up the lease bound as [`LEASES`]: the run is suspended, due in
+/// `$6` ms.
 static RELEASE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH locked AS ({held}) \
-         UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, wake_at = now(), updated_at = now(), \
+         UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, \
+                wake_at = now() + $6 * interval '1 millisecond', updated_at = now(), \
                 state = CASE WHEN state = 'running' THEN 'suspended' ELSE state END \
          FROM locked WHERE runs.instance = locked.instance AND runs.run_id = locked.run_id",
         held = held("r.instance, r.run_id", LEASES)
@@ -130,10 +132,10 @@ impl LeaseStore for PostgresJournal {
         Ok(renewed)
     }
 
-    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError> {
+    async fn release_lease(&self, key: &RunKey, lease: &Lease, after: Duration) -> Result<bool, JournalError> {
         let mut tx = self.pool.begin().await?;
         let arrays = LeaseArrays::new(std::iter::once((key, lease)));
-        let done = arrays.bind(sqlx::query(&RELEASE)).execute(&mut *tx).await?.rows_affected() == 1;
+        let done = arrays.bind(sqlx::query(&RELEASE)).bind(millis(after)).execute(&mut *tx).await?.rows_affected() == 1;
         if done {
             notify(&mut tx, WakeKind::Run, &key.instance, &key.run_id).await?;
         }

@@ -15,7 +15,7 @@ use sqlx::Row;
 use super::codec::{is_unique_violation, wake_payload, WAKE_CHANNEL};
 use super::{lock_run, notify, wake_run, PostgresJournal};
 use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
-use crate::journal::run_checks::{final_state, signal_target};
+use crate::journal::run_checks::{final_state, keyed_resend, signal_target};
 use crate::journal::{
     CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
@@ -138,22 +138,44 @@ impl RunStore for PostgresJournal {
         Ok(inserted)
     }
 
-    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError> {
-        let payload = to_json(key, "signal payload", payload)?;
+    async fn send_signal(
+        &self,
+        key: &RunKey,
+        name: &str,
+        payload: &Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<SentSignal, JournalError> {
+        let text = to_json(key, "signal payload", payload)?;
         let mut tx = self.pool.begin().await?;
-        let workflow = signal_target(key, lock_run(&mut tx, key).await?)?;
+        // The run's row lock orders senders: a resend sees the first one.
+        let found = lock_run(&mut tx, key).await?;
+        if let (Some(signal_key), Some((_, workflow))) = (idempotency_key, &found) {
+            let first = sqlx::query_as::<_, (i64, String, String)>(
+                "SELECT id, name, payload FROM signals WHERE instance = $1 AND run_id = $2 AND idempotency_key = $3",
+            )
+            .bind(&key.instance)
+            .bind(&key.run_id)
+            .bind(signal_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = keyed_resend(key, signal_key, first, name, payload)? {
+                return Ok(SentSignal { id, workflow: workflow.clone(), duplicate: true });
+            }
+        }
+        let workflow = signal_target(key, found)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO signals (instance, run_id, name, payload) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO signals (instance, run_id, name, payload, idempotency_key) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(&key.instance)
         .bind(&key.run_id)
         .bind(name)
-        .bind(payload)
+        .bind(text)
+        .bind(idempotency_key)
         .fetch_one(&mut *tx)
         .await?;
         wake_run(&mut tx, key).await?;
         tx.commit().await?;
-        Ok(SentSignal { id, workflow })
+        Ok(SentSignal { id, workflow, duplicate: false })
     }
 
     async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {

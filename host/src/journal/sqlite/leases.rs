@@ -117,14 +117,20 @@ impl LeaseStore for SqliteJournal {
         Ok(renewed)
     }
 
-    async fn release_lease(&self, key: &RunKey, lease: &Lease) -> Result<bool, JournalError> {
+    async fn release_lease(&self, key: &RunKey, lease: &Lease, after: Duration) -> Result<bool, JournalError> {
         let sql = format!(
-            "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, wake_at = ?5, updated_at = ?5, \
+            "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL, wake_at = ?5 + ?6, updated_at = ?5, \
                     state = CASE WHEN state = 'running' THEN 'suspended' ELSE state END \
              WHERE {FENCE}"
         );
         let mut w = self.write().await?;
-        let done = fence::bind(sqlx::query(&sql), key, lease).bind(self.now_ms()).execute(&mut *w.tx).await?.rows_affected() == 1;
+        let done = fence::bind(sqlx::query(&sql), key, lease)
+            .bind(self.now_ms())
+            .bind(millis(after))
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected()
+            == 1;
         if done {
             w.wakes.push(wake(WakeKind::Run, key));
         }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{wake, SqliteJournal};
 use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
-use crate::journal::run_checks::{final_state, signal_target};
+use crate::journal::run_checks::{final_state, keyed_resend, signal_target};
 use crate::journal::{
     CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
@@ -86,25 +86,49 @@ impl RunStore for SqliteJournal {
         Ok(inserted)
     }
 
-    async fn send_signal(&self, key: &RunKey, name: &str, payload: &Value) -> Result<SentSignal, JournalError> {
-        let payload = to_json(key, "signal payload", payload)?;
+    async fn send_signal(
+        &self,
+        key: &RunKey,
+        name: &str,
+        payload: &Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<SentSignal, JournalError> {
+        let text = to_json(key, "signal payload", payload)?;
         let now = self.now_ms();
         let mut w = self.write().await?;
-        let workflow = signal_target(key, w.run_workflow(key).await?)?;
+        let found = w.run_workflow(key).await?;
+        if let (Some(signal_key), Some((_, workflow))) = (idempotency_key, &found) {
+            let first = sqlx::query_as::<_, (i64, String, String)>(
+                "SELECT id, name, payload FROM signals WHERE instance = ?1 AND run_id = ?2 AND idempotency_key = ?3",
+            )
+            .bind(&key.instance)
+            .bind(&key.run_id)
+            .bind(signal_key)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+            if let Some(id) = keyed_resend(key, signal_key, first, name, payload)? {
+                let workflow = workflow.clone();
+                self.finish(w).await?;
+                return Ok(SentSignal { id, workflow, duplicate: true });
+            }
+        }
+        let workflow = signal_target(key, found)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO signals (instance, run_id, name, payload, sent_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            "INSERT INTO signals (instance, run_id, name, payload, sent_at, idempotency_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         )
         .bind(&key.instance)
         .bind(&key.run_id)
         .bind(name)
-        .bind(payload)
+        .bind(text)
         .bind(now)
+        .bind(idempotency_key)
         .fetch_one(&mut *w.tx)
         .await?;
         w.wake_run(key, now).await?;
         w.wakes.push(wake(WakeKind::Run, key));
         self.finish(w).await?;
-        Ok(SentSignal { id, workflow })
+        Ok(SentSignal { id, workflow, duplicate: false })
     }
 
     async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
