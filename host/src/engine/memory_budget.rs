@@ -32,7 +32,8 @@ impl MemoryBudget {
         Arc::new(Self { limit, used: AtomicUsize::new(0) })
     }
 
-    /// A budget that never runs out (replay checks, tools).
+    /// A budget that never runs out.
+    #[cfg(test)]
     pub fn unbounded() -> Arc<Self> {
         Self::new(usize::MAX)
     }

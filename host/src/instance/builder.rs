@@ -240,7 +240,7 @@ impl InstanceBuilder {
             lease_ttl: self.children.lease_ttl(),
             run_limits: self.children.run_supervisor.as_ref().map(RunLimits::from).unwrap_or_default(),
             guest_budget: crate::engine::MemoryBudget::new(
-                self.children.run_supervisor.as_ref().map(|r| r.max_guests_memory).unwrap_or(RunSupervisorConfig::default().max_guests_memory),
+                self.children.run_supervisor.as_ref().map(|r| r.max_guests_memory).unwrap_or(crate::RunSupervisorConfig::default().max_guests_memory),
             ),
             owner_counter: AtomicU64::new(initial_counter()),
         });

@@ -772,7 +772,7 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal, time: TestClock| asy
     assert!(j.renew_leases(&[], TTL).await.unwrap().is_empty());
 
     // A release with a delay (a deferred activation): due only after it.
-    let lb = j.acquire_lease(&b, "o2", TTL).await.unwrap().expect("b's lease is free").0;
+    // (b is still held under `lb`: the release with a wrong token failed.)
     assert!(j.release_lease(&b, &lb, Duration::from_secs(60)).await.unwrap());
     let r = run(&j, &b).await;
     assert_eq!((r.state, r.lease_owner), (RunState::Suspended, None));
