@@ -8,7 +8,8 @@
 //! - `{"mode": "activity", "activity": NAME, "input": ...}`: calls the
 //!   activity in a loop, forever;
 //! - `{"mode": "memory"}`: allocates 1 MiB after 1 MiB and keeps it, forever
-//!   (`"mb": N` stops after N MiB and returns N).
+//!   (`"mb": N` stops after N MiB and returns N, after `"spin": K` busy
+//!   iterations holding it).
 //!
 //! Any other input is returned as it is.
 
@@ -62,6 +63,12 @@ fn hostile_flow(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
                     chunk[i] = kept.len() as u8;
                 }
                 kept.push(std::hint::black_box(chunk));
+            }
+            // Held a while (no host call), so that guests overlap.
+            let spin = input.get("spin").and_then(Value::as_u64).unwrap_or(0);
+            let mut x = 0u64;
+            for i in 0..spin {
+                x = std::hint::black_box(x.wrapping_add(i));
             }
             Ok(json!({ "mb": kept.len() }))
         }

@@ -16,8 +16,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a run deferred for want of memory waits before it is due
-/// again.
+/// again, at least: [`defer_delay`] spreads the deferred runs over the
+/// half second after it, so that they do not all come back together.
 pub const DEFER: Duration = Duration::from_millis(500);
+
+/// The delay of one deferral: [`DEFER`] and up to as much again.
+pub fn defer_delay() -> Duration {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    DEFER + Duration::from_millis(u64::from(nanos) % DEFER.as_millis() as u64)
+}
 
 /// One instance's budget of guest memory on this host, in bytes.
 #[derive(Debug)]

@@ -23,7 +23,7 @@ mod workflow_wasi;
 pub use lease_clock::LeaseClock;
 pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};
 pub use memory_budget::MemoryBudget;
-pub(crate) use memory_budget::{BudgetShare, DEFER};
+pub(crate) use memory_budget::{defer_delay, BudgetShare};
 pub use run::{execute_attempt, AttemptOutcome};
 pub use run_ctx::{RunCtx, RunEnv};
 pub use run_limits::RunLimits;

@@ -42,7 +42,7 @@ pub enum AttemptOutcome {
     /// and is then recovered.
     Aborted(String),
     /// The instance's memory budget had no room for the activation: the
-    /// run is released, due again after [`DEFER`](super::DEFER), with
+    /// run is released, due again 0.5 to 1 s later, with
     /// nothing of this activation committed.
     Deferred(String),
 }
@@ -144,8 +144,10 @@ async fn attempt(
         Err(err) => match err.downcast::<Interrupt>() {
             Ok(interrupt) => finish(&mut ctx, interrupt, snapshot_upto).await,
             Err(trap) if ctx.memory.budget_refused() && ctx.memory.exceeded().is_none() => {
-                tracing::warn!(error = %format!("{trap:#}"), "activation deferred: the instance's guest memory budget is spent");
-                AttemptOutcome::Deferred(format!("{trap:#}"))
+                tracing::debug!(error = %format!("{trap:#}"), "guest stopped at the instance's memory budget");
+                let limit_mb = ctx.env.budget.limit() >> 20;
+                tracing::warn!(limit_mb, "activation deferred: the instance's guest memory budget (`run_supervisor.max_guests_memory_mb`) is spent");
+                AttemptOutcome::Deferred(format!("the instance's guest memory budget of {limit_mb} MiB is spent"))
             }
             Err(trap) if ctx.memory.exceeded().is_some() => {
                 let error = RunError::memory_limit(ctx.memory.limit(), ctx.memory.exceeded().unwrap_or_default());
@@ -227,7 +229,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
         }
         Interrupt::ReplayEnd => AttemptOutcome::Aborted("a replay check ended inside a live run".into()),
         deferred @ Interrupt::MemoryDeferred { .. } => {
-            tracing::warn!(error = %deferred, "activation deferred: the instance's guest memory budget is spent");
+            tracing::warn!(error = %deferred, "activation deferred: the instance's guest memory budget (`run_supervisor.max_guests_memory_mb`) is spent");
             AttemptOutcome::Deferred(deferred.to_string())
         }
         Interrupt::Contract(message) => fail(ctx, RunError::contract_violation(message)).await,

@@ -171,7 +171,7 @@ impl RunSupervisor {
                 AttemptOutcome::Deferred(_) => {
                     // Logged by the engine; due again once guests had time
                     // to give memory back.
-                    if let Ok(true) = shared.journal.release_lease(&key, &lease, crate::engine::DEFER).await {
+                    if let Ok(true) = shared.journal.release_lease(&key, &lease, crate::engine::defer_delay()).await {
                         tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner,
                             token = lease.token, reason = "deferred", "lease released");
                     }

@@ -250,9 +250,11 @@ on_both_stores!(async fn guests_share_the_instance_memory_budget_and_none_fails_
     // Each hog holds 40 MiB: two never fit in 64 MiB together.
     let limits = "run_supervisor = { max_memory_mb = 48, max_activation_mb = 8, max_guests_memory_mb = 64 }";
     let manifest = write_manifest(&dir.0, "node-budget", &[spec(&db, limits)]);
+    // Started before any host runs: the host takes them all at once. Each
+    // holds its memory a while (a busy loop), so that they overlap.
+    let runs: Vec<String> =
+        (0..6).map(|_| start(&manifest, "hostile-flow", json!({"mode": "memory", "mb": 40, "spin": 300_000_000u64}))).collect();
     let host = Host::start(&manifest, &[]);
-    a_normal_run_completes(&manifest).await;
-    let runs: Vec<String> = (0..6).map(|_| start(&manifest, "hostile-flow", json!({"mode": "memory", "mb": 40}))).collect();
     for run in &runs {
         let doc = finished(&manifest, run, Duration::from_secs(120)).await;
         assert_eq!(doc.run.state, "completed", "a run was failed for the instance's budget: {:#?}", doc.run);
@@ -260,8 +262,10 @@ on_both_stores!(async fn guests_share_the_instance_memory_budget_and_none_fails_
     }
     let log = host.log_text();
     let deferred = log.lines().filter(|l| l.contains("activation deferred") && l.contains("max_guests_memory_mb")).count();
+    assert!(!log.contains("run failed"), "{log}");
     assert!(deferred > 0, "six 40 MiB guests fit in a 64 MiB budget without a deferral: {log}");
     eprintln!("{deferred} activations deferred");
+    a_normal_run_completes(&manifest).await;
     // One guest alone still fails at its own limit, never deferred forever.
     let hog = start(&manifest, "hostile-flow", json!({"mode": "memory"}));
     let doc = finished(&manifest, &hog, Duration::from_secs(60)).await;

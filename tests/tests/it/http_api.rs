@@ -96,7 +96,7 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     assert_eq!((a.status, a.body["output"]["status"].as_str()), (200, Some("shipped")));
 
     // Conflicts.
-    let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "o-1"})).await;
+    let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-1"), "run_id": "o-1", "if_exists": "fail"})).await;
     assert_eq!((a.status, a.code()), (409, "run_exists"), "{a:?}");
     let a = api.post(&format!("{runs}/o-1/signals"), &json!({"name": "fraud_review", "payload": "approved"})).await;
     assert_eq!((a.status, a.code()), (409, "run_finished"), "{a:?}");
