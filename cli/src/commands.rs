@@ -99,8 +99,17 @@ pub enum Command {
         #[arg(long)]
         key: Option<String>,
     },
-    /// Cancel a run.
+    /// Cancel a run: the workflow is told and may clean up before it ends
+    /// as cancelled (the request stands if it has not ended in 5 s).
     Cancel {
+        /// The run id.
+        run_id: String,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Terminate a run: stop it at once, with no clean-up.
+    Terminate {
         /// The run id.
         run_id: String,
         /// The instance.
@@ -403,7 +412,18 @@ async fn execute(cli: Cli) -> Result<u8, CliError> {
             match c.cancel(&run_id, CallOptions { instance }).await? {
                 CancelOutcome::Cancelled => outln!("run {run_id} cancelled"),
                 CancelOutcome::AlreadyFinal(state) => outln!("run {run_id} had already finished: {state}"),
+                CancelOutcome::Requested => {
+                    outln!("run {run_id}: cancellation requested; the workflow is told and cleans up (the request stands)")
+                }
                 other => outln!("run {run_id}: {other:?}"),
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Terminate { run_id, instance } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            match c.terminate(&run_id, CallOptions { instance }).await? {
+                CancelOutcome::AlreadyFinal(state) => outln!("run {run_id} had already finished: {state}"),
+                _ => outln!("run {run_id} terminated"),
             }
             Ok(EXIT_OK)
         }

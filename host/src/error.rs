@@ -95,10 +95,10 @@ pub enum Error {
         /// How long we waited.
         waited: Duration,
     },
-    /// A live engine on another host holds the run and did not confirm the
-    /// cancellation in time. The request was withdrawn (nothing is left
+    /// A live engine on another host holds the run and did not confirm its
+    /// termination in time. The request was withdrawn (nothing is left
     /// half-done); retrying is safe.
-    #[error("cancellation of run `{run_id}` in instance `{instance}` was not confirmed within {waited:?} (its engine holds the lease); retry")]
+    #[error("termination of run `{run_id}` in instance `{instance}` was not confirmed within {waited:?} (its engine holds the lease); retry")]
     CancelNotConfirmed {
         /// Instance.
         instance: String,

@@ -185,18 +185,33 @@ impl Continuum {
         Ok(SignalSent { duplicate: sent.duplicate })
     }
 
-    /// Cancels a run. With no live engine holding the run, the caller takes
-    /// the lease through the journal and commits the cancellation itself;
-    /// with a live engine (here or on another host), the request is
-    /// delivered to it and its confirmation awaited. If none comes within
-    /// [`CANCEL_CONFIRM_TIMEOUT`], the request is withdrawn (only if the run
-    /// is still unfinished and the request still ours) and
-    /// [`Error::CancelNotConfirmed`] is returned: nothing is left half-done
-    /// and retrying is safe. If the engine cancelled the run after all, the
-    /// cancel succeeds.
+    /// Cancels a run: the request is recorded and stands, and the engine
+    /// executing the run (on any host, now or when it next wakes) delivers
+    /// it to the workflow. Its waits on operations started before complete
+    /// with a `cancelled` failure, activities in flight here are told to
+    /// stop, and the workflow may clean up (run activities, timers) for
+    /// `run_supervisor.cancel_cleanup_ms` before the run ends as
+    /// `cancelled`; past that, or if it makes no host call to be told, it
+    /// is terminated. Waits up to [`CANCEL_CONFIRM_TIMEOUT`] for the end:
+    /// [`CancelOutcome::Cancelled`], else [`CancelOutcome::Requested`].
     pub async fn cancel(&self, run_id: &str, opts: CallOptions) -> Result<CancelOutcome, Error> {
         input_limits::check_run_id(run_id)?;
         self.instance(opts.instance.as_deref())?.cancel_run(run_id).await
+    }
+
+    /// Terminates a run: stops it at once, with no clean-up; it ends
+    /// `cancelled` with the error code `terminated`. With no live engine
+    /// holding the run, the caller takes the lease through the journal and
+    /// commits the end itself; with a live engine (here or on another
+    /// host), the request is delivered to it and its confirmation awaited.
+    /// If none comes within [`CANCEL_CONFIRM_TIMEOUT`], the request is
+    /// withdrawn (only if the run is still unfinished and the request still
+    /// ours) and [`Error::CancelNotConfirmed`] is returned: nothing is left
+    /// half-done and retrying is safe. If the engine stopped the run after
+    /// all, the termination succeeds.
+    pub async fn terminate(&self, run_id: &str, opts: CallOptions) -> Result<CancelOutcome, Error> {
+        input_limits::check_run_id(run_id)?;
+        self.instance(opts.instance.as_deref())?.terminate_run(run_id).await
     }
 
     /// Waits until the run is final (completed, failed, cancelled or

@@ -28,6 +28,10 @@ pub struct RunError {
 impl RunError {
     /// The run was cancelled on request.
     pub const CANCELLED: &'static str = "cancelled";
+    /// The run was stopped at once, with no clean-up (`terminate`, a
+    /// clean-up past its budget, or a guest that could not be told of its
+    /// cancellation).
+    pub const TERMINATED: &'static str = "terminated";
     /// The recorded history no longer matches the module.
     pub const REPLAY_DRIFT: &'static str = "replay_drift";
     /// The workflow returned an output that is not JSON.
@@ -72,6 +76,11 @@ impl RunError {
     /// The run was cancelled on request.
     pub fn cancelled() -> Self {
         Self::new(Self::CANCELLED, "the run was cancelled on request")
+    }
+
+    /// The run was terminated: stopped with no clean-up, for `reason`.
+    pub fn terminated(reason: &str) -> Self {
+        Self::new(Self::TERMINATED, format!("the run was terminated: {reason}"))
     }
 
     /// The history drifted from the module at `drift`.

@@ -17,6 +17,9 @@ pub enum CancelOutcome {
     Cancelled,
     /// The run had already finished in this state.
     AlreadyFinal(RunState),
+    /// The cancellation is recorded and stands; the run has not ended yet:
+    /// it is cleaning up, or is told when a host next executes it.
+    Requested,
 }
 
 /// A finished run's result.
@@ -61,8 +64,12 @@ pub struct RunInfo {
     /// How many outside events (signal, activity result, cancel request)
     /// concerned the run.
     pub wake_gen: i64,
-    /// When cancellation was requested, if it was (and is still pending).
+    /// When termination was requested, if it was (and is still pending).
     pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// When a cancellation was requested, if it was: delivered to the
+    /// workflow, which may clean up before it ends as cancelled.
+    #[serde(default)]
+    pub graceful_cancel_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -88,6 +95,7 @@ impl From<RunRecord> for RunInfo {
             wake_at: r.wake_at,
             wake_gen: r.wake_gen,
             cancel_requested_at: r.cancel_requested_at,
+            graceful_cancel_at: r.graceful_cancel_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
             trace_context: r.trace_context,

@@ -27,6 +27,7 @@ use crate::schemas;
         routes::run_verbs::result,
         routes::run_verbs::signal,
         routes::run_verbs::cancel,
+        routes::run_verbs::terminate,
         routes::journal::page,
         routes::workflows::list,
         routes::workflows::deploy,

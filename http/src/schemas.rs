@@ -68,8 +68,11 @@ pub struct RunInfoSchema {
     pub wake_at: Option<chrono::DateTime<chrono::Utc>>,
     /// How many outside events concerned the run.
     pub wake_gen: i64,
-    /// When cancellation was requested (while pending).
+    /// When termination was requested (while pending).
     pub cancel_requested_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When a cancellation was requested (delivered to the workflow, which
+    /// may clean up before it ends as cancelled).
+    pub graceful_cancel_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Creation time.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Last change.

@@ -210,6 +210,11 @@ pub fn write_manifest(dir: &Path, node: &str, instances: &[InstanceSpec]) -> Pat
     path
 }
 
+/// The `continuum` CLI with `--manifest`, to add a verb to and spawn.
+pub fn cli_command(manifest: &Path) -> Command {
+    command(manifest)
+}
+
 fn command(manifest: &Path) -> Command {
     let mut c = Command::new(continuum_bin());
     c.arg("--manifest").arg(manifest).env("CONTINUUM_CACHE_DIR", cache_dir());

@@ -7,6 +7,8 @@
 //!   once, so the run never suspends);
 //! - `{"mode": "activity", "activity": NAME, "input": ...}`: calls the
 //!   activity in a loop, forever;
+//! - `{"mode": "stubborn"}`: sleeps 200 ms in a loop, forever, and ignores
+//!   a cancellation (a sleep it ends early is simply followed by the next);
 //! - `{"mode": "memory"}`: allocates 1 MiB after 1 MiB and keeps it, forever
 //!   (`"mb": N` stops after N MiB and returns N, after `"spin": K` busy
 //!   iterations holding it).
@@ -42,6 +44,14 @@ fn hostile_flow(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
                 n += 1;
             }
             Ok(json!({ "timers": n }))
+        }
+        Some("stubborn") => {
+            let mut n = 0u64;
+            while n < steps {
+                ctx.sleep(Duration::from_millis(200));
+                n += 1;
+            }
+            Ok(json!({ "sleeps": n }))
         }
         Some("activity") => {
             let name = input.get("activity").and_then(Value::as_str).unwrap_or("none").to_string();

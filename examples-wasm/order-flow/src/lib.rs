@@ -6,7 +6,9 @@
 //! signal for at most `review_timeout_ms` (default 24 h). `"approved"` ships
 //! the order; `"rejected"` or no answer in time refunds the payment and
 //! releases the stock. Shows activity options, typed activity failures and
-//! a signal raced against a timer.
+//! a signal raced against a timer. Its compensations form a saga: a
+//! cancellation (in the review, say) refunds the payment and releases the
+//! stock before the run ends cancelled.
 
 use continuum_sdk::prelude::*;
 use serde_json::{json, Value};
@@ -52,6 +54,9 @@ fn decision_of(v: &Value) -> Option<&str> {
 
 fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
     continuum_sdk::info!("order {}: {} x {}", order.order_id, order.quantity, order.sku);
+    // What undoes each step, run newest first on a failure, a rejection or
+    // a cancellation.
+    let mut saga = Saga::new(ctx);
 
     let reservation: Reservation = ctx
         .activity("reserve_stock", &json!({
@@ -60,6 +65,9 @@ fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
         .retry(RetryPolicy::exponential(3, Duration::from_millis(200)))
         .timeout(Duration::from_secs(10))
         .call()?;
+    saga.add(ctx.activity("release_stock", &json!({
+        "order_id": order.order_id, "reservation_id": reservation.reservation_id,
+    })));
 
     let charge = ctx
         .activity("charge_card", &json!({
@@ -72,9 +80,9 @@ fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
         .call::<Charge>();
     let charge = match charge {
         Ok(c) => c,
+        Err(cancelled) if cancelled.is_cancelled() => return Err(saga.fail(cancelled)),
         Err(failed) => {
             continuum_sdk::warn!("order {}: charge failed: {failed}", order.order_id);
-            release(ctx, &order, &reservation)?;
             // The activity's error code says why: a declined card is the
             // customer's problem, anything else (retries exhausted, timed
             // out) is ours.
@@ -82,9 +90,15 @@ fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
                 Some("card_declined") => "payment_declined",
                 _ => "payment_failed",
             };
-            return Err(WorkflowError::new(code, failed.message));
+            return Err(saga.fail(WorkflowError::new(code, failed.message)));
         }
     };
+    saga.add(
+        ctx.activity("refund_payment", &json!({
+            "order_id": order.order_id, "charge_id": charge.charge_id, "amount_cents": order.amount_cents,
+        }))
+        .idempotency_key(format!("refund-{}", order.order_id)),
+    );
 
     let timeout = Duration::from_millis(order.review_timeout_ms.unwrap_or(DAY_MS));
     // `signal_with_timeout`, spelled out so that a log comes after the
@@ -94,17 +108,25 @@ fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
     let timer = ctx.timer(timeout);
     continuum_sdk::info!("order {}: charged; waiting for the fraud review", order.order_id);
     let review: Option<Value> = match ctx.select(&[&signal, &timer]) {
-        0 => Some(signal.wait()?),
+        0 => match signal.wait() {
+            Ok(review) => Some(review),
+            // Cancelled while waiting for the review: refund, release.
+            Err(failed) => return Err(saga.fail(failed)),
+        },
         _ => None,
     };
     let reason = match review.as_ref().and_then(decision_of) {
         Some("approved") => {
-            let shipment: Shipment = ctx
+            let shipment: Shipment = match ctx
                 .activity("ship_order", &json!({
                     "order_id": order.order_id, "sku": order.sku, "quantity": order.quantity,
                     "reservation_id": reservation.reservation_id,
                 }))
-                .call()?;
+                .call()
+            {
+                Ok(s) => s,
+                Err(failed) => return Err(saga.fail(failed)),
+            };
             return Ok(json!({
                 "order_id": order.order_id,
                 "status": "shipped",
@@ -121,24 +143,8 @@ fn order_flow(ctx: &Workflow, order: Order) -> Result<Value, WorkflowError> {
             ))
         }
     };
-
-    let _: Value = ctx
-        .activity("refund_payment", &json!({
-            "order_id": order.order_id, "charge_id": charge.charge_id, "amount_cents": order.amount_cents,
-        }))
-        .idempotency_key(format!("refund-{}", order.order_id))
-        .call()?;
-    release(ctx, &order, &reservation)?;
+    saga.compensate()?;
     Ok(json!({ "order_id": order.order_id, "status": "refunded", "reason": reason }))
-}
-
-fn release(ctx: &Workflow, order: &Order, reservation: &Reservation) -> Result<(), ActivityFailed> {
-    let _: Value = ctx
-        .activity("release_stock", &json!({
-            "order_id": order.order_id, "reservation_id": reservation.reservation_id,
-        }))
-        .call()?;
-    Ok(())
 }
 
 continuum_sdk::workflow!(order_flow);

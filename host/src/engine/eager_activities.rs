@@ -70,7 +70,7 @@ impl RunCtx {
             return Err(Interrupt::LeaseLost);
         }
         for Unstarted { op, call, exec } in std::mem::take(&mut self.unstarted) {
-            let cancel = self.cancel.clone();
+            let cancel = self.activity_cancel.subscribe();
             let span = tracing::Span::current();
             let (run_id, workflow) = (self.key.run_id.clone(), self.workflow.clone());
             let start = AttemptStart { first_at: call.first_at, ..AttemptStart::first() };

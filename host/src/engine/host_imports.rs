@@ -14,6 +14,7 @@ use super::bindings::workflow::continuum::workflow::{host, types};
 use super::interrupt::Interrupt;
 use super::replay::{Command, Outcome, Replayed};
 use super::run_ctx::{LiveOp, RunCtx};
+use super::StopRequest;
 
 type HostResult<T> = wasmtime::Result<T>;
 
@@ -106,8 +107,23 @@ impl RunCtx {
             }
             // What the step records must fit the run's journal limits.
             self.check_journal_limits()?;
+            // A cancellation asked for is delivered before the step: the
+            // step itself (a clean-up's) is not cancelled.
+            if self.cancel_undelivered() {
+                // This command's operation is numbered already: not one
+                // started before the cancellation.
+                self.deliver_cancel_before(next.0, &cmd);
+            }
         }
         Ok(next)
+    }
+
+    /// [`RunCtx::deliver_cancel`] at a live command whose operation (if it
+    /// starts one) is `op`: that operation is the command's own, not one
+    /// the cancellation completes.
+    fn deliver_cancel_before(&mut self, op: u32, cmd: &Command) {
+        let starts_op = matches!(cmd, Command::Activity { .. } | Command::Timer { .. } | Command::Signal { .. });
+        self.deliver_cancel_except(starts_op.then_some(op));
     }
 
     /// Resolves an operation live, without blocking: appends its completion
@@ -193,6 +209,12 @@ impl RunCtx {
         self.outcomes_cache = None;
         loop {
             self.check_cancel()?;
+            if !self.history.replaying() && !self.check_only {
+                // Live (the wait the previous attempt stopped at, or a new
+                // one): a cancellation asked for is delivered here, and the
+                // operations waited on complete as cancelled.
+                self.deliver_cancel_except(None);
+            }
             // Completions already in the journal: the earliest recorded wins,
             // which is what the live run saw first.
             let recorded = ops
@@ -227,6 +249,15 @@ impl RunCtx {
                     return Ok((i, outcome));
                 }
             }
+            // Asked to stop, or to be cancelled, or past the clean-up's
+            // deadline meanwhile: to the top of the loop, which terminates
+            // or delivers.
+            let mut stop = self.stop.clone();
+            let delivered = self.history.cancel_deadline_ms().is_some();
+            let deadline = self.history.cancel_deadline_ms().map(|ms| {
+                let left = ms.saturating_sub(Utc::now().timestamp_millis()).max(0) as u64;
+                tokio::time::Instant::now() + std::time::Duration::from_millis(left)
+            });
             // An activity running here: wait in memory for one to finish.
             let mut running = Vec::new();
             for (op, live) in self.ops.iter_mut() {
@@ -240,10 +271,15 @@ impl RunCtx {
                 return Err(self.suspend().await);
             }
             let (done_ops, handles): (Vec<u32>, Vec<_>) = running.into_iter().unzip();
-            let mut cancel = self.cancel.clone();
             let (result, idx) = tokio::select! {
                 (result, idx, _) = futures::future::select_all(handles) => (result, idx),
-                _ = cancel.wait_for(|c| *c) => return Err(Interrupt::Cancelled),
+                _ = stop.wait_for(|s| *s == StopRequest::Terminate || (!delivered && *s == StopRequest::Cancel)) => continue,
+                _ = async {
+                    match deadline {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => continue,
             };
             self.finish_eager(done_ops[idx], result);
             // Committed before the run's next effect (see above).

@@ -18,9 +18,11 @@ pub enum Interrupt {
     /// The module asked for a different step than the journal holds.
     #[error("{0}")]
     Drift(Drift),
-    /// Cancellation was requested.
-    #[error("the run was cancelled")]
-    Cancelled,
+    /// The run is stopped at once, with no clean-up: its termination was
+    /// asked for, or its clean-up after a cancellation ran out of time, or
+    /// it made no host call to be told of a cancellation (why).
+    #[error("the run was terminated: {0}")]
+    Terminated(String),
     /// The lease was lost: another engine owns the run now.
     #[error("the lease on the run was lost")]
     LeaseLost,

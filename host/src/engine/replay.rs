@@ -110,6 +110,9 @@ pub struct History {
     caught_up: Arc<AtomicBool>,
     /// When each recorded activity call was scheduled, by operation.
     scheduled_at: HashMap<u32, chrono::DateTime<chrono::Utc>>,
+    /// The deadline of the clean-up once a cancellation was delivered
+    /// (recorded or appended), in ms since the epoch.
+    cancel_deadline_ms: Option<i64>,
 }
 
 impl History {
@@ -138,6 +141,11 @@ impl History {
 
     fn note_completion(&mut self, seq: i64, body: &EventBody) {
         let (op, outcome) = match body {
+            EventBody::CancelDelivered { deadline_ms, .. } => {
+                self.cancel_deadline_ms = Some(*deadline_ms);
+                return;
+            }
+            EventBody::OperationCancelled { op } => (*op, Outcome::Err(Failure::cancelled_by_request())),
             EventBody::ActivityCompleted { op, output, .. } => (*op, Outcome::Ok(output.clone())),
             EventBody::ActivityFailed { op, failure } => (*op, Outcome::Err(failure.clone())),
             EventBody::TimerFired { op } => (*op, Outcome::Ok(serde_json::Value::Null)),
@@ -147,7 +155,20 @@ impl History {
             }
             _ => return,
         };
-        self.completions.insert(op, (seq, outcome));
+        // The first completion counts: a result that came in after a
+        // cancellation completed the operation is not the guest's.
+        self.completions.entry(op).or_insert((seq, outcome));
+    }
+
+    /// The clean-up deadline (ms since the epoch) once a cancellation was
+    /// delivered to the run; `None` before.
+    pub fn cancel_deadline_ms(&self) -> Option<i64> {
+        self.cancel_deadline_ms
+    }
+
+    /// The operations started so far that have no completion, in order.
+    pub fn open_ops(&self) -> Vec<u32> {
+        (0..self.next_op).filter(|op| !self.completions.contains_key(op)).collect()
     }
 
     /// When the recorded activity call `op` was scheduled, if the loaded

@@ -30,7 +30,7 @@ pub(crate) enum ReplayOnlyEnd {
 
 /// Replays `events` (the journal of `run`) on `module`.
 pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &RunRecord, events: &[Event]) -> ReplayOnlyEnd {
-    let (_keep, cancel) = watch::channel(false);
+    let (_keep, cancel) = watch::channel(super::StopRequest::None);
     let lease = Lease { owner: "replay-check".into(), token: -1 };
     let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), cancel);
     ctx.check_only = true;

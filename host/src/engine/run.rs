@@ -17,7 +17,8 @@ use crate::telemetry;
 use super::interrupt::Interrupt;
 use super::lease_clock::LeaseClock;
 use super::replay::History;
-use super::run_ctx::{LiveOp, RunCtx, RunEnv};
+use super::run_ctx::{LiveOp, RunCtx, RunEnv, TERMINATED_ON_REQUEST};
+use super::StopRequest;
 use super::run_limits;
 
 /// How an attempt ended.
@@ -56,7 +57,7 @@ pub async fn execute_attempt(
     run: RunRecord,
     lease: Lease,
     lease_clock: LeaseClock,
-    cancel: watch::Receiver<bool>,
+    stop: watch::Receiver<StopRequest>,
 ) -> AttemptOutcome {
     let span = telemetry::run_attempt_span(&env.instance, &run.key.run_id, &run.workflow, run.trace_context.as_deref());
     let labels = telemetry::metrics::enabled().then(|| (env.instance.clone(), run.workflow.clone(), run.created_at));
@@ -86,7 +87,7 @@ async fn attempt(
     run: RunRecord,
     lease: Lease,
     lease_clock: LeaseClock,
-    cancel: watch::Receiver<bool>,
+    stop: watch::Receiver<StopRequest>,
 ) -> AttemptOutcome {
     // Token 1 is the run's first lease ever, and nothing is journaled
     // without a lease: the journal is empty, no need to read it.
@@ -100,10 +101,11 @@ async fn attempt(
     };
     let history = History::new(&events);
     let first = history.is_empty();
-    let mut ctx = RunCtx::new(env.clone(), run.key.clone(), run.workflow.clone(), lease, run.wake_gen, history, cancel);
+    let mut ctx = RunCtx::new(env.clone(), run.key.clone(), run.workflow.clone(), lease, run.wake_gen, history, stop);
     ctx.lease_clock = lease_clock;
+    ctx.cancel_recorded = run.graceful_cancel_at.is_some();
     if run.cancel_requested_at.is_some() {
-        return finish(&mut ctx, Interrupt::Cancelled, snapshot_upto).await;
+        return finish(&mut ctx, Interrupt::Terminated(TERMINATED_ON_REQUEST.into()), snapshot_upto).await;
     }
     if first {
         ctx.append(EventBody::RunStarted { module_hash: module.hash.clone() });
@@ -130,6 +132,21 @@ async fn attempt(
     let mut ctx = store.into_data();
     abort_eager(&mut ctx);
     match result {
+        // A workflow told of its cancellation ends cancelled once it has
+        // cleaned up, whatever it returns.
+        Ok(result) if ctx.history.cancel_deadline_ms().is_some() => match ctx.history.finish() {
+            Ok(()) => {
+                let how = match result {
+                    Ok(_) => "returned",
+                    Err(_) => "returned an error",
+                };
+                tracing::info!(how, "the workflow cleaned up after its cancellation");
+                let error = RunError::cancelled().into_value();
+                ctx.append(EventBody::RunCancelled { reason: format!("cancelled on request; the workflow cleaned up and {how}") });
+                commit_final(&mut ctx, Transition::Cancel { error }, AttemptOutcome::Cancelled).await
+            }
+            Err(drift) => finish(&mut ctx, Interrupt::Drift(drift), snapshot_upto).await,
+        },
         Ok(Ok(output)) => match serde_json::from_slice::<Value>(&output) {
             Ok(output) => match ctx.history.finish() {
                 Ok(()) => {
@@ -181,10 +198,13 @@ async fn attempt(
 /// cancellation themselves (the executor watches the same flag) and get
 /// the activity supervisor's grace period to return.
 fn abort_eager(ctx: &mut RunCtx) {
-    let cancelled = *ctx.cancel.borrow();
+    let terminated = *ctx.stop.borrow() == StopRequest::Terminate;
+    if terminated {
+        ctx.activity_cancel.send_replace(true);
+    }
     for live in ctx.ops.values_mut() {
         if let LiveOp::EagerActivity(Some(h), _) = live {
-            if !cancelled {
+            if !terminated {
                 h.abort();
             }
         }
@@ -204,9 +224,10 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             lease_released(ctx, "suspended");
             AttemptOutcome::Suspended { since_snapshot: ctx.history.last_seq() - snapshot_upto }
         }
-        Interrupt::Cancelled => {
-            let error = RunError::cancelled().into_value();
-            ctx.append(EventBody::RunCancelled { reason: "cancelled on request".into() });
+        Interrupt::Terminated(reason) => {
+            tracing::info!(%reason, "run terminated");
+            let error = RunError::terminated(&reason).into_value();
+            ctx.append(EventBody::RunCancelled { reason });
             commit_final(ctx, Transition::Cancel { error }, AttemptOutcome::Cancelled).await
         }
         Interrupt::Drift(drift) => {

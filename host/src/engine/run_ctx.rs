@@ -15,6 +15,15 @@ use crate::journal::{
 };
 
 use super::interrupt::Interrupt;
+use super::StopRequest;
+
+/// How long a guest may go without a host call once a cancellation is
+/// asked for: one that makes none in this time (a loop that never calls
+/// the host) cannot be told, and is terminated.
+pub(crate) const CANCEL_DELIVERY_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The reason of a termination a caller asked for.
+pub(crate) const TERMINATED_ON_REQUEST: &str = "terminated on request";
 use super::replay::History;
 use super::run_limits::RunLimits;
 
@@ -62,6 +71,9 @@ pub(crate) enum LiveOp {
     Timer { fire_at_ms: i64 },
     /// A receipt of the next signal of this name.
     Signal { name: String },
+    /// Completed as cancelled by a delivered cancellation (an activity
+    /// still running here was told to stop and is no longer waited for).
+    Cancelled,
 }
 
 /// An activity call executed here: what a retry needs to become a
@@ -87,7 +99,18 @@ pub struct RunCtx {
     /// Eager activity calls scheduled since the guest last waited; their
     /// attempts start once their schedules are committed.
     pub(crate) unstarted: Vec<super::eager_activities::Unstarted>,
-    pub(crate) cancel: watch::Receiver<bool>,
+    /// What a caller asked of the run while it executes here.
+    pub(crate) stop: watch::Receiver<StopRequest>,
+    /// The run had a cancellation request when this attempt took it.
+    pub(crate) cancel_recorded: bool,
+    /// When this engine first saw the cancellation it has not delivered
+    /// yet: a guest that makes no host call within
+    /// [`CANCEL_DELIVERY_GRACE`] of it is terminated.
+    pub(crate) cancel_seen_at: Option<std::time::Instant>,
+    /// Told to activities executing here: set when a cancellation is
+    /// delivered (those started before stop) or the run is terminated;
+    /// replaced by a fresh one after a delivery, for the clean-up's.
+    pub(crate) activity_cancel: watch::Sender<bool>,
     /// The last `panic:` line the guest logged, reported if it traps.
     pub(crate) last_panic: Option<String>,
     /// The guest's memory limit (the store's limiter).
@@ -128,7 +151,7 @@ impl RunCtx {
         lease: Lease,
         seen_wake_gen: i64,
         history: History,
-        cancel: watch::Receiver<bool>,
+        stop: watch::Receiver<StopRequest>,
     ) -> Self {
         let pending = RunWrite::new(key.clone(), lease.clone());
         let shape = env.limits.store_shape;
@@ -145,7 +168,10 @@ impl RunCtx {
             pending,
             ops: HashMap::new(),
             unstarted: Vec::new(),
-            cancel,
+            stop,
+            cancel_recorded: false,
+            cancel_seen_at: None,
+            activity_cancel: watch::channel(false).0,
             last_panic: None,
             memory,
             pending_bytes: 0,
@@ -169,13 +195,50 @@ impl RunCtx {
         seq
     }
 
-    /// Fails with `Cancelled` once cancellation was requested.
+    /// Fails with `Terminated` once the run's termination was requested,
+    /// or once its clean-up after a delivered cancellation has run past
+    /// its deadline.
     pub(crate) fn check_cancel(&self) -> Result<(), Interrupt> {
-        if *self.cancel.borrow() {
-            Err(Interrupt::Cancelled)
-        } else {
-            Ok(())
+        if *self.stop.borrow() == StopRequest::Terminate {
+            return Err(Interrupt::Terminated(TERMINATED_ON_REQUEST.into()));
         }
+        if self.history.cancel_deadline_ms().is_some_and(|d| d < chrono::Utc::now().timestamp_millis()) {
+            return Err(Interrupt::Terminated(format!(
+                "the clean-up after the cancellation ran past `run_supervisor.cancel_cleanup_ms` = {}",
+                self.env.limits.cancel_cleanup.as_millis()
+            )));
+        }
+        Ok(())
+    }
+
+    /// True while a cancellation was asked for and not yet delivered to
+    /// the workflow.
+    pub(crate) fn cancel_undelivered(&self) -> bool {
+        (self.cancel_recorded || *self.stop.borrow() == StopRequest::Cancel) && self.history.cancel_deadline_ms().is_none()
+    }
+
+    /// Delivers a cancellation to the workflow, live: records it, then
+    /// completes every operation the workflow started and that has not
+    /// completed as cancelled; activities still running here are told to
+    /// stop. The workflow learns it at its next wait and may clean up
+    /// until the deadline. A no-op once delivered. `except`: the operation
+    /// of the command being recorded, which is the clean-up's, not one the
+    /// cancellation completes.
+    pub(crate) fn deliver_cancel_except(&mut self, except: Option<u32>) {
+        if !self.cancel_undelivered() {
+            return;
+        }
+        let deadline_ms = chrono::Utc::now().timestamp_millis().saturating_add(self.env.limits.cancel_cleanup.as_millis() as i64);
+        self.append(EventBody::CancelDelivered { reason: "cancelled on request".into(), deadline_ms });
+        let open: Vec<u32> = self.history.open_ops().into_iter().filter(|op| Some(*op) != except).collect();
+        for op in &open {
+            self.append(EventBody::OperationCancelled { op: *op });
+            self.ops.insert(*op, LiveOp::Cancelled);
+        }
+        // Those started before stop; the clean-up's get a fresh flag.
+        self.activity_cancel.send_replace(true);
+        self.activity_cancel = watch::channel(false).0;
+        tracing::info!(cancelled_ops = open.len(), deadline_ms, "cancellation delivered to the workflow");
     }
 
     /// Commits the pending write with a transition (or none), fenced by the
@@ -212,7 +275,8 @@ impl RunCtx {
         Ok(())
     }
 
-    /// Earliest due time among the run's unfired timers.
+    /// Earliest due time among the run's unfired timers, and the clean-up
+    /// deadline once a cancellation was delivered.
     pub(crate) fn next_timer_ms(&self) -> Option<i64> {
         self.ops
             .iter()
@@ -222,6 +286,7 @@ impl RunCtx {
                 }
                 _ => None,
             })
+            .chain(self.history.cancel_deadline_ms())
             .min()
     }
 

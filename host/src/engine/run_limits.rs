@@ -16,7 +16,7 @@ use crate::manifest::RunSupervisorConfig;
 
 use super::cpu_meter::CpuMeter;
 use super::interrupt::Interrupt;
-use super::run_ctx::RunCtx;
+use super::run_ctx::{RunCtx, CANCEL_DELIVERY_GRACE};
 
 /// The limits of one run's guest (from the run supervisor's options).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +36,9 @@ pub struct RunLimits {
     /// Core instances, tables and memories the guest may create
     /// (`max_core_instances`, `max_tables`, `max_memories`).
     pub store_shape: StoreShape,
+    /// How long a workflow may clean up once a cancellation was delivered
+    /// to it (`cancel_cleanup_ms`).
+    pub cancel_cleanup: Duration,
 }
 
 /// How many core instances, tables and linear memories one workflow guest
@@ -66,6 +69,7 @@ impl From<&RunSupervisorConfig> for RunLimits {
             max_activation_bytes: c.max_activation_bytes,
             max_history_events: c.max_history_events,
             store_shape: StoreShape { instances: c.max_core_instances, tables: c.max_tables, memories: c.max_memories },
+            cancel_cleanup: c.cancel_cleanup,
         }
     }
 }
@@ -150,9 +154,22 @@ pub(crate) fn guard(store: &mut Store<RunCtx>) -> Arc<CpuMeter> {
     let budget = store.data().env.limits.max_activation_time;
     store.limiter(|c| &mut c.memory);
     let ticks = meter.clone();
-    store.epoch_deadline_callback(move |ctx| {
-        // A guest that never calls the host sees its cancellation here.
+    store.epoch_deadline_callback(move |mut ctx| {
+        // A guest that never calls the host is terminated here.
         ctx.data().check_cancel().map_err(Interrupt::trap)?;
+        // A cancellation is delivered at the guest's next host call; one
+        // that makes none in time (live, past its replay) cannot be told.
+        let data = ctx.data_mut();
+        if data.cancel_undelivered() && data.history.caught_up() {
+            let seen = *data.cancel_seen_at.get_or_insert_with(std::time::Instant::now);
+            if seen.elapsed() > CANCEL_DELIVERY_GRACE {
+                let why = format!(
+                    "the workflow made no host call within {} ms of its cancellation, so it could not be told",
+                    CANCEL_DELIVERY_GRACE.as_millis()
+                );
+                return Err(Interrupt::Terminated(why).trap());
+            }
+        }
         if ticks.used() > budget {
             return Err(Interrupt::CpuLimit(budget).trap());
         }

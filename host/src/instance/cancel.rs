@@ -1,14 +1,21 @@
-//! Cancelling a run through the journal. With no live engine holding the
-//! run, the caller takes the lease and commits the cancellation itself;
-//! with a live engine (here or on another host), the request is delivered
-//! to it and its confirmation awaited, and withdrawn if none comes in time.
+//! Cancelling and terminating a run through the journal.
+//!
+//! A cancellation is recorded and stands: the engine that executes the
+//! run (here or on another host, now or when it next wakes) delivers it to
+//! the workflow, which may clean up before the run ends as cancelled. The
+//! caller waits a moment for that end.
+//!
+//! A termination stops the run at once, with no clean-up. With no live
+//! engine holding the run, the caller takes the lease and commits the end
+//! itself; with a live engine, the request is delivered to it and its
+//! confirmation awaited, and withdrawn if none comes in time.
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
 
-use crate::journal::{CancelRequest, CancelWithdrawal, EventBody, JournalError, RunKey, RunState, RunWrite, Transition};
+use crate::journal::{CancelKind, CancelRequest, CancelWithdrawal, EventBody, JournalError, RunKey, RunState, RunWrite, Transition};
 use crate::telemetry;
 use crate::{CancelOutcome, Error, RunError};
 
@@ -22,22 +29,48 @@ const CONFIRM_POLL: Duration = Duration::from_millis(50);
 
 impl Instance {
     /// Cancels the instance's run `run_id` (see [`crate::Continuum::cancel`]):
-    /// records the request, then either commits the cancellation under a
-    /// lease of its own (no engine holds the run) or waits up to
-    /// [`CANCEL_CONFIRM_TIMEOUT`] for the engine holding it to confirm, and
-    /// withdraws the request ([`Error::CancelNotConfirmed`]) if none does.
+    /// records the request (which stands), tells the engine executing the
+    /// run here if any (other hosts' are notified through the journal), and
+    /// waits up to [`CANCEL_CONFIRM_TIMEOUT`] for the run to end.
     pub(crate) async fn cancel_run(&self, run_id: &str) -> Result<CancelOutcome, Error> {
         let key = RunKey::new(self.name(), run_id);
         let journal = self.journal();
         if let CancelRequest::AlreadyFinal(state) =
-            journal.request_cancel(&key).await.map_err(|e| Error::from_journal(e, &key))?
+            journal.request_cancel(&key, CancelKind::Graceful).await.map_err(|e| Error::from_journal(e, &key))?
+        {
+            return Ok(CancelOutcome::AlreadyFinal(state));
+        }
+        self.shared.registry.cancel(run_id);
+        self.shared.wakeups.dispatcher.notify_one();
+        let started = Instant::now();
+        loop {
+            let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
+            match run.state {
+                RunState::Cancelled => return Ok(CancelOutcome::Cancelled),
+                s if s.is_final() => return Ok(CancelOutcome::AlreadyFinal(s)),
+                _ if started.elapsed() >= CANCEL_CONFIRM_TIMEOUT => return Ok(CancelOutcome::Requested),
+                _ => tokio::time::sleep(CONFIRM_POLL).await,
+            }
+        }
+    }
+
+    /// Terminates the instance's run `run_id` (see [`crate::Continuum::terminate`]):
+    /// records the request, then either commits the cancellation under a
+    /// lease of its own (no engine holds the run) or waits up to
+    /// [`CANCEL_CONFIRM_TIMEOUT`] for the engine holding it to confirm, and
+    /// withdraws the request ([`Error::CancelNotConfirmed`]) if none does.
+    pub(crate) async fn terminate_run(&self, run_id: &str) -> Result<CancelOutcome, Error> {
+        let key = RunKey::new(self.name(), run_id);
+        let journal = self.journal();
+        if let CancelRequest::AlreadyFinal(state) =
+            journal.request_cancel(&key, CancelKind::Terminate).await.map_err(|e| Error::from_journal(e, &key))?
         {
             return Ok(CancelOutcome::AlreadyFinal(state));
         }
         // The request as stored (an earlier, still pending one is reused):
         // what a withdrawal compares against.
         let requested_at = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?.cancel_requested_at;
-        self.shared.registry.cancel(run_id);
+        self.shared.registry.terminate(run_id);
         let started = Instant::now();
         loop {
             let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
@@ -53,9 +86,10 @@ impl Instance {
                     let committed = async {
                         let last = journal.load_events(&key).await?.last().map(|e| e.seq).unwrap_or(0);
                         let mut write = RunWrite::new(key.clone(), lease.clone());
-                        write.events.push((last + 1, EventBody::RunCancelled { reason: "cancelled on request (no engine held the run)".into() }));
+                        let reason = "terminated on request (no engine held the run)";
+                        write.events.push((last + 1, EventBody::RunCancelled { reason: reason.into() }));
                         write.transition = Some(Transition::Cancel {
-                            error: RunError::cancelled().into_value(),
+                            error: RunError::terminated(reason).into_value(),
                         });
                         Ok::<bool, JournalError>(journal.commit(&[write]).await?.first().copied().unwrap_or(false))
                     }

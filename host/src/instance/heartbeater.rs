@@ -34,10 +34,12 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
                     tracing::debug!(instance = %shared.name, took_ms = asked_at.elapsed().as_millis() as u64, "lease renewal came back late; claiming fewer runs at a time");
                 }
                 for (HeldLease { key, lease, workflow, clock }, renewal) in held.iter().zip(renewed) {
-                    if let Renewal::Renewed { cancel_requested } = renewal {
+                    if let Renewal::Renewed { cancel_requested, graceful_cancel } = renewal {
                         clock.renewed(asked_at, opts.lease_ttl);
                         tracing::trace!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease renewed");
-                        if cancel_requested && shared.registry.cancel(&key.run_id).is_some() {
+                        if cancel_requested && shared.registry.terminate(&key.run_id).is_some() {
+                            tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, "termination request found at lease renewal");
+                        } else if graceful_cancel && shared.registry.cancel(&key.run_id).is_some() {
                             tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, "cancellation request found at lease renewal");
                         }
                     } else if released_by_its_engine(&shared, key, lease).await {

@@ -8,16 +8,17 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use crate::engine::LeaseClock;
+use crate::engine::{LeaseClock, StopRequest};
 use crate::journal::{Lease, RunKey};
 
 struct LiveRun {
     lease: Lease,
     clock: LeaseClock,
     workflow: Arc<str>,
-    cancel: watch::Sender<bool>,
+    stop: watch::Sender<StopRequest>,
     abort: Option<AbortHandle>,
 }
+
 
 /// A lease held here, with the run's workflow (for the events about it).
 #[derive(Debug, Clone)]
@@ -41,15 +42,15 @@ pub struct Registry {
 
 impl Registry {
     /// Registers a run of `workflow` about to execute here under `lease`
-    /// (counted on until `clock` runs out); returns its cancel receiver, or
-    /// `None` if it is executing here already.
-    pub fn insert(&self, run_id: &str, workflow: &str, lease: Lease, clock: LeaseClock) -> Option<watch::Receiver<bool>> {
+    /// (counted on until `clock` runs out); returns the receiver of what is
+    /// asked of it, or `None` if it is executing here already.
+    pub fn insert(&self, run_id: &str, workflow: &str, lease: Lease, clock: LeaseClock) -> Option<watch::Receiver<StopRequest>> {
         let mut runs = self.runs.lock().ok()?;
         if runs.contains_key(run_id) {
             return None;
         }
-        let (cancel, rx) = watch::channel(false);
-        runs.insert(run_id.to_string(), LiveRun { lease, clock, workflow: workflow.into(), cancel, abort: None });
+        let (stop, rx) = watch::channel(StopRequest::None);
+        runs.insert(run_id.to_string(), LiveRun { lease, clock, workflow: workflow.into(), stop, abort: None });
         Some(rx)
     }
 
@@ -86,12 +87,29 @@ impl Registry {
         self.len() == 0
     }
 
-    /// Delivers a cancellation to the run if it executes here; returns its
-    /// workflow then, `None` if it does not execute here.
+    /// Asks the run for a cancellation if it executes here (its engine
+    /// delivers it to the workflow); returns its workflow then, `None` if
+    /// it does not execute here.
     pub fn cancel(&self, run_id: &str) -> Option<Arc<str>> {
+        self.ask(run_id, StopRequest::Cancel)
+    }
+
+    /// Asks the run to stop at once if it executes here; returns its
+    /// workflow then, `None` if it does not execute here.
+    pub fn terminate(&self, run_id: &str) -> Option<Arc<str>> {
+        self.ask(run_id, StopRequest::Terminate)
+    }
+
+    fn ask(&self, run_id: &str, request: StopRequest) -> Option<Arc<str>> {
         let runs = self.runs.lock().ok()?;
         let r = runs.get(run_id)?;
-        r.cancel.send_replace(true);
+        r.stop.send_if_modified(|now| {
+            let raise = request > *now;
+            if raise {
+                *now = request;
+            }
+            raise
+        });
         Some(r.workflow.clone())
     }
 

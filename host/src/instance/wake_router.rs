@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
+use crate::engine::StopRequest;
 use crate::journal::{RunKey, WakeKind};
 
 use super::options::WakeRouterConfig;
@@ -28,10 +29,16 @@ pub async fn run(shared: Arc<Shared>, _opts: WakeRouterConfig) {
                 while let Some(wake) = wakes.next().await {
                     match wake.kind {
                         WakeKind::Cancel => {
-                            if !cancel_stands(&shared, &wake.instance, &wake.run_id).await {
+                            let asked = standing_request(&shared, &wake.instance, &wake.run_id).await;
+                            let routed = match asked {
+                                StopRequest::None => None,
+                                StopRequest::Cancel => shared.registry.cancel(&wake.run_id),
+                                StopRequest::Terminate => shared.registry.terminate(&wake.run_id),
+                            };
+                            if asked == StopRequest::None {
                                 tracing::debug!(instance = %wake.instance, run_id = %wake.run_id, "cancellation withdrawn before delivery");
-                            } else if let Some(workflow) = shared.registry.cancel(&wake.run_id) {
-                                tracing::info!(instance = %wake.instance, run_id = %wake.run_id, %workflow, "cancellation delivered to the run");
+                            } else if let Some(workflow) = routed {
+                                tracing::info!(instance = %wake.instance, run_id = %wake.run_id, %workflow, request = ?asked, "cancellation routed to the run");
                             } else {
                                 shared.wakeups.dispatcher.notify_one();
                             }
@@ -58,15 +65,17 @@ pub async fn run(shared: Arc<Shared>, _opts: WakeRouterConfig) {
     }
 }
 
-/// Whether a run's cancellation request is still recorded: a notification
-/// can arrive late (a host that was cut off), after its caller withdrew the
-/// unconfirmed request. When the journal cannot say, the request is
-/// delivered (the engine checks nothing else, and a stale request is rarer
-/// than a failing read).
-async fn cancel_stands(shared: &Shared, instance: &str, run_id: &str) -> bool {
+/// The request recorded for a run: a notification can arrive late (a host
+/// that was cut off), after its caller withdrew an unconfirmed
+/// termination. When the journal cannot say, a cancellation is delivered
+/// (the workflow may clean up; a stale request is rarer than a failing
+/// read).
+async fn standing_request(shared: &Shared, instance: &str, run_id: &str) -> StopRequest {
     match shared.journal.get_run(&RunKey::new(instance, run_id)).await {
-        Ok(Some(run)) => run.cancel_requested_at.is_some() && !run.state.is_final(),
-        Ok(None) => false,
-        Err(_) => true,
+        Ok(Some(run)) if run.state.is_final() => StopRequest::None,
+        Ok(Some(run)) if run.cancel_requested_at.is_some() => StopRequest::Terminate,
+        Ok(Some(run)) if run.graceful_cancel_at.is_some() => StopRequest::Cancel,
+        Ok(_) => StopRequest::None,
+        Err(_) => StopRequest::Cancel,
     }
 }

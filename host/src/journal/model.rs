@@ -126,8 +126,13 @@ pub struct RunRecord {
     /// activity result, cancel request), so a suspending engine can tell it
     /// missed one.
     pub wake_gen: i64,
-    /// When cancellation was requested, if it was.
+    /// When the run's termination was requested, if it was (`terminate`,
+    /// or a cancellation with no engine to deliver it to in time): the
+    /// engine stops the guest at once.
     pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// When a cancellation was requested, if it was: the engine delivers it
+    /// to the workflow, which may clean up before it ends as cancelled.
+    pub graceful_cancel_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -163,6 +168,11 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The failure of an operation a delivered cancellation completed.
+    pub fn cancelled_by_request() -> Self {
+        Failure { kind: FailureKind::Cancelled, message: "the run was cancelled".into(), attempts: 0, code: None }
+    }
+
     /// A failure without an activity error code (the host's own: timeout,
     /// cancellation, unknown activity).
     pub fn new(kind: FailureKind, message: impl Into<String>, attempts: u32) -> Self {
@@ -345,6 +355,23 @@ pub enum EventBody {
         /// Why, if given.
         reason: String,
     },
+    /// A cancellation was delivered to the workflow: every operation it
+    /// had started and that had not completed is completed as cancelled
+    /// (an [`EventBody::OperationCancelled`] each, right after this), and
+    /// the workflow may clean up until `deadline_ms`.
+    CancelDelivered {
+        /// Why.
+        reason: String,
+        /// Until when the workflow may clean up (ms since the epoch); past
+        /// it the run is terminated.
+        deadline_ms: i64,
+    },
+    /// An operation was completed as cancelled by a delivered
+    /// cancellation.
+    OperationCancelled {
+        /// Operation number.
+        op: u32,
+    },
 }
 
 impl EventBody {
@@ -366,6 +393,8 @@ impl EventBody {
             EventBody::RunCompleted { .. } => "run_completed",
             EventBody::RunFailed { .. } => "run_failed",
             EventBody::RunCancelled { .. } => "run_cancelled",
+            EventBody::CancelDelivered { .. } => "cancel_delivered",
+            EventBody::OperationCancelled { .. } => "operation_cancelled",
         }
     }
 }
@@ -612,6 +641,26 @@ pub struct Wake {
     pub kind: WakeKind,
 }
 
+/// Which request a cancellation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelKind {
+    /// Stop the guest at once, with no clean-up (`terminate`).
+    Terminate,
+    /// Deliver the cancellation to the workflow, which may clean up
+    /// (`cancel`).
+    Graceful,
+}
+
+impl CancelKind {
+    /// The `runs` column recording a request of this kind.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            CancelKind::Terminate => "cancel_requested_at",
+            CancelKind::Graceful => "graceful_cancel_at",
+        }
+    }
+}
+
 /// The outcome of a cancellation request against the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancelRequest {
@@ -665,8 +714,11 @@ pub enum Renewal {
     Lost,
     /// The lease was extended.
     Renewed {
-        /// The run has a cancellation request.
+        /// The run has a termination request.
         cancel_requested: bool,
+        /// The run has a cancellation request (to deliver to the
+        /// workflow).
+        graceful_cancel: bool,
     },
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::reads::{self, SharedReads};
 use super::{
-    CancelRequest, CancelWithdrawal, Event, InboxSignal, JournalError, Lease, NewRun, RunKey, RunRecord, SentSignal,
+    CancelKind, CancelRequest, CancelWithdrawal, Event, InboxSignal, JournalError, Lease, NewRun, RunKey, RunRecord, SentSignal,
 };
 use std::time::Duration;
 
@@ -97,10 +97,12 @@ pub trait RunStore: SharedReads + Send + Sync + 'static {
         reads::inbox(self.read_pool(), key).await
     }
 
-    /// Records a cancellation request (bumps `wake_gen`, makes the run due,
-    /// notifies [`WakeKind::Cancel`](super::WakeKind::Cancel)). Fails with
-    /// `UnknownRun`.
-    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError>;
+    /// Records a request of `kind` (bumps `wake_gen`, makes the run due,
+    /// notifies [`WakeKind::Cancel`](super::WakeKind::Cancel)): a
+    /// termination sets `cancel_requested_at`, a cancellation
+    /// `graceful_cancel_at` (an earlier request of the kind is kept).
+    /// Fails with `UnknownRun`.
+    async fn request_cancel(&self, key: &RunKey, kind: CancelKind) -> Result<CancelRequest, JournalError>;
 
     /// Withdraws a cancellation request nobody confirmed (compare-and-set):
     /// clears `cancel_requested_at` only while the run is unfinished and the

@@ -80,6 +80,10 @@ pub struct RunSupervisorConfig {
     /// default 2048, at least `max_memory_mb` + `max_activation_mb`). An
     /// activation the budget has no room for is deferred, not failed.
     pub max_guests_memory: usize,
+    /// How long a workflow may clean up once a cancellation was delivered
+    /// to it (`cancel_cleanup_ms`, default 60000): past it the run is
+    /// terminated (ends cancelled, with the error code `terminated`).
+    pub cancel_cleanup: Duration,
 }
 
 /// The most core instances, tables or memories `max_core_instances`,
@@ -109,6 +113,7 @@ impl Default for RunSupervisorConfig {
             max_tables: 64,
             max_memories: 32,
             max_guests_memory: 2048 << 20,
+            cancel_cleanup: Duration::from_millis(60_000),
         }
     }
 }
@@ -454,6 +459,7 @@ pub(super) fn parse_children(
             max_memories: at_most(t, "max_memories", def.max_memories, MAX_STORE_OBJECTS)?,
             max_guests_memory: (t.positive("max_guests_memory_mb", (def.max_guests_memory >> 20) as u64)? as usize)
                 .saturating_mul(1 << 20),
+            cancel_cleanup: t.millis("cancel_cleanup_ms", def.cancel_cleanup)?,
         };
         // One run must fit: its guest at its memory limit with a full
         // activation's journal.

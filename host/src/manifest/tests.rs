@@ -104,7 +104,7 @@ fn explicit_values_are_read() {
         r#"max_connections = 3
 [instances.default.children]
 heartbeater = { interval_ms = 100, lease_ttl_ms = 900 }
-run_supervisor = { max_concurrent_runs = 7, max_activation_ms = 250, max_memory_mb = 128, max_activation_events = 900, max_activation_mb = 3, max_history_events = 5000, max_core_instances = 40, max_tables = 41, max_memories = 9, max_guests_memory_mb = 300 }
+run_supervisor = { max_concurrent_runs = 7, max_activation_ms = 250, max_memory_mb = 128, max_activation_events = 900, max_activation_mb = 3, max_history_events = 5000, max_core_instances = 40, max_tables = 41, max_memories = 9, max_guests_memory_mb = 300, cancel_cleanup_ms = 1234 }
 activity_supervisor = { max_concurrent = 5, default_attempt_timeout_ms = 1500, queue_limits = { slow = 2 }, max_memory_mb = 32, heartbeat_interval_ms = 250, cancel_grace_ms = 700 }
 recovery = { interval_ms = 42 }
 dispatcher = { poll_interval_ms = 10, batch_size = 2 }
@@ -135,6 +135,7 @@ snapshotter = { threshold_events = 50 }
             max_tables: 41,
             max_memories: 9,
             max_guests_memory: 300 << 20,
+            cancel_cleanup: Duration::from_millis(1234),
         })
     );
     assert_eq!(

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/instances/{instance}/runs/{run_id}/result", get(run_verbs::result))
         .route("/v1/instances/{instance}/runs/{run_id}/signals", post(run_verbs::signal))
         .route("/v1/instances/{instance}/runs/{run_id}/cancel", post(run_verbs::cancel))
+        .route("/v1/instances/{instance}/runs/{run_id}/terminate", post(run_verbs::terminate))
         .route("/v1/instances/{instance}/runs/{run_id}/journal", get(journal::page))
         .route("/v1/instances/{instance}/runs/{run_id}/journal/stream", get(crate::sse::journal_stream))
         .route("/v1/instances/{instance}/stream/runs", get(crate::sse::run_changes))

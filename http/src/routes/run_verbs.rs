@@ -68,7 +68,9 @@ pub struct SignalSent {
 /// How a cancellation ended.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Cancelled {
-    /// `cancelled`, or `already_final` when the run had finished.
+    /// `cancelled`, `terminated`, `requested` (a cancellation that stands;
+    /// the run has not ended yet), or `already_final` when the run had
+    /// finished.
     #[schema(value_type = String)]
     pub outcome: &'static str,
     /// The run's final state.
@@ -114,12 +116,27 @@ pub(crate) async fn signal(
     Ok((StatusCode::ACCEPTED, Json(SignalSent { run_id: scope.run_id, signal: req.name, duplicate: sent.duplicate })))
 }
 
-/// Cancels a run.
-#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/cancel", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Cancelled, or already final", body = Cancelled), crate::openapi::ApiErrors))]
+/// Cancels a run: the workflow is told and may clean up before it ends as cancelled. `requested` when it has not ended within a few seconds (the request stands).
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/cancel", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Cancelled, requested, or already final", body = Cancelled), crate::openapi::ApiErrors))]
 pub(crate) async fn cancel(State(state): State<AppState>, scope: RunScope) -> Result<Json<Cancelled>, ApiError> {
-    let outcome = state.continuum.cancel(&scope.run_id, CallOptions::instance(scope.instance)).await?;
+    let opts = || CallOptions::instance(scope.instance.clone());
+    let outcome = state.continuum.cancel(&scope.run_id, opts()).await?;
     Ok(Json(match outcome {
         CancelOutcome::AlreadyFinal(state) => Cancelled { outcome: "already_final", state },
+        CancelOutcome::Requested => {
+            let run = state.continuum.run_info(&scope.run_id, opts()).await?;
+            Cancelled { outcome: "requested", state: run.state }
+        }
         _ => Cancelled { outcome: "cancelled", state: RunState::Cancelled },
+    }))
+}
+
+/// Terminates a run: stops it at once, with no clean-up (it ends cancelled, error code `terminated`).
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/terminate", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Terminated, or already final", body = Cancelled), crate::openapi::ApiErrors))]
+pub(crate) async fn terminate(State(state): State<AppState>, scope: RunScope) -> Result<Json<Cancelled>, ApiError> {
+    let outcome = state.continuum.terminate(&scope.run_id, CallOptions::instance(scope.instance)).await?;
+    Ok(Json(match outcome {
+        CancelOutcome::AlreadyFinal(state) => Cancelled { outcome: "already_final", state },
+        _ => Cancelled { outcome: "terminated", state: RunState::Cancelled },
     }))
 }

@@ -85,6 +85,13 @@ pub struct ActivityFailed {
 }
 
 impl ActivityFailed {
+    /// True when the operation was completed as cancelled: the run's
+    /// cancellation was delivered to the workflow, which may now clean up
+    /// (see [`crate::Saga`]) before it ends as cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == FailureKind::Cancelled
+    }
+
     /// A [`FailureKind::BadPayload`] failure, for a payload that does not
     /// match the expected type.
     ///

@@ -70,6 +70,7 @@ pub mod bindings;
 mod error;
 pub mod log;
 mod retry;
+mod saga;
 mod workflow;
 
 #[doc(hidden)]
@@ -80,6 +81,7 @@ mod rt;
 
 pub use error::{ActivityError, ActivityFailed, FailureKind, WorkflowError};
 pub use retry::{ActivityOptions, RetryPolicy};
+pub use saga::Saga;
 pub use workflow::{ActivityCall, Operation, Pending, Workflow};
 
 /// Re-export of `serde`, for `#[serde(crate = "continuum_sdk::serde")]`.
@@ -96,7 +98,7 @@ pub use serde_json;
 pub mod prelude {
     pub use crate::{
         ActivityCall, ActivityError, ActivityFailed, ActivityOptions, FailureKind, Operation,
-        Pending, RetryPolicy, Workflow, WorkflowError,
+        Pending, RetryPolicy, Saga, Workflow, WorkflowError,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json;

@@ -82,6 +82,8 @@ impl Workflow {
     }
 
     /// Sleeps durably for `duration` (a timer that the workflow waits on).
+    /// It ends early when the run's cancellation is delivered; wait on
+    /// [`Workflow::timer`] to tell.
     ///
     /// ```no_run
     /// # use continuum_sdk::prelude::*;
@@ -90,8 +92,8 @@ impl Workflow {
     /// # }
     /// ```
     pub fn sleep(&self, duration: Duration) {
-        // A timer only fails when it is cancelled, and then the host stops
-        // the run; there is nothing useful to report to the caller.
+        // A timer only fails when the run's cancellation is delivered: the
+        // sleep ends early then (wait on `timer` to see it).
         let _ = self.timer(duration).wait();
     }
 

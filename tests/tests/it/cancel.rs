@@ -1,4 +1,6 @@
-//! Durable cancellation (issue 3): without any engine the caller takes the
+//! Termination, the hard stop (issue 3; `cancel` was this until issue 14
+//! made it a request the workflow handles, see `cancel_cleanup`): without
+//! any engine the caller takes the
 //! lease through the journal and commits the cancellation itself; a live
 //! engine holding the lease gets the request (on Postgres by LISTEN/NOTIFY
 //! -> signal router -> registry, on SQLite at its next lease renewal) and
@@ -34,7 +36,7 @@ fn kinds(doc: &Shown) -> Vec<String> {
 fn assert_cancelled(manifest: &Path, run: &str) -> Shown {
     let doc = show_json(manifest, run, None);
     assert_eq!(doc.run.state, "cancelled", "{doc:#?}");
-    assert_eq!(doc.run.error_code(), Some("cancelled"), "{doc:#?}");
+    assert_eq!(doc.run.error_code(), Some("terminated"), "{doc:#?}");
     let k = kinds(&doc);
     assert_eq!(k.last().map(String::as_str), Some("run_cancelled"), "{k:?}");
     assert_eq!(k.iter().filter(|k| *k == "run_cancelled").count(), 1, "{k:?}");
@@ -63,8 +65,8 @@ on_both_stores!(async fn with_no_host_the_caller_commits_the_cancellation(store:
 
     // A run that never ran: its journal is empty.
     let pending = cli_ok(&manifest, &["start", "order-flow", &order("p", json!({}))]);
-    let out = cli_ok(&manifest, &["cancel", &pending]);
-    assert!(out.contains("cancelled"), "{out}");
+    let out = cli_ok(&manifest, &["terminate", &pending]);
+    assert!(out.contains("terminated"), "{out}");
     let doc = assert_cancelled(&manifest, &pending);
     assert_eq!(kinds(&doc), vec!["run_cancelled"]);
     assert!(doc.run.lease_owner.is_none(), "the caller's lease was not released: {doc:#?}");
@@ -79,15 +81,15 @@ on_both_stores!(async fn with_no_host_the_caller_commits_the_cancellation(store:
     .await
     .expect("the run never parked on its signal");
     host.kill();
-    let out = cli_ok(&manifest, &["cancel", &parked]);
-    assert!(out.contains("cancelled"), "{out}");
+    let out = cli_ok(&manifest, &["terminate", &parked]);
+    assert!(out.contains("terminated"), "{out}");
     let doc = assert_cancelled(&manifest, &parked);
     let n = before.events.len();
     assert_eq!(doc.events[..n], before.events[..], "the journal was rewritten");
     assert_eq!(doc.events.len(), n + 1, "{doc:#?}");
 
     // Cancelling again is harmless and says so.
-    let out = cli_ok(&manifest, &["cancel", &parked]);
+    let out = cli_ok(&manifest, &["terminate", &parked]);
     assert!(out.contains("had already finished: cancelled"), "{out}");
     // A finished run is not cancelled.
     let out = cli(&manifest, &["await", &parked, "--timeout", "1"]);
@@ -106,15 +108,15 @@ on_both_stores!(async fn a_live_engine_gets_the_cancellation_and_confirms_it(sto
     assert!(busy.run.lease_owner.as_deref().unwrap_or("").starts_with("node-b/default/"), "{busy:#?}");
 
     let t0 = Instant::now();
-    let out = cli(&manifest, &["cancel", &run]);
+    let out = cli(&manifest, &["terminate", &run]);
     assert_eq!(out.status.code(), Some(0), "cancel failed: {}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("run {run} cancelled")), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("run {run} terminated")), "{out:?}");
     assert!(t0.elapsed() < Duration::from_secs(5), "the engine took {:?} to confirm", t0.elapsed());
     assert_cancelled(&manifest, &run);
     // Only Postgres wakes another process (LISTEN/NOTIFY -> signal router);
     // on SQLite the engine finds the request at its next lease renewal.
     if store == Store::Postgres {
-        assert!(host.log_text().contains("cancellation delivered to the run"), "the signal router did not deliver it:\n{}", host.log_text());
+        assert!(host.log_text().contains("cancellation routed to the run"), "the signal router did not deliver it:\n{}", host.log_text());
     }
     assert!(!host.log_text().contains("run cancelled through the journal"), "{}", host.log_text());
 });
@@ -137,8 +139,8 @@ on_both_stores!(async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and
     // notification nor at its next lease renewal) and cannot confirm it.
     host.freeze();
 
-    let out = cli(&manifest, &["cancel", &run]);
-    assert_eq!(out.status.code(), Some(4), "an unconfirmed cancel should exit 4 (retryable): {out:?}");
+    let out = cli(&manifest, &["terminate", &run]);
+    assert_eq!(out.status.code(), Some(4), "an unconfirmed terminate should exit 4 (retryable): {out:?}");
     assert!(stderr(&out).contains("was not confirmed") && stderr(&out).contains("retry"), "{}", stderr(&out));
     // Nothing half-done: still running, owned by its engine, journal unchanged.
     let after = show_json(&manifest, &run, None);
@@ -169,14 +171,14 @@ on_both_stores!(async fn an_unreachable_engine_makes_the_cancel_fail_cleanly_and
     }
     assert_eq!(thawed.events, before.events, "the journal changed after the thaw");
     assert!(!host.log_text().contains("run cancelled"), "the thawed host cancelled the run:\n{}", host.log_text());
-    assert!(!host.log_text().contains("cancellation delivered to the run"), "{}", host.log_text());
+    assert!(!host.log_text().contains("cancellation routed to the run"), "{}", host.log_text());
 
     // Once the engine is gone and its lease has expired, a retry succeeds.
     let before = thawed;
     host.kill();
     let mut refusals = 0;
     let done = eventually(Duration::from_secs(30), || {
-        let out = cli(&manifest, &["cancel", &run]);
+        let out = cli(&manifest, &["terminate", &run]);
         let code = out.status.code();
         if code != Some(0) {
             assert_eq!(code, Some(4), "a retry failed otherwise than retryably: {}", stderr(&out));

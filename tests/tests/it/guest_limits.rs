@@ -133,7 +133,7 @@ on_both_stores!(async fn guests_past_their_limits_fail_naming_the_limit(store: S
     assert_host_idle(&host).await;
 });
 
-on_both_stores!(async fn a_cancel_stops_a_looping_guest_within_a_second(store: Store) {
+on_both_stores!(async fn a_cancel_or_terminate_stops_a_looping_guest_within_a_second(store: Store) {
     // A guest keeps a core busy here: one such scenario at a time.
     let _turn = cpu_heavy().await;
     let db = store.create().await;
@@ -156,19 +156,34 @@ on_both_stores!(async fn a_cancel_stops_a_looping_guest_within_a_second(store: S
     a_normal_run_completes(&manifest).await;
     assert_eq!(show_json(&manifest, &busy, None).run.state, "running");
 
-    let t0 = Instant::now();
-    let out = cli(&manifest, &["cancel", &busy]);
-    let took = t0.elapsed();
-    eprintln!("cancel of a looping guest confirmed in {took:?}");
-    assert_eq!(out.status.code(), Some(0), "cancel failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("run {busy} cancelled")), "{out:?}");
-    // The CLI's own start and its database round trips are in this time.
-    assert!(took < Duration::from_secs(2), "the cancel took {took:?} to be confirmed");
-    let doc = show_json(&manifest, &busy, None);
-    assert_eq!(doc.run.state, "cancelled", "{:#?}", doc.run);
-    assert_eq!(doc.run.error_code(), Some("cancelled"));
-    assert_eq!(doc.kinds().last().copied(), Some("run_cancelled"));
-    assert_host_idle(&host).await;
+    // A cancellation cannot be told to a guest that never calls the host:
+    // it is terminated; a termination stops it at once.
+    for verb in ["cancel", "terminate"] {
+        let run = if verb == "cancel" { busy.clone() } else { start(&manifest, "hostile-flow", json!({"mode": "busy"})) };
+        eventually(Duration::from_secs(60), || async {
+            let doc = show_json(&manifest, &run, None);
+            (doc.run.state == "running" && doc.run.lease_owner.is_some()).then_some(())
+        })
+        .await
+        .expect("the busy run never started");
+        let t0 = Instant::now();
+        let out = cli(&manifest, &[verb, &run]);
+        let took = t0.elapsed();
+        eprintln!("{verb} of a looping guest confirmed in {took:?}");
+        assert_eq!(out.status.code(), Some(0), "{verb} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let said = if verb == "cancel" { format!("run {run} cancelled") } else { format!("run {run} terminated") };
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&said), "{out:?}");
+        // The CLI's own start and its database round trips are in this time.
+        assert!(took < Duration::from_secs(2), "the {verb} took {took:?} to be confirmed");
+        let doc = show_json(&manifest, &run, None);
+        assert_eq!(doc.run.state, "cancelled", "{:#?}", doc.run);
+        assert_eq!(doc.run.error_code(), Some("terminated"), "{:#?}", doc.run);
+        if verb == "cancel" {
+            assert!(doc.run.error_message().contains("could not be told"), "{:#?}", doc.run);
+        }
+        assert_eq!(doc.kinds().last().copied(), Some("run_cancelled"));
+        assert_host_idle(&host).await;
+    }
 });
 
 on_both_stores!(async fn journal_loops_keep_the_host_memory_bounded_under_the_default_limits(store: Store) {

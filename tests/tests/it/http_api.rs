@@ -110,7 +110,7 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     let a = api.post(&format!("{runs}/{o2}/cancel"), &json!({})).await;
     assert_eq!((a.status, &a.body), (200, &json!({"outcome": "cancelled", "state": "cancelled"})), "{a:?}");
     let a = api.get(&format!("{runs}/{o2}/result?wait=10s")).await;
-    assert_eq!((a.status, a.body["state"].as_str()), (200, Some("cancelled")), "{a:?}");
+    assert_eq!((a.status, a.body["state"].as_str(), a.body["error"]["code"].as_str()), (200, Some("cancelled"), Some("cancelled")), "{a:?}");
     let a = api.post(runs, &json!({"workflow": "billing-flow", "input": {"customer_id": "c-1"}, "run_id": "b-1"})).await;
     assert_eq!(a.status, 201, "{a:?}");
 
@@ -140,6 +140,15 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     assert!(runs_of(&api.get(&format!("{runs}?created_since=2999-01-01T00:00:00Z")).await).is_empty());
     assert_eq!(runs_of(&api.get(&format!("{runs}?created_until=2999-01-01T00:00:00Z")).await), all);
 
+    // Terminate: the hard stop, no clean-up.
+    let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-3"), "run_id": "o-3"})).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let a = api.post(&format!("{runs}/o-3/terminate"), &json!({})).await;
+    assert_eq!((a.status, &a.body), (200, &json!({"outcome": "terminated", "state": "cancelled"})), "{a:?}");
+    let a = api.get(&format!("{runs}/o-3/result")).await;
+    assert_eq!(a.body["error"]["code"].as_str(), Some("terminated"), "{a:?}");
+    let a = api.post(&format!("{runs}/o-3/terminate"), &json!({})).await;
+    assert_eq!((a.status, &a.body), (200, &json!({"outcome": "already_final", "state": "cancelled"})), "{a:?}");
     // The journal, in pages.
     let a = api.get(&format!("{runs}/o-1/journal?limit=2")).await;
     assert_eq!(a.status, 200, "{a:?}");

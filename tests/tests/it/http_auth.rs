@@ -45,6 +45,7 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
         ("GET", format!("{b}/r/journal"), None),
         ("POST", format!("{b}/r/signals"), Some(&signal)),
         ("POST", format!("{b}/r/cancel"), None),
+        ("POST", format!("{b}/r/terminate"), None),
         ("GET", format!("{b}/nope"), None),
         ("GET", "/v1/instances/nope/runs".into(), None),
         ("GET", "/v1/instances/b/workflows".into(), None),
@@ -75,7 +76,7 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
     // b's run is as it was: not cancelled, not signalled, alone in b.
     let a = tb.get(&format!("{b}/r")).await;
     assert_eq!(a.status, 200, "{a:?}");
-    assert!(a.body["state"] != "cancelled" && a.body["cancel_requested_at"].is_null(), "{a:?}");
+    assert!(a.body["state"] != "cancelled" && a.body["cancel_requested_at"].is_null() && a.body["graceful_cancel_at"].is_null(), "{a:?}");
     assert_eq!(runs_of(&tb.get(b).await), ["r"]);
     let journal = tb.get(&format!("{b}/r/journal")).await;
     assert!(!journal.body.to_string().contains("signal_received"), "{journal:?}");

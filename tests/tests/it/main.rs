@@ -12,6 +12,7 @@ mod bad_modules;
 mod billing_flow;
 mod c_workflows;
 mod cancel;
+mod cancel_cleanup;
 mod compile_cache;
 mod conformance;
 mod crash_recovery;

@@ -88,7 +88,7 @@ async fn every_event_names_its_instance() {
     assert_eq!(show_json(&manifest, &parked, Some("billing")).run.state, "cancelled");
     // Let the host log what follows the cancellations (lease release, ...).
     let settled = eventually(Duration::from_secs(10), || async {
-        host.log_text().contains("cancellation delivered to the run").then_some(())
+        host.log_text().contains("cancellation routed to the run").then_some(())
     })
     .await;
     assert!(settled.is_some(), "the busy run's cancellation was not delivered by the router:\n{}", host.log_text());

@@ -422,9 +422,9 @@ async fn a_run_cancelled_through_the_journal_records_its_end() {
     })
     .await;
     assert!(waiting.is_some(), "the run never waited for its review");
-    // No engine left: the cancellation is committed through the journal.
+    // No engine left: the termination is committed through the journal.
     c.stop_all().await;
-    assert_eq!(c.cancel(&run_id, opts()).await.expect("cancel"), CancelOutcome::Cancelled);
+    assert_eq!(c.terminate(&run_id, opts()).await.expect("terminate"), CancelOutcome::Cancelled);
     let events = t.events_of(&run_id);
     assert!(events.iter().any(|l| l.field("message") == Some("run cancelled through the journal")), "{events:#?}");
 

@@ -17,7 +17,7 @@ use super::{lock_run, notify, wake_run, PostgresJournal};
 use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
 use crate::journal::run_checks::{final_state, keyed_resend, signal_target};
 use crate::journal::{
-    CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
+    CancelKind, CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
 
 /// Inserts one run taking its lease; returns it.
@@ -178,16 +178,17 @@ impl RunStore for PostgresJournal {
         Ok(SentSignal { id, workflow, duplicate: false })
     }
 
-    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
+    async fn request_cancel(&self, key: &RunKey, kind: CancelKind) -> Result<CancelRequest, JournalError> {
         let mut tx = self.pool.begin().await?;
         if let Some(state) = final_state(key, lock_run(&mut tx, key).await?)? {
             return Ok(CancelRequest::AlreadyFinal(state));
         }
-        sqlx::query(
-            "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, now()), \
+        let column = kind.column();
+        sqlx::query(&format!(
+            "UPDATE runs SET {column} = COALESCE({column}, now()), \
                     wake_gen = wake_gen + 1, wake_at = now(), updated_at = now() \
-             WHERE instance = $1 AND run_id = $2",
-        )
+             WHERE instance = $1 AND run_id = $2"
+        ))
         .bind(&key.instance)
         .bind(&key.run_id)
         .execute(&mut *tx)

@@ -13,7 +13,7 @@ use super::{wake, SqliteJournal};
 use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
 use crate::journal::run_checks::{final_state, keyed_resend, signal_target};
 use crate::journal::{
-    CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
+    CancelKind, CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
 
 /// Inserts one run unless its key is taken; returns it.
@@ -131,17 +131,18 @@ impl RunStore for SqliteJournal {
         Ok(SentSignal { id, workflow, duplicate: false })
     }
 
-    async fn request_cancel(&self, key: &RunKey) -> Result<CancelRequest, JournalError> {
+    async fn request_cancel(&self, key: &RunKey, kind: CancelKind) -> Result<CancelRequest, JournalError> {
         let now = self.now_ms();
         let mut w = self.write().await?;
         if let Some(state) = final_state(key, w.run_workflow(key).await?)? {
             return Ok(CancelRequest::AlreadyFinal(state));
         }
-        sqlx::query(
-            "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?3), \
+        let column = kind.column();
+        sqlx::query(&format!(
+            "UPDATE runs SET {column} = COALESCE({column}, ?3), \
                     wake_gen = wake_gen + 1, wake_at = ?3, updated_at = ?3 \
-             WHERE instance = ?1 AND run_id = ?2",
-        )
+             WHERE instance = ?1 AND run_id = ?2"
+        ))
         .bind(&key.instance)
         .bind(&key.run_id)
         .bind(now)
