@@ -6,6 +6,7 @@ import { ActivityOptions, RetryPolicy } from "./retry.js";
 export { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./errors.js";
 export { decodeJson, encodeJson, toJson } from "./json.js";
 export { ActivityOptions, RetryPolicy, RetryPolicyFields, millis } from "./retry.js";
+export { Saga } from "./saga.js";
 
 /** A severity of a log line. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";

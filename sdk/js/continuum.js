@@ -28,6 +28,7 @@ import { decodeJson, encodeJson, toJson } from "./json.js";
 import { RetryPolicy, millis, optionsToWit, optionsToWitExt } from "./retry.js";
 
 export { ActivityError, ActivityFailed, FailureKind, RetryPolicy, WorkflowError, decodeJson, encodeJson, millis, toJson };
+export { Saga } from "./saga.js";
 
 /**
  * Logging through the host's `log` import: lines go to the host's log with

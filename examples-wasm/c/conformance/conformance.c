@@ -110,6 +110,23 @@ static cn_json *clock_random(const cn_json *input) {
     return values;
 }
 
+/* Two steps, each with its compensation, then the signal `go`: a
+ * cancellation while waiting runs the compensations, newest first (C has
+ * no saga helper: the undo list is written out). */
+static cn_json *saga_cancel(void) {
+    cn_failure failed;
+    for (uint64_t i = 1; i <= 2; i++)
+        if (!cn_call("conf_echo", cn_object("i", cn_u64(i), NULL), NULL, NULL, &failed)) return cn_fail_with(&failed);
+    cn_json *payload;
+    if (cn_signal("go", &payload, &failed)) return cn_object("saga", cn_str("completed"), NULL);
+    if (failed.kind == CN_CANCELLED) {
+        cn_failure undo_failed;
+        for (uint64_t i = 2; i >= 1; i--)
+            cn_call("conf_echo", cn_object("i", cn_u64(100 + i), NULL), NULL, NULL, &undo_failed);
+    }
+    return cn_fail_with(&failed);
+}
+
 static cn_json *drift(void) {
 #ifdef CONFORMANCE_V2
     cn_json *echo;
@@ -136,6 +153,7 @@ static cn_json *conformance(const cn_json *input) {
     if (strcmp(name, "patch") == 0) return patch();
     if (strcmp(name, "clock_random") == 0) return clock_random(input);
     if (strcmp(name, "drift") == 0) return drift();
+    if (strcmp(name, "saga_cancel") == 0) return saga_cancel();
     return cn_fail("unknown_case", "unknown case `%s`", name);
 }
 

@@ -2,7 +2,7 @@
 // examples-wasm/js/conformance (v1) and examples-wasm/js/conformance-v2,
 // which differ only in the `drift` case they pass in.
 
-import { ActivityFailed, RetryPolicy, WorkflowError, log, toJson } from "../../../sdk/js/continuum.js";
+import { ActivityFailed, RetryPolicy, Saga, WorkflowError, log, toJson } from "../../../sdk/js/continuum.js";
 
 const NO_SIGNAL = Symbol("no signal");
 
@@ -53,6 +53,21 @@ const CASES = {
     const calls = [];
     for (let i = 0; i < input.n; i++) calls.push(ctx.activity("conf_echo", { i }).start());
     return { doubles: ctx.all(calls).map((echo) => echo.double) };
+  },
+
+  saga_cancel(ctx) {
+    const saga = new Saga();
+    for (const i of [1, 2]) {
+      ctx.activity("conf_echo", { i }).call();
+      saga.add(ctx.activity("conf_echo", { i: 100 + i }));
+    }
+    try {
+      ctx.signal("go");
+    } catch (failed) {
+      if (failed instanceof ActivityFailed && failed.kind === "cancelled") throw saga.fail(failed);
+      throw failed;
+    }
+    return { saga: "completed" };
   },
 
   patch(ctx) {

@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from typing import Any, Callable, Dict
 
-from continuum import ActivityFailed, RetryPolicy, Workflow, WorkflowError, log
+from continuum import ActivityFailed, FailureKind, RetryPolicy, Saga, Workflow, WorkflowError, log
 
 Output = Dict[str, Any]
 
@@ -99,6 +99,23 @@ def fan_out(ctx: Workflow, input: Dict[str, Any]) -> Output:
     return {"doubles": [call.wait()["double"] for call in calls]}
 
 
+def saga_cancel(ctx: Workflow, input: Dict[str, Any]) -> Output:
+    """Two steps, each with its compensation in a saga, then the signal
+    ``go``: a cancellation while waiting runs the compensations, newest
+    first."""
+    saga = Saga()
+    for i in (1, 2):
+        ctx.activity("conf_echo", {"i": i}).call()
+        saga.add(ctx.activity("conf_echo", {"i": 100 + i}))
+    try:
+        ctx.signal("go")
+    except ActivityFailed as failed:
+        if failed.kind == FailureKind.CANCELLED:
+            raise saga.fail(failed)
+        raise
+    return {"saga": "completed"}
+
+
 def patch(ctx: Workflow, input: Dict[str, Any]) -> Output:
     """The patch marker ``conformance-patch``."""
     return {"patched": ctx.patched("conformance-patch")}
@@ -141,6 +158,7 @@ def conformance(drift_v2: bool) -> Callable[[Workflow, Any], Output]:
         "patch": patch,
         "clock_random": clock_random,
         "drift": drift,
+        "saga_cancel": saga_cancel,
     }
 
     def run(ctx: Workflow, input: Any) -> Output:

@@ -98,6 +98,21 @@ fn clock_random(ctx: &Workflow, input: &Value) -> Result<Value, WorkflowError> {
     Ok(values)
 }
 
+/// Two steps, each with its compensation in a saga, then the signal `go`:
+/// a cancellation while waiting runs the compensations, newest first.
+fn saga_cancel(ctx: &Workflow) -> Result<Value, WorkflowError> {
+    let mut saga = Saga::new(ctx);
+    for i in [1, 2] {
+        let _: Value = ctx.activity("conf_echo", &json!({ "i": i })).call()?;
+        saga.add(ctx.activity("conf_echo", &json!({ "i": 100 + i })));
+    }
+    match ctx.signal::<Value>("go") {
+        Ok(_) => Ok(json!({ "saga": "completed" })),
+        Err(failed) if failed.is_cancelled() => Err(saga.fail(failed)),
+        Err(failed) => Err(failed.into()),
+    }
+}
+
 /// v1 waits for the signal `go`; v2 calls `conf_echo` there instead.
 fn drift(ctx: &Workflow) -> Result<Value, WorkflowError> {
     if DRIFT_V2 {
@@ -120,6 +135,7 @@ fn conformance(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
         "patch" => Ok(json!({ "patched": ctx.patched("conformance-patch") })),
         "clock_random" => clock_random(ctx, &input),
         "drift" => drift(ctx),
+        "saga_cancel" => saga_cancel(ctx),
         other => Err(WorkflowError::new("unknown_case", format!("no conformance case `{other}`"))),
     }
 }

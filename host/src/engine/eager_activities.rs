@@ -28,7 +28,7 @@ use super::run_ctx::{EagerCall, LiveOp, RunCtx};
 /// An eager call scheduled but not started: its start waits for the commit
 /// of its `ActivityScheduled`.
 pub(crate) struct Unstarted {
-    op: u32,
+    pub(crate) op: u32,
     call: EagerCall,
     exec: Arc<ActivityExecutor>,
 }

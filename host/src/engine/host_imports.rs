@@ -132,6 +132,7 @@ impl RunCtx {
         let body = match self.ops.get_mut(&op) {
             None => return Err(Interrupt::Contract(format!("unknown handle {op}"))),
             Some(LiveOp::EagerScheduled) => return Ok(None),
+            Some(LiveOp::Cancelled) => return Ok(self.history.completion(op).map(|(_, o)| o.clone())),
             Some(LiveOp::EagerActivity(handle, _)) => {
                 match handle.take() {
                     Some(h) if h.is_finished() => {

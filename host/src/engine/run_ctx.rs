@@ -235,6 +235,11 @@ impl RunCtx {
             self.append(EventBody::OperationCancelled { op: *op });
             self.ops.insert(*op, LiveOp::Cancelled);
         }
+        // Calls not started yet never start; tasks not committed yet are
+        // never created.
+        self.unstarted.retain(|u| !open.contains(&u.op));
+        self.pending.tasks.retain(|t| !open.contains(&t.op));
+        self.pending.dropped_tasks.extend(&open);
         // Those started before stop; the clean-up's get a fresh flag.
         self.activity_cancel.send_replace(true);
         self.activity_cancel = watch::channel(false).0;

@@ -532,6 +532,9 @@ pub struct RunWrite {
     pub tasks: Vec<NewActivityTask>,
     /// Inbox signals delivered by this write (marked consumed).
     pub consumed_signals: Vec<i64>,
+    /// Operations a delivered cancellation completed: their activity
+    /// tasks still pending (no attempt claimed) are dropped.
+    pub dropped_tasks: Vec<u32>,
     /// State change, if any; without one the run stays `running`.
     pub transition: Option<Transition>,
 }
@@ -545,6 +548,7 @@ impl RunWrite {
             events: Vec::new(),
             tasks: Vec::new(),
             consumed_signals: Vec::new(),
+            dropped_tasks: Vec::new(),
             transition: None,
         }
     }

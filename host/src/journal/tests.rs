@@ -288,7 +288,7 @@ journal_suite!(runs_updated_since_lists_changes_in_order, |j: SharedJournal, tim
     // A signal to b, then a cancel request for a: both change their runs.
     j.send_signal(&b, "go", &json!(1), None).await.unwrap();
     time.advance(Duration::from_millis(5)).await;
-    j.request_cancel(&a).await.unwrap();
+    j.request_cancel(&a, CancelKind::Terminate).await.unwrap();
     let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.key.run_id).collect::<Vec<_>>();
     assert_eq!(ids(j.runs_updated_since("i1", mark, 10).await.unwrap()), ["b", "a"]);
     assert_eq!(ids(j.runs_updated_since("i1", mark, 1).await.unwrap()), ["b"]);
@@ -625,20 +625,56 @@ journal_suite!(signal_makes_a_suspended_run_due, |j: SharedJournal, _: TestClock
 
 journal_suite!(request_cancel_records_the_request, |j: SharedJournal, _: TestClock| async move {
     let k = key("i1", "r");
-    assert!(matches!(j.request_cancel(&k).await, Err(JournalError::UnknownRun(_))));
+    assert!(matches!(j.request_cancel(&k, CancelKind::Terminate).await, Err(JournalError::UnknownRun(_))));
     let lease = leased(&j, &k, "a", TTL).await;
-    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::Requested);
+    assert_eq!(j.request_cancel(&k, CancelKind::Terminate).await.unwrap(), CancelRequest::Requested);
     let r = run(&j, &k).await;
     let first = r.cancel_requested_at.expect("recorded");
     assert_eq!(r.wake_gen, 1);
-    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::Requested);
+    assert_eq!(j.request_cancel(&k, CancelKind::Terminate).await.unwrap(), CancelRequest::Requested);
     let r = run(&j, &k).await;
     assert_eq!((r.cancel_requested_at, r.wake_gen), (Some(first), 2), "the first request time is kept");
 
     let mut w = RunWrite::new(k.clone(), lease);
     w.transition = Some(Transition::Cancel { error: crate::RunError::new("cancelled", "m").into_value() });
     j.commit(&[w]).await.unwrap();
-    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::AlreadyFinal(RunState::Cancelled));
+    assert_eq!(j.request_cancel(&k, CancelKind::Terminate).await.unwrap(), CancelRequest::AlreadyFinal(RunState::Cancelled));
+});
+
+journal_suite!(a_graceful_cancel_is_its_own_request_and_drops_pending_tasks, |j: SharedJournal, _: TestClock| async move {
+    let k = key("i1", "g");
+    let lease = leased(&j, &k, "a", TTL).await;
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.tasks.push(task(0, "slow", None, 0));
+    w.tasks.push(task(1, "other", None, 0));
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    // Op 1's task is claimed (running on a worker): it goes on.
+    let claimed = j.claim_tasks("i1", &["default".to_string()], &["other".to_string()], "w/i1/1", TTL, 5).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    assert_eq!(j.request_cancel(&k, CancelKind::Graceful).await.unwrap(), CancelRequest::Requested);
+    let r = run(&j, &k).await;
+    assert!(r.graceful_cancel_at.is_some() && r.cancel_requested_at.is_none(), "{r:?}");
+    let renewed = j.renew_leases(&[(k.clone(), lease.clone())], TTL).await.unwrap();
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: true }]);
+
+    // Delivered: both operations complete as cancelled; the pending task
+    // is dropped, the claimed one kept.
+    let mut w = RunWrite::new(k.clone(), lease.clone());
+    w.events.push((1, EventBody::CancelDelivered { reason: "r".into(), deadline_ms: 1 }));
+    w.events.push((2, EventBody::OperationCancelled { op: 0 }));
+    w.events.push((3, EventBody::OperationCancelled { op: 1 }));
+    w.dropped_tasks = vec![0, 1];
+    assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
+    let kinds: Vec<&str> = j.load_events(&k).await.unwrap().iter().map(|e| e.body.kind()).collect::<Vec<_>>().into_iter().collect();
+    assert_eq!(kinds, ["cancel_delivered", "operation_cancelled", "operation_cancelled"]);
+    assert!(j.claim_tasks("i1", &["default".to_string()], &["slow".to_string()], "w/i1/2", TTL, 5).await.unwrap().is_empty(), "the pending task was dropped");
+    assert!(j.renew_task_claim(&k, 1, claimed[0].claim_token, TTL).await.unwrap(), "the claimed task goes on");
+
+    // A termination besides: both requests stand, told apart.
+    assert_eq!(j.request_cancel(&k, CancelKind::Terminate).await.unwrap(), CancelRequest::Requested);
+    let renewed = j.renew_leases(&[(k.clone(), lease)], TTL).await.unwrap();
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: true, graceful_cancel: true }]);
 });
 
 journal_suite!(timers_fall_due_at_their_runs_wake_at, |j: SharedJournal, _: TestClock| async move {
@@ -754,10 +790,10 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal, time: TestClock| asy
     let lb = leased(&j, &b, "o", TTL).await;
     let wrong = Lease { owner: "o".into(), token: lb.token + 1 };
     let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), wrong.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false }, Renewal::Lost]);
-    j.request_cancel(&b).await.unwrap();
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false }, Renewal::Lost]);
+    j.request_cancel(&b, CancelKind::Terminate).await.unwrap();
     let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), lb.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false }, Renewal::Renewed { cancel_requested: true }], "a cancellation request is reported to the lease holder");
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false }, Renewal::Renewed { cancel_requested: true, graceful_cancel: false }], "a cancellation request is reported to the lease holder");
     time.advance(Duration::from_millis(450)).await;
     assert!(j.acquire_lease(&a, "thief", TTL).await.unwrap().is_none(), "renewed past the first ttl");
 
@@ -811,7 +847,7 @@ journal_suite!(listen_receives_wake_ups_of_its_instance, |j: SharedJournal, _: T
     j.send_signal(&k2, "s", &json!(1), None).await.unwrap();
     j.send_signal(&k1, "s", &json!(1), None).await.unwrap();
     assert_eq!(next_wake(&mut wakes).await, Some(Wake { instance: "i1".into(), run_id: "r".into(), kind: WakeKind::Run }));
-    j.request_cancel(&k1).await.unwrap();
+    j.request_cancel(&k1, CancelKind::Terminate).await.unwrap();
     assert_eq!(next_wake(&mut wakes).await.map(|w| w.kind), Some(WakeKind::Cancel));
     let mut w = RunWrite::new(k1.clone(), lease);
     w.tasks.push(task(1, "act", None, 0));
@@ -1061,7 +1097,7 @@ journal_suite!(withdraw_cancel_is_compare_and_set, |j: SharedJournal, _: TestClo
     let lease = leased(&j, &k, "a", TTL).await;
     // No request: nothing to withdraw.
     assert_eq!(j.withdraw_cancel(&k, Utc::now()).await.unwrap(), CancelWithdrawal::NotOurs);
-    j.request_cancel(&k).await.unwrap();
+    j.request_cancel(&k, CancelKind::Terminate).await.unwrap();
     let at = run(&j, &k).await.cancel_requested_at.expect("recorded");
     // Another request time is not ours: the request stays.
     let other = at - chrono::Duration::milliseconds(5);
@@ -1074,9 +1110,9 @@ journal_suite!(withdraw_cancel_is_compare_and_set, |j: SharedJournal, _: TestClo
     assert_eq!((r.cancel_requested_at, r.state, r.lease_token), (None, RunState::Running, lease.token));
     assert_eq!(j.withdraw_cancel(&k, at).await.unwrap(), CancelWithdrawal::NotOurs);
     let renewed = j.renew_leases(&[(k.clone(), lease.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false }]);
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false }]);
     // A new request can be made after a withdrawal.
-    assert_eq!(j.request_cancel(&k).await.unwrap(), CancelRequest::Requested);
+    assert_eq!(j.request_cancel(&k, CancelKind::Terminate).await.unwrap(), CancelRequest::Requested);
     let again = run(&j, &k).await.cancel_requested_at.expect("recorded again");
 
     // A run that finished meanwhile reports its state and keeps its record.

@@ -38,6 +38,7 @@ if _IN_WORKFLOW:
     from .errors import ActivityFailed, FailureKind, WorkflowError
     from .retry import ActivityOptions, Duration, RetryPolicy
     from .runtime import workflow
+    from .saga import Saga
     from .workflow import ActivityCall, Operation, Workflow, to_json
 
     __all__ = [
@@ -48,6 +49,7 @@ if _IN_WORKFLOW:
         "FailureKind",
         "Operation",
         "RetryPolicy",
+        "Saga",
         "Workflow",
         "WorkflowError",
         "log",

@@ -286,6 +286,37 @@ fn run_completing(manifest: &Path, language: &Language, case: &Completing) -> Re
     journal_facts(case.label, &shown)
 }
 
+/// `saga_cancel`: cancelled while it waits for `go`, the run runs its two
+/// compensations (`conf_echo` 102, then 101) after the delivered
+/// cancellation, and ends cancelled.
+fn run_saga_cancel(manifest: &Path, language: &Language) -> Result<(), String> {
+    let run = start(manifest, &language.workflow, &json!({ "case": "saga_cancel" }))?;
+    wait_until(manifest, &run, "asked for its signal", |s| s.has("signal_requested"))?;
+    let out = cli(manifest, &["cancel", &run]);
+    if !out.status.success() {
+        return Err(format!("`continuum cancel` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let shown = finished(manifest, &run)?;
+    if (shown.run.state.as_str(), shown.run.error_code()) != ("cancelled", Some("cancelled")) {
+        return Err(format!("should end cancelled (cancelled), ended {} with {:?}", shown.run.state, shown.run.error));
+    }
+    let delivered = shown.events.iter().find(|e| e.kind() == "cancel_delivered").map(|e| e.seq);
+    let Some(delivered) = delivered else { return Err(format!("no cancel_delivered in the journal: {:?}", shown.kinds())) };
+    let undone: Vec<Value> = shown
+        .of_kind("activity_scheduled")
+        .iter()
+        .filter(|e| e.seq > delivered)
+        .map(|e| e.body["input"]["i"].clone())
+        .collect();
+    if undone != [json!(102), json!(101)] {
+        return Err(format!("the compensations after the cancellation should be conf_echo 102 then 101, were {undone:?}: {:?}", shown.kinds()));
+    }
+    if shown.of_kind("activity_completed").len() != 4 {
+        return Err(format!("the two steps and the two compensations should complete: {:?}", shown.kinds()));
+    }
+    Ok(())
+}
+
 /// An unknown case fails the run with the code `unknown_case`.
 fn run_unknown(manifest: &Path, language: &Language) -> Result<(), String> {
     let run = start(manifest, &language.workflow, &json!({ "case": "no_such_case" }))?;
@@ -389,6 +420,7 @@ on_both_stores!(async fn every_language_passes_every_conformance_case(store: Sto
                             s.spawn(move || failures.check(language.name, case.label, run_completing(manifest, language, &case)));
                         }
                         s.spawn(|| failures.check(language.name, "unknown case", run_unknown(manifest, language)));
+                        s.spawn(|| failures.check(language.name, "saga_cancel", run_saga_cancel(manifest, language)));
                     });
                     drift.map_err(|e| failures.add(language.name, "drift", e)).ok()
                 })

@@ -36,6 +36,7 @@ impl CommitStore for PostgresJournal {
         let mut batch = Batch::build(writes, &applied)?;
         write_rows(&mut tx, &mut batch).await?;
         insert_tasks(&mut tx, batch.tasks).await?;
+        drop_tasks(&mut tx, batch.dropped).await?;
         apply_transitions(&mut tx, batch.transitions).await?;
         tx.commit().await?;
         Ok(applied)
@@ -165,6 +166,7 @@ struct TransitionRows {
 struct Batch {
     events: EventRows,
     tasks: TaskRows,
+    dropped: RefRows,
     signals: RefRows,
     journaled: RefRows,
     transitions: TransitionRows,
@@ -200,6 +202,9 @@ impl Batch {
             }
             for id in &w.consumed_signals {
                 b.signals.push(inst, rid, *id);
+            }
+            for op in &w.dropped_tasks {
+                b.dropped.push(inst, rid, i64::from(*op));
             }
             for op in journaled_ops(w) {
                 b.journaled.push(inst, rid, i64::from(op));
@@ -273,6 +278,24 @@ async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     .execute(&mut **tx)
     .await?;
     notify_all(tx, instances.iter().map(|i| wake_payload(&WakeKind::Task, i, "")).collect()).await
+}
+
+/// Drops the pending tasks of operations a delivered cancellation
+/// completed (a claimed one goes on until its run ends).
+async fn drop_tasks(tx: &mut Tx, d: RefRows) -> Result<(), JournalError> {
+    if d.n.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "DELETE FROM activity_tasks t USING UNNEST($1::text[], $2::text[], $3::bigint[]) AS u(instance, run_id, n) \
+         WHERE t.instance = u.instance AND t.run_id = u.run_id AND t.op = u.n AND t.state = 'pending'",
+    )
+    .bind(d.instance)
+    .bind(d.run_id)
+    .bind(d.n)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Applies the batch's transitions; notifies runs a suspension left due

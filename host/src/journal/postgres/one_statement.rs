@@ -27,7 +27,10 @@ use crate::journal::{JournalError, RunWrite, Transition, WakeKind};
 pub(super) fn applies_to(writes: &[RunWrite]) -> bool {
     let mut keys = std::collections::HashSet::with_capacity(writes.len());
     writes.iter().all(|w| {
-        w.tasks.is_empty() && !matches!(w.transition, Some(Transition::Cancel { .. })) && keys.insert(&w.key)
+        w.tasks.is_empty()
+            && w.dropped_tasks.is_empty()
+            && !matches!(w.transition, Some(Transition::Cancel { .. }))
+            && keys.insert(&w.key)
     })
 }
 

@@ -102,6 +102,15 @@ impl WriteTx<'_> {
             .execute(&mut *self.tx)
             .await?;
         }
+        for op in &w.dropped_tasks {
+            // A claimed one goes on until its run ends.
+            sqlx::query("DELETE FROM activity_tasks WHERE instance = ?1 AND run_id = ?2 AND op = ?3 AND state = 'pending'")
+                .bind(inst)
+                .bind(rid)
+                .bind(i64::from(*op))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         for op in journaled_ops(w) {
             sqlx::query("UPDATE activity_tasks SET journaled = 1 WHERE instance = ?1 AND run_id = ?2 AND op = ?3")
                 .bind(inst)
