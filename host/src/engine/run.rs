@@ -61,7 +61,7 @@ pub async fn execute_attempt(
 ) -> AttemptOutcome {
     let span = telemetry::run_attempt_span(&env.instance, &run.key.run_id, &run.workflow, run.trace_context.as_deref());
     let labels = telemetry::metrics::enabled().then(|| (env.instance.clone(), run.workflow.clone(), run.created_at));
-    let outcome = attempt(env, module, run, lease, lease_clock, cancel).instrument(span.clone()).await;
+    let outcome = attempt(env, module, run, lease, lease_clock, stop).instrument(span.clone()).await;
     let ended = match &outcome {
         AttemptOutcome::Completed(_) => Some("completed"),
         AttemptOutcome::Failed(_) => Some("failed"),
