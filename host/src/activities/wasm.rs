@@ -112,14 +112,14 @@ pub(crate) fn link_activity_component(
 ) -> Result<ActivityPre<ActivityCtx>, ModuleError> {
     let bytes = read_component(path)?;
     let engine = engine.for_component(&bytes).map_err(ModuleError::Engine)?;
-    let (hash, component) = cache.component(&engine.engine, path, &bytes)?;
+    let (hash, component, source) = cache.component_from(&engine.engine, path, &bytes)?;
     let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "activity", message };
     let instance_pre = engine
         .activity_linker
         .instantiate_pre(&component)
         .map_err(|e| wrong(format!("{} (activity components may import only WASI 0.2)", foreign_message(&e))))?;
     let pre = ActivityPre::new(instance_pre).map_err(|e| wrong(foreign_message(&e)))?;
-    tracing::info!(module_hash = %hash, file = %path.display(), "activity component ready");
+    cache.log_ready(source, "activity component", &hash, path);
     Ok(pre)
 }
 

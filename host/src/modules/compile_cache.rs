@@ -31,6 +31,7 @@ impl CompileCache {
     }
 
     /// Compiles (or loads) the component with these bytes.
+    #[cfg(test)]
     pub fn component(&self, engine: &Engine, path: &Path, bytes: &[u8]) -> Result<(String, Component), ModuleError> {
         self.component_from(engine, path, bytes).map(|(hash, c, _)| (hash, c))
     }
@@ -58,7 +59,7 @@ impl CompileCache {
             // refuses artifacts of another version or configuration.
             match unsafe { Component::deserialize_file(engine, file) } {
                 Ok(c) => {
-                    tracing::debug!(instance = %self.instance, module_hash = %hash, file = %file.display(), "module loaded from the compile cache");
+                    tracing::debug!(instance = %self.instance, module_hash = %hash, file = %file.display(), "compile cache entry read");
                     component = Some((c, Source::Disk));
                 }
                 Err(e) => tracing::debug!(instance = %self.instance, file = %file.display(), error = %e, "stale compile cache entry"),
@@ -76,7 +77,7 @@ impl CompileCache {
                 // also links against its world (a wrong-world file is
                 // refused with one line and no log before it).
                 let ms = started.elapsed().as_millis() as u64;
-                tracing::debug!(instance = %self.instance, module_hash = %hash, file = %path.display(), ms, "module compiled");
+                tracing::debug!(instance = %self.instance, module_hash = %hash, file = %path.display(), ms, "component compiled");
                 if let Some(file) = &file {
                     if let Err(e) = write_atomic(file, c.serialize()) {
                         tracing::warn!(instance = %self.instance, file = %file.display(), error = %e, "cannot write the compile cache");
@@ -101,6 +102,19 @@ pub enum Source {
     Disk,
     /// It was compiled now.
     Compiled,
+}
+
+impl CompileCache {
+    /// Logs, once a component from here linked against its world, where
+    /// its compiled code came from (INFO; debug when this process had it).
+    pub(crate) fn log_ready(&self, source: Source, what: &str, hash: &str, file: &Path) {
+        let (instance, file) = (&self.instance, file.display());
+        match source {
+            Source::Compiled => tracing::info!(%instance, module_hash = %hash, %file, what, "module compiled"),
+            Source::Disk => tracing::info!(%instance, module_hash = %hash, %file, what, "module loaded from the compile cache"),
+            Source::Memory => tracing::debug!(%instance, module_hash = %hash, %file, what, "module ready"),
+        }
+    }
 }
 
 fn write_atomic(file: &Path, bytes: wasmtime::Result<Vec<u8>>) -> std::io::Result<()> {

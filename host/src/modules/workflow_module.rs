@@ -50,14 +50,14 @@ impl WorkflowModule {
         bytes: &[u8],
     ) -> Result<Arc<WorkflowModule>, ModuleError> {
         let engine = engine.for_component(bytes).map_err(ModuleError::Engine)?;
-        let (hash, component) = cache.component(&engine.engine, path, bytes)?;
+        let (hash, component, source) = cache.component_from(&engine.engine, path, bytes)?;
         let wrong = |message: String| ModuleError::WrongWorld { path: path.into(), world: "workflow", message };
         let instance_pre = engine
             .workflow_linker
             .instantiate_pre(&component)
             .map_err(|e| wrong(format!("{} (workflows may import continuum:workflow/host and WASI 0.2 but not wasi:http)", foreign_message(&e))))?;
         let pre = WorkflowPre::new(instance_pre).map_err(|e| wrong(foreign_message(&e)))?;
-        tracing::info!(workflow = %name, module_hash = %hash, file = %path.display(), "workflow module ready");
+        cache.log_ready(source, &format!("workflow `{name}`"), &hash, path);
         Ok(Arc::new(WorkflowModule { name: name.into(), hash, path: path.into(), pre }))
     }
 }

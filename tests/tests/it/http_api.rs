@@ -107,9 +107,12 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     let a = api.post(runs, &json!({"workflow": "order-flow", "input": order("o-2")})).await;
     assert_eq!(a.status, 201, "{a:?}");
     let o2 = a.body["run_id"].as_str().expect("a run id").to_string();
+    // The workflow is told and compensates: `cancelled` once it has ended,
+    // `requested` if that took more than the cancel's 5 s (a loaded host).
     let a = api.post(&format!("{runs}/{o2}/cancel"), &json!({})).await;
-    assert_eq!((a.status, &a.body), (200, &json!({"outcome": "cancelled", "state": "cancelled"})), "{a:?}");
-    let a = api.get(&format!("{runs}/{o2}/result?wait=10s")).await;
+    let answered = (a.status, a.body["outcome"].as_str().unwrap_or(""));
+    assert!(answered == (200, "cancelled") || answered == (200, "requested"), "{a:?}");
+    let a = api.get(&format!("{runs}/{o2}/result?wait=60s")).await;
     assert_eq!((a.status, a.body["state"].as_str(), a.body["error"]["code"].as_str()), (200, Some("cancelled"), Some("cancelled")), "{a:?}");
     let a = api.post(runs, &json!({"workflow": "billing-flow", "input": {"customer_id": "c-1"}, "run_id": "b-1"})).await;
     assert_eq!(a.status, 201, "{a:?}");

@@ -43,7 +43,7 @@ const RUN_EVENTS: [&str; 11] = [
     "activity started",
     "activity completed",
     "run completed",
-    "cancellation delivered to the run",
+    "cancellation routed to the run",
     "run cancelled",
 ];
 
