@@ -221,7 +221,8 @@ impl RunCtx {
     /// completes every operation the workflow started and that has not
     /// completed as cancelled; activities still running here are told to
     /// stop. The workflow learns it at its next wait and may clean up
-    /// until the deadline. A no-op once delivered. `except`: the operation
+    /// until the deadline. A no-op once delivered, or while the workflow
+    /// has no operation open (it would never learn). `except`: the operation
     /// of the command being recorded, which is the clean-up's, not one the
     /// cancellation completes.
     pub(crate) fn deliver_cancel_except(&mut self, except: Option<u32>) {
@@ -231,6 +232,12 @@ impl RunCtx {
         let deadline_ms = chrono::Utc::now().timestamp_millis().saturating_add(self.env.limits.cancel_cleanup.as_millis() as i64);
         self.append(EventBody::CancelDelivered { reason: "cancelled on request".into(), deadline_ms });
         let open: Vec<u32> = self.history.open_ops().into_iter().filter(|op| Some(*op) != except).collect();
+        // Nothing to complete as cancelled: the workflow could not learn of
+        // it. Delivered at a later call, once it has started something
+        // (its next wait at the latest).
+        if open.is_empty() {
+            return;
+        }
         for op in &open {
             self.append(EventBody::OperationCancelled { op: *op });
             self.ops.insert(*op, LiveOp::Cancelled);

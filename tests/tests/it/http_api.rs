@@ -112,7 +112,12 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     let a = api.post(&format!("{runs}/{o2}/cancel"), &json!({})).await;
     let answered = (a.status, a.body["outcome"].as_str().unwrap_or(""));
     assert!(answered == (200, "cancelled") || answered == (200, "requested"), "{a:?}");
-    let a = api.get(&format!("{runs}/{o2}/result?wait=60s")).await;
+    let a = api.get(&format!("{runs}/{o2}/result?wait=20s")).await;
+    if a.body["state"] != "cancelled" || a.body["error"]["code"] != "cancelled" {
+        let j = api.get(&format!("{runs}/{o2}/journal?limit=1000")).await;
+        let kinds: Vec<String> = j.body["events"].as_array().map(|e| e.iter().map(|e| format!("{} {}", e["body"]["type"], e["body"].get("name").map(|n| n.to_string()).unwrap_or_default())).collect()).unwrap_or_default();
+        panic!("o2 did not end cancelled: {a:?}\njournal: {kinds:#?}\nlog: {}", host.log_text());
+    }
     assert_eq!((a.status, a.body["state"].as_str(), a.body["error"]["code"].as_str()), (200, Some("cancelled"), Some("cancelled")), "{a:?}");
     let a = api.post(runs, &json!({"workflow": "billing-flow", "input": {"customer_id": "c-1"}, "run_id": "b-1"})).await;
     assert_eq!(a.status, 201, "{a:?}");
