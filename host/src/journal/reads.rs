@@ -150,27 +150,31 @@ pub(in crate::journal) fn due(now: &str) -> String {
 /// The order runs are picked up in: oldest wake-up first.
 pub(in crate::journal) const DUE_ORDER: &str = "ORDER BY COALESCE(wake_at, lease_expires_at), run_id";
 
-/// The ids of instance `$1`'s runs [`due`] at `now` that `exclude` (an SQL
-/// condition on `run_id`) lets through and no live lease holds: the
-/// `per_kind` oldest of each kind (pending, suspended, lease expired), each
-/// read in the order of its index. A claim picks among these instead of
-/// sorting every due run: after a burst of 100,000 starts, that sort took
-/// 85 ms per claim on Postgres (to disk), so parking them all took minutes;
-/// this reads a few hundred index entries.
-pub(in crate::journal) fn due_candidates(now: &str, exclude: &str, per_kind: &str) -> String {
+/// Instance `$1`'s runs [`due`] at `now` that `exclude` (an SQL condition
+/// on `run_id`) lets through and no live lease holds, as rows of `run_id`
+/// and `due` (the time they became due): the `per_kind` oldest of each kind
+/// (pending, suspended, lease expired), each read in the order of its index
+/// and locked with `lock` (`FOR UPDATE SKIP LOCKED` on Postgres). A claim
+/// takes the oldest of these instead of sorting every due run: after a
+/// burst of 100,000 starts that sort took 85 ms per claim on Postgres (on
+/// disk), and parking them all took minutes; this reads a few hundred index
+/// entries. (Each kind is a subquery of its own: a query that joins the
+/// candidates back to `runs` let the planner pick a scan of every due run
+/// again, on statistics a burst had made stale.)
+pub(in crate::journal) fn due_candidates(now: &str, exclude: &str, per_kind: &str, lock: &str) -> String {
     let waiting = |state: &str| {
         format!(
-            "SELECT run_id FROM (SELECT run_id FROM runs \
+            "SELECT run_id, due FROM (SELECT run_id, wake_at AS due FROM runs \
                WHERE instance = $1 AND state = '{state}' AND wake_at <= {now} AND {exclude} \
                  AND (lease_owner IS NULL OR lease_expires_at < {now}) \
-               ORDER BY wake_at LIMIT {per_kind}) AS {state}_due"
+               ORDER BY wake_at LIMIT {per_kind} {lock}) AS {state}_due"
         )
     };
     format!(
         "{pending} UNION ALL {suspended} UNION ALL \
-         SELECT run_id FROM (SELECT run_id FROM runs \
+         SELECT run_id, due FROM (SELECT run_id, lease_expires_at AS due FROM runs \
            WHERE instance = $1 AND state = 'running' AND lease_expires_at < {now} AND {exclude} \
-           ORDER BY lease_expires_at LIMIT {per_kind}) AS expired",
+           ORDER BY lease_expires_at LIMIT {per_kind} {lock}) AS expired",
         pending = waiting("pending"),
         suspended = waiting("suspended"),
     )
