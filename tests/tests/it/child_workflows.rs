@@ -41,10 +41,17 @@ async fn finished(manifest: &Path, run: &str) -> Shown {
     .unwrap_or_else(|| panic!("run {run} did not end: {:#?}", show_json(manifest, run, None)))
 }
 
+/// `show` of a run that may not exist yet (a child its parent has not
+/// committed).
+fn try_show(manifest: &Path, run: &str) -> Option<Shown> {
+    let out = cli(manifest, &["show", run, "--json"]);
+    out.status.success().then(|| serde_json::from_slice(&out.stdout).ok()).flatten()
+}
+
 /// Waits until the order-flow run waits for its fraud review.
 async fn waiting_for_review(manifest: &Path, run: &str) {
     eventually(Duration::from_secs(60), || async {
-        let doc = show_json(manifest, run, None);
+        let doc = try_show(manifest, run)?;
         (doc.run.state == "suspended" && doc.kinds().contains(&"signal_requested")).then_some(())
     })
     .await
