@@ -201,7 +201,7 @@ mod tests {
     }
 
     /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
-    const WORKFLOWS: [&str; 13] = [
+    const WORKFLOWS: [&str; 15] = [
         "order_flow",
         "billing_flow",
         "bench_flow",
@@ -215,6 +215,8 @@ mod tests {
         "hostile_flow",
         "rust_conformance",
         "rust_conformance_v2",
+        "child_flow",
+        "parent_flow",
     ];
     /// Every activity crate in examples-wasm/.
     const ACTIVITIES: [&str; 6] = [
