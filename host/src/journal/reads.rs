@@ -15,7 +15,8 @@ use super::codec::{
     corrupt, event_from_row, heartbeat_from_row, outcome_from_row, run_from_row, signal_from_row, TsRow, RUN_COLUMNS,
 };
 use super::{
-    ActivityHeartbeat, Event, InboxSignal, JournalError, OpenTask, RunKey, RunRecord, Snapshot, StoredModule, TaskOutcome,
+    ActivityHeartbeat, ChildRun, Event, InboxSignal, JournalError, OpenTask, ParentClose, RunKey, RunRecord, RunState, Snapshot,
+    StoredModule, TaskOutcome,
 };
 
 /// A statement parameter, bound by each store its own way.
@@ -257,6 +258,30 @@ pub(in crate::journal) async fn task_outcomes(p: &dyn ReadPool, key: &RunKey) ->
                WHERE instance = $1 AND run_id = $2 AND state IN ('completed', 'failed') AND NOT journaled \
                ORDER BY op";
     rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| outcome_from_row(r, key)).await
+}
+
+/// [`RunStore::children`](super::RunStore::children).
+pub(in crate::journal) async fn children(p: &dyn ReadPool, key: &RunKey) -> Result<Vec<ChildRun>, JournalError> {
+    let sql = "SELECT instance, run_id, workflow, state, parent_op, parent_close, created_at FROM runs \
+               WHERE instance = $1 AND parent_run_id = $2 ORDER BY parent_op, run_id";
+    let k = key.to_string();
+    rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| {
+        let state = r.text("state", &k)?;
+        let close = r.opt_text("parent_close", &k)?;
+        Ok(ChildRun {
+            key: RunKey::new(r.text("instance", &k)?, r.text("run_id", &k)?),
+            workflow: r.text("workflow", &k)?,
+            state: RunState::parse(&state).ok_or_else(|| corrupt(&k, format!("unknown state `{state}`")))?,
+            parent_op: u32::try_from(r.int("parent_op", &k)?).unwrap_or(u32::MAX),
+            parent_close: match close.as_deref() {
+                Some("terminate") => ParentClose::Terminate,
+                Some("abandon") => ParentClose::Abandon,
+                _ => ParentClose::Cancel,
+            },
+            created_at: r.ts_req("created_at", &k)?,
+        })
+    })
+    .await
 }
 
 /// [`TaskStore::heartbeats`](super::TaskStore::heartbeats).

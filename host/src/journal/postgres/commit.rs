@@ -4,9 +4,10 @@
 //! other batch takes the general path here, in one transaction: the
 //! [`fence`](super::fence) (the runs whose lease still holds, locked in key
 //! order), then the rows of the writes that held (events, consumed signals,
-//! journaled task outcomes), their new activity tasks, and their
-//! transitions (with the notifications of runs left due and the clean-up of
-//! cancelled ones).
+//! journaled task outcomes), their new activity tasks and child runs, and
+//! their transitions (with the notifications of runs left due, the clean-up
+//! of cancelled ones, and what ending a run of a family does: see
+//! [`family`](super::family)).
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -17,6 +18,7 @@ use sqlx::Row;
 
 use super::codec::{plan_applied, wake_payload};
 use super::fence::{held, LeaseArrays, LEASES};
+use super::family::{self, ChildRows, EndedRows};
 use super::{notify_all, one_statement, PostgresJournal, Tx};
 use crate::journal::codec::{journaled_ops, queue_of, to_json, transition_columns};
 use crate::journal::{CommitStore, JournalError, RunKey, RunWrite, Transition, WakeKind};
@@ -36,8 +38,10 @@ impl CommitStore for PostgresJournal {
         let mut batch = Batch::build(writes, &applied)?;
         write_rows(&mut tx, &mut batch).await?;
         insert_tasks(&mut tx, batch.tasks).await?;
+        family::insert_children(&mut tx, batch.children).await?;
         drop_tasks(&mut tx, batch.dropped).await?;
         apply_transitions(&mut tx, batch.transitions).await?;
+        family::end_families(&mut tx, batch.ended).await?;
         tx.commit().await?;
         Ok(applied)
     }
@@ -170,6 +174,8 @@ struct Batch {
     signals: RefRows,
     journaled: RefRows,
     transitions: TransitionRows,
+    children: ChildRows,
+    ended: EndedRows,
 }
 
 impl Batch {
@@ -212,6 +218,8 @@ impl Batch {
             if let Some(t) = &w.transition {
                 b.transitions.push(&w.key, t)?;
             }
+            b.children.push(w)?;
+            b.ended.push(w);
         }
         Ok(b)
     }
