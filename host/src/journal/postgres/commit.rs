@@ -32,6 +32,37 @@ impl CommitStore for PostgresJournal {
         if one_statement::applies_to(writes) {
             return one_statement::commit(&self.pool, writes).await;
         }
+        // A write that ends a run of a family also locks its parent or its
+        // children, which the fence did not lock in key order: a child and
+        // its parent ending at once in two batches can deadlock. Postgres
+        // aborts one of them, which changed nothing and is applied again.
+        let mut deadlocks = 0;
+        loop {
+            match self.commit_general(writes).await {
+                Err(e) if is_deadlock(&e) && deadlocks < MAX_DEADLOCK_RETRIES => {
+                    deadlocks += 1;
+                    tracing::debug!(deadlocks, "group commit aborted by a deadlock; applying it again");
+                }
+                done => return done,
+            }
+        }
+    }
+}
+
+/// How often a batch aborted by a deadlock is applied again.
+const MAX_DEADLOCK_RETRIES: u32 = 5;
+
+/// Whether Postgres aborted the transaction to break a deadlock.
+fn is_deadlock(e: &JournalError) -> bool {
+    match e {
+        JournalError::Database(sqlx::Error::Database(db)) => db.code().as_deref() == Some("40P01"),
+        _ => false,
+    }
+}
+
+impl PostgresJournal {
+    /// The general path of [`CommitStore::commit`]: one transaction.
+    async fn commit_general(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
         let mut tx = self.pool.begin().await?;
         let held = fence(&mut tx, writes).await?;
         let applied = plan_applied(writes, &held);
