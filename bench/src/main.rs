@@ -7,6 +7,7 @@
 //! cargo run --release -p continuum-bench -- --runs 5000 --concurrency 64
 //! cargo run --release -p continuum-bench -- --only snapshot   # the long run's load/replay only
 //! cargo run --release -p continuum-bench -- --only parked --parked 100000   # a host holding parked runs
+//! cargo run --release -p continuum-bench -- --only children   # a parent joining 1,000 children
 //! ```
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use continuum_host::{ActivityError, ActivityRegistry, BatcherConfig, CallOptions
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+mod children;
 mod languages;
 mod parked;
 
@@ -70,6 +72,12 @@ struct Args {
     /// Parked runs signalled one at a time in the parked phase.
     #[arg(long, default_value_t = 50)]
     parked_sample: usize,
+    /// Children of the one parent in the children phase (0 skips it): the
+    /// time from the parent's start until it has joined them all, then the
+    /// parent's load and replay times. Needs `parent_flow.wasm` and
+    /// `child_flow.wasm` next to `--module`.
+    #[arg(long, default_value_t = 1000)]
+    children: usize,
 }
 
 /// A phase [`Args::only`] can pick.
@@ -79,6 +87,9 @@ enum Only {
     Snapshot,
     /// The parked runs' memory and signal latency (`--parked N`).
     Parked,
+    /// One parent starting and joining `--children N` children, then the
+    /// parent's load and replay.
+    Children,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -185,6 +196,18 @@ async fn main() {
         .workflow("bench-flow", &args.module)
         .workflow("long-flow", &args.long_module)
         .activities(activities);
+    let parent_module = components.join("parent_flow.wasm");
+    let child_module = components.join("child_flow.wasm");
+    let children = args.children > 0 && matches!(args.only, None | Some(Only::Children));
+    if children {
+        for m in [&parent_module, &child_module] {
+            if !m.exists() {
+                eprintln!("{} is missing: build the guests first (cargo run --release -p continuum-guest-build)", m.display());
+                std::process::exit(2);
+            }
+        }
+        builder = builder.workflow("parent-flow", &parent_module).workflow("child-flow", &child_module);
+    }
     for lang in langs.iter().filter(|l| l.name != "rust") {
         builder = builder.workflow(lang.workflow.clone(), &lang.module);
     }
@@ -198,6 +221,9 @@ async fn main() {
     }
     if args.parked > 0 && matches!(args.only, None | Some(Only::Parked)) {
         parked::run(&c, &url_of_bench, args.parked, args.parked_sample).await;
+    }
+    if children {
+        children::run(&c, args.children, &parent_module).await;
     }
     if args.long_run_events > 0 && matches!(args.only, None | Some(Only::Snapshot)) {
         long_run(&c, args.long_run_events, &args.long_module).await;
