@@ -34,7 +34,7 @@ pub async fn run(c: &Arc<Continuum>, n: usize, parent_module: &Path) {
     let events = c.history(&id, call()).await.expect("load the parent's history").events.len();
     let load = ms(t);
     let t = Instant::now();
-    let verdicts = c.replay(Some("parent-flow"), parent_module, &[id.clone()], call()).await.expect("replay the parent");
+    let verdicts = c.replay(Some("parent-flow"), parent_module, std::slice::from_ref(&id), call()).await.expect("replay the parent");
     let replay = ms(t);
     match verdicts.first() {
         Some((_, verdict)) => assert!(verdict.is_compatible(), "the parent's replay diverged: {verdict:?}"),
