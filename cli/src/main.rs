@@ -4,6 +4,14 @@
 mod output;
 mod commands;
 mod demo;
+mod direct;
+mod exit;
+mod print;
+mod remote;
+mod remote_answers;
+mod remote_client;
+mod remote_error;
+mod serve;
 mod show;
 
 use commands::Command;

@@ -17,6 +17,7 @@ mod panics;
 mod routes;
 mod schemas;
 mod trace;
+mod upload;
 pub mod scope;
 pub mod sse;
 pub mod wait;

@@ -217,8 +217,15 @@ pub fn cli_command(manifest: &Path) -> Command {
 
 fn command(manifest: &Path) -> Command {
     let mut c = Command::new(continuum_bin());
-    c.arg("--manifest").arg(manifest).env("CONTINUUM_CACHE_DIR", cache_dir());
+    // A server or token in the developer's shell would send verbs elsewhere.
+    c.arg("--manifest").arg(manifest).env("CONTINUUM_CACHE_DIR", cache_dir()).env_remove("CONTINUUM_SERVER").env_remove("CONTINUUM_TOKEN");
     c
+}
+
+/// Runs a CLI verb with extra environment variables (`CONTINUUM_TOKEN`,
+/// ...) and returns its output.
+pub fn cli_env(manifest: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(manifest).args(args).envs(env.iter().copied()).output().expect("run continuum")
 }
 
 /// Runs a CLI verb and returns its output.

@@ -167,6 +167,15 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     assert_eq!(events[0]["seq"], 3);
     assert!(events.iter().any(|e| e.to_string().contains("signal_received")), "{a:?}");
     assert_eq!(a.body["next_after"], Value::Null);
+
+    // The whole history at once: the run, every entry, no open calls.
+    let a = api.get(&format!("{runs}/o-1/history")).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!((a.body["run"]["state"].as_str(), a.body["run"]["key"]["run_id"].as_str()), (Some("completed"), Some("o-1")));
+    assert_eq!(a.body["events"].as_array().map(Vec::len), Some(events.len() + 2), "{a:?}");
+    assert_eq!(a.body["open_activities"], json!([]));
+    let a = api.get(&format!("{runs}/nope/history")).await;
+    assert_eq!((a.status, a.code()), (404, "unknown_run"), "{a:?}");
 });
 
 on_both_stores!(async fn bad_input_is_a_json_error_never_a_500(store: Store) {
