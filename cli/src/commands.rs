@@ -196,6 +196,12 @@ and of --workflow when it is given), or name --workflow alone to replay every un
         #[arg(long)]
         instance: Option<String>,
     },
+    /// Create, list, pause, resume or delete an instance's schedules.
+    Schedule {
+        /// The verb.
+        #[command(subcommand)]
+        verb: crate::schedule::ScheduleCommand,
+    },
     /// Run the order-flow demo on the default instance, in this process.
     Demo,
 }
@@ -216,6 +222,7 @@ impl Command {
             Command::Instances => "instances",
             Command::Deploy { .. } => "deploy",
             Command::Replay { .. } => "replay",
+            Command::Schedule { .. } => "schedule",
             Command::Demo => "demo",
         }
     }

@@ -8,7 +8,7 @@ use continuum_host::{
 
 use crate::commands::{self, Cli, Command};
 use crate::exit::{CliError, EXIT_OK};
-use crate::{demo, print, serve};
+use crate::{demo, print, schedule, serve};
 
 async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum, CliError> {
     let only: Vec<String> = vec![instance.unwrap_or(DEFAULT_INSTANCE).to_string()];
@@ -100,6 +100,11 @@ pub async fn execute(cli: Cli) -> Result<u8, CliError> {
             let verdicts = c.replay(workflow.as_deref(), &module, &runs, CallOptions { instance }).await?;
             let verdicts: Vec<_> = verdicts.into_iter().map(|(run, v)| (run, v.is_compatible(), v.to_string())).collect();
             Ok(print::replayed(&verdicts))
+        }
+        Command::Schedule { verb } => {
+            schedule::check(&verb)?;
+            let c = client(&manifest, verb.instance()).await?;
+            schedule::run(&c, verb).await
         }
         Command::Demo => demo::run(&manifest).await,
     }

@@ -65,6 +65,9 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::PayloadTooLarge { .. }
             | Error::Manifest(_)
             | Error::InvalidNode { .. }
+            | Error::InvalidSchedule { .. }
+            | Error::UnknownSchedule { .. }
+            | Error::ScheduleExists { .. }
             | Error::Config { .. },
         ) => EXIT_USAGE,
         _ => EXIT_FAILURE,

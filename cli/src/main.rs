@@ -11,6 +11,7 @@ mod remote;
 mod remote_answers;
 mod remote_client;
 mod remote_error;
+mod schedule;
 mod serve;
 mod show;
 

@@ -17,6 +17,8 @@ pub mod options;
 mod recovery;
 mod registry;
 mod run_supervisor;
+mod schedules;
+mod scheduler;
 mod snapshotter;
 mod start;
 mod start_conflict;
@@ -186,6 +188,9 @@ impl Instance {
         }
         if let Some(a) = o.activity_dispatcher.clone() {
             tasks.push(tokio::spawn(activity_dispatcher::run(s.clone(), a)));
+        }
+        if let Some(c) = o.scheduler.clone() {
+            tasks.push(tokio::spawn(scheduler::run(s.clone(), c)));
         }
         if let Some(r) = o.wake_router.clone() {
             tasks.push(tokio::spawn(wake_router::run(s.clone(), r)));

@@ -1,6 +1,6 @@
 //! The journal: where every run, its events, signals and activity tasks
 //! are stored. A few role traits, named for who uses them ([`RunStore`],
-//! [`LeaseStore`], [`CommitStore`], [`TaskStore`], [`WorkerStore`], [`ModuleStore`],
+//! [`LeaseStore`], [`CommitStore`], [`TaskStore`], [`WorkerStore`], [`ModuleStore`], [`ScheduleStore`],
 //! [`SnapshotStore`], [`Notifications`]), together the [`Journal`], with a
 //! Postgres implementation (production, many hosts; `journal/postgres/`)
 //! and a SQLite one (the embedded default, one process; `journal/sqlite/`),
@@ -29,6 +29,7 @@ mod postgres;
 mod reads;
 mod run_checks;
 mod run_store;
+mod schedule_store;
 mod snapshot;
 mod snapshot_store;
 #[cfg(feature = "sqlite")]
@@ -54,6 +55,7 @@ pub use notifications::{Notifications, WakeStream};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresJournal;
 pub use run_store::RunStore;
+pub use schedule_store::{Advance, ScheduleRow, ScheduleStore, ORIGIN_API, ORIGIN_MANIFEST};
 pub use snapshot::{load_history, make as make_snapshot};
 pub use snapshot_store::SnapshotStore;
 #[cfg(feature = "sqlite")]
@@ -136,7 +138,7 @@ pub enum JournalError {
 /// write again.
 #[async_trait]
 pub trait Journal:
-    RunStore + LeaseStore + CommitStore + TaskStore + WorkerStore + ModuleStore + SnapshotStore + Notifications
+    RunStore + LeaseStore + CommitStore + TaskStore + WorkerStore + ModuleStore + SnapshotStore + ScheduleStore + Notifications
 {
     /// `"postgres"` or `"sqlite"`.
     fn kind(&self) -> &'static str;

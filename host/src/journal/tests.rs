@@ -887,6 +887,7 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal, _: TestCl
 mod checked_migration;
 mod instance_fence;
 mod activity_workers;
+mod schedules;
 
 journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal, _: TestClock| async move {
     let k = key("a", "parked");

@@ -35,6 +35,7 @@ mod js_workflows;
 mod python_activities;
 mod python_workflows;
 mod replay_drift;
+mod schedules;
 mod snapshots;
 mod split_hosts;
 mod telemetry_instance;

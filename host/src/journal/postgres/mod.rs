@@ -14,6 +14,7 @@ mod modules;
 mod notifications;
 mod one_statement;
 mod runs;
+mod schedules;
 mod snapshots;
 mod tasks;
 mod workers;

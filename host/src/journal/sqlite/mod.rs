@@ -13,6 +13,7 @@ mod leases;
 mod modules;
 mod notifications;
 mod runs;
+mod schedules;
 mod snapshots;
 mod tasks;
 mod workers;
