@@ -1,6 +1,7 @@
 //! The routes, one file per resource: health, instances, runs (start,
 //! list, read), a run's verbs (result, signal, cancel, terminate), its journal and
-//! history, workflows (versions, deploy) and replay checks.
+//! history, workflows (versions, deploy) and replay checks; and the web UI's
+//! (`/`, `/ui/...`).
 
 pub(crate) mod health;
 pub(crate) mod history;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/instances/{instance}/workflows", get(workflows::list))
         .route("/v1/instances/{instance}/workflows/{workflow}/versions", post(workflows::deploy))
         .route("/v1/instances/{instance}/replay", post(replay::replay))
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -160,6 +160,10 @@ on_both_stores!(async fn every_verb_works_over_http_as_it_does_on_the_database(s
         assert_eq!(code, Some(2), "{verb}");
         assert!(one_error_line(&err).contains(&format!("`continuum {verb}` runs in this process")), "{err}");
     }
+    // Schedules have no HTTP API yet: refused through a server, one line.
+    let (code, _, err) = r(&["schedule", "list"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(one_error_line(&err).contains("`continuum schedule` has no HTTP API yet"), "{err}");
     let env_server = cli_env(&manifest, &["instances"], &[("CONTINUUM_SERVER", base.as_str())]);
     assert_eq!(outcome(&env_server), (Some(0), "default\n".into(), String::new()), "CONTINUUM_SERVER is --server");
 

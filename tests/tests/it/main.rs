@@ -27,6 +27,7 @@ mod http_api;
 mod http_auth;
 mod http_deploy;
 mod http_streams;
+mod http_ui;
 mod instances;
 mod lease_clock;
 mod many_hosts;
