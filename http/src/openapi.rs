@@ -30,6 +30,7 @@ use crate::schemas;
         routes::run_verbs::terminate,
         routes::journal::page,
         routes::history::read,
+        routes::stats::stats,
         routes::workflows::list,
         routes::workflows::deploy,
         routes::replay::replay,

@@ -161,6 +161,12 @@ impl Instance {
         self.shared.batcher.stats()
     }
 
+    /// Write transactions this instance's journal committed in this
+    /// process so far: exact at any moment (see `journal::CommitCounter`).
+    pub fn commits(&self) -> u64 {
+        self.shared.journal.commits()
+    }
+
     /// The runs that finished in this process (for a local `await`).
     pub(crate) fn finished_runs(&self) -> &FinishedRuns {
         &self.shared.finished_runs

@@ -17,6 +17,7 @@
 //! SKIP LOCKED` against SQLite's single writer), and notification.
 
 mod codec;
+mod commit_counter;
 mod commit_store;
 mod group_commit;
 mod lease_store;
@@ -45,6 +46,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use commit_counter::CommitCounter;
 pub use commit_store::CommitStore;
 pub use group_commit::{BatcherConfig, GroupCommit};
 pub use lease_store::LeaseStore;
@@ -145,6 +147,10 @@ pub trait Journal:
 
     /// Applies the migrations of this database kind (idempotent).
     async fn migrate(&self) -> Result<(), JournalError>;
+
+    /// Write transactions this journal committed in this process so far
+    /// (see [`CommitCounter`]).
+    fn commits(&self) -> u64;
 }
 
 /// A shared journal.

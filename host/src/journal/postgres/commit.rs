@@ -28,7 +28,7 @@ impl CommitStore for PostgresJournal {
             return Ok(Vec::new());
         }
         if one_statement::applies_to(writes) {
-            return one_statement::commit(&self.pool, writes).await;
+            return self.commits.counted(one_statement::commit(&self.pool, writes).await);
         }
         let mut tx = self.pool.begin().await?;
         let held = fence(&mut tx, writes).await?;
@@ -38,7 +38,7 @@ impl CommitStore for PostgresJournal {
         insert_tasks(&mut tx, batch.tasks).await?;
         drop_tasks(&mut tx, batch.dropped).await?;
         apply_transitions(&mut tx, batch.transitions).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(applied)
     }
 }

@@ -18,7 +18,7 @@ impl ScheduleStore for PostgresJournal {
         if let (Some(instance), true) = (wake, changed > 0) {
             notify(&mut tx, WakeKind::Schedule, instance, "").await?;
         }
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(changed)
     }
 }
