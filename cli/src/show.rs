@@ -42,18 +42,27 @@ pub fn describe(body: &EventBody) -> String {
         EventBody::RunCompleted { output } => short(output),
         EventBody::RunFailed { error } => short(error),
         EventBody::RunCancelled { reason } => reason.clone(),
+        EventBody::ChildStarted { op, workflow, run_id, input, .. } => format!("op {op}  {workflow}({})  run {run_id}", short(input)),
+        EventBody::ChildCompleted { op, output } => format!("op {op}  -> {}", short(output)),
+        EventBody::ChildFailed { op, failure } => {
+            let code = failure.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+            format!("op {op}  {:?}{code}: {}", failure.kind, failure.message)
+        }
         _ => String::new(),
     }
 }
 
-/// The run's state, journal and the heartbeats of its activity calls in
-/// progress, as text.
+/// The run's state (and parent, for a child run), journal, child runs and
+/// the heartbeats of its activity calls in progress, as text.
 pub fn render(history: &RunHistory) -> String {
     let (run, events, heartbeats) = (&history.run, &history.events, &history.heartbeats);
     let mut out = String::new();
     let _ = writeln!(out, "run {} (instance {})", run.key.run_id, run.key.instance);
     let _ = writeln!(out, "  workflow  {} @ {}", run.workflow, &run.module_hash[..run.module_hash.len().min(12)]);
     let _ = writeln!(out, "  state     {}", run.state);
+    if let Some(parent) = &run.parent_run_id {
+        let _ = writeln!(out, "  parent    {parent}");
+    }
     let _ = writeln!(out, "  input     {}", short(&run.input));
     if let Some(o) = &run.output {
         let _ = writeln!(out, "  output    {}", short(o));
@@ -91,6 +100,13 @@ pub fn render(history: &RunHistory) -> String {
             } else {
                 let _ = writeln!(out, "  -- waiting: no host of instance `{}` serves activity `{}` on queue `{}`", run.key.instance, a.activity, a.queue);
             }
+        }
+    }
+    if !history.children.is_empty() {
+        let _ = writeln!(out, "children");
+        for c in &history.children {
+            let _ = writeln!(out, "  op {:<3} {}  {}  {}  (parent close: {})", c.parent_op, c.key.run_id, c.workflow, c.state,
+                c.parent_close.as_str());
         }
     }
     if !heartbeats.is_empty() {

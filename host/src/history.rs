@@ -20,8 +20,9 @@ impl Continuum {
 
     /// A run's record, its journal in order (read through its snapshot
     /// when it has a sound one) and the heartbeats of its activity calls in
-    /// progress, and its activity calls without an outcome yet (naming
-    /// those no live host serves): what `continuum show` prints.
+    /// progress, its activity calls without an outcome yet (naming those
+    /// no live host serves) and the child runs it started: what
+    /// `continuum show` prints.
     pub async fn history(&self, run_id: &str, opts: CallOptions) -> Result<RunHistory, Error> {
         check_run_id(run_id)?;
         let inst = self.instance(opts.instance.as_deref())?;
@@ -33,7 +34,8 @@ impl Continuum {
         let tasks = journal.open_tasks(&key).await?;
         let workers = if tasks.is_empty() { Vec::new() } else { journal.live_workers(inst.name()).await? };
         let open = tasks.into_iter().map(|t| OpenActivity::new(t, &workers)).collect();
-        Ok(RunHistory::new(run, events, heartbeats, open))
+        let children = journal.children(&key).await?;
+        Ok(RunHistory::new(run, events, heartbeats, open, children))
     }
 
     /// The instance's latest `limit` runs, newest first.

@@ -74,7 +74,10 @@ pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict,
 pub use error::{DatabaseError, Error};
 pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_KEY_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
 pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
-pub use journal::{ActivityOptions, BatcherConfig, EventBody, Failure, FailureKind, RetryPolicy, RunKey, RunQuery, RunState};
+pub use journal::{
+    ActivityOptions, BatcherConfig, ChildFailure, ChildFailureKind, ChildOptions, ChildRun, EventBody, Failure, FailureKind, ParentClose,
+    RetryPolicy, RunKey, RunQuery, RunState,
+};
 pub use load::Mode;
 pub use manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig, HttpConfig,

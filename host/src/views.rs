@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::journal::{ActivityHeartbeat, ActivityWorker, Event, EventBody, OpenTask, RunKey, RunRecord, RunState};
+use crate::journal::{ActivityHeartbeat, ActivityWorker, ChildRun, Event, EventBody, OpenTask, RunKey, RunRecord, RunState};
 
 /// How a cancellation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,9 @@ pub struct RunInfo {
     /// The W3C `traceparent` the run was started with, if any.
     #[serde(default)]
     pub trace_context: Option<String>,
+    /// The run that started this one as its child, if one did.
+    #[serde(default)]
+    pub parent_run_id: Option<String>,
 }
 
 impl From<RunRecord> for RunInfo {
@@ -99,6 +102,7 @@ impl From<RunRecord> for RunInfo {
             created_at: r.created_at,
             updated_at: r.updated_at,
             trace_context: r.trace_context,
+            parent_run_id: r.parent_run_id,
         }
     }
 }
@@ -184,6 +188,9 @@ pub struct RunHistory {
     /// The run's activity calls that have no outcome yet (durable tasks).
     #[serde(default)]
     pub open_activities: Vec<OpenActivity>,
+    /// The child runs it started, by operation.
+    #[serde(default)]
+    pub children: Vec<ChildRun>,
 }
 
 impl RunHistory {
@@ -193,12 +200,14 @@ impl RunHistory {
         events: Vec<Event>,
         heartbeats: Vec<ActivityHeartbeat>,
         open_activities: Vec<OpenActivity>,
+        children: Vec<ChildRun>,
     ) -> Self {
         Self {
             run: run.into(),
             events: events.into_iter().map(HistoryEvent::from).collect(),
             heartbeats: heartbeats.into_iter().map(Heartbeat::from).collect(),
             open_activities,
+            children,
         }
     }
 }

@@ -80,6 +80,8 @@ pub struct RunInfoSchema {
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// The W3C `traceparent` the run was started with.
     pub trace_context: Option<String>,
+    /// The run that started this one as its child (`start-child`).
+    pub parent_run_id: Option<String>,
 }
 
 /// One entry of a run's journal.

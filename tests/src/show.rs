@@ -21,6 +21,10 @@ pub struct Shown {
     /// `activity`, `queue`, `state`, `attempts_started` and `served`.
     #[serde(default)]
     pub open_activities: Vec<Value>,
+    /// The child runs it started, each with `key`, `workflow`, `state`,
+    /// `parent_op`, `parent_close` and `created_at`.
+    #[serde(default)]
+    pub children: Vec<Value>,
 }
 
 impl Shown {
@@ -69,6 +73,9 @@ pub struct ShownRun {
     pub lease_expires_at: Option<String>,
     /// When cancellation was requested, as printed.
     pub cancel_requested_at: Option<String>,
+    /// The run that started this one as its child, if one did.
+    #[serde(default)]
+    pub parent_run_id: Option<String>,
 }
 
 impl ShownRun {

@@ -98,7 +98,7 @@ impl RunCtx {
         }
     }
 
-    fn command(&mut self, cmd: Command) -> Result<(u32, Replayed), Interrupt> {
+    pub(super) fn command(&mut self, cmd: Command) -> Result<(u32, Replayed), Interrupt> {
         self.check_cancel()?;
         let next = self.history.next_command(&cmd).map_err(Interrupt::Drift)?;
         if next.1 == Replayed::Live {
@@ -122,7 +122,8 @@ impl RunCtx {
     /// starts one) is `op`: that operation is the command's own, not one
     /// the cancellation completes.
     fn deliver_cancel_before(&mut self, op: u32, cmd: &Command) {
-        let starts_op = matches!(cmd, Command::Activity { .. } | Command::Timer { .. } | Command::Signal { .. });
+        let starts_op =
+            matches!(cmd, Command::Activity { .. } | Command::Timer { .. } | Command::Signal { .. } | Command::Child { .. });
         self.deliver_cancel_except(starts_op.then_some(op));
     }
 
@@ -165,6 +166,13 @@ impl RunCtx {
                 }
                 tracing::info!(op, "timer fired");
                 EventBody::TimerFired { op }
+            }
+            Some(LiveOp::Child { run_id }) => {
+                let run_id = run_id.clone();
+                match self.child_outcome(op, &run_id).await? {
+                    Some(body) => body,
+                    None => return Ok(None),
+                }
             }
             Some(LiveOp::Signal { name }) => {
                 let name = name.clone();
@@ -259,6 +267,12 @@ impl RunCtx {
                 let left = ms.saturating_sub(Utc::now().timestamp_millis()).max(0) as u64;
                 tokio::time::Instant::now() + std::time::Duration::from_millis(left)
             });
+            // Children started since the last commit start once it is
+            // made: before waiting in memory on activities running here.
+            let in_memory = self.ops.iter().any(|(op, l)| ops.contains(op) && matches!(l, LiveOp::EagerActivity(Some(_), _)));
+            if in_memory && !self.pending.children.is_empty() {
+                self.flush(None).await?;
+            }
             // An activity running here: wait in memory for one to finish.
             let mut running = Vec::new();
             for (op, live) in self.ops.iter_mut() {

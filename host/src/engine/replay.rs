@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::journal::{Event, EventBody, Failure};
+use crate::journal::{ChildFailure, ChildFailureKind, Event, EventBody, Failure, FailureKind};
 
 /// The outcome of an operation, as recorded in a completion event.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +49,11 @@ pub enum Command {
     Random,
     /// `uuid()`.
     Uuid,
+    /// `start-child(workflow, ..)`.
+    Child {
+        /// The child's workflow.
+        workflow: String,
+    },
 }
 
 impl Command {
@@ -60,6 +65,7 @@ impl Command {
             Command::Clock => "now()".into(),
             Command::Random => "random()".into(),
             Command::Uuid => "uuid()".into(),
+            Command::Child { workflow } => format!("start-child `{workflow}`"),
         }
     }
 }
@@ -113,6 +119,10 @@ pub struct History {
     /// The deadline of the clean-up once a cancellation was delivered
     /// (recorded or appended), in ms since the epoch.
     cancel_deadline_ms: Option<i64>,
+    /// The child runs started (recorded or appended), by operation.
+    children: HashMap<u32, String>,
+    /// How the children that did not complete failed, by operation.
+    child_failures: HashMap<u32, ChildFailure>,
 }
 
 impl History {
@@ -131,7 +141,8 @@ impl History {
                 | EventBody::ClockRead { .. }
                 | EventBody::RandomDrawn { .. }
                 | EventBody::UuidDrawn { .. }
-                | EventBody::PatchMarker { .. } => h.commands.push((e.seq, e.body.clone())),
+                | EventBody::PatchMarker { .. }
+                | EventBody::ChildStarted { .. } => h.commands.push((e.seq, e.body.clone())),
                 _ => {}
             }
             h.note_completion(e.seq, &e.body);
@@ -145,7 +156,23 @@ impl History {
                 self.cancel_deadline_ms = Some(*deadline_ms);
                 return;
             }
-            EventBody::OperationCancelled { op } => (*op, Outcome::Err(Failure::cancelled_by_request())),
+            EventBody::ChildStarted { op, run_id, .. } => {
+                self.children.insert(*op, run_id.clone());
+                return;
+            }
+            EventBody::ChildCompleted { op, output } => (*op, Outcome::Ok(output.clone())),
+            EventBody::ChildFailed { op, failure } => {
+                if !self.completions.contains_key(op) {
+                    self.child_failures.insert(*op, failure.clone());
+                }
+                (*op, Outcome::Err(child_failure_as_failure(failure)))
+            }
+            EventBody::OperationCancelled { op } => {
+                if self.children.contains_key(op) && !self.completions.contains_key(op) {
+                    self.child_failures.insert(*op, ChildFailure::new(ChildFailureKind::Cancelled, "the run was cancelled"));
+                }
+                (*op, Outcome::Err(Failure::cancelled_by_request()))
+            }
             EventBody::ActivityCompleted { op, output, .. } => (*op, Outcome::Ok(output.clone())),
             EventBody::ActivityFailed { op, failure } => (*op, Outcome::Err(failure.clone())),
             EventBody::TimerFired { op } => (*op, Outcome::Ok(serde_json::Value::Null)),
@@ -164,6 +191,21 @@ impl History {
     /// delivered to the run; `None` before.
     pub fn cancel_deadline_ms(&self) -> Option<i64> {
         self.cancel_deadline_ms
+    }
+
+    /// The child run operation `op` started, if it started one.
+    pub fn child_run_id(&self, op: u32) -> Option<&str> {
+        self.children.get(&op).map(String::as_str)
+    }
+
+    /// How the child of operation `op` failed, once it has.
+    pub fn child_failure(&self, op: u32) -> Option<&ChildFailure> {
+        self.child_failures.get(&op)
+    }
+
+    /// True once the run has started a child.
+    pub fn has_children(&self) -> bool {
+        !self.children.is_empty()
     }
 
     /// The operations started so far that have no completion, in order.
@@ -217,7 +259,7 @@ impl History {
     /// commands are numbered here: the returned op is the guest's handle.
     pub fn next_command(&mut self, cmd: &Command) -> Result<(u32, Replayed), Drift> {
         let op = match cmd {
-            Command::Activity { .. } | Command::Timer { .. } | Command::Signal { .. } => {
+            Command::Activity { .. } | Command::Timer { .. } | Command::Signal { .. } | Command::Child { .. } => {
                 let op = self.next_op;
                 self.next_op += 1;
                 op
@@ -237,6 +279,9 @@ impl History {
             }
             (Command::Signal { name }, EventBody::SignalRequested { op: o, name: n }) => {
                 n == name && *o == op
+            }
+            (Command::Child { workflow }, EventBody::ChildStarted { op: o, workflow: w, .. }) => {
+                w == workflow && *o == op
             }
             (Command::Clock, EventBody::ClockRead { .. })
             | (Command::Random, EventBody::RandomDrawn { .. })
@@ -332,8 +377,25 @@ fn describe_recorded(body: &EventBody) -> String {
         EventBody::RandomDrawn { .. } => "random()".into(),
         EventBody::UuidDrawn { .. } => "uuid()".into(),
         EventBody::PatchMarker { name } => format!("patched(`{name}`)"),
+        EventBody::ChildStarted { workflow, .. } => format!("start-child `{workflow}`"),
         other => other.kind().to_string(),
     }
+}
+
+/// A child's failure as the completion of its operation carries it (the
+/// WIT `failure` record, whose kinds are an activity's): a cancelled or
+/// terminated child is `cancelled`, any other failure `activity_failed`;
+/// the code is the child's error code, or the kind's name when it has
+/// none. The typed failure is the SDK's through `child-failure-of`.
+pub fn child_failure_as_failure(f: &ChildFailure) -> Failure {
+    let (kind, name) = match f.kind {
+        ChildFailureKind::Cancelled => (FailureKind::Cancelled, "cancelled"),
+        ChildFailureKind::Terminated => (FailureKind::Cancelled, "terminated"),
+        ChildFailureKind::UnknownWorkflow => (FailureKind::ActivityFailed, "unknown_workflow"),
+        ChildFailureKind::Refused => (FailureKind::ActivityFailed, "child_refused"),
+        _ => (FailureKind::ActivityFailed, "child_failed"),
+    };
+    Failure { kind, message: f.message.clone(), attempts: 0, code: Some(f.code.clone().unwrap_or_else(|| name.to_string())) }
 }
 
 #[cfg(test)]

@@ -104,6 +104,7 @@ async fn attempt(
     let mut ctx = RunCtx::new(env.clone(), run.key.clone(), run.workflow.clone(), lease, run.wake_gen, history, stop);
     ctx.lease_clock = lease_clock;
     ctx.cancel_recorded = run.graceful_cancel_at.is_some();
+    ctx.has_parent = run.parent_run_id.is_some();
     if run.cancel_requested_at.is_some() {
         return finish(&mut ctx, Interrupt::Terminated(TERMINATED_ON_REQUEST.into()), snapshot_upto).await;
     }
@@ -237,6 +238,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             ctx.pending.events.clear();
             ctx.pending.tasks.clear();
             ctx.pending.consumed_signals.clear();
+            ctx.pending.children.clear();
             let error = RunError::replay_drift(&drift).into_value();
             commit_final(ctx, Transition::Drift { error: error.clone() }, AttemptOutcome::Drifted(error)).await
         }

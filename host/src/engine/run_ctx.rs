@@ -46,6 +46,9 @@ pub struct RunEnv {
     pub limits: RunLimits,
     /// What all the instance's executing guests may hold together.
     pub budget: Arc<super::MemoryBudget>,
+    /// The instance's workflow versions: the current version of the
+    /// workflow a child is started with.
+    pub modules: Arc<crate::modules::ModuleRegistry>,
 }
 
 impl RunEnv {
@@ -71,6 +74,8 @@ pub(crate) enum LiveOp {
     Timer { fire_at_ms: i64 },
     /// A receipt of the next signal of this name.
     Signal { name: String },
+    /// A child run of the instance, by its run id.
+    Child { run_id: String },
     /// Completed as cancelled by a delivered cancellation (an activity
     /// still running here was told to stop and is no longer waited for).
     Cancelled,
@@ -139,6 +144,9 @@ pub struct RunCtx {
     /// The last reading of the guest's monotonic clock, in nanoseconds: it
     /// never goes back (see [`super::wasi_clocks`]).
     pub(crate) monotonic_floor_ns: u64,
+    /// The run was started by another run (`start-child`): its end wakes
+    /// that parent.
+    pub(crate) has_parent: bool,
 }
 
 impl RunCtx {
@@ -183,6 +191,7 @@ impl RunCtx {
             wasi: None,
             wasi_rng: None,
             monotonic_floor_ns: 0,
+            has_parent: false,
         }
     }
 
@@ -246,6 +255,7 @@ impl RunCtx {
         // never created.
         self.unstarted.retain(|u| !open.contains(&u.op));
         self.pending.tasks.retain(|t| !open.contains(&t.op));
+        self.pending.children.retain(|c| !open.contains(&c.parent_op));
         self.pending.dropped_tasks.extend(&open);
         // Those started before stop; the clean-up's get a fresh flag.
         self.activity_cancel.send_replace(true);
@@ -260,6 +270,7 @@ impl RunCtx {
         std::mem::swap(&mut write, &mut self.pending);
         self.pending_bytes = 0;
         write.transition = transition;
+        write.family = self.has_parent || self.history.has_children();
         if write.events.is_empty()
             && write.transition.is_none()
             && write.tasks.is_empty()

@@ -229,7 +229,7 @@ impl InstanceBuilder {
             worker_id,
             journal,
             batcher,
-            modules,
+            modules: Arc::new(modules),
             activities,
             served_queues: self.children.activity_dispatcher.as_ref().map(|d| d.queues.clone()).unwrap_or_default().into(),
             registry: Registry::default(),

@@ -86,6 +86,8 @@ impl Instance {
                     let committed = async {
                         let last = journal.load_events(&key).await?.last().map(|e| e.seq).unwrap_or(0);
                         let mut write = RunWrite::new(key.clone(), lease.clone());
+                        // Its parent is woken, its children closed by their policy.
+                        write.family = true;
                         let reason = "terminated on request (no engine held the run)";
                         write.events.push((last + 1, EventBody::RunCancelled { reason: reason.into() }));
                         write.transition = Some(Transition::Cancel {

@@ -54,7 +54,7 @@ pub struct Shared {
     pub(crate) journal: SharedJournal,
     /// The group commit of run writes and run creations.
     pub(crate) batcher: GroupCommit,
-    pub(crate) modules: ModuleRegistry,
+    pub(crate) modules: Arc<ModuleRegistry>,
     pub(crate) activities: Option<Arc<ActivityExecutor>>,
     /// The queues the activity dispatcher serves (none when it is off).
     pub(crate) served_queues: Arc<[String]>,
@@ -89,6 +89,7 @@ impl Shared {
             served_queues: self.served_queues.clone(),
             limits: self.run_limits,
             budget: self.guest_budget.clone(),
+            modules: self.modules.clone(),
         }
     }
 }

@@ -163,7 +163,7 @@ pub(in crate::journal) use common_columns;
 /// The columns [`run_from_row`] reads.
 pub(in crate::journal) const RUN_COLUMNS: &str = "instance, run_id, workflow, module_hash, input, state, output, \
      error, lease_owner, lease_token, lease_expires_at, wake_at, wake_gen, cancel_requested_at, \
-     graceful_cancel_at, created_at, updated_at, trace_context";
+     graceful_cancel_at, created_at, updated_at, trace_context, parent_run_id";
 
 /// Decodes a `runs` row selected with [`RUN_COLUMNS`].
 pub(in crate::journal) fn run_from_row<R: TsRow + ?Sized>(row: &R) -> Result<RunRecord, JournalError>
@@ -191,6 +191,7 @@ pub(in crate::journal) fn run_from_row<R: TsRow + ?Sized>(row: &R) -> Result<Run
         created_at: row.ts_req("created_at", k)?,
         updated_at: row.ts_req("updated_at", k)?,
         trace_context: row.opt_text("trace_context", k)?,
+        parent_run_id: row.opt_text("parent_run_id", k)?,
     })
 }
 

@@ -16,6 +16,7 @@
 //! `now()`, SQLite milliseconds from its own clock), locking (`FOR UPDATE
 //! SKIP LOCKED` against SQLite's single writer), and notification.
 
+mod children;
 mod codec;
 mod commit_counter;
 mod commit_store;
@@ -46,6 +47,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use children::{ChildFailure, ChildFailureKind, ChildOptions, ChildRun, NewChild, ParentClose};
 pub use commit_counter::CommitCounter;
 pub use commit_store::CommitStore;
 pub use group_commit::{BatcherConfig, GroupCommit};

@@ -141,6 +141,10 @@ pub struct RunRecord {
     /// in a trace: every attempt's span joins that trace.
     #[serde(default)]
     pub trace_context: Option<String>,
+    /// The run that started this one as its child (`start-child`), if one
+    /// did: a run of the same instance.
+    #[serde(default)]
+    pub parent_run_id: Option<String>,
 }
 
 /// A lease held on a run: who holds it and the fencing token every journal
@@ -372,6 +376,36 @@ pub enum EventBody {
         /// Operation number.
         op: u32,
     },
+    /// The workflow started a child workflow (`start-child`): the child's
+    /// run was created in the transaction that recorded this (unless the
+    /// start failed at once: a `child_failed` follows).
+    ChildStarted {
+        /// Operation number.
+        op: u32,
+        /// The child's workflow.
+        workflow: String,
+        /// The child's run id (in the parent's instance).
+        run_id: String,
+        /// Its JSON input.
+        input: Value,
+        /// The options it was started with.
+        options: super::ChildOptions,
+    },
+    /// A child workflow completed with an output.
+    ChildCompleted {
+        /// Operation number.
+        op: u32,
+        /// Its JSON output.
+        output: Value,
+    },
+    /// A child workflow did not complete (failed, cancelled, terminated),
+    /// or could not be started.
+    ChildFailed {
+        /// Operation number.
+        op: u32,
+        /// Why.
+        failure: super::ChildFailure,
+    },
 }
 
 impl EventBody {
@@ -395,6 +429,9 @@ impl EventBody {
             EventBody::RunCancelled { .. } => "run_cancelled",
             EventBody::CancelDelivered { .. } => "cancel_delivered",
             EventBody::OperationCancelled { .. } => "operation_cancelled",
+            EventBody::ChildStarted { .. } => "child_started",
+            EventBody::ChildCompleted { .. } => "child_completed",
+            EventBody::ChildFailed { .. } => "child_failed",
         }
     }
 }
@@ -516,6 +553,14 @@ pub enum Transition {
     },
 }
 
+impl Transition {
+    /// True for the transitions that end the run (complete, fail, cancel,
+    /// drift).
+    pub fn is_final(&self) -> bool {
+        matches!(self, Transition::Complete { .. } | Transition::Fail { .. } | Transition::Cancel { .. } | Transition::Drift { .. })
+    }
+}
+
 /// Everything an engine commits for one run at once. The whole write is
 /// applied atomically, and only if the run's lease still carries the
 /// fencing token; otherwise nothing of it is applied.
@@ -537,6 +582,14 @@ pub struct RunWrite {
     pub dropped_tasks: Vec<u32>,
     /// State change, if any; without one the run stays `running`.
     pub transition: Option<Transition>,
+    /// Child runs this write starts (their `child_started` is among
+    /// `events`): inserted in the same transaction, each once.
+    pub children: Vec<super::NewChild>,
+    /// The run may have a parent or children: a final transition wakes
+    /// the parent and applies the parent-close policy of the unfinished
+    /// children, in the same transaction. (False lets a store take a
+    /// faster path that does neither.)
+    pub family: bool,
 }
 
 impl RunWrite {
@@ -550,7 +603,16 @@ impl RunWrite {
             consumed_signals: Vec::new(),
             dropped_tasks: Vec::new(),
             transition: None,
+            children: Vec::new(),
+            family: false,
         }
+    }
+
+    /// True when this write ends a run that may have a parent or
+    /// children: its commit wakes the parent and applies the
+    /// parent-close policy of the unfinished children.
+    pub fn ends_family(&self) -> bool {
+        self.family && self.transition.as_ref().is_some_and(Transition::is_final)
     }
 }
 

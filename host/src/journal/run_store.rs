@@ -43,6 +43,12 @@ pub trait RunStore: SharedReads + Send + Sync + 'static {
         reads::get_run(self.read_pool(), key).await
     }
 
+    /// The child runs a run started (`start-child`), by the parent's
+    /// operation.
+    async fn children(&self, key: &RunKey) -> Result<Vec<super::ChildRun>, JournalError> {
+        reads::children(self.read_pool(), key).await
+    }
+
     /// Lists an instance's runs, newest first.
     async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
         reads::list_runs(self.read_pool(), instance, limit).await

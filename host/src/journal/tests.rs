@@ -750,6 +750,29 @@ journal_suite!(claim_runs_takes_due_runs_in_batches, |j: SharedJournal, _: TestC
     assert!(j.claim_runs("i1", &[], &[], TTL).await.unwrap().is_empty());
 });
 
+journal_suite!(claim_runs_takes_every_kind_of_due_run_oldest_first, |j: SharedJournal, _: TestClock| async move {
+    // Pending runs, oldest first, more of them than one claim takes.
+    let pending: Vec<RunKey> = (0..6).map(|i| key("i1", &format!("p{i}"))).collect();
+    for k in &pending {
+        j.create_run(&new_run(k), None).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    // A run whose lease expired, and one suspended that is due now.
+    leased(&j, &key("i1", "expired"), "gone", Duration::from_millis(1)).await;
+    let lease = leased(&j, &key("i1", "woken"), "here", TTL).await;
+    assert!(j.release_lease(&key("i1", "woken"), &lease, Duration::ZERO).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let owners = |from: u32, n: u32| (from..from + n).map(|i| format!("node/i1/{i}")).collect::<Vec<_>>();
+
+    let first = j.claim_runs("i1", &owners(1, 2), &[], TTL).await.unwrap();
+    let ids = |c: &[(Lease, RunRecord)]| c.iter().map(|(_, r)| r.key.run_id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&first), ["p0", "p1"], "the oldest due runs first");
+    let mut rest = ids(&j.claim_runs("i1", &owners(3, 20), &["p5".to_string()], TTL).await.unwrap());
+    rest.sort();
+    assert_eq!(rest, ["expired", "p2", "p3", "p4", "woken"], "every kind, not the excluded one");
+    assert_eq!(ids(&j.claim_runs("i1", &owners(30, 20), &[], TTL).await.unwrap()), ["p5"]);
+});
+
 journal_suite!(expired_runs_are_the_running_runs_whose_lease_expired, |j: SharedJournal, _: TestClock| async move {
     let (dead, live, pending) = (key("i1", "dead"), key("i1", "live"), key("i1", "pending"));
     leased(&j, &dead, "gone", Duration::from_millis(1)).await;
@@ -904,6 +927,7 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal, _: TestCl
 });
 
 mod checked_migration;
+mod child_runs;
 mod instance_fence;
 mod activity_workers;
 mod schedules;

@@ -67,6 +67,7 @@ extern crate self as continuum_sdk;
 
 pub mod activity;
 pub mod bindings;
+mod child;
 mod error;
 pub mod log;
 mod retry;
@@ -79,6 +80,7 @@ pub mod __private {
 }
 mod rt;
 
+pub use child::{ChildError, ChildOptions, ChildRun, ParentClose};
 pub use error::{ActivityError, ActivityFailed, FailureKind, WorkflowError};
 pub use retry::{ActivityOptions, RetryPolicy};
 pub use saga::Saga;
@@ -97,8 +99,8 @@ pub use serde_json;
 /// ```
 pub mod prelude {
     pub use crate::{
-        ActivityCall, ActivityError, ActivityFailed, ActivityOptions, FailureKind, Operation,
-        Pending, RetryPolicy, Saga, Workflow, WorkflowError,
+        ActivityCall, ActivityError, ActivityFailed, ActivityOptions, ChildError, ChildOptions, ChildRun, FailureKind,
+        Operation, ParentClose, Pending, RetryPolicy, Saga, Workflow, WorkflowError,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json;

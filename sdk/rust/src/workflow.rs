@@ -477,7 +477,7 @@ impl OpState {
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     /// Gives the SDK, and only the SDK, access to an operation's state.
     pub trait HasState {
         /// The operation's state.

@@ -13,6 +13,7 @@ mod billing_flow;
 mod c_workflows;
 mod cancel;
 mod cancel_cleanup;
+mod child_workflows;
 mod cli_remote;
 mod compile_cache;
 mod conformance;

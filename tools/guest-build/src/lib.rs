@@ -10,8 +10,10 @@ use std::path::Path;
 use wit_component::{ComponentEncoder, DecodedWasm, WitPrinter};
 use wit_parser::{Resolve, WorldId, WorldItem};
 
-/// The interfaces a workflow component may import.
-pub const WORKFLOW_IMPORTS: [&str; 2] = ["continuum:workflow/host@0.1.0", "continuum:workflow/types@0.1.0"];
+/// The interfaces a workflow component may import (`children`: child
+/// workflows, an addition to the contract).
+pub const WORKFLOW_IMPORTS: [&str; 3] =
+    ["continuum:workflow/host@0.1.0", "continuum:workflow/types@0.1.0", "continuum:workflow/children@0.1.0"];
 /// The interfaces an activity component may import besides WASI.
 pub const ACTIVITY_IMPORTS: [&str; 2] = ["continuum:workflow/types@0.1.0", "continuum:workflow/activity-context@0.1.0"];
 /// Exports a toolchain leaves in its components besides the world's, which
@@ -199,7 +201,7 @@ mod tests {
     }
 
     /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
-    const WORKFLOWS: [&str; 13] = [
+    const WORKFLOWS: [&str; 15] = [
         "order_flow",
         "billing_flow",
         "bench_flow",
@@ -213,6 +215,8 @@ mod tests {
         "hostile_flow",
         "rust_conformance",
         "rust_conformance_v2",
+        "child_flow",
+        "parent_flow",
     ];
     /// Every activity crate in examples-wasm/.
     const ACTIVITIES: [&str; 6] = [
@@ -462,6 +466,8 @@ mod tests {
         assert!(!activity_may_import("wasi:filesystem/types@0.2.0"));
         assert!(!activity_may_import("wasi:http/outgoing-handler@0.2.12"));
         assert!(workflow_may_import("continuum:workflow/host@0.1.0"));
+        assert!(workflow_may_import("continuum:workflow/children@0.1.0"));
+        assert!(!activity_may_import("continuum:workflow/children@0.1.0"));
     }
 
     #[test]

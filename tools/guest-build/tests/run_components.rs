@@ -147,6 +147,21 @@ impl FakeHost {
 
 impl wf::continuum::workflow::types::Host for FakeHost {}
 
+/// The example components these tests run start no child workflows.
+impl wf::continuum::workflow::children::Host for FakeHost {
+    fn start_child(&mut self, workflow: String, _input: Vec<u8>, _options: wf::continuum::workflow::children::ChildOptions) -> u32 {
+        panic!("the fake host starts no child workflows (asked for `{workflow}`)")
+    }
+
+    fn child_failure_of(&mut self, _op: u32) -> Option<wf::continuum::workflow::children::ChildFailure> {
+        None
+    }
+
+    fn child_run_id(&mut self, _op: u32) -> Option<String> {
+        None
+    }
+}
+
 impl wf::continuum::workflow::host::Host for FakeHost {
     fn call_activity(&mut self, name: String, input: Vec<u8>, options: ActivityOptions) -> u32 {
         self.calls.push((name.clone(), options));

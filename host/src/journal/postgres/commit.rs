@@ -4,9 +4,10 @@
 //! other batch takes the general path here, in one transaction: the
 //! [`fence`](super::fence) (the runs whose lease still holds, locked in key
 //! order), then the rows of the writes that held (events, consumed signals,
-//! journaled task outcomes), their new activity tasks, and their
-//! transitions (with the notifications of runs left due and the clean-up of
-//! cancelled ones).
+//! journaled task outcomes), their new activity tasks and child runs, and
+//! their transitions (with the notifications of runs left due, the clean-up
+//! of cancelled ones, and what ending a run of a family does: see
+//! [`family`](super::family)).
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -17,6 +18,7 @@ use sqlx::Row;
 
 use super::codec::{plan_applied, wake_payload};
 use super::fence::{held, LeaseArrays, LEASES};
+use super::family::{self, ChildRows, EndedRows};
 use super::{notify_all, one_statement, PostgresJournal, Tx};
 use crate::journal::codec::{journaled_ops, queue_of, to_json, transition_columns};
 use crate::journal::{CommitStore, JournalError, RunKey, RunWrite, Transition, WakeKind};
@@ -30,14 +32,47 @@ impl CommitStore for PostgresJournal {
         if one_statement::applies_to(writes) {
             return self.commits.counted(one_statement::commit(&self.pool, writes).await);
         }
+        // A write that ends a run of a family also locks its parent or its
+        // children, which the fence did not lock in key order: a child and
+        // its parent ending at once in two batches can deadlock. Postgres
+        // aborts one of them, which changed nothing and is applied again.
+        let mut deadlocks = 0;
+        loop {
+            match self.commit_general(writes).await {
+                Err(e) if is_deadlock(&e) && deadlocks < MAX_DEADLOCK_RETRIES => {
+                    deadlocks += 1;
+                    tracing::debug!(deadlocks, "group commit aborted by a deadlock; applying it again");
+                }
+                done => return done,
+            }
+        }
+    }
+}
+
+/// How often a batch aborted by a deadlock is applied again.
+const MAX_DEADLOCK_RETRIES: u32 = 5;
+
+/// Whether Postgres aborted the transaction to break a deadlock.
+fn is_deadlock(e: &JournalError) -> bool {
+    match e {
+        JournalError::Database(sqlx::Error::Database(db)) => db.code().as_deref() == Some("40P01"),
+        _ => false,
+    }
+}
+
+impl PostgresJournal {
+    /// The general path of [`CommitStore::commit`]: one transaction.
+    async fn commit_general(&self, writes: &[RunWrite]) -> Result<Vec<bool>, JournalError> {
         let mut tx = self.pool.begin().await?;
         let held = fence(&mut tx, writes).await?;
         let applied = plan_applied(writes, &held);
         let mut batch = Batch::build(writes, &applied)?;
         write_rows(&mut tx, &mut batch).await?;
         insert_tasks(&mut tx, batch.tasks).await?;
+        family::insert_children(&mut tx, batch.children).await?;
         drop_tasks(&mut tx, batch.dropped).await?;
         apply_transitions(&mut tx, batch.transitions).await?;
+        family::end_families(&mut tx, batch.ended).await?;
         self.commit_tx(tx).await?;
         Ok(applied)
     }
@@ -170,6 +205,8 @@ struct Batch {
     signals: RefRows,
     journaled: RefRows,
     transitions: TransitionRows,
+    children: ChildRows,
+    ended: EndedRows,
 }
 
 impl Batch {
@@ -212,6 +249,8 @@ impl Batch {
             if let Some(t) = &w.transition {
                 b.transitions.push(&w.key, t)?;
             }
+            b.children.push(w)?;
+            b.ended.push(w);
         }
         Ok(b)
     }

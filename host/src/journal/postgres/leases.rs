@@ -13,27 +13,24 @@ use sqlx::Row;
 use super::fence::{held, LeaseArrays, LEASES};
 use super::{notify, PostgresJournal};
 use crate::journal::codec::{leased_run, millis, run_from_row, FINAL_STATES_SQL, RUN_COLUMNS};
-use crate::journal::reads::{due, DUE_ORDER};
+use crate::journal::reads::due_candidates;
 use crate::journal::{JournalError, Lease, LeaseStore, Renewal, RunKey, RunRecord, WakeKind};
 
 /// Claims up to `cardinality($2)` due runs not in `$3`, the i-th for owner
-/// `$2[i]`, for `$4` ms.
+/// `$2[i]`, for `$4` ms: the oldest among the [`due_candidates`] (the
+/// others it locked are free again at the commit).
 static CLAIM: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH picked AS ( \
-             SELECT instance, run_id, COALESCE(wake_at, lease_expires_at) AS due FROM runs \
-             WHERE instance = $1 AND {due} AND NOT (run_id = ANY($3)) \
-               AND (lease_owner IS NULL OR lease_expires_at < now()) \
-             {DUE_ORDER} LIMIT cardinality($2) \
-             FOR UPDATE SKIP LOCKED), \
+        "WITH picked AS ({candidates}), \
          numbered AS ( \
-             SELECT instance AS p_instance, run_id AS p_run_id, \
-                    (row_number() OVER (ORDER BY due, run_id))::int AS n FROM picked) \
+             SELECT $1::text AS p_instance, run_id AS p_run_id, \
+                    (row_number() OVER (ORDER BY due, run_id))::int AS n \
+             FROM picked ORDER BY due, run_id LIMIT cardinality($2)) \
          UPDATE runs SET lease_owner = ($2::text[])[numbered.n], lease_token = lease_token + 1, \
                 lease_expires_at = now() + $4 * interval '1 millisecond', state = 'running', updated_at = now() \
          FROM numbered WHERE instance = numbered.p_instance AND run_id = numbered.p_run_id \
          RETURNING numbered.n, {RUN_COLUMNS}",
-        due = due("now()")
+        candidates = due_candidates("now()", "NOT (run_id = ANY($3))", "cardinality($2)", "FOR UPDATE SKIP LOCKED"),
     )
 });
 

@@ -11,8 +11,9 @@
 //! exists already fails all of it.
 //!
 //! Used when every write of the batch is of a different run and none
-//! inserts activity tasks or cancels its run (those take the general
-//! path, whose statements a single query could not order).
+//! inserts activity tasks or child runs, cancels its run, or ends a run
+//! that has a parent or children (those take the general path, whose
+//! statements a single query could not order).
 
 use std::sync::LazyLock;
 
@@ -30,6 +31,8 @@ pub(super) fn applies_to(writes: &[RunWrite]) -> bool {
         w.tasks.is_empty()
             && w.dropped_tasks.is_empty()
             && !matches!(w.transition, Some(Transition::Cancel { .. }))
+            && w.children.is_empty()
+            && !w.ends_family()
             && keys.insert(&w.key)
     })
 }

@@ -1,8 +1,9 @@
 //! The group commit on SQLite ([`CommitStore`]): the batch's writes one
 //! after the other in one write transaction, each applied only if its
 //! [`fence`](super::fence) holds (the run's lease still held): its events,
-//! consumed signals, journaled task outcomes and new activity tasks, and
-//! its transition (with the clean-up of a cancelled run). A transition
+//! consumed signals, journaled task outcomes, new activity tasks and child
+//! runs, and its transition (with the clean-up of a cancelled run, and
+//! what ending a run of a family does: see [`family`](super::family)). A transition
 //! releases the lease, so a later write of the same run in the batch no
 //! longer holds it.
 
@@ -90,6 +91,7 @@ impl WriteTx<'_> {
         if !w.tasks.is_empty() {
             self.wakes.push(Wake { instance: inst.clone(), run_id: String::new(), kind: WakeKind::Task });
         }
+        self.insert_children(w, now).await?;
         for id in &w.consumed_signals {
             sqlx::query(
                 "UPDATE signals SET consumed_at = ?4 \
@@ -121,6 +123,9 @@ impl WriteTx<'_> {
         }
         if let Some(t) = &w.transition {
             self.transition(&w.key, t, now).await?;
+        }
+        if w.ends_family() {
+            self.end_family(&w.key, now).await?;
         }
         Ok(true)
     }

@@ -15,7 +15,7 @@ use super::codec::json_list;
 use super::fence::{self, FENCE};
 use super::{wake, SqliteJournal};
 use crate::journal::codec::{leased_run, millis, FINAL_STATES_SQL, RUN_COLUMNS};
-use crate::journal::reads::{due, DUE_ORDER};
+use crate::journal::reads::due_candidates;
 use crate::journal::{JournalError, Lease, LeaseStore, Renewal, RunKey, RunRecord, WakeKind};
 
 /// Takes the lease of run `?1`/`?2` for owner `?3` until `?4`, at `?5`
@@ -45,9 +45,8 @@ impl LeaseStore for SqliteJournal {
         }
         let now = self.now_ms();
         let pick = format!(
-            "SELECT run_id FROM runs WHERE instance = $1 AND {due} \
-               AND run_id NOT IN (SELECT value FROM json_each($3)) {DUE_ORDER} LIMIT $4",
-            due = due("$2")
+            "SELECT run_id FROM ({candidates}) ORDER BY due, run_id LIMIT $4",
+            candidates = due_candidates("$2", "run_id NOT IN (SELECT value FROM json_each($3))", "$4", ""),
         );
         let mut w = self.write().await?;
         let picked = sqlx::query(&pick)
