@@ -1,10 +1,13 @@
 //! `continuum-bench`: N two-activity workflows end to end against Postgres
 //! (or SQLite), through the embedding API: start, two native activities,
 //! completion, await. Prints workflows per second, start-to-completion
-//! latency percentiles, commits per workflow and memory.
+//! latency percentiles, commits per workflow and memory. With `--http`,
+//! the same flow with WASM activities in a `continuum serve` process,
+//! driven over HTTP from this one ([`http`]).
 //!
 //! ```text
 //! cargo run --release -p continuum-bench -- --runs 5000 --concurrency 64
+//! cargo build --release -p continuum-cli && cargo run --release -p continuum-bench -- --http   # over HTTP
 //! cargo run --release -p continuum-bench -- --only snapshot   # the long run's load/replay only
 //! cargo run --release -p continuum-bench -- --only parked --parked 100000   # a host holding parked runs
 //! cargo run --release -p continuum-bench -- --only children   # a parent joining 1,000 children
@@ -20,6 +23,7 @@ use serde_json::{json, Value};
 use sqlx::Connection;
 
 mod children;
+mod http;
 mod languages;
 mod parked;
 
@@ -78,6 +82,18 @@ struct Args {
     /// `child_flow.wasm` next to `--module`.
     #[arg(long, default_value_t = 1000)]
     children: usize,
+    /// Benchmark over HTTP instead: a `continuum serve` process with the
+    /// bench flow and its activities as WASM components, driven from this
+    /// process over keep-alive HTTP (start, then await the result).
+    #[arg(long)]
+    http: bool,
+    /// The `continuum` binary the HTTP mode starts (default: the one next
+    /// to this executable, `target/release/continuum`).
+    #[arg(long)]
+    continuum: Option<PathBuf>,
+    /// The activity component of the HTTP mode (`step_one`, `step_two`).
+    #[arg(long, default_value = "examples-wasm/components/bench_activities.wasm")]
+    activities_module: PathBuf,
 }
 
 /// A phase [`Args::only`] can pick.
@@ -108,18 +124,10 @@ fn memory() -> String {
     format!("rss {} (peak {})", get("VmRSS:"), get("VmHWM:"))
 }
 
-async fn commits(url: &Option<String>) -> Option<i64> {
-    let url = url.as_ref()?;
-    let mut c = sqlx::PgConnection::connect(url).await.ok()?;
-    sqlx::query_scalar::<_, i64>("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
-        .fetch_one(&mut c)
-        .await
-        .ok()
-}
-
-async fn phase(c: &Arc<Continuum>, workflow: &str, n: usize, concurrency: usize, db: &Option<String>, label: &str) {
-    let before = commits(db).await;
-    let stats0 = c.instance(None).expect("default").commit_stats();
+async fn phase(c: &Arc<Continuum>, workflow: &str, n: usize, concurrency: usize, label: &str) {
+    let instance = c.instance(None).expect("default");
+    let before = instance.commits();
+    let stats0 = instance.commit_stats();
     let started = Instant::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut tasks = Vec::with_capacity(n);
@@ -141,7 +149,7 @@ async fn phase(c: &Arc<Continuum>, workflow: &str, n: usize, concurrency: usize,
     }
     let elapsed = started.elapsed();
     lat.sort();
-    let after = commits(db).await;
+    let after = instance.commits();
     println!(
         "{label}: {n} workflows in {:.2} s = {:.0} workflows/s | latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         elapsed.as_secs_f64(),
@@ -151,10 +159,8 @@ async fn phase(c: &Arc<Continuum>, workflow: &str, n: usize, concurrency: usize,
         percentile(&lat, 0.99).as_secs_f64() * 1e3,
         lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
     );
-    if let (Some(b), Some(a)) = (before, after) {
-        println!("{label}: {:.2} Postgres commits per workflow", (a - b) as f64 / n as f64);
-    }
-    let stats1 = c.instance(None).expect("default").commit_stats();
+    println!("{label}: {:.2} commits per workflow (write transactions, counted by the host)", (after - before) as f64 / n as f64);
+    let stats1 = instance.commit_stats();
     let (w, t) = (stats1.0 - stats0.0, stats1.1 - stats0.1);
     println!("{label}: group commit {:.2} run writes per workflow, {:.1} writes per transaction", w as f64 / n as f64, w as f64 / t.max(1) as f64);
     println!("{label}: memory {}", memory());
@@ -185,6 +191,24 @@ async fn main() {
         let url = format!("{base}/{name}");
         (url.clone(), Some(url), Some(name))
     };
+    if args.http {
+        println!("continuum-bench --http: {} | bench-flow + 2 WASM activities in continuum serve | 2 cores", if pg.is_some() { "postgres" } else { "sqlite" });
+        let continuum = args.continuum.clone().unwrap_or_else(|| {
+            std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join("continuum"))).unwrap_or_else(|| PathBuf::from("continuum"))
+        });
+        http::run(http::HttpBench {
+            continuum: &continuum,
+            database: &url,
+            workflow: &args.module,
+            activities: &args.activities_module,
+            runs: args.runs,
+            concurrency: args.concurrency,
+            sequential: args.sequential,
+        })
+        .await;
+        drop_database(&args.database, dbname).await;
+        return;
+    }
     println!("continuum-bench: {} | bench-flow = 2 native activities | 2 cores", if pg.is_some() { "postgres" } else { "sqlite" });
     let url_of_bench = url.clone();
     let components = args.module.parent().map(PathBuf::from).unwrap_or_default();
@@ -217,7 +241,7 @@ async fn main() {
     c.start_all();
     let c = Arc::new(c);
     for lang in &langs {
-        bench_language(&c, lang, &url_of_bench, &args, &pg).await;
+        bench_language(&c, lang, &url_of_bench, &args).await;
     }
     if args.parked > 0 && matches!(args.only, None | Some(Only::Parked)) {
         parked::run(&c, &url_of_bench, args.parked, args.parked_sample).await;
@@ -229,8 +253,13 @@ async fn main() {
         long_run(&c, args.long_run_events, &args.long_module).await;
     }
     c.stop_all().await;
-    if let Some(name) = dbname {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&args.database).await {
+    drop_database(&args.database, dbname).await;
+}
+
+/// Drops the bench's own Postgres database, if it made one.
+async fn drop_database(server: &str, name: Option<String>) {
+    if let Some(name) = name {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(server).await {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
         }
     }
@@ -239,7 +268,7 @@ async fn main() {
 /// The bench flow in one language: its component's size, compile times,
 /// then warm-up, one in flight and `--concurrency` in flight, and the
 /// guest instantiation times seen meanwhile.
-async fn bench_language(c: &Arc<Continuum>, lang: &languages::Language, url: &str, args: &Args, pg: &Option<String>) {
+async fn bench_language(c: &Arc<Continuum>, lang: &languages::Language, url: &str, args: &Args) {
     let size = std::fs::metadata(&lang.module).map(|m| m.len()).unwrap_or(0);
     let (cold, cached) = languages::compile_times(lang, url).await;
     println!(
@@ -250,10 +279,10 @@ async fn bench_language(c: &Arc<Continuum>, lang: &languages::Language, url: &st
         cached.as_secs_f64() * 1e3
     );
     let label = |what: &str| format!("[{}] {what}", lang.name);
-    phase(c, &lang.workflow, 200, 16, pg, &label("warm-up")).await;
+    phase(c, &lang.workflow, 200, 16, &label("warm-up")).await;
     languages::take_instantiations();
-    phase(c, &lang.workflow, args.sequential, 1, pg, &label("one in flight")).await;
-    phase(c, &lang.workflow, args.runs, args.concurrency, pg, &label(&format!("{} in flight", args.concurrency))).await;
+    phase(c, &lang.workflow, args.sequential, 1, &label("one in flight")).await;
+    phase(c, &lang.workflow, args.runs, args.concurrency, &label(&format!("{} in flight", args.concurrency))).await;
     let inst = languages::take_instantiations();
     println!(
         "[{}] guest instantiation: p50 {:.2} ms, p90 {:.2} ms ({} instantiations)",

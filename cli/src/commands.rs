@@ -1,36 +1,21 @@
-//! The `continuum` command line: `serve` runs a host; `start`, `signal`,
-//! `cancel`, `await`, `show` and `runs` work against the database directly,
-//! so they work whether or not a host is up; `demo` runs the order flow on
-//! the embedded default instance.
+//! The `continuum` command line: its verbs and arguments, and where they
+//! go. `serve` runs a host and `demo` the order flow in this process; every
+//! other verb works against the database directly ([`crate::direct`]), so
+//! it works whether or not a host is up, or, with `--server URL`, through a
+//! server's HTTP API ([`crate::remote`]), with the same output and exit
+//! codes.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use continuum_host::{
-    CallOptions, CancelOutcome, Continuum, DeployOptions, Error, Manifest, ManifestError, Migrate, Mode, RunState, SignalOptions, StartOptions, IfExists,
-    DEFAULT_INSTANCE,
-};
+use continuum_host::{Error, Migrate, RunState};
 
-use crate::{demo, output, show};
-
-/// Exit code: success.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: the run ended failed, cancelled or drifted (`await`).
-pub const EXIT_RUN_NOT_COMPLETED: u8 = 3;
-/// Exit code: a retryable condition (timeout, cancel not confirmed).
-pub const EXIT_RETRYABLE: u8 = 4;
-/// Exit code: bad usage, bad manifest, unknown instance/workflow/run.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: anything else (database unreachable, ...).
-pub const EXIT_FAILURE: u8 = 1;
-
-/// How long requests in flight may take to end when a host stops.
-const HTTP_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+pub use crate::exit::{exit_code, CliError, EXIT_USAGE};
+use crate::{direct, output, remote};
 
 /// A durable workflow runtime for WebAssembly workflows.
 #[derive(Debug, Parser)]
@@ -39,6 +24,12 @@ pub struct Cli {
     /// The manifest.
     #[arg(long, global = true, env = "CONTINUUM_MANIFEST", default_value = "instances.toml")]
     pub manifest: PathBuf,
+    /// Go through this server's HTTP API (`http://HOST:PORT`, a `continuum
+    /// serve` with `[http]`) instead of opening the database; the manifest
+    /// is not read. The bearer token, when the server requires one, is
+    /// taken from the environment variable CONTINUUM_TOKEN.
+    #[arg(long, global = true, env = "CONTINUUM_SERVER", value_name = "URL")]
+    pub server: Option<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -138,7 +129,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List an instance's latest runs.
+    /// List an instance's latest runs, newest first.
     Runs {
         /// The instance.
         #[arg(long)]
@@ -146,7 +137,24 @@ pub enum Command {
         /// How many.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Only runs in this state (pending, running, suspended, completed,
+        /// failed, cancelled, drifted).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only runs of this workflow.
+        #[arg(long)]
+        workflow: Option<String>,
     },
+    /// List an instance's workflows with their versions (the current one
+    /// marked).
+    Workflows {
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// List the instances: the manifest's, or with `--server` those the
+    /// server serves that the token reaches.
+    Instances,
     /// Make a module the current version of a workflow on every host,
     /// without a restart.
     Deploy {
@@ -188,8 +196,36 @@ and of --workflow when it is given), or name --workflow alone to replay every un
         #[arg(long)]
         instance: Option<String>,
     },
+    /// Create, list, pause, resume or delete an instance's schedules.
+    Schedule {
+        /// The verb.
+        #[command(subcommand)]
+        verb: crate::schedule::ScheduleCommand,
+    },
     /// Run the order-flow demo on the default instance, in this process.
     Demo,
+}
+
+impl Command {
+    /// The verb's name, for messages.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::Serve { .. } => "serve",
+            Command::Start { .. } => "start",
+            Command::Signal { .. } => "signal",
+            Command::Cancel { .. } => "cancel",
+            Command::Terminate { .. } => "terminate",
+            Command::Await { .. } => "await",
+            Command::Show { .. } => "show",
+            Command::Runs { .. } => "runs",
+            Command::Workflows { .. } => "workflows",
+            Command::Instances => "instances",
+            Command::Deploy { .. } => "deploy",
+            Command::Replay { .. } => "replay",
+            Command::Schedule { .. } => "schedule",
+            Command::Demo => "demo",
+        }
+    }
 }
 
 /// Parses the arguments. Help and version are printed as clap prints
@@ -230,61 +266,18 @@ pub fn parse_args() -> Result<Cli, ExitCode> {
 
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
-    match execute(cli).await {
+    // An empty CONTINUUM_SERVER is no server.
+    let result = match cli.server.clone().filter(|s| !s.trim().is_empty()) {
+        Some(server) => remote::execute(&server, cli.command).await,
+        None => direct::execute(cli).await,
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             errln!("error: {}", output::one_line(&e.to_string()));
             ExitCode::from(exit_code(&e))
         }
     }
-}
-
-/// The exit code for an error.
-pub fn exit_code(e: &CliError) -> u8 {
-    match e {
-        CliError::Manifest(_) | CliError::Usage(_) => EXIT_USAGE,
-        CliError::Continuum(e) if e.is_retryable() => EXIT_RETRYABLE,
-        CliError::Continuum(Error::DeployRefused { .. }) => EXIT_RUN_NOT_COMPLETED,
-        CliError::Continuum(
-            Error::InstanceNotRegistered(_)
-            | Error::InstanceAlreadyRegistered(_)
-            | Error::UnknownWorkflow { .. }
-            | Error::InvalidJson { .. }
-            | Error::UnknownRun { .. }
-            | Error::RunExists { .. }
-            | Error::RunConflict { .. }
-            | Error::SignalKeyConflict { .. }
-            | Error::RunFinished { .. }
-            | Error::WorkflowMismatch { .. }
-            | Error::NothingToReplay
-            | Error::Module(_)
-            | Error::WorkflowModule { .. }
-            | Error::ActivityModule { .. }
-            | Error::InvalidName { .. }
-            | Error::PayloadTooLarge { .. }
-            | Error::Manifest(_)
-            | Error::InvalidNode { .. }
-            | Error::Config { .. },
-        ) => EXIT_USAGE,
-        _ => EXIT_FAILURE,
-    }
-}
-
-/// Errors of the command line.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// The manifest is invalid.
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
-    /// The runtime refused.
-    #[error(transparent)]
-    Continuum(#[from] Error),
-    /// Bad arguments.
-    #[error("{0}")]
-    Usage(String),
-    /// The HTTP API could not start.
-    #[error(transparent)]
-    Http(#[from] continuum_http::ServeError),
 }
 
 fn parse_json(what: &str, text: &str) -> Result<Value, CliError> {
@@ -311,216 +304,51 @@ fn read_input_file(path: &std::path::Path) -> Result<String, CliError> {
     Ok(text)
 }
 
-async fn client(manifest: &Manifest, instance: Option<&str>) -> Result<Continuum, CliError> {
-    let only: Vec<String> = vec![instance.unwrap_or(DEFAULT_INSTANCE).to_string()];
-    Ok(Continuum::from_manifest(manifest, Mode::Client, &only).await?)
-}
-
-/// Applies `serve`'s `--http-listen` and `--no-http` to the manifest's
-/// `[http]`; an address given without an `[http]` table is served with its
-/// defaults. Without tokens the address must be loopback, as in the
-/// manifest.
-fn override_http(manifest: &mut Manifest, listen: Option<std::net::SocketAddr>, off: bool) -> Result<(), CliError> {
-    if off {
-        manifest.http = None;
-        return Ok(());
-    }
-    let Some(listen) = listen else { return Ok(()) };
-    let mut http = manifest.http.clone().unwrap_or_else(|| continuum_host::HttpConfig::loopback(listen));
-    if !http.requires_tokens() && !listen.ip().is_loopback() {
-        return Err(CliError::Usage(format!(
-            "--http-listen {listen}: not a loopback address, and the manifest configures no HTTP tokens (loopback only without them)"
-        )));
-    }
-    http.listen = listen;
-    manifest.http = Some(http);
-    Ok(())
-}
-
-async fn execute(cli: Cli) -> Result<u8, CliError> {
-    let manifest = Manifest::load(&cli.manifest)?;
-    match cli.command {
-        Command::Serve { instances, http_listen, no_http } => {
-            let mut manifest = manifest;
-            override_http(&mut manifest, http_listen, no_http)?;
-            manifest.validate_files()?;
-            let continuum = Arc::new(Continuum::from_manifest(&manifest, Mode::Serve, &instances).await?);
-            // Bound before anything runs: a taken port stops the host at once.
-            let server = match &manifest.http {
-                Some(cfg) => Some((continuum_http::Server::bind(continuum.clone(), cfg, manifest.data_dir.join("uploads")).await?, cfg.requires_tokens())),
-                None => None,
-            };
-            continuum.start_all();
-            errln!("continuum: serving {} (manifest {})", continuum.instance_names().join(", "), cli.manifest.display());
-            let http = server.map(|(server, tokens)| {
-                if tokens {
-                    errln!("continuum: HTTP API on http://{} (bearer tokens required)", server.local_addr);
-                } else {
-                    errln!("continuum: HTTP API on http://{} (no tokens configured: loopback only, no authentication)", server.local_addr);
-                }
-                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-                let task = tokio::spawn(server.serve(async move {
-                    let _ = stopped.await;
-                }));
-                (stop, task)
-            });
-            shutdown_signal().await;
-            if let Some((stop, mut task)) = http {
-                let _ = stop.send(());
-                // Long polls and streams end with the process, not before.
-                if tokio::time::timeout(HTTP_SHUTDOWN_GRACE, &mut task).await.is_err() {
-                    task.abort();
-                }
-            }
-            continuum.stop_all().await;
-            Ok(EXIT_OK)
+/// The JSON input of `start`: the argument, the file, or `{}`.
+pub fn start_input(input: Option<String>, input_file: Option<PathBuf>) -> Result<Value, CliError> {
+    match (input, input_file) {
+        (Some(text), _) => parse_json("input", &text),
+        (None, Some(path)) => {
+            let text = read_input_file(&path)?;
+            parse_json(&format!("input in `{}`", path.display()), &text)
         }
-        Command::Start { workflow, input, input_file, instance, run_id, fail_if_exists } => {
-            let input = match (input, input_file) {
-                (Some(text), _) => parse_json("input", &text)?,
-                (None, Some(path)) => {
-                    let text = read_input_file(&path)?;
-                    parse_json(&format!("input in `{}`", path.display()), &text)?
-                }
-                (None, None) => Value::Object(Default::default()),
-            };
-            let c = client(&manifest, instance.as_deref()).await?;
-            let if_exists = if fail_if_exists { IfExists::Fail } else { IfExists::Return };
-            let started = c.start_run(&workflow, input, StartOptions { instance, run_id, if_exists }).await?;
-            if started.existed {
-                errln!("continuum: run `{}` exists with the same workflow and input: not started again", started.run_id);
-            }
-            outln!("{}", started.run_id);
-            Ok(EXIT_OK)
-        }
-        Command::Signal { run_id, name, payload, instance, key } => {
-            let payload = match payload {
-                Some(text) => parse_json("signal payload", &text)?,
-                None => Value::Null,
-            };
-            let c = client(&manifest, instance.as_deref()).await?;
-            let sent = c.send_signal(&run_id, &name, payload, SignalOptions { instance, idempotency_key: key.clone() }).await?;
-            if sent.duplicate {
-                outln!("signal `{name}` was sent to run {run_id} before with key `{}`: not sent again", key.unwrap_or_default());
-            } else {
-                outln!("signal `{name}` sent to run {run_id}");
-            }
-            Ok(EXIT_OK)
-        }
-        Command::Cancel { run_id, instance } => {
-            let c = client(&manifest, instance.as_deref()).await?;
-            match c.cancel(&run_id, CallOptions { instance }).await? {
-                CancelOutcome::Cancelled => outln!("run {run_id} cancelled"),
-                CancelOutcome::AlreadyFinal(state) => outln!("run {run_id} had already finished: {state}"),
-                CancelOutcome::Requested => {
-                    outln!("run {run_id}: cancellation requested; the workflow is told and cleans up (the request stands)")
-                }
-                other => outln!("run {run_id}: {other:?}"),
-            }
-            Ok(EXIT_OK)
-        }
-        Command::Terminate { run_id, instance } => {
-            let c = client(&manifest, instance.as_deref()).await?;
-            match c.terminate(&run_id, CallOptions { instance }).await? {
-                CancelOutcome::AlreadyFinal(state) => outln!("run {run_id} had already finished: {state}"),
-                _ => outln!("run {run_id} terminated"),
-            }
-            Ok(EXIT_OK)
-        }
-        Command::Await { run_id, timeout, instance } => {
-            let timeout = Duration::try_from_secs_f64(timeout)
-                .map_err(|_| CliError::Usage(format!("invalid --timeout {timeout}: give seconds, from 0 to {}", u64::MAX)))?;
-            let c = client(&manifest, instance.as_deref()).await?;
-            let outcome = c.await_run(&run_id, timeout, CallOptions { instance }).await?;
-            match outcome.state {
-                RunState::Completed => {
-                    outln!("{}", outcome.output.unwrap_or(Value::Null));
-                    Ok(EXIT_OK)
-                }
-                state => {
-                    outln!("{}", outcome.error.unwrap_or(Value::Null));
-                    errln!("run {run_id} ended {state}");
-                    Ok(EXIT_RUN_NOT_COMPLETED)
-                }
-            }
-        }
-        Command::Show { run_id, instance, json } => {
-            let c = client(&manifest, instance.as_deref()).await?;
-            let history = c.history(&run_id, CallOptions { instance }).await?;
-            if json {
-                // Through a JSON value: keys sorted, as this command always printed them.
-                let doc = serde_json::to_value(&history).unwrap_or_default();
-                outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-            } else {
-                out!("{}", show::render(&history));
-            }
-            Ok(EXIT_OK)
-        }
-        Command::Runs { instance, limit } => {
-            let c = client(&manifest, instance.as_deref()).await?;
-            for run in c.runs(limit, CallOptions { instance }).await? {
-                outln!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
-            }
-            Ok(EXIT_OK)
-        }
-        Command::Deploy { workflow, file, instance, migrate, check } => {
-            let c = client(&manifest, instance.as_deref()).await?;
-            let migrate = match migrate {
-                None => Migrate::None,
-                Some(ids) if ids.is_empty() => Migrate::All,
-                Some(ids) => Migrate::Runs(ids),
-            };
-            let report = c.deploy(&workflow, &file, DeployOptions { instance, migrate, check }).await?;
-            for (run, verdict) in &report.checks {
-                outln!("run {run}: {verdict}");
-            }
-            for run in &report.finished {
-                outln!("run {run}: finished on its version before it could be migrated");
-            }
-            for (run, why) in &report.not_migrated {
-                outln!("run {run}: not migrated: {why}");
-            }
-            outln!("deployed {workflow} version {} ({} run(s) migrated)", report.hash, report.migrated);
-            if report.not_migrated.is_empty() {
-                Ok(EXIT_OK)
-            } else {
-                errln!("{} run(s) not migrated; deploying again retries them", report.not_migrated.len());
-                Ok(EXIT_RETRYABLE)
-            }
-        }
-        Command::Replay { module, workflow, runs, instance } => {
-            let c = client(&manifest, instance.as_deref()).await?;
-            let verdicts = c.replay(workflow.as_deref(), &module, &runs, CallOptions { instance }).await?;
-            let mut all_ok = true;
-            for (run, verdict) in &verdicts {
-                all_ok &= verdict.is_compatible();
-                outln!("run {run}: {verdict}");
-            }
-            outln!("{} run(s) replayed, {}", verdicts.len(), if all_ok { "all compatible" } else { "some incompatible" });
-            Ok(if all_ok { EXIT_OK } else { EXIT_RUN_NOT_COMPLETED })
-        }
-        Command::Demo => demo::run(&manifest).await,
+        (None, None) => Ok(Value::Object(Default::default())),
     }
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+/// The JSON payload of `signal` (default `null`).
+pub fn signal_payload(payload: Option<String>) -> Result<Value, CliError> {
+    match payload {
+        Some(text) => parse_json("signal payload", &text),
+        None => Ok(Value::Null),
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `await --timeout` in seconds, as a duration.
+pub fn await_timeout(timeout: f64) -> Result<Duration, CliError> {
+    Duration::try_from_secs_f64(timeout)
+        .map_err(|_| CliError::Usage(format!("invalid --timeout {timeout}: give seconds, from 0 to {}", u64::MAX)))
+}
+
+/// `runs --state`, parsed.
+pub fn state_filter(state: Option<&str>) -> Result<Option<RunState>, CliError> {
+    state
+        .map(|s| {
+            RunState::parse(s).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "invalid --state `{}` (one of pending, running, suspended, completed, failed, cancelled, drifted)",
+                    output::one_line(s)
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// `deploy --migrate`, as the deploy takes it.
+pub fn migrate(ids: Option<Vec<String>>) -> Migrate {
+    match ids {
+        None => Migrate::None,
+        Some(ids) if ids.is_empty() => Migrate::All,
+        Some(ids) => Migrate::Runs(ids),
     }
 }

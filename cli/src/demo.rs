@@ -9,7 +9,7 @@ use serde_json::json;
 
 use continuum_host::{CallOptions, Continuum, Manifest, Mode, StartOptions, DEFAULT_INSTANCE};
 
-use crate::commands::{CliError, EXIT_OK};
+use crate::exit::{CliError, EXIT_OK};
 use crate::show;
 
 /// Runs the demo.

@@ -4,6 +4,15 @@
 mod output;
 mod commands;
 mod demo;
+mod direct;
+mod exit;
+mod print;
+mod remote;
+mod remote_answers;
+mod remote_client;
+mod remote_error;
+mod schedule;
+mod serve;
 mod show;
 
 use commands::Command;

@@ -210,6 +210,33 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A schedule was refused: an invalid name, cron expression or time
+    /// zone, a one-shot time in the past.
+    #[error("invalid schedule `{name}` in instance `{instance}`: {reason}")]
+    InvalidSchedule {
+        /// Instance.
+        instance: String,
+        /// The schedule's name (clipped).
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// No schedule of that name.
+    #[error("schedule `{}` not found in instance `{instance}`", clip(.name))]
+    UnknownSchedule {
+        /// Instance.
+        instance: String,
+        /// The name asked for.
+        name: String,
+    },
+    /// A schedule of that name exists already.
+    #[error("schedule `{name}` already exists in instance `{instance}`")]
+    ScheduleExists {
+        /// Instance.
+        instance: String,
+        /// Its name.
+        name: String,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration of instance `{instance}`: {message}")]
     Config {

@@ -49,6 +49,7 @@ mod load;
 mod manifest;
 mod modules;
 mod run_error;
+mod schedule;
 pub mod telemetry;
 mod versioning;
 mod views;
@@ -66,6 +67,9 @@ pub use activities::{
 pub use call_options::{CallOptions, IfExists, SignalOptions, SignalSent, StartOptions, Started};
 pub use database::Database;
 pub use run_error::RunError;
+pub use schedule::{
+    Overlap, ScheduleInfo, ScheduleSpec, ScheduleTiming, DEFAULT_CATCH_UP, DEFAULT_TIME_ZONE, MAX_SCHEDULE_NAME_CHARS,
+};
 pub use versioning::{DeployOptions, DeployReport, Drift, Migrate, ReplayVerdict, WorkflowVersion, WorkflowVersions};
 pub use error::{DatabaseError, Error};
 pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_KEY_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
@@ -77,7 +81,7 @@ pub use journal::{
 pub use load::Mode;
 pub use manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig, HeartbeaterConfig, HttpConfig,
-    InstanceConfig, Manifest, ManifestError, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
+    InstanceConfig, Manifest, ManifestError, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SchedulerConfig, SnapshotterConfig,
     DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE, DEFAULT_MAX_BODY_BYTES,
 };
 pub use modules::ModuleError;
@@ -215,6 +219,37 @@ impl Continuum {
     pub async fn terminate(&self, run_id: &str, opts: CallOptions) -> Result<CancelOutcome, Error> {
         input_limits::check_run_id(run_id)?;
         self.instance(opts.instance.as_deref())?.terminate_run(run_id).await
+    }
+
+    /// Creates a schedule in the instance: each tick of its cron
+    /// expression (or its one time) starts one run of its workflow, named
+    /// `NAME@TICK`. Bad input is refused before anything is written
+    /// ([`Error::InvalidSchedule`], [`Error::UnknownWorkflow`],
+    /// [`Error::ScheduleExists`]). The ticks are fired by the scheduler
+    /// child of the hosts serving the instance.
+    pub async fn create_schedule(&self, spec: &ScheduleSpec, opts: CallOptions) -> Result<ScheduleInfo, Error> {
+        self.instance(opts.instance.as_deref())?.create_schedule(spec).await
+    }
+
+    /// The instance's schedules, by name, with their next tick.
+    pub async fn schedules(&self, opts: CallOptions) -> Result<Vec<ScheduleInfo>, Error> {
+        self.instance(opts.instance.as_deref())?.schedules().await
+    }
+
+    /// Pauses a schedule ([`Error::UnknownSchedule`] if there is none of
+    /// that name).
+    pub async fn pause_schedule(&self, name: &str, opts: CallOptions) -> Result<ScheduleInfo, Error> {
+        self.instance(opts.instance.as_deref())?.pause_schedule(name).await
+    }
+
+    /// Resumes a paused schedule from its next tick after now.
+    pub async fn resume_schedule(&self, name: &str, opts: CallOptions) -> Result<ScheduleInfo, Error> {
+        self.instance(opts.instance.as_deref())?.resume_schedule(name).await
+    }
+
+    /// Deletes a schedule; the runs it started stay.
+    pub async fn delete_schedule(&self, name: &str, opts: CallOptions) -> Result<(), Error> {
+        self.instance(opts.instance.as_deref())?.delete_schedule(name).await
     }
 
     /// Waits until the run is final (completed, failed, cancelled or

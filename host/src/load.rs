@@ -59,6 +59,9 @@ impl Continuum {
                 }
                 other => other,
             })?;
+            if mode == Mode::Serve {
+                instance.declare_schedules(&cfg.schedules).await?;
+            }
             continuum.register(instance)?;
         }
         Ok(continuum)

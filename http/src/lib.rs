@@ -4,7 +4,8 @@
 //! ([`errors`]); callers are known by bearer token ([`auth`]): an
 //! instance's token reaches that instance only, the admin token all of
 //! them, and with no token configured the server listens on loopback only
-//! (the manifest refuses anything else).
+//! (the manifest refuses anything else). The web UI (`ui.rs`, at `/`) is a
+//! client of this API, served by the same router.
 
 #![deny(missing_docs)]
 
@@ -17,6 +18,8 @@ mod panics;
 mod routes;
 mod schemas;
 mod trace;
+mod ui;
+mod upload;
 pub mod scope;
 pub mod sse;
 pub mod wait;

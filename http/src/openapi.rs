@@ -29,12 +29,15 @@ use crate::schemas;
         routes::run_verbs::cancel,
         routes::run_verbs::terminate,
         routes::journal::page,
+        routes::history::read,
+        routes::stats::stats,
         routes::workflows::list,
         routes::workflows::deploy,
+        routes::replay::replay,
         crate::sse::journal_stream,
         crate::sse::run_changes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
+    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::RunHistorySchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -95,7 +98,7 @@ mod tests {
             std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
         }
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal"] {
+        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal", "/v1/instances/{instance}/runs/{run_id}/history", "/v1/instances/{instance}/replay"] {
             assert!(paths.iter().any(|q| q.as_str() == p), "{p} missing from {paths:?}");
         }
     }

@@ -1,5 +1,6 @@
 //! The OpenAPI schemas of the host's types the API answers with
 //! ([`continuum_host::RunInfo`], [`continuum_host::HistoryEvent`],
+//! [`continuum_host::RunHistory`],
 //! [`continuum_host::RunState`]): written down here, since the host crate
 //! knows nothing of OpenAPI. A test validates real answers against them,
 //! so they cannot drift from what the host serializes.
@@ -115,4 +116,50 @@ pub struct WorkflowVersionsSchema {
     pub current: Option<String>,
     /// Every version stored, oldest first.
     pub versions: Vec<WorkflowVersionSchema>,
+}
+
+/// The latest heartbeat of an activity call in progress.
+#[derive(ToSchema)]
+#[schema(as = Heartbeat)]
+pub struct HeartbeatSchema {
+    /// The call's operation number in its run.
+    pub op: u32,
+    /// The attempt that recorded it.
+    pub attempt: u32,
+    /// The details the activity reported.
+    pub details: Value,
+    /// When it was stored.
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An activity call without an outcome yet, and whether a live host serves it.
+#[derive(ToSchema)]
+#[schema(as = OpenActivity)]
+pub struct OpenActivitySchema {
+    /// The call's operation number in its run.
+    pub op: u32,
+    /// The activity.
+    pub activity: String,
+    /// Its task queue.
+    pub queue: String,
+    /// `pending` or `claimed`.
+    pub state: String,
+    /// Attempts started so far.
+    pub attempts_started: u32,
+    /// True when a live host of the instance serves the activity on its queue.
+    pub served: bool,
+}
+
+/// A run's record, its journal, heartbeats and open activity calls (as `continuum show --json` prints them).
+#[derive(ToSchema)]
+#[schema(as = RunHistory)]
+pub struct RunHistorySchema {
+    /// The run.
+    pub run: RunInfoSchema,
+    /// Its journal, by `seq`.
+    pub events: Vec<HistoryEventSchema>,
+    /// The latest heartbeat of each activity call in progress.
+    pub heartbeats: Vec<HeartbeatSchema>,
+    /// The activity calls without an outcome yet.
+    pub open_activities: Vec<OpenActivitySchema>,
 }

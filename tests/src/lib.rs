@@ -4,14 +4,15 @@
 //! host processes that tests can kill with SIGKILL. The helpers the tests
 //! share: a typed reader of `continuum show --json` ([`show_json`]), the
 //! exactly-once check of a journal ([`assert_exactly_once`]), embedded
-//! one-instance hosts ([`embedded`]) and one scenario body on both stores
-//! ([`on_both_stores!`]).
+//! one-instance hosts ([`embedded`]), one scenario body on both stores
+//! ([`on_both_stores!`]) and a headless browser for the web UI ([`Browser`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod browser;
 mod cpu_heavy;
 mod embedded;
 mod exactly_once;
@@ -21,6 +22,7 @@ mod otlp_receiver;
 mod proc_stats;
 mod show;
 mod store;
+pub use browser::Browser;
 pub use cpu_heavy::cpu_heavy;
 pub use embedded::embedded;
 pub use exactly_once::assert_exactly_once;
@@ -217,8 +219,15 @@ pub fn cli_command(manifest: &Path) -> Command {
 
 fn command(manifest: &Path) -> Command {
     let mut c = Command::new(continuum_bin());
-    c.arg("--manifest").arg(manifest).env("CONTINUUM_CACHE_DIR", cache_dir());
+    // A server or token in the developer's shell would send verbs elsewhere.
+    c.arg("--manifest").arg(manifest).env("CONTINUUM_CACHE_DIR", cache_dir()).env_remove("CONTINUUM_SERVER").env_remove("CONTINUUM_TOKEN");
     c
+}
+
+/// Runs a CLI verb with extra environment variables (`CONTINUUM_TOKEN`,
+/// ...) and returns its output.
+pub fn cli_env(manifest: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(manifest).args(args).envs(env.iter().copied()).output().expect("run continuum")
 }
 
 /// Runs a CLI verb and returns its output.

@@ -238,15 +238,16 @@ impl RunCtx {
         if !self.cancel_undelivered() {
             return;
         }
-        let deadline_ms = chrono::Utc::now().timestamp_millis().saturating_add(self.env.limits.cancel_cleanup.as_millis() as i64);
-        self.append(EventBody::CancelDelivered { reason: "cancelled on request".into(), deadline_ms });
         let open: Vec<u32> = self.history.open_ops().into_iter().filter(|op| Some(*op) != except).collect();
         // Nothing to complete as cancelled: the workflow could not learn of
-        // it. Delivered at a later call, once it has started something
-        // (its next wait at the latest).
+        // it. Not recorded (once recorded it counts as delivered): delivered
+        // at a later call, once it has started something (its next wait at
+        // the latest).
         if open.is_empty() {
             return;
         }
+        let deadline_ms = chrono::Utc::now().timestamp_millis().saturating_add(self.env.limits.cancel_cleanup.as_millis() as i64);
+        self.append(EventBody::CancelDelivered { reason: "cancelled on request".into(), deadline_ms });
         for op in &open {
             self.append(EventBody::OperationCancelled { op: *op });
             self.ops.insert(*op, LiveOp::Cancelled);

@@ -17,6 +17,8 @@ pub mod options;
 mod recovery;
 mod registry;
 mod run_supervisor;
+mod schedules;
+mod scheduler;
 mod snapshotter;
 mod start;
 mod start_conflict;
@@ -160,6 +162,12 @@ impl Instance {
         self.shared.batcher.stats()
     }
 
+    /// Write transactions this instance's journal committed in this
+    /// process so far: exact at any moment (see `journal::CommitCounter`).
+    pub fn commits(&self) -> u64 {
+        self.shared.journal.commits()
+    }
+
     /// The runs that finished in this process (for a local `await`).
     pub(crate) fn finished_runs(&self) -> &FinishedRuns {
         &self.shared.finished_runs
@@ -187,6 +195,9 @@ impl Instance {
         }
         if let Some(a) = o.activity_dispatcher.clone() {
             tasks.push(tokio::spawn(activity_dispatcher::run(s.clone(), a)));
+        }
+        if let Some(c) = o.scheduler.clone() {
+            tasks.push(tokio::spawn(scheduler::run(s.clone(), c)));
         }
         if let Some(r) = o.wake_router.clone() {
             tasks.push(tokio::spawn(wake_router::run(s.clone(), r)));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 pub use crate::manifest::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, WakeRouterConfig,
+    HeartbeaterConfig, RecoveryConfig, SchedulerConfig, WakeRouterConfig,
 };
 
 impl ChildrenConfig {
@@ -22,6 +22,7 @@ impl ChildrenConfig {
             activity_dispatcher: None,
             wake_router: None,
             snapshotter: None,
+            scheduler: None,
         }
     }
 

@@ -48,6 +48,7 @@ pub async fn run(shared: Arc<Shared>, _opts: WakeRouterConfig) {
                         // dispatcher that takes it logs `lease acquired`.
                         WakeKind::Run => shared.wakeups.dispatcher.notify_one(),
                         WakeKind::Task => shared.wakeups.tasks.notify_one(),
+                        WakeKind::Schedule => shared.wakeups.scheduler.notify_one(),
                         WakeKind::Deploy => {
                             match shared.modules.refresh().await {
                                 Ok(()) => tracing::info!(instance = %wake.instance, workflow = %wake.run_id, "deploy seen; current versions refreshed"),

@@ -14,6 +14,8 @@ pub struct Wakeups {
     pub dispatcher: Notify,
     /// Wakes the activity dispatcher (a task may be ready).
     pub tasks: Notify,
+    /// Wakes the scheduler (a schedule was created, changed or resumed).
+    pub scheduler: Notify,
     /// Set when a run suspended here (it may have set a timer): the
     /// dispatcher reads the instance's next timer again.
     timer_set: AtomicBool,

@@ -111,6 +111,8 @@ pub trait TsRow {
     fn opt_text(&self, name: &str, key: &str) -> Result<Option<String>, JournalError>;
     /// Reads a 64-bit integer column.
     fn int(&self, name: &str, key: &str) -> Result<i64, JournalError>;
+    /// Reads a nullable 64-bit integer column.
+    fn opt_int(&self, name: &str, key: &str) -> Result<Option<i64>, JournalError>;
     /// Reads a 32-bit integer column.
     fn int32(&self, name: &str, key: &str) -> Result<i32, JournalError>;
     /// Reads a blob column.
@@ -144,6 +146,9 @@ macro_rules! common_columns {
         }
         fn int(&self, name: &str, key: &str) -> Result<i64, JournalError> {
             col::<$row, i64>(self, name, key)
+        }
+        fn opt_int(&self, name: &str, key: &str) -> Result<Option<i64>, JournalError> {
+            col::<$row, Option<i64>>(self, name, key)
         }
         fn int32(&self, name: &str, key: &str) -> Result<i32, JournalError> {
             col::<$row, i32>(self, name, key)

@@ -1,6 +1,6 @@
 //! The journal: where every run, its events, signals and activity tasks
 //! are stored. A few role traits, named for who uses them ([`RunStore`],
-//! [`LeaseStore`], [`CommitStore`], [`TaskStore`], [`WorkerStore`], [`ModuleStore`],
+//! [`LeaseStore`], [`CommitStore`], [`TaskStore`], [`WorkerStore`], [`ModuleStore`], [`ScheduleStore`],
 //! [`SnapshotStore`], [`Notifications`]), together the [`Journal`], with a
 //! Postgres implementation (production, many hosts; `journal/postgres/`)
 //! and a SQLite one (the embedded default, one process; `journal/sqlite/`),
@@ -18,6 +18,7 @@
 
 mod children;
 mod codec;
+mod commit_counter;
 mod commit_store;
 mod group_commit;
 mod lease_store;
@@ -30,6 +31,7 @@ mod postgres;
 mod reads;
 mod run_checks;
 mod run_store;
+mod schedule_store;
 mod snapshot;
 mod snapshot_store;
 #[cfg(feature = "sqlite")]
@@ -46,6 +48,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use children::{ChildFailure, ChildFailureKind, ChildOptions, ChildRun, NewChild, ParentClose};
+pub use commit_counter::CommitCounter;
 pub use commit_store::CommitStore;
 pub use group_commit::{BatcherConfig, GroupCommit};
 pub use lease_store::LeaseStore;
@@ -56,6 +59,7 @@ pub use notifications::{Notifications, WakeStream};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresJournal;
 pub use run_store::RunStore;
+pub use schedule_store::{Advance, ScheduleRow, ScheduleStore, ORIGIN_API, ORIGIN_MANIFEST};
 pub use snapshot::{load_history, make as make_snapshot};
 pub use snapshot_store::SnapshotStore;
 #[cfg(feature = "sqlite")]
@@ -138,13 +142,17 @@ pub enum JournalError {
 /// write again.
 #[async_trait]
 pub trait Journal:
-    RunStore + LeaseStore + CommitStore + TaskStore + WorkerStore + ModuleStore + SnapshotStore + Notifications
+    RunStore + LeaseStore + CommitStore + TaskStore + WorkerStore + ModuleStore + SnapshotStore + ScheduleStore + Notifications
 {
     /// `"postgres"` or `"sqlite"`.
     fn kind(&self) -> &'static str;
 
     /// Applies the migrations of this database kind (idempotent).
     async fn migrate(&self) -> Result<(), JournalError>;
+
+    /// Write transactions this journal committed in this process so far
+    /// (see [`CommitCounter`]).
+    fn commits(&self) -> u64;
 }
 
 /// A shared journal.

@@ -694,6 +694,9 @@ pub enum WakeKind {
     Task,
     /// A workflow module version was deployed (`run_id` holds the workflow).
     Deploy,
+    /// A schedule was created, changed, resumed or deleted (`run_id` holds
+    /// its name).
+    Schedule,
 }
 
 /// A wake-up notification (LISTEN/NOTIFY on Postgres, in-process on SQLite).

@@ -29,6 +29,10 @@ pub enum Arg<'a> {
     /// A point in time (Postgres: `timestamptz`; SQLite: milliseconds since
     /// the epoch).
     Time(DateTime<Utc>),
+    /// Nullable text.
+    OptText(Option<&'a str>),
+    /// A nullable 64-bit integer.
+    OptInt(Option<i64>),
 }
 
 /// A store's pool as the shared reads use it: a statement and its

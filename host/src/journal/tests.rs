@@ -222,6 +222,25 @@ journal_suite!(create_get_and_list_runs, |j: SharedJournal, _: TestClock| async 
     assert_eq!(j.get_run(&key("i1", "nope")).await.unwrap(), None);
 });
 
+journal_suite!(commits_counts_each_write_transaction_once, |j: SharedJournal, _: TestClock| async move {
+    let (a, b) = (key("i1", "run-a"), key("i1", "run-b"));
+    let c0 = j.commits();
+    j.create_run(&new_run(&a), None).await.unwrap();
+    assert_eq!(j.commits(), c0 + 1, "a creation is one commit");
+    run(&j, &a).await;
+    j.list_runs("i1", 10).await.unwrap();
+    assert_eq!(j.commits(), c0 + 1, "reads commit nothing");
+    assert!(matches!(j.create_run(&new_run(&a), None).await, Err(JournalError::RunExists(_))));
+    // Postgres refuses the insert, so nothing commits; SQLite's batch
+    // insert (ON CONFLICT DO NOTHING) commits its write transaction with
+    // nothing changed, which counts as a poll that found nothing does.
+    let refused = u64::from(j.kind() == "sqlite");
+    assert_eq!(j.commits(), c0 + 1 + refused, "a refused creation commits nothing on Postgres, one empty transaction on SQLite");
+    let lease = leased(&j, &b, "node/i1/1", TTL).await;
+    assert!(j.release_lease(&b, &lease, Duration::ZERO).await.unwrap());
+    assert_eq!(j.commits(), c0 + 3 + refused, "a leased creation and a release are a commit each");
+});
+
 journal_suite!(query_runs_filters_and_pages, |j: SharedJournal, time: TestClock| async move {
     // Five runs of i1, a moment apart (and two at once: ties are ordered by
     // run id), of two workflows; one run of i2.
@@ -911,6 +930,7 @@ mod checked_migration;
 mod child_runs;
 mod instance_fence;
 mod activity_workers;
+mod schedules;
 
 journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal, _: TestClock| async move {
     let k = key("a", "parked");

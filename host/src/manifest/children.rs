@@ -236,6 +236,23 @@ impl Default for SnapshotterConfig {
     }
 }
 
+/// Scheduler: fires the instance's due schedule ticks (see the README's
+/// schedules). It sleeps until the next tick, woken when a schedule
+/// changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulerConfig {
+    /// The longest sleep between two reads of the schedules
+    /// (`poll_interval_ms`, default 1000): how soon a schedule created by
+    /// another process without a notification (SQLite) is seen.
+    pub poll_interval: Duration,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self { poll_interval: Duration::from_millis(1000) }
+    }
+}
+
 /// The children of one instance. `None` means the child is left out
 /// (`false` in the manifest).
 #[derive(Debug, Clone, PartialEq)]
@@ -256,6 +273,8 @@ pub struct ChildrenConfig {
     pub wake_router: Option<WakeRouterConfig>,
     /// `snapshotter` (off unless configured).
     pub snapshotter: Option<SnapshotterConfig>,
+    /// `scheduler`.
+    pub scheduler: Option<SchedulerConfig>,
 }
 
 impl Default for ChildrenConfig {
@@ -270,6 +289,7 @@ impl Default for ChildrenConfig {
             activity_dispatcher: Some(ActivityDispatcherConfig::default()),
             wake_router: Some(WakeRouterConfig::default()),
             snapshotter: None,
+            scheduler: Some(SchedulerConfig::default()),
         }
     }
 }
@@ -518,6 +538,10 @@ pub(super) fn parse_children(
             threshold_events: t.positive("threshold_events", def.threshold_events)?,
         })
     })?;
+    let scheduler = child(&mut r, "scheduler", d.scheduler, |t| {
+        let def = SchedulerConfig::default();
+        Ok(SchedulerConfig { poll_interval: t.millis("poll_interval_ms", def.poll_interval)? })
+    })?;
     r.finish()?;
     if !supervisor_off && heartbeater_off {
         return Err(ctx.invalid(
@@ -547,5 +571,6 @@ pub(super) fn parse_children(
         activity_dispatcher,
         wake_router,
         snapshotter,
+        scheduler,
     })
 }

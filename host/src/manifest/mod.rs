@@ -55,6 +55,15 @@
 //! wake_router = { }               # routes the database's wake-ups; `signal_router`, its former name, is accepted
 //! snapshotter = false            # off by default: { threshold_events = 1000 }
 //!
+//! [instances.default.schedules.nightly]   # optional: schedules (see the README)
+//! workflow = "order-flow"         # required: one of the instance's workflows
+//! cron = "0 3 * * *"              # a cron expression (5 fields, or 6 with seconds first), or:
+//! # at = "2030-01-01T00:00:00Z"   # one time (RFC 3339)
+//! time_zone = "Europe/Paris"      # optional, default "UTC" (cron only)
+//! input = { order_id = "o-1" }    # optional, default {}
+//! overlap = "skip"                # optional: "skip" (default) a tick while the last run is going, or "allow"
+//! catch_up_ms = 60000             # optional: a tick later than this after downtime is skipped
+//!
 //! [telemetry]                     # optional: OpenTelemetry export over OTLP/HTTP
 //! otlp_endpoint = "http://127.0.0.1:4318"   # base URL; ${VAR} substituted; default: OTEL_EXPORTER_OTLP_* variables
 //! service_name = "continuum"      # optional, default OTEL_SERVICE_NAME, else "continuum"
@@ -96,6 +105,7 @@ mod error;
 mod http;
 mod reader;
 mod sandbox;
+mod schedules;
 mod syntax;
 mod telemetry;
 #[cfg(test)]
@@ -108,7 +118,7 @@ use toml::{Table, Value};
 
 pub use children::{
     ActivityDispatcherConfig, ActivitySupervisorConfig, ChildrenConfig, DispatcherConfig,
-    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SnapshotterConfig,
+    HeartbeaterConfig, RecoveryConfig, RunSupervisorConfig, WakeRouterConfig, SchedulerConfig, SnapshotterConfig,
 };
 pub use error::ManifestError;
 pub use http::{HttpConfig, DEFAULT_MAX_BODY_BYTES};
@@ -170,6 +180,9 @@ pub struct InstanceConfig {
     pub activities: BTreeMap<String, PathBuf>,
     /// The instance's children and their options.
     pub children: ChildrenConfig,
+    /// The schedules it declares (`[instances.NAME.schedules.SCHEDULE]`),
+    /// made the stored ones of origin `manifest` when a host serves it.
+    pub schedules: Vec<crate::schedule::ScheduleSpec>,
     /// What its WASM activity components may touch (`[instances.NAME.sandbox]`);
     /// the directory defaults to `<data_dir>/sandbox/<instance>`.
     pub sandbox: crate::activities::SandboxConfig,
@@ -362,6 +375,8 @@ fn parse_instance(
     let activities = component_map(&ctx, base, activities_key, r.table("activities")?)?;
     let children_key = r.key("children");
     let children = children::parse_children(ctx.clone(), children_key, r.table("children")?)?;
+    let schedules_key = r.key("schedules");
+    let schedules = schedules::parse_schedules(&ctx, &schedules_key, r.table("schedules")?, &workflows)?;
     let sandbox_key = r.key("sandbox");
     let sandbox = sandbox::parse_sandbox(ctx.clone(), sandbox_key, r.table("sandbox")?, base, data_dir, name)?;
     r.finish()?;
@@ -374,6 +389,7 @@ fn parse_instance(
         workflows,
         activities,
         children,
+        schedules,
         sandbox,
     })
 }

@@ -851,6 +851,7 @@ fn the_readme_manifest_example_parses() {
     let d = &m.instances["default"];
     assert_eq!(d.connect_timeout, Duration::from_millis(5000));
     assert!(d.children.snapshotter.is_none());
+    assert_eq!(d.schedules.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["nightly"]);
     assert!(m.instances["billing"].children.activity_dispatcher.is_none());
     assert_eq!(m.instances["billing"].database, "postgres://continuum:pw@db/billing");
 }
@@ -907,4 +908,47 @@ fn http_table_errors_name_the_key() {
     parse_err(&with("listen = \"127.0.0.1:1\"\nmax_body_bytes = 0"), &["http.max_body_bytes"]);
     parse_err(&with("listen = \"127.0.0.1:1\"\nmax_payload_bytes = 99999999999"), &["http.max_payload_bytes", "runtime's limit"]);
     parse_err(&with("listen = \"127.0.0.1:1\"\nlisten_on = 1"), &["http.listen_on"]);
+}
+
+#[test]
+fn schedules_are_read_and_checked() {
+    let m = parse_ok(&minimal(
+        r#"
+[instances.default.workflows]
+order-flow = "wf.wasm"
+[instances.default.schedules.nightly]
+workflow = "order-flow"
+cron = "0 3 * * *"
+time_zone = "Europe/Paris"
+input = { order_id = "n" }
+overlap = "allow"
+catch_up_ms = 5000
+[instances.default.schedules.once]
+workflow = "order-flow"
+at = 2030-01-01T09:00:00+01:00
+"#,
+    ));
+    let s = &m.instances["default"].schedules;
+    assert_eq!(s.len(), 2);
+    let nightly = s.iter().find(|s| s.name == "nightly").expect("nightly");
+    assert_eq!(
+        nightly.timing,
+        crate::schedule::ScheduleTiming::Cron { expression: "0 3 * * *".into(), time_zone: "Europe/Paris".into() }
+    );
+    assert_eq!((nightly.overlap, nightly.catch_up), (crate::schedule::Overlap::Allow, Duration::from_millis(5000)));
+    assert_eq!(nightly.input, serde_json::json!({"order_id": "n"}));
+    let once = s.iter().find(|s| s.name == "once").expect("once");
+    assert_eq!(once.timing, crate::schedule::ScheduleTiming::At("2030-01-01T08:00:00Z".parse().expect("a time")));
+    assert_eq!(once.input, serde_json::json!({}));
+
+    let with = |body: &str| minimal(&format!("[instances.default.workflows]\norder-flow = \"wf.wasm\"\n[instances.default.schedules.s]\n{body}\n"));
+    parse_err(&with("workflow = \"order-flow\"\ncron = \"* * *\""), &["instances.default.schedules.s.cron", "invalid cron expression"]);
+    parse_err(&with("workflow = \"order-flow\"\ncron = \"* * * * *\"\ntime_zone = \"Nowhere\""), &["instances.default.schedules.s.time_zone", "unknown time zone `Nowhere`"]);
+    parse_err(&with("workflow = \"other\"\ncron = \"* * * * *\""), &["instances.default.schedules.s.workflow", "`other`"]);
+    parse_err(&with("cron = \"* * * * *\""), &["instances.default.schedules.s.workflow"]);
+    parse_err(&with("workflow = \"order-flow\""), &["instances.default.schedules.s", "needs `cron`"]);
+    parse_err(&with("workflow = \"order-flow\"\ncron = \"* * * * *\"\nat = \"2030-01-01T00:00:00Z\""), &["schedules.s.at", "not both"]);
+    parse_err(&with("workflow = \"order-flow\"\nat = \"soon\""), &["schedules.s.at", "RFC 3339"]);
+    parse_err(&with("workflow = \"order-flow\"\ncron = \"* * * * *\"\noverlap = \"maybe\""), &["schedules.s.overlap", "\"skip\" or \"allow\""]);
+    parse_err(&with("workflow = \"order-flow\"\ncron = \"* * * * *\"\ncatch_up = 5"), &["schedules.s.catch_up"]);
 }

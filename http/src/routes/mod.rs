@@ -1,11 +1,16 @@
 //! The routes, one file per resource: health, instances, runs (start,
-//! list, read), a run's verbs (result, signal, cancel) and its journal.
+//! list, read), a run's verbs (result, signal, cancel, terminate), its journal and
+//! history, workflows (versions, deploy) and replay checks, an instance's
+//! counters (stats); and the web UI's (`/`, `/ui/...`).
 
 pub(crate) mod health;
+pub(crate) mod history;
 pub(crate) mod instances;
 pub(crate) mod journal;
+pub(crate) mod replay;
 pub(crate) mod run_verbs;
 pub(crate) mod runs;
+pub(crate) mod stats;
 pub(crate) mod workflows;
 
 use axum::routing::{get, post};
@@ -28,10 +33,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/instances/{instance}/runs/{run_id}/cancel", post(run_verbs::cancel))
         .route("/v1/instances/{instance}/runs/{run_id}/terminate", post(run_verbs::terminate))
         .route("/v1/instances/{instance}/runs/{run_id}/journal", get(journal::page))
+        .route("/v1/instances/{instance}/runs/{run_id}/history", get(history::read))
         .route("/v1/instances/{instance}/runs/{run_id}/journal/stream", get(crate::sse::journal_stream))
         .route("/v1/instances/{instance}/stream/runs", get(crate::sse::run_changes))
+        .route("/v1/instances/{instance}/stats", get(stats::stats))
         .route("/v1/instances/{instance}/workflows", get(workflows::list))
         .route("/v1/instances/{instance}/workflows/{workflow}/versions", post(workflows::deploy))
+        .route("/v1/instances/{instance}/replay", post(replay::replay))
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

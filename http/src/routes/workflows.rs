@@ -3,9 +3,6 @@
 //! .../workflows/{workflow}/versions`, the component as the body), with the
 //! replay check and the migration the CLI's `deploy` has.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::body::Bytes;
 use axum::extract::{RawPathParams, State};
 use axum::http::StatusCode;
@@ -17,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::body::QueryArgs;
 use crate::errors::ApiError;
 use crate::scope::InstanceScope;
+use crate::upload::Upload;
 use crate::AppState;
 
 /// The workflows listed.
@@ -125,31 +123,3 @@ pub(crate) async fn deploy(
     let body = Deployed { workflow, hash: report.hash, migrated: report.migrated, checks, not_migrated, finished: report.finished };
     Ok((StatusCode::CREATED, Json(body)))
 }
-
-/// An uploaded component on disk, removed when dropped.
-struct Upload(PathBuf);
-
-impl Upload {
-    async fn write(dir: &std::path::Path, bytes: &[u8]) -> Result<Upload, ApiError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let fail = |e: std::io::Error| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot store the upload in {}: {e}", dir.display()))
-        };
-        tokio::fs::create_dir_all(dir).await.map_err(fail)?;
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!("upload-{}-{n}.wasm", std::process::id()));
-        tokio::fs::write(&path, bytes).await.map_err(fail)?;
-        Ok(Upload(path))
-    }
-
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-

@@ -141,3 +141,26 @@ on_both_stores!(async fn terminate_stops_a_run_with_no_clean_up(store: Store) {
     assert_eq!(scheduled(&doc), ["reserve_stock", "charge_card"], "no compensation ran: {:?}", doc.kinds());
     assert!(!doc.kinds().contains(&"cancel_delivered"));
 });
+
+on_both_stores!(async fn a_cancel_asked_for_before_the_run_first_executes_is_delivered(store: Store) {
+    // The cancellation is on the run's row before any host executes it:
+    // the workflow's first call (scheduling an activity) has no operation
+    // open to complete as cancelled, so the delivery waits for its first
+    // wait. (It was once recorded at that first call and then never
+    // delivered: the order went on to wait for its review.)
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[spec(&db, 60_000)]);
+    let run = cli_ok(&manifest, &["start", "order-flow", &order("o-early")]);
+    let said = cli(&manifest, &["cancel", &run]);
+    assert!(said.status.success(), "{said:?}");
+    let _host = Host::start(&manifest, &[]);
+    let doc = finished(&manifest, &run).await;
+    assert_eq!((doc.run.state.as_str(), doc.run.error_code()), ("cancelled", Some("cancelled")), "{:?}", doc.kinds());
+    let kinds = doc.kinds();
+    let delivered = kinds.iter().position(|k| *k == "cancel_delivered").expect("the cancellation was delivered");
+    assert_eq!(kinds.get(delivered + 1).copied(), Some("operation_cancelled"), "{kinds:?}");
+    assert!(!kinds.contains(&"signal_requested"), "the order never waits for its review: {kinds:?}");
+    assert_eq!(kinds.last().copied(), Some("run_cancelled"));
+    assert_exactly_once(&doc.events);
+});

@@ -119,8 +119,15 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
         panic!("o2 did not end cancelled: {a:?}\njournal: {kinds:#?}\nlog: {}", host.log_text());
     }
     assert_eq!((a.status, a.body["state"].as_str(), a.body["error"]["code"].as_str()), (200, Some("cancelled"), Some("cancelled")), "{a:?}");
+    // The instance's counters: exact, so a start adds to them at once.
+    let stats = api.get("/v1/instances/default/stats").await;
+    assert_eq!((stats.status, stats.body["instance"].as_str()), (200, Some("default")), "{stats:?}");
+    let commits = |a: &Answer| a.body["commits"].as_u64().expect("commits");
+    assert!(commits(&stats) > 0 && stats.body["run_writes"].as_u64() > Some(0), "{stats:?}");
     let a = api.post(runs, &json!({"workflow": "billing-flow", "input": {"customer_id": "c-1"}, "run_id": "b-1"})).await;
     assert_eq!(a.status, 201, "{a:?}");
+    let after = api.get("/v1/instances/default/stats").await;
+    assert!(commits(&after) > commits(&stats), "a start commits: {stats:?} then {after:?}");
 
     // Lists: filters, and pages of one that cover the listing in order.
     let a = api.get(runs).await;
@@ -167,6 +174,15 @@ on_both_stores!(async fn the_run_verbs_over_http(store: Store) {
     assert_eq!(events[0]["seq"], 3);
     assert!(events.iter().any(|e| e.to_string().contains("signal_received")), "{a:?}");
     assert_eq!(a.body["next_after"], Value::Null);
+
+    // The whole history at once: the run, every entry, no open calls.
+    let a = api.get(&format!("{runs}/o-1/history")).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!((a.body["run"]["state"].as_str(), a.body["run"]["key"]["run_id"].as_str()), (Some("completed"), Some("o-1")));
+    assert_eq!(a.body["events"].as_array().map(Vec::len), Some(events.len() + 2), "{a:?}");
+    assert_eq!(a.body["open_activities"], json!([]));
+    let a = api.get(&format!("{runs}/nope/history")).await;
+    assert_eq!((a.status, a.code()), (404, "unknown_run"), "{a:?}");
 });
 
 on_both_stores!(async fn bad_input_is_a_json_error_never_a_500(store: Store) {

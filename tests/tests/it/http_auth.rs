@@ -43,6 +43,8 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
         ("GET", format!("{b}/r"), None),
         ("GET", format!("{b}/r/result?wait=100ms"), None),
         ("GET", format!("{b}/r/journal"), None),
+        ("GET", format!("{b}/r/history"), None),
+        ("POST", "/v1/instances/b/replay?workflow=order-flow".into(), Some(&deploy)),
         ("POST", format!("{b}/r/signals"), Some(&signal)),
         ("POST", format!("{b}/r/cancel"), None),
         ("POST", format!("{b}/r/terminate"), None),

@@ -43,6 +43,26 @@ on_both_stores!(async fn workflows_list_their_versions_and_deploy_checks_replay(
     let a = deploy("drift_v2", "?check=true&migrate=all").await;
     assert_eq!((a.status, a.code()), (409, "deploy_refused"), "{a:?}");
     assert!(a.body["error"]["message"].as_str().unwrap().contains("old"), "{a:?}");
+    // A replay check alone deploys nothing: v2 diverges, v3 replays.
+    let replay = |file: &str, query: &str| {
+        let (api, bytes) = (api.clone(), std::fs::read(component(file)).unwrap());
+        let path = format!("{base}/replay{query}");
+        async move { api.raw("POST", &path, Some(bytes)).await }
+    };
+    let a = replay("drift_v2", "?workflow=drift").await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!((a.body["runs"][0]["run_id"].as_str(), a.body["runs"][0]["compatible"].as_bool()), (Some("old"), Some(false)), "{a:?}");
+    assert!(a.body["runs"][0]["verdict"].as_str().unwrap().starts_with("incompatible"), "{a:?}");
+    let a = replay("drift_v3", "?runs=old").await;
+    assert_eq!((a.status, a.body["runs"][0]["compatible"].as_bool()), (200, Some(true)), "{a:?}");
+    let a = replay("drift_v3", "").await;
+    assert_eq!((a.status, a.code()), (400, "bad_request"), "nothing to replay: {a:?}");
+    let a = replay("drift_v3", "?runs=nope").await;
+    assert_eq!((a.status, a.code()), (404, "unknown_run"), "{a:?}");
+    let a = api.raw("POST", &format!("{base}/replay?workflow=drift"), Some(b"not wasm".to_vec())).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_module"), "{a:?}");
+    assert_eq!(api.get(&format!("{base}/workflows")).await.body["workflows"][0]["current"], v1.as_str(), "a replay deploys nothing");
+
     // v3 replays it: deployed, and the run migrated.
     let a = deploy("drift_v3", "?check=true&migrate=old").await;
     assert_eq!(a.status, 201, "{a:?}");

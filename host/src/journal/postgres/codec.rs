@@ -29,6 +29,8 @@ impl BindArg for Postgres {
         match arg {
             Arg::Text(text) => q.bind(text),
             Arg::Int(n) => q.bind(n),
+            Arg::OptText(text) => q.bind(text),
+            Arg::OptInt(n) => q.bind(n),
             Arg::Time(at) => q.bind(at),
         }
     }
@@ -66,6 +68,7 @@ pub(super) fn wake_kind_name(kind: &WakeKind) -> &'static str {
         WakeKind::Cancel => "cancel",
         WakeKind::Task => "task",
         WakeKind::Deploy => "deploy",
+        WakeKind::Schedule => "schedule",
     }
 }
 
@@ -82,6 +85,7 @@ pub(super) fn parse_wake(payload: &str) -> Option<Wake> {
         "cancel" => WakeKind::Cancel,
         "task" => WakeKind::Task,
         "deploy" => WakeKind::Deploy,
+        "schedule" => WakeKind::Schedule,
         _ => return None,
     };
     let instance = parts.next()?.to_string();

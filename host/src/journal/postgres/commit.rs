@@ -30,7 +30,7 @@ impl CommitStore for PostgresJournal {
             return Ok(Vec::new());
         }
         if one_statement::applies_to(writes) {
-            return one_statement::commit(&self.pool, writes).await;
+            return self.commits.counted(one_statement::commit(&self.pool, writes).await);
         }
         // A write that ends a run of a family also locks its parent or its
         // children, which the fence did not lock in key order: a child and
@@ -73,7 +73,7 @@ impl PostgresJournal {
         drop_tasks(&mut tx, batch.dropped).await?;
         apply_transitions(&mut tx, batch.transitions).await?;
         family::end_families(&mut tx, batch.ended).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(applied)
     }
 }

@@ -84,13 +84,9 @@ impl LeaseStore for PostgresJournal {
         if owners.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(&CLAIM)
-            .bind(instance)
-            .bind(owners)
-            .bind(exclude)
-            .bind(millis(ttl))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.commits.counted(
+            sqlx::query(&CLAIM).bind(instance).bind(owners).bind(exclude).bind(millis(ttl)).fetch_all(&self.pool).await,
+        )?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             let n: i32 = row.try_get("n")?;
@@ -103,13 +99,9 @@ impl LeaseStore for PostgresJournal {
     }
 
     async fn acquire_lease(&self, key: &RunKey, owner: &str, ttl: Duration) -> Result<Option<(Lease, RunRecord)>, JournalError> {
-        let row = sqlx::query(&ACQUIRE)
-            .bind(&key.instance)
-            .bind(&key.run_id)
-            .bind(owner)
-            .bind(millis(ttl))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = self.commits.counted(
+            sqlx::query(&ACQUIRE).bind(&key.instance).bind(&key.run_id).bind(owner).bind(millis(ttl)).fetch_optional(&self.pool).await,
+        )?;
         row.as_ref().map(|row| leased_run(row, owner)).transpose()
     }
 
@@ -118,7 +110,7 @@ impl LeaseStore for PostgresJournal {
             return Ok(Vec::new());
         }
         let arrays = LeaseArrays::new(leases.iter().map(|(k, l)| (k, l)));
-        let rows = arrays.bind(sqlx::query(&RENEW)).bind(millis(ttl)).fetch_all(&self.leases).await?;
+        let rows = self.commits.counted(arrays.bind(sqlx::query(&RENEW)).bind(millis(ttl)).fetch_all(&self.leases).await)?;
         let mut renewed = vec![Renewal::Lost; leases.len()];
         for row in rows {
             let idx: i64 = row.try_get("idx")?;
@@ -138,7 +130,7 @@ impl LeaseStore for PostgresJournal {
         if done {
             notify(&mut tx, WakeKind::Run, &key.instance, &key.run_id).await?;
         }
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(done)
     }
 }

@@ -15,6 +15,7 @@ mod modules;
 mod notifications;
 mod one_statement;
 mod runs;
+mod schedules;
 mod snapshots;
 mod tasks;
 mod workers;
@@ -26,7 +27,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use self::codec::{wake_payload, WAKE_CHANNEL};
 use super::codec::state_and_workflow;
 use super::reads::{ReadPool, SharedReads};
-use super::{Journal, JournalError, RunKey, RunState, WakeKind};
+use super::{CommitCounter, Journal, JournalError, RunKey, RunState, WakeKind};
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -41,6 +42,8 @@ pub struct PostgresJournal {
     /// main pool is busy (many runs loading their histories at once) still
     /// renews its leases in time instead of losing them.
     leases: PgPool,
+    /// Write transactions committed (shared by the clones).
+    commits: CommitCounter,
 }
 
 impl PostgresJournal {
@@ -69,7 +72,7 @@ impl PostgresJournal {
         };
         let pool = options().max_connections(max_connections.max(1)).connect(url).await?;
         let leases = options().max_connections(LEASE_CONNECTIONS).connect_lazy(url)?;
-        Ok(Self { pool, leases })
+        Ok(Self { pool, leases, commits: CommitCounter::default() })
     }
 
     /// Closes the pool (waits for connections in use to be returned).
@@ -77,6 +80,13 @@ impl PostgresJournal {
     pub async fn close(&self) {
         self.pool.close().await;
         self.leases.close().await;
+    }
+
+    /// Commits `tx` and counts it.
+    async fn commit_tx(&self, tx: Tx) -> Result<(), JournalError> {
+        tx.commit().await?;
+        self.commits.add();
+        Ok(())
     }
 }
 
@@ -90,6 +100,10 @@ impl SharedReads for PostgresJournal {
 impl Journal for PostgresJournal {
     fn kind(&self) -> &'static str {
         "postgres"
+    }
+
+    fn commits(&self) -> u64 {
+        self.commits.get()
     }
 
     async fn migrate(&self) -> Result<(), JournalError> {

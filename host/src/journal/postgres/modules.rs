@@ -57,7 +57,7 @@ impl ModuleStore for PostgresJournal {
             sqlx::query(sql).bind(instance).bind(workflow).bind(hash).execute(&mut *tx).await?;
         }
         notify(&mut tx, WakeKind::Deploy, instance, workflow).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(())
     }
 
@@ -76,7 +76,7 @@ impl ModuleStore for PostgresJournal {
         .bind(run_ids)
         .bind(to)
         .execute(&self.pool)
-        .await?;
+        .await.inspect(|_| self.commits.add())?;
         Ok(done.rows_affected())
     }
 
@@ -89,7 +89,7 @@ impl ModuleStore for PostgresJournal {
     ) -> Result<Vec<MigrationOutcome>, JournalError> {
         let mut tx = self.pool.begin().await?;
         let out = migrate_checked(&mut Mover { tx: &mut tx, instance, workflow, to }, runs).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(out)
     }
 }

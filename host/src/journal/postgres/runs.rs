@@ -86,7 +86,7 @@ impl RunStore for PostgresJournal {
             Some((owner, ttl)) => q.bind(owner).bind(millis(ttl)),
             None => q.bind(WAKE_CHANNEL).bind(wake_payload(&WakeKind::Run, &run.key.instance, &run.key.run_id)),
         };
-        let row = match q.fetch_one(&self.pool).await {
+        let row = match self.commits.counted(q.fetch_one(&self.pool).await) {
             Err(e) if is_unique_violation(&e) => return Err(JournalError::RunExists(run.key.clone())),
             other => other?,
         };
@@ -119,7 +119,7 @@ impl RunStore for PostgresJournal {
             .bind((0..runs.len() as i64).collect::<Vec<_>>())
             .bind(WAKE_CHANNEL)
             .fetch_all(&self.pool)
-            .await?;
+            .await.inspect(|_| self.commits.add())?;
         // A key given twice in `runs` is inserted once: only the first of
         // them counts as inserted.
         let mut inserted: Vec<Option<(RunRecord, Option<Lease>)>> = vec![None; runs.len()];
@@ -174,7 +174,7 @@ impl RunStore for PostgresJournal {
         .fetch_one(&mut *tx)
         .await?;
         wake_run(&mut tx, key).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(SentSignal { id, workflow, duplicate: false })
     }
 
@@ -194,7 +194,7 @@ impl RunStore for PostgresJournal {
         .execute(&mut *tx)
         .await?;
         notify(&mut tx, WakeKind::Cancel, &key.instance, &key.run_id).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(CancelRequest::Requested)
     }
 
@@ -212,7 +212,7 @@ impl RunStore for PostgresJournal {
         .bind(requested_at)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(if done.rows_affected() == 1 { CancelWithdrawal::Withdrawn } else { CancelWithdrawal::NotOurs })
     }
 }

@@ -20,7 +20,7 @@ impl SnapshotStore for PostgresJournal {
         .bind(&s.digest)
         .bind(&s.body)
         .execute(&self.pool)
-        .await?;
+        .await.inspect(|_| self.commits.add())?;
         Ok(())
     }
 }

@@ -54,7 +54,7 @@ impl TaskStore for PostgresJournal {
         .bind(owner)
         .bind(millis(ttl))
         .fetch_all(&self.pool)
-        .await?;
+        .await.inspect(|_| self.commits.add())?;
         Ok(order_claimed(rows.iter().map(claimed_from_row).collect::<Result<_, _>>()?))
     }
 
@@ -82,13 +82,13 @@ impl TaskStore for PostgresJournal {
             return Ok(false);
         }
         wake_run(&mut tx, key).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(true)
     }
 
     async fn start_task(&self, key: &RunKey, op: u32, claim_token: i64) -> Result<bool, JournalError> {
         let sql = claim_fenced!("attempts_started = attempts_started + 1", "now()");
-        let done = bind_task(sqlx::query(sql), key, op).bind(claim_token).execute(&self.pool).await?;
+        let done = bind_task(sqlx::query(sql), key, op).bind(claim_token).execute(&self.pool).await.inspect(|_| self.commits.add())?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -110,12 +110,12 @@ impl TaskStore for PostgresJournal {
         let sql = "INSERT INTO activity_heartbeats (instance, run_id, op, attempt, details) VALUES ($1, $2, $3, $4, $5) \
                    ON CONFLICT (instance, run_id, op) DO UPDATE \
                    SET attempt = EXCLUDED.attempt, details = EXCLUDED.details, recorded_at = now()";
-        bind_task(sqlx::query(sql), key, op).bind(attempt as i32).bind(details.to_string()).execute(&self.pool).await?;
+        bind_task(sqlx::query(sql), key, op).bind(attempt as i32).bind(details.to_string()).execute(&self.pool).await.inspect(|_| self.commits.add())?;
         Ok(())
     }
 
     async fn clear_heartbeat(&self, key: &RunKey, op: u32) -> Result<(), JournalError> {
-        bind_task(sqlx::query(CLEAR_HEARTBEAT), key, op).execute(&self.pool).await?;
+        bind_task(sqlx::query(CLEAR_HEARTBEAT), key, op).execute(&self.pool).await.inspect(|_| self.commits.add())?;
         Ok(())
     }
 
@@ -129,7 +129,7 @@ impl TaskStore for PostgresJournal {
         .bind(activity)
         .bind(output.to_string())
         .execute(&self.pool)
-        .await?;
+        .await.inspect(|_| self.commits.add())?;
         Ok(())
     }
 }
@@ -144,6 +144,6 @@ async fn fenced_update(
     claim_token: i64,
     ms: Duration,
 ) -> Result<bool, JournalError> {
-    let done = bind_task(sqlx::query(sql), key, op).bind(claim_token).bind(millis(ms)).execute(&j.pool).await?;
+    let done = bind_task(sqlx::query(sql), key, op).bind(claim_token).bind(millis(ms)).execute(&j.pool).await.inspect(|_| j.commits.add())?;
     Ok(done.rows_affected() == 1)
 }

@@ -32,7 +32,7 @@ impl WorkerStore for PostgresJournal {
         .bind(serde_json::to_string(queues).unwrap_or_else(|_| "[]".into()))
         .bind(millis(ttl))
         .execute(&self.pool)
-        .await?;
+        .await.inspect(|_| self.commits.add())?;
         Ok(())
     }
 
@@ -41,7 +41,7 @@ impl WorkerStore for PostgresJournal {
             .bind(instance)
             .bind(owner)
             .execute(&self.pool)
-            .await?;
+            .await.inspect(|_| self.commits.add())?;
         Ok(())
     }
 
@@ -99,7 +99,7 @@ impl WorkerStore for PostgresJournal {
             return Ok(false);
         }
         wake_run(&mut tx, key).await?;
-        tx.commit().await?;
+        self.commit_tx(tx).await?;
         Ok(true)
     }
 }

@@ -23,6 +23,8 @@ impl BindArg for Sqlite {
         match arg {
             Arg::Text(text) => q.bind(text),
             Arg::Int(n) => q.bind(n),
+            Arg::OptText(text) => q.bind(text),
+            Arg::OptInt(n) => q.bind(n),
             Arg::Time(at) => q.bind(at.timestamp_millis()),
         }
     }

@@ -14,6 +14,7 @@ mod leases;
 mod modules;
 mod notifications;
 mod runs;
+mod schedules;
 mod snapshots;
 mod tasks;
 mod workers;
@@ -30,7 +31,7 @@ use tokio::sync::{broadcast, Mutex, MutexGuard};
 
 use super::codec::state_and_workflow;
 use super::reads::{ReadPool, SharedReads};
-use super::{Journal, JournalError, RunKey, RunState, Wake, WakeKind};
+use super::{CommitCounter, Journal, JournalError, RunKey, RunState, Wake, WakeKind};
 
 /// Times a migration that raced another process is tried again.
 const MIGRATE_RETRIES: u32 = 20;
@@ -59,6 +60,7 @@ pub struct SqliteJournal {
     clock: Clock,
     write_lock: Mutex<()>,
     wakes: broadcast::Sender<Wake>,
+    commits: CommitCounter,
 }
 
 /// A write transaction, holding the in-process write lock.
@@ -120,7 +122,7 @@ impl SqliteJournal {
             }
         };
         let (wakes, _) = broadcast::channel(WAKE_BUFFER);
-        Ok(Self { pool, clock, write_lock: Mutex::new(()), wakes })
+        Ok(Self { pool, clock, write_lock: Mutex::new(()), wakes, commits: CommitCounter::default() })
     }
 
     /// Closes the pool.
@@ -145,6 +147,7 @@ impl SqliteJournal {
     async fn finish(&self, w: WriteTx<'_>) -> Result<(), JournalError> {
         let WriteTx { tx, _guard: guard, wakes } = w;
         tx.commit().await?;
+        self.commits.add();
         drop(guard);
         for w in wakes {
             // No listener is fine: polling is the backstop.
@@ -191,6 +194,10 @@ impl SharedReads for SqliteJournal {
 impl Journal for SqliteJournal {
     fn kind(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn commits(&self) -> u64 {
+        self.commits.get()
     }
 
     async fn migrate(&self) -> Result<(), JournalError> {

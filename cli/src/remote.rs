@@ -1,0 +1,220 @@
+//! The verbs through a server's HTTP API (`--server URL`, the token from
+//! `CONTINUUM_TOKEN`): the same arguments, output and exit codes as
+//! against the database ([`crate::direct`]); the manifest is not read.
+//! `serve` and `demo` run in this process and refuse `--server`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use continuum_host::{Error, Migrate, RunHistory, DEFAULT_INSTANCE};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::commands::{self, Command};
+use crate::exit::{CliError, EXIT_OK};
+use crate::print;
+use crate::remote_answers as answer;
+use crate::remote_client::{Body, Remote, TOKEN_ENV};
+
+/// The largest page of runs the API gives.
+const MAX_PAGE: usize = 1000;
+
+/// Runs a verb through the API of `server`.
+pub async fn execute(server: &str, command: Command) -> Result<u8, CliError> {
+    let verb = command.verb();
+    let refuse = || {
+        CliError::Usage(format!(
+            "`continuum {verb}` runs in this process and cannot go through a server: drop --server (and unset CONTINUUM_SERVER)"
+        ))
+    };
+    if matches!(command, Command::Serve { .. } | Command::Demo) {
+        return Err(refuse());
+    }
+    if matches!(command, Command::Schedule { .. }) {
+        return Err(CliError::Usage(
+            "`continuum schedule` has no HTTP API yet and cannot go through a server: drop --server (and unset CONTINUUM_SERVER)".into(),
+        ));
+    }
+    let remote = Remote::new(server, std::env::var(TOKEN_ENV).ok())?;
+    let none = Duration::ZERO;
+    match command {
+        Command::Start { workflow, input, input_file, instance, run_id, fail_if_exists } => {
+            let input = commands::start_input(input, input_file)?;
+            let mut body = json!({"workflow": workflow, "input": input});
+            if let Some(id) = run_id {
+                body["run_id"] = json!(id);
+            }
+            if fail_if_exists {
+                body["if_exists"] = json!("fail");
+            }
+            let url = remote.url(&["v1", "instances", of(&instance), "runs"], &[]);
+            let (_, a) = remote.call(Method::POST, url, Some(Body::Json(body)), none, "start").await?;
+            let started: answer::Started = remote.parse("start", a)?;
+            print::started(&started.run_id, started.existed);
+            Ok(EXIT_OK)
+        }
+        Command::Signal { run_id, name, payload, instance, key } => {
+            let payload = commands::signal_payload(payload)?;
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "signals"], &[]);
+            let mut body = json!({"name": name, "payload": payload});
+            if let Some(k) = &key {
+                body["idempotency_key"] = json!(k);
+            }
+            let (_, a) = remote.call(Method::POST, url, Some(Body::Json(body)), none, "signal").await?;
+            let sent: answer::SignalSent = remote.parse("signal", a)?;
+            print::signalled(&run_id, &name, key.as_deref(), sent.duplicate);
+            Ok(EXIT_OK)
+        }
+        Command::Cancel { run_id, instance } => {
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "cancel"], &[]);
+            let (_, a) = remote.call(Method::POST, url, None, none, "cancel").await?;
+            let c: answer::Cancelled = remote.parse("cancel", a)?;
+            print::cancelled(&run_id, &c.outcome("cancel").map_err(|r| remote.bad_answer("cancel", r))?);
+            Ok(EXIT_OK)
+        }
+        Command::Terminate { run_id, instance } => {
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "terminate"], &[]);
+            let (_, a) = remote.call(Method::POST, url, None, none, "terminate").await?;
+            let c: answer::Cancelled = remote.parse("terminate", a)?;
+            print::terminated(&run_id, &c.outcome("terminate").map_err(|r| remote.bad_answer("terminate", r))?);
+            Ok(EXIT_OK)
+        }
+        Command::Await { run_id, timeout, instance } => {
+            let timeout = commands::await_timeout(timeout)?;
+            await_run(&remote, of(&instance), &run_id, timeout).await
+        }
+        Command::Show { run_id, instance, json } => {
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "history"], &[]);
+            let (_, a) = remote.call(Method::GET, url, None, none, "show").await?;
+            let history: RunHistory = remote.parse("show", a)?;
+            print::history(&history, json);
+            Ok(EXIT_OK)
+        }
+        Command::Runs { instance, limit, state, workflow } => {
+            let state = commands::state_filter(state.as_deref())?;
+            let mut filters = Vec::new();
+            if let Some(s) = state {
+                filters.push(("state", s.to_string()));
+            }
+            if let Some(w) = workflow {
+                filters.push(("workflow", w));
+            }
+            list_runs(&remote, of(&instance), limit, filters).await
+        }
+        Command::Workflows { instance } => {
+            let url = remote.url(&["v1", "instances", of(&instance), "workflows"], &[]);
+            let (_, a) = remote.call(Method::GET, url, None, none, "workflows").await?;
+            let list: answer::WorkflowList = remote.parse("workflows", a)?;
+            print::workflows(&list.workflows);
+            Ok(EXIT_OK)
+        }
+        Command::Instances => {
+            let (_, a) = remote.call(Method::GET, remote.url(&["v1", "instances"], &[]), None, none, "instances").await?;
+            let list: answer::InstanceList = remote.parse("instances", a)?;
+            list.instances.iter().for_each(|i| outln!("{}", i.name));
+            Ok(EXIT_OK)
+        }
+        Command::Deploy { workflow, file, instance, migrate, check } => {
+            let mut query = Vec::new();
+            match commands::migrate(migrate) {
+                Migrate::All => query.push(("migrate", "all".to_string())),
+                Migrate::Runs(ids) => query.push(("migrate", run_list(&ids)?)),
+                _ => {}
+            }
+            if check {
+                query.push(("check", "true".to_string()));
+            }
+            let body = Body::Wasm(read_component(&file)?);
+            let url = remote.url(&["v1", "instances", of(&instance), "workflows", workflow.as_str(), "versions"], &query);
+            let (_, a) = remote.call(Method::POST, url, Some(body), none, "deploy").await?;
+            let d: answer::Deployed = remote.parse("deploy", a)?;
+            Ok(print::deployed(&print::Deployed {
+                workflow,
+                hash: d.hash,
+                migrated: d.migrated,
+                checks: d.checks.into_iter().map(|c| (c.run_id, c.verdict)).collect(),
+                finished: d.finished,
+                not_migrated: d.not_migrated.into_iter().map(|n| (n.run_id, n.reason)).collect(),
+            }))
+        }
+        Command::Replay { module, workflow, runs, instance } => {
+            let mut query = Vec::new();
+            if let Some(w) = workflow {
+                query.push(("workflow", w));
+            }
+            if !runs.is_empty() {
+                query.push(("runs", run_list(&runs)?));
+            }
+            let body = Body::Wasm(read_component(&module)?);
+            let url = remote.url(&["v1", "instances", of(&instance), "replay"], &query);
+            let (_, a) = remote.call(Method::POST, url, Some(body), none, "replay").await?;
+            let r: answer::Replayed = remote.parse("replay", a)?;
+            let verdicts: Vec<_> = r.runs.into_iter().map(|c| (c.run_id, c.compatible, c.verdict)).collect();
+            Ok(print::replayed(&verdicts))
+        }
+        Command::Serve { .. } | Command::Demo | Command::Schedule { .. } => Err(refuse()),
+    }
+}
+
+/// The instance a verb names, or the default one.
+fn of(instance: &Option<String>) -> &str {
+    instance.as_deref().unwrap_or(DEFAULT_INSTANCE)
+}
+
+/// Run ids as the API takes them in a query: separated by commas.
+fn run_list(ids: &[String]) -> Result<String, CliError> {
+    if let Some(id) = ids.iter().find(|id| id.contains(',')) {
+        return Err(CliError::Usage(format!("run id `{id}` contains a comma, which cannot be passed through --server")));
+    }
+    Ok(ids.join(","))
+}
+
+/// A component file to upload.
+fn read_component(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read component file `{}`: {e}", path.display())))
+}
+
+/// `await`: long polls of the run's result (each at most the API's
+/// longest wait) until it is final or `timeout` has passed.
+async fn await_run(remote: &Remote, instance: &str, run_id: &str, timeout: Duration) -> Result<u8, CliError> {
+    let begun = Instant::now();
+    loop {
+        let wait = timeout.saturating_sub(begun.elapsed()).min(continuum_http::wait::MAX_WAIT);
+        let query = [("wait", format!("{}ms", wait.as_millis()))];
+        let url = remote.url(&["v1", "instances", instance, "runs", run_id, "result"], &query);
+        let (_, a) = remote.call(Method::GET, url, None, wait, "await").await?;
+        let result: answer::RunResult = remote.parse("await", a)?;
+        if result.done {
+            return Ok(print::awaited(run_id, result.state, result.output, result.error));
+        }
+        if begun.elapsed() >= timeout {
+            let (instance, run_id) = (instance.to_string(), run_id.to_string());
+            return Err(Error::AwaitTimeout { instance, run_id, waited: timeout }.into());
+        }
+    }
+}
+
+/// `runs`: pages of the listing, with its filters, until `limit` runs
+/// are printed or the listing ends.
+async fn list_runs(remote: &Remote, instance: &str, limit: usize, filters: Vec<(&str, String)>) -> Result<u8, CliError> {
+    let mut left = limit;
+    let mut cursor: Option<String> = None;
+    loop {
+        // A limit of 0 still asks once: an unknown instance is an error either way.
+        let mut query = filters.clone();
+        query.push(("limit", left.clamp(1, MAX_PAGE).to_string()));
+        if let Some(c) = cursor.take() {
+            query.push(("cursor", c));
+        }
+        let url = remote.url(&["v1", "instances", instance, "runs"], &query);
+        let (_, a) = remote.call(Method::GET, url, None, Duration::ZERO, "runs").await?;
+        let page: answer::RunPage = remote.parse("runs", a)?;
+        let shown = page.runs.len().min(left);
+        page.runs.iter().take(shown).for_each(print::run_line);
+        left -= shown;
+        match page.next_cursor {
+            Some(next) if left > 0 => cursor = Some(next),
+            _ => return Ok(EXIT_OK),
+        }
+    }
+}
