@@ -162,4 +162,24 @@ pub struct RunHistorySchema {
     pub heartbeats: Vec<HeartbeatSchema>,
     /// The activity calls without an outcome yet.
     pub open_activities: Vec<OpenActivitySchema>,
+    /// The child runs it started, by operation.
+    pub children: Vec<ChildRunSchema>,
+}
+
+/// A child run of a run.
+#[derive(ToSchema)]
+#[schema(as = ChildRun)]
+pub struct ChildRunSchema {
+    /// The child's instance and run id.
+    pub key: RunKeySchema,
+    /// Its workflow.
+    pub workflow: String,
+    /// Its state.
+    pub state: RunStateSchema,
+    /// The parent's operation that started it.
+    pub parent_op: u32,
+    /// What becomes of it when the parent ends first: `cancel`, `terminate` or `abandon`.
+    pub parent_close: String,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
