@@ -1,7 +1,8 @@
 //! Server-sent event streams: a run's journal entries as they are
 //! committed (`GET .../runs/{run_id}/journal/stream`), and the run state
 //! changes of an instance (`GET .../stream/runs`). Both poll the database
-//! (every [`POLL`]), so they see what any host commits.
+//! (every [`POLL`]), so they see what any host commits, and both resume
+//! where a client's `Last-Event-ID` says it stopped.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -39,6 +40,16 @@ pub struct JournalStreamQuery {
     pub after: Option<i64>,
 }
 
+/// Where a state stream starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StateStreamQuery {
+    /// Changes from this time on (RFC 3339, like an event's id), instead of
+    /// from now; a `Last-Event-ID` header wins.
+    pub since: Option<DateTime<Utc>>,
+}
+
 /// The last event of a journal stream: the run is final.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StreamEnd {
@@ -63,6 +74,11 @@ pub struct StateChange {
 
 fn json_event(name: &str, data: &impl Serialize) -> Event {
     Event::default().event(name).json_data(data).unwrap_or_else(|_| Event::default().event(name))
+}
+
+/// The id of a state event: the change's time, to the microsecond.
+fn state_id(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn error_event(e: continuum_host::Error) -> Event {
@@ -154,7 +170,7 @@ impl Watch {
                 let changed = self.known.get(&r.key.run_id).map(|(s, _)| *s) != Some(r.state);
                 if changed && send {
                     let change = StateChange { run_id: r.key.run_id.clone(), workflow: r.workflow.clone(), state: r.state, updated_at: r.updated_at };
-                    self.queue.push_back(json_event("state", &change));
+                    self.queue.push_back(json_event("state", &change).id(state_id(r.updated_at)));
                 }
                 self.known.insert(r.key.run_id.clone(), (r.state, r.updated_at));
             }
@@ -172,27 +188,44 @@ impl Watch {
 }
 
 /// Streams the instance's run state changes from now on (`state` events:
-/// a StateChange each time a run is seen in a new state; states a run
-/// passes through between two polls may be skipped). A broken database
-/// ends the stream with an `error` event.
+/// a StateChange each time a run is seen in a new state, its id the
+/// change's time; states a run passes through between two polls may be
+/// skipped). A client that reconnects with `Last-Event-ID` (or asks
+/// `?since=`) first gets the current state of every run changed since
+/// [`LOOKBACK`] before that time, so no change committed meanwhile is
+/// missed (one it saw may come again). A broken database ends the stream
+/// with an `error` event.
 #[utoipa::path(get, path = "/v1/instances/{instance}/stream/runs", tag = "streams",
-    params(("instance" = String, Path, description = "The instance")),
+    params(("instance" = String, Path, description = "The instance"), StateStreamQuery),
     responses((status = 200, description = "Server-sent events: `state` (a StateChange), `error` (an ErrorBody)", content_type = "text/event-stream", body = String), crate::openapi::ApiErrors))]
 pub(crate) async fn run_changes(
     State(state): State<AppState>,
     scope: InstanceScope,
+    headers: HeaderMap,
+    QueryArgs(q): QueryArgs<StateStreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let resumed = match headers.get("last-event-id") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| DateTime::parse_from_rfc3339(v.trim()).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| ApiError::bad_request("Last-Event-ID is not a state event's id (an RFC 3339 time)"))?,
+        ),
+        None => q.since,
+    };
     let mut watch = Watch {
         c: state.continuum.clone(),
         opts: CallOptions::instance(scope.instance),
-        high: Utc::now(),
+        high: resumed.unwrap_or_else(Utc::now),
         known: HashMap::new(),
         queue: VecDeque::new(),
         done: false,
     };
     // What is already so is not news: read it before answering, so a run
-    // started once the answer arrived is sent.
-    watch.poll(false).await?;
+    // started once the answer arrived is sent. A resumed stream sends it:
+    // the client may have missed it.
+    watch.poll(resumed.is_some()).await?;
     let events = stream::unfold(watch, |mut w| async move {
         loop {
             if let Some(ev) = w.queue.pop_front() {

@@ -143,19 +143,8 @@ pub(in crate::journal) async fn inbox(p: &dyn ReadPool, key: &RunKey) -> Result<
     rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| signal_from_row(r, key)).await
 }
 
-/// Runs an engine should pick up at `now` (an SQL expression): due
-/// waiting runs, and running ones whose lease expired.
-pub(in crate::journal) fn due(now: &str) -> String {
-    format!(
-        "((state IN ('pending', 'suspended') AND wake_at <= {now}) \
-           OR (state = 'running' AND lease_expires_at < {now}))"
-    )
-}
-
-/// The order runs are picked up in: oldest wake-up first.
-pub(in crate::journal) const DUE_ORDER: &str = "ORDER BY COALESCE(wake_at, lease_expires_at), run_id";
-
-/// Instance `$1`'s runs [`due`] at `now` that `exclude` (an SQL condition
+/// Instance `$1`'s runs due at `now` (waiting ones whose wake-up came,
+/// running ones whose lease expired) that `exclude` (an SQL condition
 /// on `run_id`) lets through and no live lease holds, as rows of `run_id`
 /// and `due` (the time they became due): the `per_kind` oldest of each kind
 /// (pending, suspended, lease expired), each read in the order of its index
@@ -192,7 +181,10 @@ pub(in crate::journal) async fn find_ready_runs(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<RunKey>, JournalError> {
-    let sql = format!("SELECT run_id FROM runs WHERE instance = $1 AND {due} {DUE_ORDER} LIMIT $3", due = due("$2"));
+    let sql = format!(
+        "SELECT run_id FROM ({candidates}) AS due_runs ORDER BY due, run_id LIMIT $3",
+        candidates = due_candidates("$2", "TRUE", "$3", "")
+    );
     let k = format!("{instance}/?");
     let args = [Arg::Text(instance), Arg::Time(now), Arg::Int(limit)];
     rows(p, &sql, &args, |r| Ok(RunKey::new(instance, r.text("run_id", &k)?))).await

@@ -74,6 +74,25 @@ pub struct Advance<'a> {
 const COLUMNS: &str = "instance, name, workflow, input, cron, time_zone, at_ms, overlap, catch_up_ms, paused, \
                        next_fire_ms, last_run_id, fired, skipped, origin";
 
+/// A schedule's key and definition as statement arguments `$1` to `$11`:
+/// instance, name, workflow, input, cron, time zone, at, overlap, catch-up,
+/// next tick, origin (what creating and redefining it both write).
+fn definition<'a>(s: &'a ScheduleRow, input: &'a str) -> [Arg<'a>; 11] {
+    [
+        Arg::Text(&s.instance),
+        Arg::Text(&s.name),
+        Arg::Text(&s.workflow),
+        Arg::Text(input),
+        Arg::OptText(s.cron.as_deref()),
+        Arg::Text(&s.time_zone),
+        Arg::OptInt(s.at_ms),
+        Arg::Text(&s.overlap),
+        Arg::Int(s.catch_up_ms),
+        Arg::OptInt(s.next_fire_ms),
+        Arg::Text(&s.origin),
+    ]
+}
+
 /// The schedules of an instance.
 #[async_trait]
 pub trait ScheduleStore: SharedReads + Send + Sync + 'static {
@@ -86,24 +105,12 @@ pub trait ScheduleStore: SharedReads + Send + Sync + 'static {
     /// one of that name.
     async fn create_schedule(&self, s: &ScheduleRow) -> Result<bool, JournalError> {
         let sql = format!(
-            "INSERT INTO schedules ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, 0, 0, $12) \
+            "INSERT INTO schedules ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12, $10, NULL, 0, 0, $11) \
              ON CONFLICT (instance, name) DO NOTHING"
         );
         let input = input_text(s)?;
-        let args = [
-            Arg::Text(&s.instance),
-            Arg::Text(&s.name),
-            Arg::Text(&s.workflow),
-            Arg::Text(&input),
-            Arg::OptText(s.cron.as_deref()),
-            Arg::Text(&s.time_zone),
-            Arg::OptInt(s.at_ms),
-            Arg::Text(&s.overlap),
-            Arg::Int(s.catch_up_ms),
-            Arg::Int(i64::from(s.paused)),
-            Arg::OptInt(s.next_fire_ms),
-            Arg::Text(&s.origin),
-        ];
+        let [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11] = definition(s, &input);
+        let args = [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, Arg::Int(i64::from(s.paused))];
         Ok(self.schedule_write(&sql, &args, Some(&s.instance)).await? == 1)
     }
 
@@ -115,19 +122,7 @@ pub trait ScheduleStore: SharedReads + Send + Sync + 'static {
                    overlap = $8, catch_up_ms = $9, next_fire_ms = $10, origin = $11 \
                    WHERE instance = $1 AND name = $2";
         let input = input_text(s)?;
-        let args = [
-            Arg::Text(&s.instance),
-            Arg::Text(&s.name),
-            Arg::Text(&s.workflow),
-            Arg::Text(&input),
-            Arg::OptText(s.cron.as_deref()),
-            Arg::Text(&s.time_zone),
-            Arg::OptInt(s.at_ms),
-            Arg::Text(&s.overlap),
-            Arg::Int(s.catch_up_ms),
-            Arg::OptInt(s.next_fire_ms),
-            Arg::Text(&s.origin),
-        ];
+        let args = definition(s, &input);
         Ok(self.schedule_write(sql, &args, Some(&s.instance)).await? == 1)
     }
 

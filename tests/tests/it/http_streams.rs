@@ -46,14 +46,30 @@ on_both_stores!(async fn streams_send_journal_entries_and_state_changes(store: S
 
     // The state stream saw the run come to its end.
     let mut seen = Vec::new();
+    let mut first_id = None;
     while seen.last().map(String::as_str) != Some("completed") {
         let ev = states.next(START).await.unwrap_or_else(|| panic!("no completed state after {seen:?}"));
         assert_eq!((ev.event.as_str(), ev.data["run_id"].as_str(), ev.data["workflow"].as_str()), ("state", Some("s1"), Some("order-flow")), "{ev:?}");
+        let id = ev.id.clone().unwrap_or_else(|| panic!("a state event has an id: {ev:?}"));
+        first_id.get_or_insert(id);
         seen.push(ev.data["state"].as_str().unwrap().to_string());
     }
     let mut unique = seen.clone();
     unique.dedup();
     assert_eq!(unique, seen, "a state is sent once per change: {seen:?}");
+
+    // A client that reconnects with the id of the first change it got is
+    // sent the run's current state at once (it missed the later changes).
+    let first_id = first_id.expect("a first state event");
+    let mut resumed = api.sse(&format!("{base}/stream/runs"), Some(&first_id)).await;
+    assert_eq!(resumed.status, 200);
+    let ev = resumed.next(START).await.expect("a resumed state stream repeats what changed since");
+    assert_eq!((ev.event.as_str(), ev.data["run_id"].as_str(), ev.data["state"].as_str()), ("state", Some("s1"), Some("completed")), "{ev:?}");
+    // `?since=` does the same; a Last-Event-ID that is no event's id is refused.
+    let since = api.sse(&format!("{base}/stream/runs?since={}", first_id.replace('+', "%2B")), None).await;
+    assert_eq!(since.status, 200);
+    let bad = api.sse(&format!("{base}/stream/runs"), Some("yesterday")).await;
+    assert_eq!(bad.status, 400);
 
     // Streams of unknown runs and instances are refused before they start.
     assert_eq!(api.get(&format!("{base}/runs/nope/journal/stream")).await.code(), "unknown_run");

@@ -63,24 +63,6 @@ fn wait_started(host: &Host) {
     assert!(host.wait_for_log("instance started", Duration::from_secs(60)), "host did not start:\n{}", host.log_text());
 }
 
-/// `text` without ANSI escape sequences (the text log colours its fields).
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The run ids a host's log says it fired, a line each.
 fn fired_in(log: &str) -> Vec<String> {
     strip_ansi(log)

@@ -9,11 +9,15 @@ import { renderTimeline } from './timeline.js';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'drifted']);
 
-function facts(run) {
+/** The page of run `runId` of `instance`. */
+const runHref = (instance, runId) => `#/i/${encodeURIComponent(instance)}/runs/${encodeURIComponent(runId)}`;
+
+function facts(instance, run) {
   const dl = h('dl', { class: 'facts' });
   const add = (k, v) => dl.append(h('dt', {}, k), h('dd', {}, v));
   add('State', stateBadge(run.state, { id: 'run-state', 'data-state': run.state }));
   add('Workflow', run.workflow);
+  if (run.parent_run_id) add('Parent', h('a', { id: 'run-parent', href: runHref(instance, run.parent_run_id) }, run.parent_run_id));
   add('Version', h('span', { class: 'mono', title: run.module_hash }, shortHash(run.module_hash)));
   add('Created', fmtTime(run.created_at));
   add('Updated', fmtTime(run.updated_at));
@@ -84,6 +88,20 @@ function cancelForm(instance, runId) {
   return h('div', { id: 'cancel-form' }, h('h2', {}, 'Cancel'), button, note);
 }
 
+/** The child runs of a run (from its history), each linked, with its state. */
+function childrenCard(instance, children) {
+  if (!children.length) return null;
+  return h('div', { class: 'card', id: 'run-children' }, h('h2', {}, `Children (${children.length})`),
+    h('table', { class: 'runs' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'op'), h('th', {}, 'run'), h('th', {}, 'workflow'), h('th', {}, 'state'), h('th', {}, 'when the parent ends'))),
+      h('tbody', {}, children.map((c) => h('tr', { 'data-run': c.key.run_id },
+        h('td', {}, c.parent_op),
+        h('td', {}, h('a', { href: runHref(instance, c.key.run_id) }, c.key.run_id)),
+        h('td', {}, c.workflow),
+        h('td', {}, stateBadge(c.state)),
+        h('td', {}, c.parent_close))))));
+}
+
 function journalTable(entries) {
   return h('details', { id: 'journal' }, h('summary', {}, `Journal entries (${entries.length})`),
     h('table', { class: 'journal' }, h('thead', {}, h('tr', {}, h('th', {}, 'seq'), h('th', {}, 'time'), h('th', {}, 'entry'))),
@@ -101,24 +119,36 @@ export async function runView(page, [instance, runId], _params, { setCrumbs }) {
   const actions = h('div', { class: 'card', id: 'run-actions' }, signalForm(instance, runId), cancelForm(instance, runId));
   const timeline = h('div', { class: 'card' });
   const journal = h('div', {});
+  const family = h('div', {});
   const entries = [];
   let ended = false;
+  // The children's states come from the run's history, read again after
+  // news once the journal shows a child.
+  const drawChildren = async () => {
+    if (!entries.some((e) => e.body && e.body.type === 'child_started')) return;
+    try {
+      const history = await get(`${runPath(instance, runId)}/history`);
+      replace(family, childrenCard(instance, history.children || []));
+    } catch (e) {
+      replace(family, errorBox(e));
+    }
+  };
 
   const drawRun = () => {
     replace(summary, h('div', { class: 'grid' },
-      h('div', {}, facts(run)),
+      h('div', {}, facts(instance, run)),
       h('div', {}, h('h2', {}, 'Input'), h('pre', { id: 'run-input' }, pretty(run.input))),
       h('div', {}, outcome(run))));
     actions.hidden = FINAL.has(run.state);
   };
-  const drawTimeline = () => replace(timeline, h('h2', {}, 'Timeline'), renderTimeline(entries, FINAL.has(run.state)));
+  const drawTimeline = () => replace(timeline, h('h2', {}, 'Timeline'), renderTimeline(entries, FINAL.has(run.state), instance));
   const drawJournal = () => {
     drawTimeline();
     const wasOpen = journal.firstChild && journal.firstChild.open;
     replace(journal, h('div', { class: 'card' }, journalTable(entries)));
     if (wasOpen) journal.firstChild.firstChild.open = true;
   };
-  replace(page, h('h1', {}, `Run ${runId} `, live), summary, actions, timeline, journal);
+  replace(page, h('h1', {}, `Run ${runId} `, live), summary, actions, family, timeline, journal);
   drawRun();
   drawJournal();
 
@@ -132,6 +162,7 @@ export async function runView(page, [instance, runId], _params, { setCrumbs }) {
         run = await get(runPath(instance, runId));
         drawRun();
         drawJournal();
+        await drawChildren();
       } catch (e) {
         replace(summary, errorBox(e));
       }
