@@ -14,6 +14,7 @@ mod leases;
 mod modules;
 mod notifications;
 mod one_statement;
+mod plan_refresh;
 mod runs;
 mod schedules;
 mod snapshots;
@@ -44,6 +45,8 @@ pub struct PostgresJournal {
     leases: PgPool,
     /// Write transactions committed (shared by the clones).
     commits: CommitCounter,
+    /// Runs created, and the statistics refreshes they call for.
+    plans: std::sync::Arc<plan_refresh::PlanRefresh>,
 }
 
 impl PostgresJournal {
@@ -54,6 +57,8 @@ impl PostgresJournal {
         // and shaped by arrays (`UNNEST`) whose contents never change the
         // best plan: plan them once instead of at every execution (custom
         // plans cost more than the write itself for the batched commit).
+        // Those plans are made for the tables' sizes of the time:
+        // `plan_refresh` has them made again as the tables grow.
         //
         // One plain connection first: it fails at once with the real reason
         // (the pool would retry a refused connection until its acquire
@@ -72,7 +77,7 @@ impl PostgresJournal {
         };
         let pool = options().max_connections(max_connections.max(1)).connect(url).await?;
         let leases = options().max_connections(LEASE_CONNECTIONS).connect_lazy(url)?;
-        Ok(Self { pool, leases, commits: CommitCounter::default() })
+        Ok(Self { pool, leases, commits: CommitCounter::default(), plans: Default::default() })
     }
 
     /// Closes the pool (waits for connections in use to be returned).

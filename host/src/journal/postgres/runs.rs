@@ -90,6 +90,7 @@ impl RunStore for PostgresJournal {
             Err(e) if is_unique_violation(&e) => return Err(JournalError::RunExists(run.key.clone())),
             other => other?,
         };
+        self.plans.created(1, &self.pool);
         let record = run_from_row(&row)?;
         let lease = creation_lease(&record);
         Ok((record, lease))
@@ -120,6 +121,7 @@ impl RunStore for PostgresJournal {
             .bind(WAKE_CHANNEL)
             .fetch_all(&self.pool)
             .await.inspect(|_| self.commits.add())?;
+        self.plans.created(rows.len() as u64, &self.pool);
         // A key given twice in `runs` is inserted once: only the first of
         // them counts as inserted.
         let mut inserted: Vec<Option<(RunRecord, Option<Lease>)>> = vec![None; runs.len()];
