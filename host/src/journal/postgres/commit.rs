@@ -69,11 +69,12 @@ impl PostgresJournal {
         let mut batch = Batch::build(writes, &applied)?;
         write_rows(&mut tx, &mut batch).await?;
         insert_tasks(&mut tx, batch.tasks).await?;
-        family::insert_children(&mut tx, batch.children).await?;
+        let children = family::insert_children(&mut tx, batch.children).await?;
         drop_tasks(&mut tx, batch.dropped).await?;
         apply_transitions(&mut tx, batch.transitions).await?;
         family::end_families(&mut tx, batch.ended).await?;
         self.commit_tx(tx).await?;
+        self.plans.created(children, &self.pool);
         Ok(applied)
     }
 }

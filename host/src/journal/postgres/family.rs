@@ -48,10 +48,10 @@ impl ChildRows {
 
 /// Inserts the child runs, pending and due now, each key once (a run
 /// that exists is left as it is), and notifies the dispatchers of those
-/// inserted.
-pub(super) async fn insert_children(tx: &mut Tx, c: ChildRows) -> Result<(), JournalError> {
+/// inserted. Returns how many it inserted.
+pub(super) async fn insert_children(tx: &mut Tx, c: ChildRows) -> Result<u64, JournalError> {
     if c.run_id.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let rows = sqlx::query(
         "INSERT INTO runs (instance, run_id, workflow, module_hash, input, trace_context, state, wake_at, \
@@ -80,7 +80,9 @@ pub(super) async fn insert_children(tx: &mut Tx, c: ChildRows) -> Result<(), Jou
         let (instance, run_id): (String, String) = (row.try_get("instance")?, row.try_get("run_id")?);
         payloads.push(wake_payload(&WakeKind::Run, &instance, &run_id));
     }
-    notify_all(tx, payloads).await
+    let inserted = payloads.len() as u64;
+    notify_all(tx, payloads).await?;
+    Ok(inserted)
 }
 
 /// Wakes the unfinished parents of the ended runs (as a signal does).
