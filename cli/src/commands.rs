@@ -412,7 +412,7 @@ impl RunFilters {
             .as_deref()
             .map(|c| continuum_host::decode_run_cursor(c).map_err(|e| CliError::Usage(format!("--cursor: {e}"))))
             .transpose()?;
-        Ok(RunQuery {
+        let query = RunQuery {
             state: state_filter(self.state.as_deref())?,
             workflow: self.workflow.clone(),
             created_since: time_filter("--since", self.since.as_deref())?,
@@ -421,7 +421,9 @@ impl RunFilters {
             parent: self.parent.clone(),
             attributes,
             limit: i64::try_from(limit).unwrap_or(i64::MAX),
-        })
+        };
+        query.check()?;
+        Ok(query)
     }
 }
 

@@ -15,7 +15,8 @@ impl Continuum {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
         let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
-        Ok(with_attributes(inst.journal(), inst.name(), vec![run]).await?.remove(0))
+        let shown = with_attributes(inst.journal(), inst.name(), vec![run]).await?;
+        shown.into_iter().next().ok_or_else(|| Error::unknown_run(&key))
     }
 
     /// A run's record, its journal in order (read through its snapshot

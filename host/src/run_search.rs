@@ -45,19 +45,22 @@ pub fn decode_run_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), Error>
     Ok((at, run_id.to_string()))
 }
 
-/// Checks a query's filters: a workflow name, parent run id, or attribute
-/// outside their limits is refused, naming it.
-fn check_query(query: &RunQuery) -> Result<(), Error> {
-    if let Some(w) = &query.workflow {
-        check_workflow_name(w)?;
+impl RunQuery {
+    /// Checks the query's filters: a workflow name, parent run id, or
+    /// attribute outside their limits is refused ([`Error::InvalidName`]),
+    /// naming it. [`Continuum::runs_page`] checks this before reading.
+    pub fn check(&self) -> Result<(), Error> {
+        if let Some(w) = &self.workflow {
+            check_workflow_name(w)?;
+        }
+        if let Some(p) = &self.parent {
+            check_run_id(p)?;
+        }
+        for (key, value) in &self.attributes {
+            run_attributes::check_filter(key, value)?;
+        }
+        Ok(())
     }
-    if let Some(p) = &query.parent {
-        check_run_id(p)?;
-    }
-    for (key, value) in &query.attributes {
-        run_attributes::check_filter(key, value)?;
-    }
-    Ok(())
 }
 
 impl Continuum {
@@ -67,7 +70,7 @@ impl Continuum {
     /// filter outside its limits is refused before anything is read; a
     /// `query.limit` below 1 lists nothing.
     pub async fn runs_page(&self, query: &RunQuery, opts: CallOptions) -> Result<RunPage, Error> {
-        check_query(query)?;
+        query.check()?;
         let mut ask = query.clone();
         ask.limit = query.limit.saturating_add(1);
         let mut runs = self.query_runs(&ask, opts).await?;
@@ -96,8 +99,8 @@ mod tests {
     #[test]
     fn bad_filters_are_refused_naming_them() {
         let q = RunQuery { attributes: vec![("bad key".into(), "v".into())], ..RunQuery::default() };
-        assert!(check_query(&q).unwrap_err().to_string().contains("attribute key"));
+        assert!(q.check().unwrap_err().to_string().contains("attribute key"));
         let q = RunQuery { parent: Some(String::new()), ..RunQuery::default() };
-        assert!(check_query(&q).unwrap_err().to_string().contains("run id"));
+        assert!(q.check().unwrap_err().to_string().contains("run id"));
     }
 }

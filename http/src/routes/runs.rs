@@ -81,7 +81,7 @@ pub struct ListQuery {
     pub parent: Option<String>,
     /// Only runs with this attribute set to this value, written
     /// `key=value` (URL-encoded); repeat it for several (all must hold).
-    #[param(explode = true, style = Form)]
+    #[param(style = Form, explode)]
     pub attr: Option<Vec<String>>,
     /// Page size (default 50, at most 1000).
     pub limit: Option<i64>,
