@@ -365,7 +365,9 @@ pub(in crate::journal) async fn query_runs(
     instance: &str,
     q: &super::RunQuery,
 ) -> Result<Vec<RunRecord>, JournalError> {
-    let columns: Vec<String> = RUN_COLUMNS.split(',').map(|c| format!("r.{}", c.trim())).collect();
+    // `runs`' columns by their names (SQLite names a column `r.x` only
+    // by an alias for certain).
+    let columns: Vec<String> = RUN_COLUMNS.split(',').map(|c| format!("r.{c} AS {c}", c = c.trim())).collect();
     let mut args = vec![Arg::Text(instance)];
     // The table whose creation time and run id order the listing.
     let (mut sql, order) = match q.attributes.first() {
