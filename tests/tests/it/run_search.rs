@@ -151,7 +151,7 @@ on_both_stores!(async fn runs_are_listed_by_their_filters_and_attributes_a_page_
     start_tagged(&ways, "t-3", json!({"customer": "c-1", "tier": "silver"}), true);
     start_tagged(&ways, "t-4", json!({"customer": "c-1", "tier": "gold"}), false);
     start_tagged(&ways, "t-5", json!({"customer": "c-2", "tier": "silver"}), true);
-    start_tagged(&ways, "t-bad", json!({"customer": "c-1", "bad key": "x"}), false);
+    start_tagged(&ways, "t-bad", json!({"customer": "c-1", "zone key": "x"}), false);
     let p = json!({"mode": "one", "input": {"value": 1}}).to_string();
     assert_eq!(ways.direct(&["start", "parent-flow", &p, "--run-id", "p-1"]).0, Some(0));
     for run in ["t-1", "t-2", "t-4", "p-1"] {
@@ -165,7 +165,7 @@ on_both_stores!(async fn runs_are_listed_by_their_filters_and_attributes_a_page_
     // The refused key fails its run, named; what was set before stays.
     let bad = show_json(&manifest, "t-bad", None);
     assert_eq!(bad.run.error_code(), Some("invalid_attribute"), "{:#?}", bad.run);
-    assert!(bad.run.error_message().contains("`bad key`"), "{:#?}", bad.run);
+    assert!(bad.run.error_message().contains("`zone key`"), "{:#?}", bad.run);
     assert_eq!(bad.run.attributes, [("customer".to_string(), "c-1".to_string())].into(), "{:#?}", bad.run);
     assert_eq!(bad.of_kind("attribute_set").len(), 1);
 
