@@ -2,8 +2,9 @@
 //! attribute, among many finished runs. Inserts `n` finished runs into the
 //! instance's Postgres database directly (one `INSERT ... SELECT` over
 //! `generate_series`, then their attributes the same way), with a
-//! realistic spread: 10 workflows (the first few the busiest), 90 %
-//! completed, 8 % failed, 2 % cancelled, created over the last 30 days,
+//! realistic spread (independent of each other, by hashes of the run's
+//! number): 10 workflows (the first few the busiest), 90 % completed, 8 %
+//! failed, 2 % cancelled, created over the last 30 days,
 //! each with a `customer` (one of 10,000: about `n / 10,000` runs each)
 //! and a `region` (one of 5: a fifth of the runs each). Then `ANALYZE`,
 //! and times the host's query as `continuum runs --state completed
@@ -73,11 +74,20 @@ pub async fn run(c: &Arc<Continuum>, url: &str, n: usize) {
             found as f64 / SAMPLES as f64
         );
     }
-    explain(&mut conn).await;
+    println!("search: the plan of the listing by state + workflow + customer:");
+    for line in explain(&mut conn).await {
+        println!("search:   {line}");
+    }
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// An SQL expression spreading run `g` over `0..n`, evenly and
+/// independently for each `salt` (a hash: the same on every run).
+fn spread(salt: &str, n: u32) -> String {
+    format!("(abs(hashtext(g::text || '{salt}')::bigint) % {n})")
 }
 
 /// Inserts `n` finished runs of instance `default` and their attributes.
@@ -86,39 +96,93 @@ async fn insert(conn: &mut sqlx::PgConnection, n: usize) {
     let runs = format!(
         "INSERT INTO runs (instance, run_id, workflow, module_hash, input, state, output, error, created_at, updated_at) \
          SELECT 'default', 'search-' || lpad(g::text, 8, '0'), \
-                (ARRAY[{workflows}])[1 + (g * 7) % 10], 'bench', '{{}}', \
-                CASE WHEN g % 50 = 0 THEN 'cancelled' WHEN g % 50 < 5 THEN 'failed' ELSE 'completed' END, \
-                CASE WHEN g % 50 >= 5 THEN '{{}}' END, \
-                CASE WHEN g % 50 < 5 THEN '{{\"code\":\"x\",\"message\":\"x\"}}' END, \
+                (ARRAY[{workflows}])[1 + {w}], 'bench', '{{}}', \
+                CASE WHEN {s} < 2 THEN 'cancelled' WHEN {s} < 10 THEN 'failed' ELSE 'completed' END, \
+                CASE WHEN {s} >= 10 THEN '{{}}' END, \
+                CASE WHEN {s} < 10 THEN '{{\"code\":\"x\",\"message\":\"x\"}}' END, \
                 now() - interval '30 days' + g * (interval '30 days' / $2::float8), \
                 now() - interval '30 days' + g * (interval '30 days' / $2::float8) \
-         FROM generate_series(1, $1::bigint) AS g"
+         FROM generate_series(1, $1::bigint) AS g",
+        w = spread("w", 10),
+        s = spread("s", 100),
     );
     let n = i64::try_from(n).unwrap_or(i64::MAX);
     sqlx::query(&runs).bind(n).bind(n as f64).execute(&mut *conn).await.expect("insert the runs");
-    let attributes = "INSERT INTO run_attributes (instance, run_id, key, value, created_at) \
+    let attributes = format!(
+        "INSERT INTO run_attributes (instance, run_id, key, value, created_at) \
          SELECT r.instance, r.run_id, a.key, \
-                CASE a.key WHEN 'customer' THEN 'c-' || ((g * 7919) % 10000) \
-                           ELSE (ARRAY['eu', 'us', 'apac', 'latam', 'africa'])[1 + g % 5] END, \
+                CASE a.key WHEN 'customer' THEN 'c-' || {c} \
+                           ELSE (ARRAY['eu', 'us', 'apac', 'latam', 'africa'])[1 + {r}] END, \
                 r.created_at \
          FROM generate_series(1, $1::bigint) AS g \
          JOIN runs r ON r.instance = 'default' AND r.run_id = 'search-' || lpad(g::text, 8, '0') \
-         CROSS JOIN (VALUES ('customer'), ('region')) AS a(key)";
-    sqlx::query(attributes).bind(n).execute(&mut *conn).await.expect("insert the attributes");
+         CROSS JOIN (VALUES ('customer'), ('region')) AS a(key)",
+        c = spread("c", 10_000),
+        r = spread("r", 5),
+    );
+    sqlx::query(&attributes).bind(n).execute(&mut *conn).await.expect("insert the attributes");
 }
 
-/// Prints the plan of the listing's statement for a customer (as the
-/// host's `query_runs` writes it).
-async fn explain(conn: &mut sqlx::PgConnection) {
+/// The plan of the listing's statement for a customer (as the host's
+/// `query_runs` writes it), a line each.
+async fn explain(conn: &mut sqlx::PgConnection) -> Vec<String> {
     let sql = "EXPLAIN (ANALYZE, COSTS OFF) \
         SELECT r.run_id FROM run_attributes a JOIN runs r ON r.instance = a.instance AND r.run_id = a.run_id \
         WHERE a.instance = 'default' AND a.key = 'customer' AND a.value = 'c-42' \
           AND r.state = 'completed' AND r.workflow = 'order-flow' \
         ORDER BY a.created_at DESC, a.run_id DESC LIMIT 21";
     let rows = sqlx::query(sql).fetch_all(&mut *conn).await.expect("explain");
-    println!("search: the plan of the listing by state + workflow + customer:");
-    for row in rows {
-        let line: String = row.try_get(0).unwrap_or_default();
-        println!("search:   {line}");
+    rows.iter().map(|row| row.try_get::<String, _>(0).unwrap_or_default()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use continuum_host::Instance;
+
+    /// The phase runs with 10,000 runs on a database of its own, the
+    /// listing finds what the inserted spread holds, and the plan reads
+    /// the attribute index in the listing's order (no sort of the table).
+    #[tokio::test]
+    async fn the_search_phase_runs_and_its_listing_reads_the_attribute_index() {
+        let server = std::env::var("CONTINUUM_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut admin = sqlx::PgConnection::connect(&server).await.expect("Postgres for the test");
+        let name = format!("continuum_bench_search_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+        let url = format!("{}/{name}", server.rsplit_once('/').map(|(b, _)| b).unwrap_or_default());
+        let module = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-wasm/components/bench_flow.wasm");
+        let instance = Instance::builder("default").database(url.clone()).workflow("bench-flow", &module).build().await.expect("instance");
+        let mut c = Continuum::new();
+        c.register(instance).expect("register");
+        let c = Arc::new(c);
+        run(&c, &url, 10_000).await;
+
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+        let counted: i64 = sqlx::query_scalar("SELECT count(*) FROM run_attributes").fetch_one(&mut conn).await.expect("count");
+        assert_eq!(counted, 20_000);
+        // The listing finds what the tables hold, newest first.
+        let sql = "SELECT r.run_id FROM run_attributes a JOIN runs r ON r.instance = a.instance AND r.run_id = a.run_id \
+                   WHERE a.key = 'region' AND a.value = 'eu' AND r.state = 'completed' AND r.workflow = 'order-flow' \
+                   ORDER BY r.created_at DESC, r.run_id DESC LIMIT 20";
+        let expected: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut conn).await.expect("select");
+        assert_eq!(expected.len(), 20, "the spread leaves a page of eu order-flow runs");
+        let query = RunQuery {
+            state: Some(RunState::Completed),
+            workflow: Some("order-flow".into()),
+            attributes: vec![("region".into(), "eu".into())],
+            limit: 20,
+            ..RunQuery::default()
+        };
+        let page = c.runs_page(&query, CallOptions::default()).await.expect("page");
+        let ids: Vec<String> = page.runs.iter().map(|r| r.key.run_id.clone()).collect();
+        assert_eq!(ids, expected);
+        assert!(page.next_cursor.is_some());
+        assert_eq!(page.runs[0].attributes.get("region").map(String::as_str), Some("eu"));
+        let plan = explain(&mut conn).await.join("\n");
+        assert!(plan.contains("run_attributes_filter"), "the listing reads the attribute index:\n{plan}");
+        assert!(!plan.contains("Sort"), "the index gives the order:\n{plan}");
+        drop(conn);
+        drop(c);
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
     }
 }
