@@ -11,6 +11,7 @@
 //! cargo run --release -p continuum-bench -- --only snapshot   # the long run's load/replay only
 //! cargo run --release -p continuum-bench -- --only parked --parked 100000   # a host holding parked runs
 //! cargo run --release -p continuum-bench -- --only children   # a parent joining 1,000 children
+//! cargo run --release -p continuum-bench -- --only search   # runs filtered among 1,000,000 finished ones
 //! ```
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ mod children;
 mod http;
 mod languages;
 mod parked;
+mod search;
 
 /// The allocator of the `continuum` binary, so the numbers are its numbers.
 #[global_allocator]
@@ -82,6 +84,11 @@ struct Args {
     /// `child_flow.wasm` next to `--module`.
     #[arg(long, default_value_t = 1000)]
     children: usize,
+    /// Finished runs inserted for the search phase (0 skips it): a
+    /// listing filtered by state, workflow and attribute among them
+    /// (Postgres only).
+    #[arg(long, default_value_t = 1_000_000)]
+    search_runs: usize,
     /// Benchmark over HTTP instead: a `continuum serve` process with the
     /// bench flow and its activities as WASM components, driven from this
     /// process over keep-alive HTTP (start, then await the result).
@@ -106,6 +113,9 @@ enum Only {
     /// One parent starting and joining `--children N` children, then the
     /// parent's load and replay.
     Children,
+    /// `runs` filtered by state, workflow and attribute among
+    /// `--search-runs N` finished runs.
+    Search,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -248,6 +258,9 @@ async fn main() {
     }
     if children {
         children::run(&c, args.children, &parent_module).await;
+    }
+    if args.search_runs > 0 && matches!(args.only, None | Some(Only::Search)) {
+        search::run(&c, &url_of_bench, args.search_runs).await;
     }
     if args.long_run_events > 0 && matches!(args.only, None | Some(Only::Snapshot)) {
         long_run(&c, args.long_run_events, &args.long_module).await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
-use continuum_host::{Error, Migrate, RunState};
+use continuum_host::{Error, Migrate, RunQuery, RunState};
 
 pub use crate::exit::{exit_code, CliError, EXIT_USAGE};
 use crate::{direct, output, remote};
@@ -129,12 +129,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List an instance's latest runs, newest first.
+    /// List an instance's runs, newest first, with filters, a page at a
+    /// time.
+    #[command(after_help = "When more runs match than the page shows, the cursor of the next page is printed: \
+on stderr as `next page: --cursor CURSOR` in text mode; with --json as a last line `{\"next_cursor\": \"CURSOR\"}` \
+on stdout (a run's object never has that field). Pass it back with --cursor and the same filters.")]
     Runs {
         /// The instance.
         #[arg(long)]
         instance: Option<String>,
-        /// How many.
+        /// How many runs (a page).
         #[arg(long, default_value_t = 20)]
         limit: usize,
         /// Only runs in this state (pending, running, suspended, completed,
@@ -144,6 +148,26 @@ pub enum Command {
         /// Only runs of this workflow.
         #[arg(long)]
         workflow: Option<String>,
+        /// Only runs created at or after this time (RFC 3339, like
+        /// 2026-01-31T12:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only runs created before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Only the children of this run.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Only runs whose attribute KEY is VALUE (set by the workflow with
+        /// `set-attribute`); repeat for several, all must hold.
+        #[arg(long = "attr", value_name = "KEY=VALUE")]
+        attrs: Vec<String>,
+        /// Go on from where a listing stopped: the cursor it printed.
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Print one JSON object per run, a line each.
+        #[arg(long)]
+        json: bool,
     },
     /// List an instance's workflows with their versions (the current one
     /// marked).
@@ -342,6 +366,65 @@ pub fn state_filter(state: Option<&str>) -> Result<Option<RunState>, CliError> {
             })
         })
         .transpose()
+}
+
+/// The filters of `runs`, as given on the command line.
+pub struct RunFilters {
+    /// `--state`.
+    pub state: Option<String>,
+    /// `--workflow`.
+    pub workflow: Option<String>,
+    /// `--since`.
+    pub since: Option<String>,
+    /// `--until`.
+    pub until: Option<String>,
+    /// `--parent`.
+    pub parent: Option<String>,
+    /// `--attr`, each `key=value`.
+    pub attrs: Vec<String>,
+    /// `--cursor`.
+    pub cursor: Option<String>,
+}
+
+/// A time of `runs --since` / `--until`.
+fn time_filter(flag: &str, text: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, CliError> {
+    text.map(|t| {
+        chrono::DateTime::parse_from_rfc3339(t.trim()).map(|d| d.with_timezone(&chrono::Utc)).map_err(|_| {
+            CliError::Usage(format!("invalid {flag} `{}`: give an RFC 3339 time such as 2026-01-31T12:00:00Z", output::one_line(t)))
+        })
+    })
+    .transpose()
+}
+
+impl RunFilters {
+    /// The query of a page of `limit` runs, every filter checked: an
+    /// unknown state, a time that is not RFC 3339, an `--attr` that is not
+    /// `key=value` (or outside the limits), a cursor no listing gave are
+    /// refused, naming the flag.
+    pub fn query(&self, limit: usize) -> Result<RunQuery, CliError> {
+        let attributes = self
+            .attrs
+            .iter()
+            .map(|a| continuum_host::parse_attribute_filter(a).map_err(|e| CliError::Usage(format!("--attr: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let before = self
+            .cursor
+            .as_deref()
+            .map(|c| continuum_host::decode_run_cursor(c).map_err(|e| CliError::Usage(format!("--cursor: {e}"))))
+            .transpose()?;
+        let query = RunQuery {
+            state: state_filter(self.state.as_deref())?,
+            workflow: self.workflow.clone(),
+            created_since: time_filter("--since", self.since.as_deref())?,
+            created_until: time_filter("--until", self.until.as_deref())?,
+            before,
+            parent: self.parent.clone(),
+            attributes,
+            limit: i64::try_from(limit).unwrap_or(i64::MAX),
+        };
+        query.check()?;
+        Ok(query)
+    }
 }
 
 /// `deploy --migrate`, as the deploy takes it.

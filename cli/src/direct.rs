@@ -3,7 +3,7 @@
 //! [`crate::print`], as the same verbs over HTTP do.
 
 use continuum_host::{
-    CallOptions, Continuum, DeployOptions, IfExists, Manifest, Mode, RunQuery, SignalOptions, StartOptions, DEFAULT_INSTANCE,
+    CallOptions, Continuum, DeployOptions, IfExists, Manifest, Mode, SignalOptions, StartOptions, DEFAULT_INSTANCE,
 };
 
 use crate::commands::{self, Cli, Command};
@@ -60,17 +60,12 @@ pub async fn execute(cli: Cli) -> Result<u8, CliError> {
             print::history(&c.history(&run_id, CallOptions { instance }).await?, json);
             Ok(EXIT_OK)
         }
-        Command::Runs { instance, limit, state, workflow } => {
-            let state = commands::state_filter(state.as_deref())?;
+        Command::Runs { instance, limit, state, workflow, since, until, parent, attrs, cursor, json } => {
+            let filters = commands::RunFilters { state, workflow, since, until, parent, attrs, cursor };
+            let query = filters.query(limit)?;
             let c = client(&manifest, instance.as_deref()).await?;
-            let runs = if state.is_none() && workflow.is_none() {
-                c.runs(limit, CallOptions { instance }).await?
-            } else {
-                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-                let query = RunQuery { state, workflow, limit, ..RunQuery::default() };
-                c.query_runs(&query, CallOptions { instance }).await?
-            };
-            runs.iter().for_each(print::run_line);
+            let page = c.runs_page(&query, CallOptions { instance }).await?;
+            print::runs(&page.runs, page.next_cursor.as_deref(), json);
             Ok(EXIT_OK)
         }
         Command::Workflows { instance } => {

@@ -8,9 +8,30 @@ use serde_json::Value;
 use crate::exit::{EXIT_OK, EXIT_RETRYABLE, EXIT_RUN_NOT_COMPLETED};
 use crate::show;
 
-/// A run of a listing (`runs`), one line.
+/// A run of a listing (`runs`), one line: its id, state, workflow,
+/// creation time, then its attributes (`key=value`) if it has any.
 pub fn run_line(run: &RunInfo) {
-    outln!("{}  {:<10} {:<16} {}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
+    let attributes: String = run.attributes.iter().map(|(k, v)| format!("  {k}={v}")).collect();
+    outln!("{}  {:<10} {:<16} {}{attributes}", run.key.run_id, run.state, run.workflow, run.created_at.to_rfc3339());
+}
+
+/// A page of a listing (`runs`): a line per run (with `json`, the run as
+/// one JSON object per line), then, when more runs match, the cursor of
+/// the next page: on stderr as `next page: --cursor CURSOR` in text; as a
+/// last line `{"next_cursor": CURSOR}` on stdout with `json`.
+pub fn runs(runs: &[RunInfo], next_cursor: Option<&str>, json: bool) {
+    for run in runs {
+        if json {
+            outln!("{}", serde_json::to_string(run).unwrap_or_default());
+        } else {
+            run_line(run);
+        }
+    }
+    match (next_cursor, json) {
+        (Some(c), true) => outln!("{}", serde_json::json!({ "next_cursor": c })),
+        (Some(c), false) => errln!("next page: --cursor {c}"),
+        (None, _) => {}
+    }
 }
 
 /// An instance's workflows (`workflows`): a line per workflow, then one

@@ -90,16 +90,22 @@ pub async fn execute(server: &str, command: Command) -> Result<u8, CliError> {
             print::history(&history, json);
             Ok(EXIT_OK)
         }
-        Command::Runs { instance, limit, state, workflow } => {
-            let state = commands::state_filter(state.as_deref())?;
-            let mut filters = Vec::new();
-            if let Some(s) = state {
-                filters.push(("state", s.to_string()));
+        Command::Runs { instance, limit, state, workflow, since, until, parent, attrs, cursor, json } => {
+            let filters = commands::RunFilters { state, workflow, since, until, parent, attrs, cursor };
+            // Checked here as directly: the same refusals, before any call.
+            let query = filters.query(limit)?;
+            let mut params = Vec::new();
+            if let Some(s) = query.state {
+                params.push(("state", s.to_string()));
             }
-            if let Some(w) = workflow {
-                filters.push(("workflow", w));
-            }
-            list_runs(&remote, of(&instance), limit, filters).await
+            let times = [("created_since", query.created_since), ("created_until", query.created_until)];
+            let text = [("workflow", filters.workflow), ("parent", filters.parent), ("cursor", filters.cursor)];
+            params.extend(text.into_iter().filter_map(|(name, v)| v.map(|v| (name, v))));
+            params.extend(times.into_iter().filter_map(|(name, t)| {
+                t.map(|t| (name, t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)))
+            }));
+            params.extend(query.attributes.iter().map(|(k, v)| ("attr", format!("{k}={v}"))));
+            list_runs(&remote, of(&instance), limit, params, json).await
         }
         Command::Workflows { instance } => {
             let url = remote.url(&["v1", "instances", of(&instance), "workflows"], &[]);
@@ -194,27 +200,32 @@ async fn await_run(remote: &Remote, instance: &str, run_id: &str, timeout: Durat
     }
 }
 
-/// `runs`: pages of the listing, with its filters, until `limit` runs
-/// are printed or the listing ends.
-async fn list_runs(remote: &Remote, instance: &str, limit: usize, filters: Vec<(&str, String)>) -> Result<u8, CliError> {
+/// `runs`: pages of the listing, with its filters (and cursor), until
+/// `limit` runs are printed or the listing ends; then the cursor of the
+/// next page when more runs match.
+async fn list_runs(remote: &Remote, instance: &str, limit: usize, filters: Vec<(&str, String)>, json: bool) -> Result<u8, CliError> {
     let mut left = limit;
-    let mut cursor: Option<String> = None;
+    let mut shown = Vec::new();
+    let mut params = filters;
     loop {
         // A limit of 0 still asks once: an unknown instance is an error either way.
-        let mut query = filters.clone();
+        let mut query = params.clone();
         query.push(("limit", left.clamp(1, MAX_PAGE).to_string()));
-        if let Some(c) = cursor.take() {
-            query.push(("cursor", c));
-        }
         let url = remote.url(&["v1", "instances", instance, "runs"], &query);
         let (_, a) = remote.call(Method::GET, url, None, Duration::ZERO, "runs").await?;
         let page: answer::RunPage = remote.parse("runs", a)?;
-        let shown = page.runs.len().min(left);
-        page.runs.iter().take(shown).for_each(print::run_line);
-        left -= shown;
+        let n = page.runs.len().min(left);
+        left -= n;
+        shown.extend(page.runs.into_iter().take(n));
         match page.next_cursor {
-            Some(next) if left > 0 => cursor = Some(next),
-            _ => return Ok(EXIT_OK),
+            Some(next) if left > 0 => {
+                params.retain(|(name, _)| *name != "cursor");
+                params.push(("cursor", next));
+            }
+            next => {
+                print::runs(&shown, next.as_deref().filter(|_| limit > 0), json);
+                return Ok(EXIT_OK);
+            }
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn describe(body: &EventBody) -> String {
             let code = failure.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
             format!("op {op}  {:?}{code}: {}", failure.kind, failure.message)
         }
+        EventBody::AttributeSet { key, value } => format!("{key} = {value}"),
         _ => String::new(),
     }
 }
@@ -64,6 +65,9 @@ pub fn render(history: &RunHistory) -> String {
         let _ = writeln!(out, "  parent    {parent}");
     }
     let _ = writeln!(out, "  input     {}", short(&run.input));
+    for (key, value) in &run.attributes {
+        let _ = writeln!(out, "  attribute {key} = {value}");
+    }
     if let Some(o) = &run.output {
         let _ = writeln!(out, "  output    {}", short(o));
     }

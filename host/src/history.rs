@@ -15,7 +15,8 @@ impl Continuum {
         let inst = self.instance(opts.instance.as_deref())?;
         let key = RunKey::new(inst.name(), run_id);
         let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
-        Ok(run.into())
+        let shown = with_attributes(inst.journal(), inst.name(), vec![run]).await?;
+        shown.into_iter().next().ok_or_else(|| Error::unknown_run(&key))
     }
 
     /// A run's record, its journal in order (read through its snapshot
@@ -35,7 +36,11 @@ impl Continuum {
         let workers = if tasks.is_empty() { Vec::new() } else { journal.live_workers(inst.name()).await? };
         let open = tasks.into_iter().map(|t| OpenActivity::new(t, &workers)).collect();
         let children = journal.children(&key).await?;
-        Ok(RunHistory::new(run, events, heartbeats, open, children))
+        let mut history = RunHistory::new(run, events, heartbeats, open, children);
+        if let Some(attributes) = journal.attributes(inst.name(), std::slice::from_ref(&key.run_id)).await?.remove(&key.run_id) {
+            history.run.attributes = attributes;
+        }
+        Ok(history)
     }
 
     /// The instance's latest `limit` runs, newest first.
@@ -43,11 +48,11 @@ impl Continuum {
         let inst = self.instance(opts.instance.as_deref())?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let runs = inst.journal().list_runs(inst.name(), limit).await?;
-        Ok(runs.into_iter().map(RunInfo::from).collect())
+        with_attributes(inst.journal(), inst.name(), runs).await
     }
 
     /// The instance's runs matching `query` (state, workflow, creation
-    /// time), newest first, after its cursor: a page of a listing. A
+    /// time, parent, attributes), each with its attributes, newest first, after its cursor: a page of a listing. A
     /// `query.limit` below 1 lists nothing.
     pub async fn query_runs(&self, query: &RunQuery, opts: CallOptions) -> Result<Vec<RunInfo>, Error> {
         let inst = self.instance(opts.instance.as_deref())?;
@@ -55,7 +60,7 @@ impl Continuum {
             return Ok(Vec::new());
         }
         let runs = inst.journal().query_runs(inst.name(), query).await?;
-        Ok(runs.into_iter().map(RunInfo::from).collect())
+        with_attributes(inst.journal(), inst.name(), runs).await
     }
 
     /// A page of a run's journal: at most `limit` entries after `after_seq`
@@ -119,4 +124,24 @@ impl Continuum {
         tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, upto_seq = snapshot.upto_seq, "snapshot written");
         Ok(snapshot.upto_seq)
     }
+}
+
+/// The runs as the facade shows them, each with its attributes (one read
+/// for all of them).
+async fn with_attributes(
+    journal: &crate::journal::SharedJournal,
+    instance: &str,
+    runs: Vec<crate::journal::RunRecord>,
+) -> Result<Vec<RunInfo>, Error> {
+    let ids: Vec<String> = runs.iter().map(|r| r.key.run_id.clone()).collect();
+    let mut attributes = if ids.is_empty() { Default::default() } else { journal.attributes(instance, &ids).await? };
+    Ok(runs
+        .into_iter()
+        .map(|r| {
+            let found = attributes.remove(&r.key.run_id);
+            let mut info = RunInfo::from(r);
+            info.attributes = found.unwrap_or_default();
+            info
+        })
+        .collect())
 }

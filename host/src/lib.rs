@@ -48,7 +48,9 @@ mod journal;
 mod load;
 mod manifest;
 mod modules;
+mod run_attributes;
 mod run_error;
+mod run_search;
 mod schedule;
 pub mod telemetry;
 mod versioning;
@@ -66,7 +68,9 @@ pub use activities::{
 };
 pub use call_options::{CallOptions, IfExists, SignalOptions, SignalSent, StartOptions, Started};
 pub use database::Database;
+pub use run_attributes::{parse_attribute_filter, MAX_ATTRIBUTE_KEY_CHARS, MAX_ATTRIBUTE_VALUE_CHARS};
 pub use run_error::RunError;
+pub use run_search::{decode_run_cursor, encode_run_cursor, RunPage};
 pub use schedule::{
     Overlap, ScheduleInfo, ScheduleSpec, ScheduleTiming, DEFAULT_CATCH_UP, DEFAULT_TIME_ZONE, MAX_SCHEDULE_NAME_CHARS,
 };

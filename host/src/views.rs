@@ -3,6 +3,8 @@
 //! its typed history ([`RunHistory`]). They are built from the journal's
 //! records and carry no way back into it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -80,6 +82,10 @@ pub struct RunInfo {
     /// The run that started this one as its child, if one did.
     #[serde(default)]
     pub parent_run_id: Option<String>,
+    /// The attributes the workflow set on the run (`set-attribute`), by
+    /// key.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl From<RunRecord> for RunInfo {
@@ -103,6 +109,7 @@ impl From<RunRecord> for RunInfo {
             updated_at: r.updated_at,
             trace_context: r.trace_context,
             parent_run_id: r.parent_run_id,
+            attributes: BTreeMap::new(),
         }
     }
 }

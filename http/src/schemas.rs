@@ -82,6 +82,10 @@ pub struct RunInfoSchema {
     pub trace_context: Option<String>,
     /// The run that started this one as its child (`start-child`).
     pub parent_run_id: Option<String>,
+    /// The attributes the workflow set on the run (`set-attribute`), by
+    /// key (empty where an answer does not read them: a stream of state
+    /// changes).
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// One entry of a run's journal.

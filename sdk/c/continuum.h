@@ -310,6 +310,13 @@ uint64_t cn_random(void);
 const char *cn_uuid(void);
 /** A patch marker: true when the run takes the new path (journaled). */
 bool cn_patched(const char *name);
+/** Sets attribute `key` of this run to `value` (journaled; a key set again
+ * gets the new value), for `continuum runs --attr key=value`. Returns NULL,
+ * or, when the key (1 to 64 of [A-Za-z0-9_.:-]) or the value (at most 256
+ * characters, no control characters) is refused and nothing was recorded,
+ * the message naming the key (fail the run with
+ * `return cn_fail("invalid_attribute", "%s", message)`). */
+const char *cn_set_attribute(const char *key, const char *value);
 
 /** Log levels. */
 typedef enum cn_level { CN_TRACE, CN_DEBUG, CN_INFO, CN_WARN, CN_ERROR } cn_level;

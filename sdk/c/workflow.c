@@ -252,6 +252,14 @@ bool cn_patched(const char *name) {
     return continuum_workflow_host_patched(&wit_name);
 }
 
+const char *cn_set_attribute(const char *key, const char *value) {
+    workflow_string_t wit_key = wit_str(key), wit_value = wit_str(value), err;
+    if (continuum_workflow_attributes_set_attribute(&wit_key, &wit_value, &err)) return NULL;
+    const char *message = copy_string(&err);
+    workflow_string_free(&err);
+    return message;
+}
+
 void cn_log(cn_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -95,6 +95,14 @@ export declare class Workflow {
   uuid(): string;
   /** A patch marker: true on the new path, false for a history recorded without the patch. */
   patched(name: string): boolean;
+  /**
+   * Sets attribute `key` of this run to `value` (journaled; a key set again
+   * gets the new value), for `continuum runs --attr key=value`. Throws a
+   * WorkflowError with code `invalid_attribute` naming the key when the key
+   * (1 to 64 of `[A-Za-z0-9_.:-]`) or value (at most 256 characters, no
+   * control characters) is refused.
+   */
+  setAttribute(key: string, value: string): void;
 }
 
 /** The WIT result `run` returns. */

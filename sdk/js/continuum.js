@@ -20,6 +20,7 @@
 // tools/guest-build builds examples-wasm/js/<name>/app.js this way.
 
 import * as host from "continuum:workflow/host@0.1.0";
+import * as attributes from "continuum:workflow/attributes@0.1.0";
 
 import "./no_http.js";
 
@@ -420,6 +421,26 @@ export class Workflow {
    */
   patched(name) {
     return host.patched(name);
+  }
+
+  /**
+   * Sets attribute `key` of this run to `value` (a key set again gets the
+   * new value), for listing runs by it (`continuum runs --attr key=value`).
+   * Journaled: a replay sets nothing again. A key is 1 to 64 characters,
+   * each an ASCII letter, digit, `_`, `-`, `.` or `:`; a value at most 256
+   * characters without control characters. Outside those limits nothing is
+   * recorded and a {@link WorkflowError} (code `invalid_attribute`, the
+   * message names the key) is thrown: uncaught, it fails the run.
+   * @param {string} key
+   * @param {string} value
+   */
+  setAttribute(key, value) {
+    try {
+      attributes.setAttribute(key, value);
+    } catch (e) {
+      const message = typeof e?.payload === "string" ? e.payload : String(e?.message ?? e);
+      throw new WorkflowError("invalid_attribute", message);
+    }
   }
 }
 

@@ -76,6 +76,9 @@ pub struct ShownRun {
     /// The run that started this one as its child, if one did.
     #[serde(default)]
     pub parent_run_id: Option<String>,
+    /// The attributes the workflow set on the run, by key.
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 impl ShownRun {

@@ -2,6 +2,7 @@
 //! the replay cursor.
 
 pub mod bindings;
+mod attribute_imports;
 mod child_imports;
 mod cpu_meter;
 mod eager_activities;

@@ -54,6 +54,13 @@ pub enum Command {
         /// The child's workflow.
         workflow: String,
     },
+    /// `set-attribute(key, value)`.
+    Attribute {
+        /// The attribute's key.
+        key: String,
+        /// Its value.
+        value: String,
+    },
 }
 
 impl Command {
@@ -66,6 +73,7 @@ impl Command {
             Command::Random => "random()".into(),
             Command::Uuid => "uuid()".into(),
             Command::Child { workflow } => format!("start-child `{workflow}`"),
+            Command::Attribute { key, value } => format!("set-attribute `{key}` = `{value}`"),
         }
     }
 }
@@ -142,7 +150,8 @@ impl History {
                 | EventBody::RandomDrawn { .. }
                 | EventBody::UuidDrawn { .. }
                 | EventBody::PatchMarker { .. }
-                | EventBody::ChildStarted { .. } => h.commands.push((e.seq, e.body.clone())),
+                | EventBody::ChildStarted { .. }
+                | EventBody::AttributeSet { .. } => h.commands.push((e.seq, e.body.clone())),
                 _ => {}
             }
             h.note_completion(e.seq, &e.body);
@@ -283,6 +292,7 @@ impl History {
             (Command::Child { workflow }, EventBody::ChildStarted { op: o, workflow: w, .. }) => {
                 w == workflow && *o == op
             }
+            (Command::Attribute { key, value }, EventBody::AttributeSet { key: k, value: v }) => k == key && v == value,
             (Command::Clock, EventBody::ClockRead { .. })
             | (Command::Random, EventBody::RandomDrawn { .. })
             | (Command::Uuid, EventBody::UuidDrawn { .. }) => true,
@@ -378,6 +388,7 @@ fn describe_recorded(body: &EventBody) -> String {
         EventBody::UuidDrawn { .. } => "uuid()".into(),
         EventBody::PatchMarker { name } => format!("patched(`{name}`)"),
         EventBody::ChildStarted { workflow, .. } => format!("start-child `{workflow}`"),
+        EventBody::AttributeSet { key, value } => format!("set-attribute `{key}` = `{value}`"),
         other => other.kind().to_string(),
     }
 }
@@ -483,6 +494,18 @@ mod tests {
         assert!(!h.caught_up());
         assert_eq!(h.next_command(&Command::Clock).unwrap().1, Replayed::Live);
         assert!(h.caught_up());
+    }
+
+    #[test]
+    fn attributes_replay_by_key_and_value() {
+        let set = |k: &str, v: &str| EventBody::AttributeSet { key: k.into(), value: v.into() };
+        let events = vec![ev(1, set("customer", "c-42")), ev(2, set("tier", "gold"))];
+        let mut h = History::new(&events);
+        let (_, r) = h.next_command(&Command::Attribute { key: "customer".into(), value: "c-42".into() }).unwrap();
+        assert_eq!(r, Replayed::Recorded(set("customer", "c-42")));
+        let d = h.next_command(&Command::Attribute { key: "tier".into(), value: "silver".into() }).unwrap_err();
+        assert!(d.to_string().contains("`tier` = `gold`") && d.to_string().contains("`tier` = `silver`"), "{d}");
+        assert!(History::new(&events).finish().is_err(), "a recorded attribute not set again is drift");
     }
 
     #[test]

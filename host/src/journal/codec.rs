@@ -90,6 +90,19 @@ pub(in crate::journal) fn journaled_ops(write: &RunWrite) -> impl Iterator<Item 
     })
 }
 
+/// The attributes a write sets (`attribute_set` events), by key: the
+/// last value of a key set more than once in the write.
+pub(in crate::journal) fn attribute_sets(write: &RunWrite) -> std::collections::BTreeMap<&str, &str> {
+    write
+        .events
+        .iter()
+        .filter_map(|(_, body)| match body {
+            EventBody::AttributeSet { key, value } => Some((key.as_str(), value.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Reads a column, reporting a decoding failure as `Corrupt` for `key`.
 pub(in crate::journal) fn col<'r, R, T>(row: &'r R, name: &str, key: &str) -> Result<T, JournalError>
 where

@@ -406,6 +406,15 @@ pub enum EventBody {
         /// Why.
         failure: super::ChildFailure,
     },
+    /// The workflow set an attribute of its run (`set-attribute`): the
+    /// run's `run_attributes` row for `key` was written (or replaced) in
+    /// the transaction that recorded this. Replay repeats nothing.
+    AttributeSet {
+        /// The attribute's key.
+        key: String,
+        /// Its value.
+        value: String,
+    },
 }
 
 impl EventBody {
@@ -432,6 +441,7 @@ impl EventBody {
             EventBody::ChildStarted { .. } => "child_started",
             EventBody::ChildCompleted { .. } => "child_completed",
             EventBody::ChildFailed { .. } => "child_failed",
+            EventBody::AttributeSet { .. } => "attribute_set",
         }
     }
 }
@@ -838,6 +848,12 @@ pub struct RunQuery {
     /// Only runs that come after this one in the listing (its creation
     /// time and run id): the cursor of the page before.
     pub before: Option<(DateTime<Utc>, String)>,
+    /// Only the children of this run (runs it started with
+    /// `start-child`).
+    pub parent: Option<String>,
+    /// Only runs that have every one of these attributes (`key`, `value`)
+    /// set to that value (AND).
+    pub attributes: Vec<(String, String)>,
     /// At most this many runs.
     pub limit: i64,
 }

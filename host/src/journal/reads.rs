@@ -5,6 +5,8 @@
 //! is bound and how a row is decoded, is their [`ReadPool`] and
 //! [`TsRow`] implementations'.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -344,20 +346,44 @@ mod tests {
 /// [`RunStore::query_runs`](super::RunStore::query_runs): the instance's
 /// runs matching `q`, newest first (by `created_at`, then `run_id`), after
 /// its cursor, at most `q.limit`.
+///
+/// With attribute filters the listing is driven by the first one's index
+/// (`run_attributes_filter`: instance, key, value, then the run's creation
+/// time and id, in the listing's order), joined to `runs` for the other
+/// filters: it reads that attribute's runs newest first and stops after a
+/// page, however many runs the instance has. Without, by `runs_created`.
 pub(in crate::journal) async fn query_runs(
     p: &dyn ReadPool,
     instance: &str,
     q: &super::RunQuery,
 ) -> Result<Vec<RunRecord>, JournalError> {
-    let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1");
+    // `runs`' columns by their names (SQLite names a column `r.x` only
+    // by an alias for certain).
+    let columns: Vec<String> = RUN_COLUMNS.split(',').map(|c| format!("r.{c} AS {c}", c = c.trim())).collect();
     let mut args = vec![Arg::Text(instance)];
+    // The table whose creation time and run id order the listing.
+    let (mut sql, order) = match q.attributes.first() {
+        Some((key, value)) => {
+            args.push(Arg::Text(key));
+            args.push(Arg::Text(value));
+            let sql = format!(
+                "SELECT {} FROM run_attributes a JOIN runs r ON r.instance = a.instance AND r.run_id = a.run_id \
+                 WHERE a.instance = $1 AND a.key = $2 AND a.value = $3",
+                columns.join(", ")
+            );
+            (sql, "a")
+        }
+        None => (format!("SELECT {} FROM runs r WHERE r.instance = $1", columns.join(", ")), "r"),
+    };
     // Each condition binds one parameter, numbered in order.
     let state = q.state.map(|s| s.as_str());
+    let (since, until) = (format!(" AND {order}.created_at >= "), format!(" AND {order}.created_at < "));
     let conds = [
-        (" AND state = ", state.map(Arg::Text)),
-        (" AND workflow = ", q.workflow.as_deref().map(Arg::Text)),
-        (" AND created_at >= ", q.created_since.map(Arg::Time)),
-        (" AND created_at < ", q.created_until.map(Arg::Time)),
+        (" AND r.state = ", state.map(Arg::Text)),
+        (" AND r.workflow = ", q.workflow.as_deref().map(Arg::Text)),
+        (since.as_str(), q.created_since.map(Arg::Time)),
+        (until.as_str(), q.created_until.map(Arg::Time)),
+        (" AND r.parent_run_id = ", q.parent.as_deref().map(Arg::Text)),
     ];
     for (cond, arg) in conds {
         if let Some(arg) = arg {
@@ -365,16 +391,54 @@ pub(in crate::journal) async fn query_runs(
             sql.push_str(&format!("{cond}${}", args.len()));
         }
     }
+    for (key, value) in q.attributes.iter().skip(1) {
+        args.push(Arg::Text(key));
+        let k = args.len();
+        args.push(Arg::Text(value));
+        let v = args.len();
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM run_attributes x \
+               WHERE x.instance = r.instance AND x.run_id = r.run_id AND x.key = ${k} AND x.value = ${v})"
+        ));
+    }
     if let Some((at, run_id)) = &q.before {
         args.push(Arg::Time(*at));
         let t = args.len();
         args.push(Arg::Text(run_id));
         let r = args.len();
-        sql.push_str(&format!(" AND (created_at < ${t} OR (created_at = ${t} AND run_id < ${r}))"));
+        sql.push_str(&format!(
+            " AND ({order}.created_at < ${t} OR ({order}.created_at = ${t} AND {order}.run_id < ${r}))"
+        ));
     }
     args.push(Arg::Int(q.limit));
-    sql.push_str(&format!(" ORDER BY created_at DESC, run_id DESC LIMIT ${}", args.len()));
+    sql.push_str(&format!(" ORDER BY {order}.created_at DESC, {order}.run_id DESC LIMIT ${}", args.len()));
     rows(p, &sql, &args, |r| run_from_row(r)).await
+}
+
+/// [`RunStore::attributes`](super::RunStore::attributes): the attributes
+/// of the instance's runs `run_ids`, by run id, then key.
+pub(in crate::journal) async fn attributes(
+    p: &dyn ReadPool,
+    instance: &str,
+    run_ids: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, JournalError> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    // A page at a time: a statement's parameters are bounded (SQLite).
+    for chunk in run_ids.chunks(500) {
+        let mut args = vec![Arg::Text(instance)];
+        args.extend(chunk.iter().map(|id| Arg::Text(id)));
+        let list: Vec<String> = (2..=args.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT run_id, key, value FROM run_attributes WHERE instance = $1 AND run_id IN ({}) ORDER BY run_id, key",
+            list.join(", ")
+        );
+        let k = format!("{instance}/attributes");
+        let found = rows(p, &sql, &args, |r| Ok((r.text("run_id", &k)?, r.text("key", &k)?, r.text("value", &k)?))).await?;
+        for (run_id, key, value) in found {
+            out.entry(run_id).or_default().insert(key, value);
+        }
+    }
+    Ok(out)
 }
 
 /// [`RunStore::events_page`](super::RunStore::events_page): at most

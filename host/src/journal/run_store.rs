@@ -60,6 +60,16 @@ pub trait RunStore: SharedReads + Send + Sync + 'static {
         reads::query_runs(self.read_pool(), instance, query).await
     }
 
+    /// The attributes of the instance's runs `run_ids` (those that have
+    /// any), by run id, then key.
+    async fn attributes(
+        &self,
+        instance: &str,
+        run_ids: &[String],
+    ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>, JournalError> {
+        reads::attributes(self.read_pool(), instance, run_ids).await
+    }
+
     /// At most `limit` entries of a run's journal after `after_seq`, in
     /// `seq` order (the raw journal: snapshots are not consulted).
     async fn events_page(&self, key: &RunKey, after_seq: i64, limit: i64) -> Result<Vec<Event>, JournalError> {

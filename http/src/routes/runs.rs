@@ -6,7 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use continuum_host::{CallOptions, IfExists, RunInfo, RunQuery, RunState, StartOptions};
+use continuum_host::{parse_attribute_filter, CallOptions, IfExists, RunInfo, RunQuery, RunState, StartOptions};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use serde_json::Value;
@@ -64,10 +64,10 @@ pub struct Started {
     pub existed: bool,
 }
 
-/// `GET .../runs`: filters and the page.
-#[derive(Debug, Deserialize, IntoParams)]
+/// `GET .../runs`: filters and the page (read from the query string's
+/// pairs by [`ListQuery::from_pairs`]: `attr` may stand more than once).
+#[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only runs in this state.
     pub state: Option<String>,
@@ -77,10 +77,56 @@ pub struct ListQuery {
     pub created_since: Option<String>,
     /// Only runs created before this time (RFC 3339).
     pub created_until: Option<String>,
+    /// Only the children of this run.
+    pub parent: Option<String>,
+    /// Only runs with this attribute set to this value, written
+    /// `key=value` (URL-encoded); repeat it for several (all must hold).
+    #[param(style = Form, explode)]
+    pub attr: Option<Vec<String>>,
     /// Page size (default 50, at most 1000).
     pub limit: Option<i64>,
     /// Where to go on: the `next_cursor` of the page before.
     pub cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The query from the query string's pairs; an unknown parameter, or
+    /// one but `attr` given twice, is a 400 `bad_query`.
+    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", m);
+        let mut q = ListQuery::default();
+        for (name, value) in pairs {
+            let slot = match name.as_str() {
+                "attr" => {
+                    q.attr.get_or_insert_with(Vec::new).push(value);
+                    continue;
+                }
+                "limit" => {
+                    let n = value.trim().parse::<i64>().map_err(|_| bad(format!("invalid limit `{}`: give a number", crate::auth::clip(&value))))?;
+                    if q.limit.replace(n).is_some() {
+                        return Err(bad("parameter `limit` given twice".into()));
+                    }
+                    continue;
+                }
+                "state" => &mut q.state,
+                "workflow" => &mut q.workflow,
+                "created_since" => &mut q.created_since,
+                "created_until" => &mut q.created_until,
+                "parent" => &mut q.parent,
+                "cursor" => &mut q.cursor,
+                other => {
+                    return Err(bad(format!(
+                        "unknown parameter `{}`: expected one of state, workflow, created_since, created_until, parent, attr, limit, cursor",
+                        crate::auth::clip(other)
+                    )))
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(bad(format!("parameter `{name}` given twice")));
+            }
+        }
+        Ok(q)
+    }
 }
 
 /// A page of runs.
@@ -89,7 +135,8 @@ pub struct RunPage {
     /// The runs, newest first.
     #[schema(value_type = Vec<crate::schemas::RunInfoSchema>)]
     pub runs: Vec<RunInfo>,
-    /// The cursor of the next page; none when this page is the last.
+    /// The cursor of the next page; none when this page is the last (no
+    /// more runs match).
     pub next_cursor: Option<String>,
 }
 
@@ -137,8 +184,9 @@ fn time(what: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiErro
 pub(crate) async fn list(
     State(state): State<AppState>,
     scope: InstanceScope,
-    QueryArgs(q): QueryArgs<ListQuery>,
+    QueryArgs(pairs): QueryArgs<Vec<(String, String)>>,
 ) -> Result<Json<RunPage>, ApiError> {
+    let q = ListQuery::from_pairs(pairs)?;
     let state_filter = match q.state.as_deref() {
         None => None,
         Some(s) => Some(RunState::parse(s).ok_or_else(|| {
@@ -156,18 +204,27 @@ pub(crate) async fn list(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("invalid limit {limit}: from 1 to {MAX_LIMIT}")));
     }
+    let attributes = q
+        .attr
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            parse_attribute_filter(a)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("invalid attr: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let query = RunQuery {
         state: state_filter,
         workflow: q.workflow,
         created_since: time("created_since", q.created_since.as_deref())?,
         created_until: time("created_until", q.created_until.as_deref())?,
         before: q.cursor.as_deref().map(cursor::decode).transpose()?,
+        parent: q.parent,
+        attributes,
         limit,
     };
-    let runs = state.continuum.query_runs(&query, CallOptions::instance(scope.instance)).await?;
-    let full = i64::try_from(runs.len()).unwrap_or(i64::MAX) == limit;
-    let next_cursor = runs.last().filter(|_| full).map(|r| cursor::encode(r.created_at, &r.key.run_id));
-    Ok(Json(RunPage { runs, next_cursor }))
+    let page = state.continuum.runs_page(&query, CallOptions::instance(scope.instance)).await?;
+    Ok(Json(RunPage { runs: page.runs, next_cursor: page.next_cursor }))
 }
 
 /// Reads a run: state, output or error, lease.

@@ -18,10 +18,12 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Generic, List, Optional, Sequence, TypeVar
 
+from componentize_py_types import Err
+from wit_world.imports import attributes as wit_attributes
 from wit_world.imports import host
 from wit_world.imports import types as wit
 
-from .errors import ActivityFailed, FailureKind
+from .errors import ActivityFailed, FailureKind, WorkflowError
 from .retry import ActivityOptions, Duration, RetryPolicy, millis
 
 T = TypeVar("T")
@@ -266,6 +268,25 @@ class Workflow:
         for a history recorded by code without the patch (keep the old
         path)."""
         return host.patched(name)
+
+    def set_attribute(self, key: str, value: str) -> None:
+        """Sets attribute ``key`` of this run to ``value`` (a key set again
+        gets the new value), for listing runs by it (``continuum runs --attr
+        key=value``). Journaled: a replay sets nothing again. A key is 1 to
+        64 characters, each an ASCII letter, digit, ``_``, ``-``, ``.`` or
+        ``:``; a value at most 256 characters without control characters.
+        Outside those limits nothing is recorded and :class:`WorkflowError`
+        (code ``invalid_attribute``, the message names the key) is raised:
+        uncaught, it fails the run.
+
+        Example::
+
+            ctx.set_attribute("customer", order["customer"])
+        """
+        try:
+            wit_attributes.set_attribute(key, value)
+        except Err as e:
+            raise WorkflowError("invalid_attribute", str(e.value)) from None
 
 
 WorkflowFn = Callable[[Workflow, Any], Any]

@@ -66,6 +66,7 @@
 extern crate self as continuum_sdk;
 
 pub mod activity;
+mod attributes;
 pub mod bindings;
 mod child;
 mod error;
@@ -80,6 +81,7 @@ pub mod __private {
 }
 mod rt;
 
+pub use attributes::INVALID_ATTRIBUTE;
 pub use child::{ChildError, ChildOptions, ChildRun, ParentClose};
 pub use error::{ActivityError, ActivityFailed, FailureKind, WorkflowError};
 pub use retry::{ActivityOptions, RetryPolicy};

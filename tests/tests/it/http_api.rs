@@ -232,6 +232,11 @@ on_both_stores!(async fn bad_input_is_a_json_error_never_a_500(store: Store) {
         ("GET", format!("{runs}?limit=99999999999999999999"), None, 400, "bad_query"),
         ("GET", format!("{runs}?cursor=zz"), None, 400, "bad_cursor"),
         ("GET", format!("{runs}?created_since=yesterday"), None, 400, "bad_query"),
+        ("GET", format!("{runs}?attr=customer"), None, 400, "bad_query"),
+        ("GET", format!("{runs}?attr=bad%20key%3Dv"), None, 400, "bad_query"),
+        ("GET", format!("{runs}?state=failed&state=completed"), None, 400, "bad_query"),
+        ("GET", format!("{runs}?statee=failed"), None, 400, "bad_query"),
+        ("GET", format!("{runs}?parent="), None, 400, "invalid_name"),
         ("GET", "/v1/nothing".into(), None, 404, "not_found"),
         ("DELETE", runs.into(), None, 405, "method_not_allowed"),
     ];

@@ -37,6 +37,7 @@ mod js_workflows;
 mod python_activities;
 mod python_workflows;
 mod replay_drift;
+mod run_search;
 mod schedules;
 mod snapshots;
 mod split_hosts;

@@ -4,7 +4,8 @@
 //! other batch takes the general path here, in one transaction: the
 //! [`fence`](super::fence) (the runs whose lease still holds, locked in key
 //! order), then the rows of the writes that held (events, consumed signals,
-//! journaled task outcomes), their new activity tasks and child runs, and
+//! journaled task outcomes, the run attributes their events set), their
+//! new activity tasks and child runs, and
 //! their transitions (with the notifications of runs left due, the clean-up
 //! of cancelled ones, and what ending a run of a family does: see
 //! [`family`](super::family)).
@@ -20,7 +21,7 @@ use super::codec::{plan_applied, wake_payload};
 use super::fence::{held, LeaseArrays, LEASES};
 use super::family::{self, ChildRows, EndedRows};
 use super::{notify_all, one_statement, PostgresJournal, Tx};
-use crate::journal::codec::{journaled_ops, queue_of, to_json, transition_columns};
+use crate::journal::codec::{attribute_sets, journaled_ops, queue_of, to_json, transition_columns};
 use crate::journal::{CommitStore, JournalError, RunKey, RunWrite, Transition, WakeKind};
 
 #[async_trait]
@@ -68,6 +69,7 @@ impl PostgresJournal {
         let applied = plan_applied(writes, &held);
         let mut batch = Batch::build(writes, &applied)?;
         write_rows(&mut tx, &mut batch).await?;
+        write_attributes(&mut tx, std::mem::take(&mut batch.attributes)).await?;
         insert_tasks(&mut tx, batch.tasks).await?;
         let children = family::insert_children(&mut tx, batch.children).await?;
         drop_tasks(&mut tx, batch.dropped).await?;
@@ -208,6 +210,16 @@ struct Batch {
     transitions: TransitionRows,
     children: ChildRows,
     ended: EndedRows,
+    attributes: AttributeRows,
+}
+
+/// Column arrays of the attributes the applied writes set.
+#[derive(Default)]
+struct AttributeRows {
+    instance: Vec<String>,
+    run_id: Vec<String>,
+    key: Vec<String>,
+    value: Vec<String>,
 }
 
 impl Batch {
@@ -252,6 +264,12 @@ impl Batch {
             }
             b.children.push(w)?;
             b.ended.push(w);
+            for (key, value) in attribute_sets(w) {
+                b.attributes.instance.push(inst.clone());
+                b.attributes.run_id.push(rid.clone());
+                b.attributes.key.push(key.to_string());
+                b.attributes.value.push(value.to_string());
+            }
         }
         Ok(b)
     }
@@ -280,6 +298,27 @@ impl TransitionRows {
     }
 }
 
+/// Writes the attributes the batch's events set (a key set again gets
+/// the new value), with their run's creation time.
+async fn write_attributes(tx: &mut Tx, a: AttributeRows) -> Result<(), JournalError> {
+    if a.key.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO run_attributes (instance, run_id, key, value, created_at) \
+         SELECT u.instance, u.run_id, u.key, u.value, r.created_at \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS u(instance, run_id, key, value) \
+         JOIN runs r ON r.instance = u.instance AND r.run_id = u.run_id \
+         ON CONFLICT (instance, run_id, key) DO UPDATE SET value = EXCLUDED.value",
+    )
+    .bind(a.instance)
+    .bind(a.run_id)
+    .bind(a.key)
+    .bind(a.value)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 /// Inserts the batch's activity tasks and notifies each instance once. A
 /// task that exists already is kept (a replay re-queues a call whose

@@ -21,7 +21,7 @@ use sqlx::{PgPool, Row};
 
 use super::codec::{wake_payload, WAKE_CHANNEL};
 use super::fence::held;
-use crate::journal::codec::{journaled_ops, to_json, transition_columns};
+use crate::journal::codec::{attribute_sets, journaled_ops, to_json, transition_columns};
 use crate::journal::{JournalError, RunWrite, Transition, WakeKind};
 
 /// True when [`commit`] can apply `writes`.
@@ -32,6 +32,7 @@ pub(super) fn applies_to(writes: &[RunWrite]) -> bool {
             && w.dropped_tasks.is_empty()
             && !matches!(w.transition, Some(Transition::Cancel { .. }))
             && w.children.is_empty()
+            && attribute_sets(w).is_empty()
             && !w.ends_family()
             && keys.insert(&w.key)
     })

@@ -1,6 +1,7 @@
 //! The group commit on SQLite ([`CommitStore`]): the batch's writes one
 //! after the other in one write transaction, each applied only if its
-//! [`fence`](super::fence) holds (the run's lease still held): its events,
+//! [`fence`](super::fence) holds (the run's lease still held): its events
+//! (and the run attributes they set),
 //! consumed signals, journaled task outcomes, new activity tasks and child
 //! runs, and its transition (with the clean-up of a cancelled run, and
 //! what ending a run of a family does: see [`family`](super::family)). A transition
@@ -14,7 +15,7 @@ use sqlx::Row;
 
 use super::fence::{self, FENCE};
 use super::{wake, SqliteJournal, WriteTx};
-use crate::journal::codec::{journaled_ops, queue_of, to_json, transition_columns};
+use crate::journal::codec::{attribute_sets, journaled_ops, queue_of, to_json, transition_columns};
 use crate::journal::{CommitStore, JournalError, RunKey, RunWrite, Transition, Wake, WakeKind};
 
 /// Touches the run `?1`/`?2` at `?5` if its lease is still `?3`/`?4`.
@@ -60,6 +61,19 @@ impl WriteTx<'_> {
             .bind(body.kind())
             .bind(to_json(&w.key, "event body", body)?)
             .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        for (key, value) in attribute_sets(w) {
+            sqlx::query(
+                "INSERT INTO run_attributes (instance, run_id, key, value, created_at) \
+                 SELECT ?1, ?2, ?3, ?4, created_at FROM runs WHERE instance = ?1 AND run_id = ?2 \
+                 ON CONFLICT (instance, run_id, key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(inst)
+            .bind(rid)
+            .bind(key)
+            .bind(value)
             .execute(&mut *self.tx)
             .await?;
         }

@@ -1,5 +1,5 @@
 // An instance's runs, newest first: filters (state, workflow, created
-// since/until), cursor pages, and live state changes from the instance's
+// since/until, parent run, an attribute `key=value`), cursor pages, and live state changes from the instance's
 // state stream (GET .../stream/runs).
 
 import { h, replace, stateBadge, fmtTime, errorBox } from '../dom.js';
@@ -36,15 +36,19 @@ function filterForm(instance, filters, workflows) {
     h('option', { value: '' }, 'any'), workflows.map((w) => h('option', { value: w, selected: w === filters.workflow }, w)));
   const since = h('input', { type: 'datetime-local', name: 'since', id: 'filter-since', value: toLocalInput(filters.since) });
   const until = h('input', { type: 'datetime-local', name: 'until', id: 'filter-until', value: toLocalInput(filters.until) });
+  const parent = h('input', { type: 'text', name: 'parent', id: 'filter-parent', value: filters.parent, placeholder: 'run id' });
+  const attr = h('input', { type: 'text', name: 'attr', id: 'filter-attr', value: filters.attr, placeholder: 'key=value' });
   const apply = (ev) => {
     ev.preventDefault();
     location.hash = pageHash(instance, {
       state: stateSel.value, workflow: wfSel.value, since: toRfc3339(since.value), until: toRfc3339(until.value),
+      parent: parent.value.trim(), attr: attr.value.trim(),
     });
   };
   return h('form', { class: 'inline', id: 'run-filters', onsubmit: apply },
     h('label', {}, 'State', stateSel), h('label', {}, 'Workflow', wfSel),
     h('label', {}, 'Created since', since), h('label', {}, 'Created until', until),
+    h('label', {}, 'Parent', parent), h('label', {}, 'Attribute', attr),
     h('button', { type: 'submit' }, 'Filter'),
     h('a', { href: pageHash(instance, {}) }, 'Clear'));
 }
@@ -66,6 +70,7 @@ export async function runsView(page, [instance], params, { setCrumbs }) {
   const filters = {
     state: params.get('state') || '', workflow: params.get('workflow') || '',
     since: params.get('since') || '', until: params.get('until') || '', cursor: params.get('cursor') || '',
+    parent: params.get('parent') || '', attr: params.get('attr') || '',
   };
   const live = h('span', { class: 'live off', id: 'runs-live' }, 'connecting');
   const body = h('div', { class: 'card' }, h('p', { class: 'muted' }, 'Loading…'));
@@ -81,7 +86,7 @@ export async function runsView(page, [instance], params, { setCrumbs }) {
     try {
       const listed = await get(`${instancePath(instance)}/runs${query({
         state: filters.state, workflow: filters.workflow, created_since: filters.since,
-        created_until: filters.until, cursor: filters.cursor, limit: PAGE,
+        created_until: filters.until, parent: filters.parent, attr: filters.attr, cursor: filters.cursor, limit: PAGE,
       })}`);
       tbody = h('tbody', {}, listed.runs.map((r) => runRow(instance, r)));
       const next = listed.next_cursor ? h('a', { href: pageHash(instance, { ...filters, cursor: listed.next_cursor }), id: 'next-page' }, 'Older runs →') : null;
@@ -117,7 +122,7 @@ export async function runsView(page, [instance], params, { setCrumbs }) {
         replace(row.querySelector('.run-state'), stateBadge(data.state));
         replace(row.querySelector('.run-updated'), fmtTime(data.updated_at));
       } else if (!filters.cursor && (!filters.workflow || filters.workflow === data.workflow)
-        && (!filters.state || filters.state === data.state) && !filters.until) {
+        && (!filters.state || filters.state === data.state) && !filters.until && !filters.parent && !filters.attr) {
         clearTimeout(reload);
         reload = setTimeout(load, 300);
       }
