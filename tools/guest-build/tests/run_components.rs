@@ -162,6 +162,13 @@ impl wf::continuum::workflow::children::Host for FakeHost {
     }
 }
 
+/// The example components these tests run set no attributes.
+impl wf::continuum::workflow::attributes::Host for FakeHost {
+    fn set_attribute(&mut self, key: String, _value: String) -> Result<(), String> {
+        panic!("the fake host sets no attributes (asked for `{key}`)")
+    }
+}
+
 impl wf::continuum::workflow::host::Host for FakeHost {
     fn call_activity(&mut self, name: String, input: Vec<u8>, options: ActivityOptions) -> u32 {
         self.calls.push((name.clone(), options));
