@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::journal::{ActivityHeartbeat, ActivityWorker, ChildRun, Event, EventBody, OpenTask, RunKey, RunRecord, RunState};
+use crate::journal::{ActivityHeartbeat, ActivityWorker, ChainRun, ChildRun, Event, EventBody, OpenTask, RunKey, RunRecord, RunState};
 
 /// How a cancellation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,13 @@ pub struct RunInfo {
     /// The run that started this one as its child, if one did.
     #[serde(default)]
     pub parent_run_id: Option<String>,
+    /// The run of the same chain this one continues (continue-as-new), if
+    /// it continues one.
+    #[serde(default)]
+    pub continued_from: Option<String>,
+    /// The run that continues this one, once it ended `continued`.
+    #[serde(default)]
+    pub continued_to: Option<String>,
 }
 
 impl From<RunRecord> for RunInfo {
@@ -103,6 +110,8 @@ impl From<RunRecord> for RunInfo {
             updated_at: r.updated_at,
             trace_context: r.trace_context,
             parent_run_id: r.parent_run_id,
+            continued_from: r.continued_from,
+            continued_to: r.continued_to,
         }
     }
 }
@@ -191,6 +200,10 @@ pub struct RunHistory {
     /// The child runs it started, by operation.
     #[serde(default)]
     pub children: Vec<ChildRun>,
+    /// The runs of its chain (continue-as-new), first run first, this one
+    /// included; empty when the run neither continues nor was continued.
+    #[serde(default)]
+    pub chain: Vec<ChainRun>,
 }
 
 impl RunHistory {
@@ -201,6 +214,7 @@ impl RunHistory {
         heartbeats: Vec<ActivityHeartbeat>,
         open_activities: Vec<OpenActivity>,
         children: Vec<ChildRun>,
+        chain: Vec<ChainRun>,
     ) -> Self {
         Self {
             run: run.into(),
@@ -208,6 +222,7 @@ impl RunHistory {
             heartbeats: heartbeats.into_iter().map(Heartbeat::from).collect(),
             open_activities,
             children,
+            chain,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod bindings;
 mod child_imports;
+mod continuation_imports;
 mod cpu_meter;
 mod eager_activities;
 mod guest_output;

@@ -68,6 +68,7 @@ extern crate self as continuum_sdk;
 pub mod activity;
 pub mod bindings;
 mod child;
+mod continuation;
 mod error;
 pub mod log;
 mod retry;
@@ -81,6 +82,7 @@ pub mod __private {
 mod rt;
 
 pub use child::{ChildError, ChildOptions, ChildRun, ParentClose};
+pub use continuation::CONTINUED_AS_NEW;
 pub use error::{ActivityError, ActivityFailed, FailureKind, WorkflowError};
 pub use retry::{ActivityOptions, RetryPolicy};
 pub use saga::Saga;

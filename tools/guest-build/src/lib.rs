@@ -11,9 +11,14 @@ use wit_component::{ComponentEncoder, DecodedWasm, WitPrinter};
 use wit_parser::{Resolve, WorldId, WorldItem};
 
 /// The interfaces a workflow component may import (`children`: child
-/// workflows, an addition to the contract).
-pub const WORKFLOW_IMPORTS: [&str; 3] =
-    ["continuum:workflow/host@0.1.0", "continuum:workflow/types@0.1.0", "continuum:workflow/children@0.1.0"];
+/// workflows, and `continuation`: continue-as-new, additions to the
+/// contract).
+pub const WORKFLOW_IMPORTS: [&str; 4] = [
+    "continuum:workflow/host@0.1.0",
+    "continuum:workflow/types@0.1.0",
+    "continuum:workflow/children@0.1.0",
+    "continuum:workflow/continuation@0.1.0",
+];
 /// The interfaces an activity component may import besides WASI.
 pub const ACTIVITY_IMPORTS: [&str; 2] = ["continuum:workflow/types@0.1.0", "continuum:workflow/activity-context@0.1.0"];
 /// Exports a toolchain leaves in its components besides the world's, which
@@ -201,7 +206,7 @@ mod tests {
     }
 
     /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
-    const WORKFLOWS: [&str; 15] = [
+    const WORKFLOWS: [&str; 16] = [
         "order_flow",
         "billing_flow",
         "bench_flow",
@@ -217,6 +222,7 @@ mod tests {
         "rust_conformance_v2",
         "child_flow",
         "parent_flow",
+        "loop_flow",
     ];
     /// Every activity crate in examples-wasm/.
     const ACTIVITIES: [&str; 6] = [
@@ -468,6 +474,8 @@ mod tests {
         assert!(workflow_may_import("continuum:workflow/host@0.1.0"));
         assert!(workflow_may_import("continuum:workflow/children@0.1.0"));
         assert!(!activity_may_import("continuum:workflow/children@0.1.0"));
+        assert!(workflow_may_import("continuum:workflow/continuation@0.1.0"));
+        assert!(!activity_may_import("continuum:workflow/continuation@0.1.0"));
     }
 
     #[test]
