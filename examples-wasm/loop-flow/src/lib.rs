@@ -7,9 +7,10 @@
 //! - `every`: iterations per run before continuing as new (default 100);
 //! - `step`: what one iteration does: `activity` (default: calls
 //!   `conf_echo {"i": i}` and adds its `double`), `timer` (sleeps
-//!   `timer_ms`, default 1), `clock` (reads the journaled clock), or
-//!   `none`; every step adds `2 i` to `sum` (the activity's answer, else
-//!   computed);
+//!   `timer_ms`, default 1), `clock` (reads the journaled clock), `signal`
+//!   (waits for the signal `tick` and adds its payload, a number), or
+//!   `none`; every other step adds `2 i` to `sum` (the activity's answer,
+//!   else computed);
 //! - `version`: continue on this module version (a content hash) instead
 //!   of the current one;
 //! - `bad_input`: continue as new with input that is not JSON (the run
@@ -40,6 +41,10 @@ fn loop_flow(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
             "activity" => {
                 let answer: Value = ctx.activity("conf_echo", &json!({"i": i})).call()?;
                 sum += answer.get("double").and_then(Value::as_u64).unwrap_or(0);
+            }
+            "signal" => {
+                let value: u64 = ctx.signal("tick")?;
+                sum += value;
             }
             other => {
                 match other {

@@ -928,6 +928,7 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal, _: TestCl
 
 mod checked_migration;
 mod child_runs;
+mod continued_runs;
 mod instance_fence;
 mod activity_workers;
 mod schedules;
