@@ -95,6 +95,12 @@ export declare class Workflow {
   uuid(): string;
   /** A patch marker: true on the new path, false for a history recorded without the patch. */
   patched(name: string): boolean;
+  /**
+   * Continues as new (on the current version, or on `version`, a content
+   * hash): the run ends `continued` when the workflow returns and the next
+   * run of its chain starts with `input`. Return right after it.
+   */
+  continueAsNew(input: unknown, version?: string): undefined;
 }
 
 /** The WIT result `run` returns. */
