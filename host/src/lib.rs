@@ -274,9 +274,14 @@ impl Continuum {
         let now = tokio::time::Instant::now();
         // A century stands for "no end" where the clock cannot go further.
         let deadline = now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+        let awaited = run_id;
         let mut run_id = run_id.to_string();
         loop {
-            let outcome = Self::await_one(inst, &run_id, deadline, timeout).await?;
+            let outcome = Self::await_one(inst, &run_id, deadline, timeout).await.map_err(|e| match e {
+                // The caller awaited the chain's first run: name that one.
+                Error::AwaitTimeout { instance, waited, .. } => Error::AwaitTimeout { instance, run_id: awaited.to_string(), waited },
+                other => other,
+            })?;
             if outcome.state != RunState::Continued {
                 return Ok(outcome);
             }
