@@ -12,6 +12,7 @@
 //! cargo run --release -p continuum-bench -- --only parked --parked 100000   # a host holding parked runs
 //! cargo run --release -p continuum-bench -- --only children   # a parent joining 1,000 children
 //! cargo run --release -p continuum-bench -- --only search   # runs filtered among 1,000,000 finished ones
+//! cargo run --release -p continuum-bench -- --only continue   # a 10,000-iteration loop continuing as new every 100
 //! ```
 
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use serde_json::{json, Value};
 use sqlx::Connection;
 
 mod children;
+mod continuation;
 mod http;
 mod languages;
 mod parked;
@@ -89,6 +91,18 @@ struct Args {
     /// (Postgres only).
     #[arg(long, default_value_t = 1_000_000)]
     search_runs: usize,
+    /// Iterations of the loop of the continue phase (0 skips it): a
+    /// `loop-flow` chain continuing as new every `--continue-every`
+    /// iterations, then the load and replay of its first, middle and last
+    /// run. Needs `loop_flow.wasm` next to `--module`.
+    #[arg(long, default_value_t = 10_000)]
+    continue_iterations: u64,
+    /// Iterations per run of the continue phase's chain.
+    #[arg(long, default_value_t = 100)]
+    continue_every: u64,
+    /// Iterations of the continue phase's contrast: one run, one history.
+    #[arg(long, default_value_t = 2_000)]
+    continue_single: u64,
     /// Benchmark over HTTP instead: a `continuum serve` process with the
     /// bench flow and its activities as WASM components, driven from this
     /// process over keep-alive HTTP (start, then await the result).
@@ -116,6 +130,10 @@ enum Only {
     /// `runs` filtered by state, workflow and attribute among
     /// `--search-runs N` finished runs.
     Search,
+    /// A loop continuing as new (`--continue-iterations`), then the load
+    /// and replay of its chain's first, middle and last run, and of one
+    /// run with `--continue-single` iterations in one history.
+    Continue,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -187,6 +205,11 @@ async fn main() {
     let mut activities = ActivityRegistry::new();
     activities.register("step_one", |v: Value| async move { Ok::<_, ActivityError>(json!({"one": v})) });
     activities.register("step_two", |v: Value| async move { Ok::<_, ActivityError>(json!({"two": v})) });
+    // loop-flow's step (the continue phase), as conformance_activities has it.
+    activities.register("conf_echo", |v: Value| async move {
+        let i = v.get("i").and_then(Value::as_u64).unwrap_or(0);
+        Ok::<_, ActivityError>(json!({"i": i, "double": 2 * i}))
+    });
 
     let (url, pg, dbname) = if args.database == "sqlite" {
         let path = std::env::temp_dir().join(format!("continuum-bench-{}.db", uuid::Uuid::new_v4().simple()));
@@ -242,6 +265,15 @@ async fn main() {
         }
         builder = builder.workflow("parent-flow", &parent_module).workflow("child-flow", &child_module);
     }
+    let loop_module = components.join("loop_flow.wasm");
+    let continuing = args.continue_iterations > 0 && matches!(args.only, None | Some(Only::Continue));
+    if continuing {
+        if !loop_module.exists() {
+            eprintln!("{} is missing: build the guests first (cargo run --release -p continuum-guest-build)", loop_module.display());
+            std::process::exit(2);
+        }
+        builder = builder.workflow("loop-flow", &loop_module);
+    }
     for lang in langs.iter().filter(|l| l.name != "rust") {
         builder = builder.workflow(lang.workflow.clone(), &lang.module);
     }
@@ -261,6 +293,9 @@ async fn main() {
     }
     if args.search_runs > 0 && matches!(args.only, None | Some(Only::Search)) {
         search::run(&c, &url_of_bench, args.search_runs).await;
+    }
+    if continuing {
+        continuation::run(&c, args.continue_iterations, args.continue_every.max(1), args.continue_single, &loop_module).await;
     }
     if args.long_run_events > 0 && matches!(args.only, None | Some(Only::Snapshot)) {
         long_run(&c, args.long_run_events, &args.long_module).await;

@@ -142,7 +142,7 @@ on stdout (a run's object never has that field). Pass it back with --cursor and 
         #[arg(long, default_value_t = 20)]
         limit: usize,
         /// Only runs in this state (pending, running, suspended, completed,
-        /// failed, cancelled, drifted).
+        /// failed, cancelled, drifted, continued).
         #[arg(long)]
         state: Option<String>,
         /// Only runs of this workflow.
@@ -360,7 +360,7 @@ pub fn state_filter(state: Option<&str>) -> Result<Option<RunState>, CliError> {
         .map(|s| {
             RunState::parse(s).ok_or_else(|| {
                 CliError::Usage(format!(
-                    "invalid --state `{}` (one of pending, running, suspended, completed, failed, cancelled, drifted)",
+                    "invalid --state `{}` (one of pending, running, suspended, completed, failed, cancelled, drifted, continued)",
                     output::one_line(s)
                 ))
             })

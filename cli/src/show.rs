@@ -43,6 +43,9 @@ pub fn describe(body: &EventBody) -> String {
         EventBody::RunFailed { error } => short(error),
         EventBody::RunCancelled { reason } => reason.clone(),
         EventBody::ChildStarted { op, workflow, run_id, input, .. } => format!("op {op}  {workflow}({})  run {run_id}", short(input)),
+        EventBody::ContinuedAsNew { run_id, input, module_hash } => {
+            format!("-> run {run_id} @ {}  input {}", &module_hash[..module_hash.len().min(12)], short(input))
+        }
         EventBody::ChildCompleted { op, output } => format!("op {op}  -> {}", short(output)),
         EventBody::ChildFailed { op, failure } => {
             let code = failure.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
@@ -63,6 +66,12 @@ pub fn render(history: &RunHistory) -> String {
     let _ = writeln!(out, "  state     {}", run.state);
     if let Some(parent) = &run.parent_run_id {
         let _ = writeln!(out, "  parent    {parent}");
+    }
+    if let Some(from) = &run.continued_from {
+        let _ = writeln!(out, "  continues {from}");
+    }
+    if let Some(to) = &run.continued_to {
+        let _ = writeln!(out, "  continued {to}");
     }
     let _ = writeln!(out, "  input     {}", short(&run.input));
     for (key, value) in &run.attributes {
@@ -111,6 +120,14 @@ pub fn render(history: &RunHistory) -> String {
         for c in &history.children {
             let _ = writeln!(out, "  op {:<3} {}  {}  {}  (parent close: {})", c.parent_op, c.key.run_id, c.workflow, c.state,
                 c.parent_close.as_str());
+        }
+    }
+    if !history.chain.is_empty() {
+        let _ = writeln!(out, "chain (continue-as-new)");
+        for c in &history.chain {
+            let this = if c.key.run_id == run.key.run_id { "  <- this run" } else { "" };
+            let _ = writeln!(out, "  #{:<4} {}  {}  @ {}{this}", c.chain_seq, c.key.run_id, c.state,
+                &c.module_hash[..c.module_hash.len().min(12)]);
         }
     }
     if !heartbeats.is_empty() {

@@ -19,10 +19,20 @@ impl Continuum {
         shown.into_iter().next().ok_or_else(|| Error::unknown_run(&key))
     }
 
+    /// The latest run of the chain `run_id` belongs to (continue-as-new):
+    /// the run itself unless it continued as new. Its state and result are
+    /// the chain's.
+    pub async fn chain_end(&self, run_id: &str, opts: CallOptions) -> Result<RunInfo, Error> {
+        check_run_id(run_id)?;
+        let inst = self.instance(opts.instance.as_deref())?;
+        Ok(inst.chain_end(run_id).await?.into())
+    }
+
     /// A run's record, its journal in order (read through its snapshot
     /// when it has a sound one) and the heartbeats of its activity calls in
     /// progress, its activity calls without an outcome yet (naming those
-    /// no live host serves) and the child runs it started: what
+    /// no live host serves), the child runs it started and the runs of its
+    /// chain (continue-as-new): what
     /// `continuum show` prints.
     pub async fn history(&self, run_id: &str, opts: CallOptions) -> Result<RunHistory, Error> {
         check_run_id(run_id)?;
@@ -36,7 +46,12 @@ impl Continuum {
         let workers = if tasks.is_empty() { Vec::new() } else { journal.live_workers(inst.name()).await? };
         let open = tasks.into_iter().map(|t| OpenActivity::new(t, &workers)).collect();
         let children = journal.children(&key).await?;
-        let mut history = RunHistory::new(run, events, heartbeats, open, children);
+        let chain = if run.chain_root.is_some() || run.continued_to.is_some() {
+            journal.chain(inst.name(), run.chain_root()).await?
+        } else {
+            Vec::new()
+        };
+        let mut history = RunHistory::new(run, events, heartbeats, open, children, chain);
         if let Some(attributes) = journal.attributes(inst.name(), std::slice::from_ref(&key.run_id)).await?.remove(&key.run_id) {
             history.run.attributes = attributes;
         }

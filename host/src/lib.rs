@@ -62,6 +62,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use journal::JournalError;
+
 pub use activities::{
     Activity, ActivityContext, ActivityError, ActivityFuture, ActivityRegistry, AllowedHost, AttemptInfo, SandboxConfig,
     SANDBOX_GUEST_PATH,
@@ -79,7 +81,7 @@ pub use error::{DatabaseError, Error};
 pub use input_limits::{MAX_PAYLOAD_BYTES, MAX_RUN_ID_CHARS, MAX_SIGNAL_KEY_CHARS, MAX_SIGNAL_NAME_CHARS, MAX_WORKFLOW_NAME_CHARS};
 pub use instance::{Instance, InstanceBuilder, CANCEL_CONFIRM_TIMEOUT};
 pub use journal::{
-    ActivityOptions, BatcherConfig, ChildFailure, ChildFailureKind, ChildOptions, ChildRun, EventBody, Failure, FailureKind, ParentClose,
+    ActivityOptions, BatcherConfig, ChainRun, ChildFailure, ChildFailureKind, ChildOptions, ChildRun, EventBody, Failure, FailureKind, ParentClose,
     RetryPolicy, RunKey, RunQuery, RunState,
 };
 pub use load::Mode;
@@ -158,7 +160,10 @@ impl Continuum {
     }
 
     /// Sends a signal with a JSON payload to a run. Signals sent before the
-    /// workflow waits for them are kept and delivered in order.
+    /// workflow waits for them are kept and delivered in order. A signal to
+    /// a run that continued as new goes to the latest run of its chain
+    /// (and the signals a run did not take move to the run that continues
+    /// it).
     ///
     /// The run id, the signal name and the payload are checked first
     /// ([`Error::InvalidName`], [`Error::PayloadTooLarge`]).
@@ -180,12 +185,18 @@ impl Continuum {
         }
         input_limits::check_payload("signal payload", &payload)?;
         let inst = self.instance(opts.instance.as_deref())?;
-        let key = RunKey::new(inst.name(), run_id);
-        let sent = inst
-            .journal()
-            .send_signal(&key, name, &payload, opts.idempotency_key.as_deref())
-            .await
-            .map_err(|e| Error::from_journal(e, &key))?;
+        // A signal to an earlier run of a chain (continue-as-new) goes to
+        // the chain's latest run; one that continues meanwhile is followed.
+        let mut key = RunKey::new(inst.name(), inst.chain_end(run_id).await?.key.run_id);
+        let sent = loop {
+            match inst.journal().send_signal(&key, name, &payload, opts.idempotency_key.as_deref()).await {
+                Err(JournalError::RunFinished { state: RunState::Continued, .. }) => {
+                    key = RunKey::new(inst.name(), inst.chain_end(&key.run_id).await?.key.run_id);
+                }
+                sent => break sent.map_err(|e| Error::from_journal(e, &key))?,
+            }
+        };
+        let run_id = key.run_id.as_str();
         if sent.duplicate {
             tracing::info!(instance = %key.instance, run_id, workflow = %sent.workflow, signal = name, signal_id = sent.id,
                 "signal sent before with this idempotency key: not sent again");
@@ -257,16 +268,40 @@ impl Continuum {
     }
 
     /// Waits until the run is final (completed, failed, cancelled or
-    /// drifted) and returns its result. A timeout too long to represent
-    /// (such as [`Duration::MAX`]) waits without end.
+    /// drifted) and returns its result. A run that continued as new is
+    /// followed to the end of its chain: the result is the chain's last
+    /// run's. A timeout too long to represent (such as [`Duration::MAX`])
+    /// waits without end.
     pub async fn await_run(&self, run_id: &str, timeout: Duration, opts: CallOptions) -> Result<RunOutcome, Error> {
         input_limits::check_run_id(run_id)?;
         let inst = self.instance(opts.instance.as_deref())?;
-        let key = RunKey::new(inst.name(), run_id);
-        let mut finished = inst.finished_runs().watch_finished(run_id);
         let now = tokio::time::Instant::now();
         // A century stands for "no end" where the clock cannot go further.
         let deadline = now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+        let awaited = run_id;
+        let mut run_id = run_id.to_string();
+        loop {
+            let outcome = Self::await_one(inst, &run_id, deadline, timeout).await.map_err(|e| match e {
+                // The caller awaited the chain's first run: name that one.
+                Error::AwaitTimeout { instance, waited, .. } => Error::AwaitTimeout { instance, run_id: awaited.to_string(), waited },
+                other => other,
+            })?;
+            if outcome.state != RunState::Continued {
+                return Ok(outcome);
+            }
+            let key = RunKey::new(inst.name(), run_id.as_str());
+            let run = inst.journal().get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
+            match run.continued_to {
+                Some(next) => run_id = next,
+                None => return Ok(outcome),
+            }
+        }
+    }
+
+    /// [`Continuum::await_run`] of one run (a `continued` one included).
+    async fn await_one(inst: &Instance, run_id: &str, deadline: tokio::time::Instant, timeout: Duration) -> Result<RunOutcome, Error> {
+        let key = RunKey::new(inst.name(), run_id);
+        let mut finished = inst.finished_runs().watch_finished(run_id);
         // Runs executed here announce their end in-process; the poll is the
         // backstop (and how runs finished by other hosts are seen).
         let local = inst.executes_runs();

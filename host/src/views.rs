@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::journal::{ActivityHeartbeat, ActivityWorker, ChildRun, Event, EventBody, OpenTask, RunKey, RunRecord, RunState};
+use crate::journal::{ActivityHeartbeat, ActivityWorker, ChainRun, ChildRun, Event, EventBody, OpenTask, RunKey, RunRecord, RunState};
 
 /// How a cancellation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +86,13 @@ pub struct RunInfo {
     /// key.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// The run of the same chain this one continues (continue-as-new), if
+    /// it continues one.
+    #[serde(default)]
+    pub continued_from: Option<String>,
+    /// The run that continues this one, once it ended `continued`.
+    #[serde(default)]
+    pub continued_to: Option<String>,
 }
 
 impl From<RunRecord> for RunInfo {
@@ -110,6 +117,8 @@ impl From<RunRecord> for RunInfo {
             trace_context: r.trace_context,
             parent_run_id: r.parent_run_id,
             attributes: BTreeMap::new(),
+            continued_from: r.continued_from,
+            continued_to: r.continued_to,
         }
     }
 }
@@ -198,6 +207,10 @@ pub struct RunHistory {
     /// The child runs it started, by operation.
     #[serde(default)]
     pub children: Vec<ChildRun>,
+    /// The runs of its chain (continue-as-new), first run first, this one
+    /// included; empty when the run neither continues nor was continued.
+    #[serde(default)]
+    pub chain: Vec<ChainRun>,
 }
 
 impl RunHistory {
@@ -208,6 +221,7 @@ impl RunHistory {
         heartbeats: Vec<ActivityHeartbeat>,
         open_activities: Vec<OpenActivity>,
         children: Vec<ChildRun>,
+        chain: Vec<ChainRun>,
     ) -> Self {
         Self {
             run: run.into(),
@@ -215,6 +229,7 @@ impl RunHistory {
             heartbeats: heartbeats.into_iter().map(Heartbeat::from).collect(),
             open_activities,
             children,
+            chain,
         }
     }
 }

@@ -37,7 +37,7 @@ use crate::schemas;
         crate::sse::journal_stream,
         crate::sse::run_changes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::ChildRunSchema, schemas::RunHistorySchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
+    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::ChildRunSchema, schemas::ChainRunSchema, schemas::RunHistorySchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]

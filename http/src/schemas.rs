@@ -29,6 +29,8 @@ pub enum RunStateSchema {
     Cancelled,
     /// Stopped: its history no longer replays on its module.
     Drifted,
+    /// Ended by continue-as-new: the next run of its chain goes on.
+    Continued,
 }
 
 /// A run's instance and id.
@@ -86,6 +88,10 @@ pub struct RunInfoSchema {
     /// key (empty where an answer does not read them: a stream of state
     /// changes).
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// The run of the same chain this one continues (continue-as-new).
+    pub continued_from: Option<String>,
+    /// The run that continues this one, once it ended `continued`.
+    pub continued_to: Option<String>,
 }
 
 /// One entry of a run's journal.
@@ -168,6 +174,24 @@ pub struct RunHistorySchema {
     pub open_activities: Vec<OpenActivitySchema>,
     /// The child runs it started, by operation.
     pub children: Vec<ChildRunSchema>,
+    /// The runs of its chain (continue-as-new), first run first; empty when it neither continues nor was continued.
+    pub chain: Vec<ChainRunSchema>,
+}
+
+/// A run of a chain (continue-as-new).
+#[derive(ToSchema)]
+#[schema(as = ChainRun)]
+pub struct ChainRunSchema {
+    /// The run's instance and id.
+    pub key: RunKeySchema,
+    /// Its position in the chain (0: the first run).
+    pub chain_seq: i64,
+    /// Its state.
+    pub state: RunStateSchema,
+    /// The module version it ran on.
+    pub module_hash: String,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A child run of a run.

@@ -318,6 +318,14 @@ bool cn_patched(const char *name);
  * `return cn_fail("invalid_attribute", "%s", message)`). */
 const char *cn_set_attribute(const char *key, const char *value);
 
+/** Continues as new: the run ends `continued` when the workflow returns
+ * (whatever it returns) and the next run of its chain starts with `input`
+ * and an empty history, on the current version or on `version` (a content
+ * hash; NULL: the current one). Return right after it: any further call
+ * fails the run. Input that is not JSON or an unknown version fails the
+ * run (`invalid_continuation`). */
+void cn_continue_as_new(const cn_json *input, const char *version);
+
 /** Log levels. */
 typedef enum cn_level { CN_TRACE, CN_DEBUG, CN_INFO, CN_WARN, CN_ERROR } cn_level;
 /** Writes a printf-formatted line to the host's log (muted on replay). */

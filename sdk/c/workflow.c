@@ -260,6 +260,14 @@ const char *cn_set_attribute(const char *key, const char *value) {
     return message;
 }
 
+void cn_continue_as_new(const cn_json *input, const char *version) {
+    size_t len;
+    const char *json = cn_to_json_len(input ? input : cn_null(), &len);
+    continuum_workflow_continuation_payload_t payload = {(uint8_t *)json, len};
+    workflow_string_t wit_version = wit_str(version);
+    continuum_workflow_continuation_continue_as_new(&payload, version ? &wit_version : NULL);
+}
+
 void cn_log(cn_level level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -103,6 +103,12 @@ export declare class Workflow {
    * control characters) is refused.
    */
   setAttribute(key: string, value: string): void;
+  /**
+   * Continues as new (on the current version, or on `version`, a content
+   * hash): the run ends `continued` when the workflow returns and the next
+   * run of its chain starts with `input`. Return right after it.
+   */
+  continueAsNew(input: unknown, version?: string): undefined;
 }
 
 /** The WIT result `run` returns. */

@@ -21,6 +21,7 @@
 
 import * as host from "continuum:workflow/host@0.1.0";
 import * as attributes from "continuum:workflow/attributes@0.1.0";
+import * as continuation from "continuum:workflow/continuation@0.1.0";
 
 import "./no_http.js";
 
@@ -441,6 +442,25 @@ export class Workflow {
       const message = typeof e?.payload === "string" ? e.payload : String(e?.message ?? e);
       throw new WorkflowError("invalid_attribute", message);
     }
+  }
+
+  /**
+   * Continues as new: this run ends (`continued`) when the workflow
+   * returns, whatever it returns, and the next run of its chain starts
+   * with `input` and an empty history, on the workflow's current version
+   * or on `version` (a content hash). Return right after it
+   * (`return ctx.continueAsNew(n)`): any further call fails the run.
+   * `await` on the chain's first run id returns the chain's final result;
+   * cancel, terminate and signals sent to an earlier run id reach the
+   * chain's latest run. Input that is not JSON or an unknown version fails
+   * the run (`invalid_continuation`).
+   * @param {unknown} input
+   * @param {string} [version]
+   * @returns {undefined}
+   */
+  continueAsNew(input, version) {
+    continuation.continueAsNew(encodeJson(input), version === undefined ? undefined : String(version));
+    return undefined;
   }
 }
 

@@ -25,6 +25,11 @@ pub struct Shown {
     /// `parent_op`, `parent_close` and `created_at`.
     #[serde(default)]
     pub children: Vec<Value>,
+    /// The runs of its chain (continue-as-new), first run first, each with
+    /// `key`, `chain_seq`, `state`, `module_hash` and `created_at`; empty
+    /// when it neither continues nor was continued.
+    #[serde(default)]
+    pub chain: Vec<Value>,
 }
 
 impl Shown {
@@ -79,6 +84,12 @@ pub struct ShownRun {
     /// The attributes the workflow set on the run, by key.
     #[serde(default)]
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// The run of its chain this one continues (continue-as-new).
+    #[serde(default)]
+    pub continued_from: Option<String>,
+    /// The run that continues this one, once it ended `continued`.
+    #[serde(default)]
+    pub continued_to: Option<String>,
 }
 
 impl ShownRun {

@@ -164,9 +164,17 @@ impl RunCtx {
     /// is not committed yet).
     pub(super) async fn child_outcome(&mut self, op: u32, run_id: &str) -> Result<Option<EventBody>, Interrupt> {
         let key = RunKey::new(self.key.instance.clone(), run_id);
-        let Some(run) = self.env.journal.get_run(&key).await? else {
+        let Some(mut run) = self.env.journal.get_run(&key).await? else {
             return Ok(None);
         };
+        // A child that continued as new ends with the end of its chain.
+        while run.state == RunState::Continued {
+            let Some(next) = run.continued_to.clone() else { break };
+            match self.env.journal.get_run(&RunKey::new(self.key.instance.clone(), next)).await? {
+                Some(r) => run = r,
+                None => return Ok(None),
+            }
+        }
         if run.parent_run_id.as_deref() != Some(self.key.run_id.as_str()) {
             // The id was taken by a run that is not this one's child.
             let message = format!("run id `{run_id}` belongs to another run of the instance, not to a child of this one");

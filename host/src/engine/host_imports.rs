@@ -99,6 +99,7 @@ impl RunCtx {
     }
 
     pub(super) fn command(&mut self, cmd: Command) -> Result<(u32, Replayed), Interrupt> {
+        self.check_not_continued(|| cmd.describe())?;
         self.check_cancel()?;
         let next = self.history.next_command(&cmd).map_err(Interrupt::Drift)?;
         if next.1 == Replayed::Live {
@@ -206,6 +207,7 @@ impl RunCtx {
 
     /// Blocks until one of `ops` completes; returns its position and outcome.
     async fn wait_for(&mut self, ops: &[u32]) -> Result<(usize, Outcome), Interrupt> {
+        self.check_not_continued(|| "wait".into())?;
         if ops.is_empty() {
             return Err(Interrupt::Contract("wait-any on an empty list".into()));
         }
@@ -451,6 +453,7 @@ impl host::Host for RunCtx {
     }
 
     async fn patched(&mut self, name: String) -> HostResult<bool> {
+        self.check_not_continued(|| "patched()".into()).map_err(Interrupt::trap)?;
         self.check_cancel().map_err(Interrupt::trap)?;
         match self.history.patched(&name) {
             Some(taken) => Ok(taken),

@@ -53,6 +53,11 @@ pub enum Interrupt {
         /// The budget, in MiB.
         limit_mb: usize,
     },
+    /// The host refused what the workflow asked (a continue-as-new with
+    /// input that is not JSON, or an unknown version): the run fails with
+    /// this error.
+    #[error("{}", .0.message)]
+    Failed(crate::run_error::RunError),
     /// The guest broke the contract (an unknown handle, a bad payload).
     #[error("the workflow broke the host contract: {0}")]
     Contract(String),

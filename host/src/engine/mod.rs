@@ -4,6 +4,7 @@
 pub mod bindings;
 mod attribute_imports;
 mod child_imports;
+mod continuation_imports;
 mod cpu_meter;
 mod eager_activities;
 mod guest_output;

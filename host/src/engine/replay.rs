@@ -64,7 +64,8 @@ pub enum Command {
 }
 
 impl Command {
-    fn describe(&self) -> String {
+    /// The call, as messages name it.
+    pub(crate) fn describe(&self) -> String {
         match self {
             Command::Activity { name } => format!("call-activity `{name}`"),
             Command::Timer { duration_ms } => format!("start-timer {duration_ms} ms"),

@@ -1,6 +1,6 @@
 //! One execution attempt of a run, under a lease: load the journal, replay
 //! it into a fresh guest, let the guest go on live, and commit how it ended
-//! (completed, failed, suspended, cancelled or drifted).
+//! (completed, failed, suspended, cancelled, continued or drifted).
 
 use std::sync::Arc;
 
@@ -35,6 +35,9 @@ pub enum AttemptOutcome {
     },
     /// The run was cancelled.
     Cancelled,
+    /// The workflow continued as new: the run ended `continued`, and the
+    /// next run of its chain (this id) was created.
+    Continued(String),
     /// The journal no longer matches the module.
     Drifted(Value),
     /// Another engine took the lease; nothing more was written.
@@ -67,10 +70,11 @@ pub async fn execute_attempt(
         AttemptOutcome::Failed(_) => Some("failed"),
         AttemptOutcome::Cancelled => Some("cancelled"),
         AttemptOutcome::Drifted(_) => Some("drifted"),
+        AttemptOutcome::Continued(_) => Some("continued"),
         _ => None,
     };
     if let Some(ended) = ended {
-        if ended != "completed" {
+        if ended != "completed" && ended != "continued" {
             telemetry::mark_error(&span, ended);
         }
         if let Some((instance, workflow, created_at)) = labels {
@@ -105,6 +109,8 @@ async fn attempt(
     ctx.lease_clock = lease_clock;
     ctx.cancel_recorded = run.graceful_cancel_at.is_some();
     ctx.has_parent = run.parent_run_id.is_some();
+    ctx.chain_root = run.chain_root().to_string();
+    ctx.chain_seq = run.chain_seq;
     if run.cancel_requested_at.is_some() {
         return finish(&mut ctx, Interrupt::Terminated(TERMINATED_ON_REQUEST.into()), snapshot_upto).await;
     }
@@ -146,6 +152,16 @@ async fn attempt(
                 ctx.append(EventBody::RunCancelled { reason: format!("cancelled on request; the workflow cleaned up and {how}") });
                 commit_final(&mut ctx, Transition::Cancel { error }, AttemptOutcome::Cancelled).await
             }
+            Err(drift) => finish(&mut ctx, Interrupt::Drift(drift), snapshot_upto).await,
+        },
+        // A workflow that continued as new ends `continued` once it
+        // returns, whatever it returns; the next run is created with that
+        // commit.
+        Ok(_) if ctx.continuation.is_some() => match ctx.history.finish() {
+            Ok(()) => match ctx.continuation_transition() {
+                Some((next, transition)) => commit_final(&mut ctx, transition, AttemptOutcome::Continued(next)).await,
+                None => AttemptOutcome::Aborted("the continuation was lost".into()),
+            },
             Err(drift) => finish(&mut ctx, Interrupt::Drift(drift), snapshot_upto).await,
         },
         Ok(Ok(output)) => match serde_json::from_slice::<Value>(&output) {
@@ -256,6 +272,7 @@ async fn finish(ctx: &mut RunCtx, interrupt: Interrupt, snapshot_upto: i64) -> A
             AttemptOutcome::Deferred(deferred.to_string())
         }
         Interrupt::Contract(message) => fail(ctx, RunError::contract_violation(message)).await,
+        Interrupt::Failed(error) => fail(ctx, error).await,
         Interrupt::CpuLimit(limit) => fail(ctx, RunError::cpu_limit(limit)).await,
         Interrupt::JournalLimit(limit) => {
             fail(ctx, RunError::history_limit(limit.key(), limit.value(), limit.to_string())).await
@@ -271,6 +288,7 @@ async fn commit_final(ctx: &mut RunCtx, transition: Transition, outcome: Attempt
                 AttemptOutcome::Failed(e) => tracing::warn!(error = %e, "run failed"),
                 AttemptOutcome::Cancelled => tracing::info!("run cancelled"),
                 AttemptOutcome::Drifted(_) => tracing::error!("run stopped: replay drift"),
+                AttemptOutcome::Continued(next) => tracing::info!(next_run_id = %next, "run continued as new"),
                 _ => {}
             }
             lease_released(ctx, outcome_name(&outcome));
@@ -296,6 +314,7 @@ fn outcome_name(outcome: &AttemptOutcome) -> &'static str {
         AttemptOutcome::Failed(_) => "failed",
         AttemptOutcome::Cancelled => "cancelled",
         AttemptOutcome::Drifted(_) => "drifted",
+        AttemptOutcome::Continued(_) => "continued",
         AttemptOutcome::Suspended { .. } => "suspended",
         AttemptOutcome::LeaseLost => "lease lost",
         AttemptOutcome::Aborted(_) => "aborted",

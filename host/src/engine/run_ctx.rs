@@ -147,6 +147,14 @@ pub struct RunCtx {
     /// The run was started by another run (`start-child`): its end wakes
     /// that parent.
     pub(crate) has_parent: bool,
+    /// The first run of this run's chain (continue-as-new): itself unless
+    /// it continues one.
+    pub(crate) chain_root: String,
+    /// This run's position in its chain (0: the first run).
+    pub(crate) chain_seq: i64,
+    /// The next run, once the workflow called `continue-as-new`: created
+    /// when the workflow returns (see [`super::continuation_imports`]).
+    pub(crate) continuation: Option<crate::journal::Continuation>,
 }
 
 impl RunCtx {
@@ -166,6 +174,7 @@ impl RunCtx {
         let memory = MemoryCap::new(env.limits.max_memory)
             .with_shape(shape.instances, shape.tables, shape.memories)
             .with_budget(super::BudgetShare::new(env.budget.clone()));
+        let chain_root = key.run_id.clone();
         Self {
             env,
             key,
@@ -192,6 +201,9 @@ impl RunCtx {
             wasi_rng: None,
             monotonic_floor_ns: 0,
             has_parent: false,
+            chain_root,
+            chain_seq: 0,
+            continuation: None,
         }
     }
 

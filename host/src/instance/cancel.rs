@@ -33,23 +33,44 @@ impl Instance {
     /// run here if any (other hosts' are notified through the journal), and
     /// waits up to [`CANCEL_CONFIRM_TIMEOUT`] for the run to end.
     pub(crate) async fn cancel_run(&self, run_id: &str) -> Result<CancelOutcome, Error> {
-        let key = RunKey::new(self.name(), run_id);
         let journal = self.journal();
-        if let CancelRequest::AlreadyFinal(state) =
-            journal.request_cancel(&key, CancelKind::Graceful).await.map_err(|e| Error::from_journal(e, &key))?
-        {
-            return Ok(CancelOutcome::AlreadyFinal(state));
-        }
-        self.shared.registry.cancel(run_id);
+        let mut key = match self.request_on_chain(run_id, CancelKind::Graceful).await? {
+            Ok(key) => key,
+            Err(state) => return Ok(CancelOutcome::AlreadyFinal(state)),
+        };
+        self.shared.registry.cancel(&key.run_id);
         self.shared.wakeups.dispatcher.notify_one();
         let started = Instant::now();
         loop {
             let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
             match run.state {
                 RunState::Cancelled => return Ok(CancelOutcome::Cancelled),
+                // It continued as new before it saw the request: the next
+                // run of its chain took the request over.
+                RunState::Continued if run.continued_to.is_some() => {
+                    key = RunKey::new(self.name(), run.continued_to.unwrap_or_default());
+                    self.shared.registry.cancel(&key.run_id);
+                    self.shared.wakeups.dispatcher.notify_one();
+                }
                 s if s.is_final() => return Ok(CancelOutcome::AlreadyFinal(s)),
                 _ if started.elapsed() >= CANCEL_CONFIRM_TIMEOUT => return Ok(CancelOutcome::Requested),
                 _ => tokio::time::sleep(CONFIRM_POLL).await,
+            }
+        }
+    }
+
+    /// Records a cancellation request of `kind` on the latest run of the
+    /// chain `run_id` belongs to (continue-as-new; `run_id` itself unless it
+    /// continued): that run's key, or the final state the request found.
+    async fn request_on_chain(&self, run_id: &str, kind: CancelKind) -> Result<Result<RunKey, RunState>, Error> {
+        let mut key = RunKey::new(self.name(), self.chain_end(run_id).await?.key.run_id);
+        loop {
+            match self.journal().request_cancel(&key, kind).await.map_err(|e| Error::from_journal(e, &key))? {
+                CancelRequest::AlreadyFinal(RunState::Continued) => {
+                    key = RunKey::new(self.name(), self.chain_end(&key.run_id).await?.key.run_id);
+                }
+                CancelRequest::AlreadyFinal(state) => return Ok(Err(state)),
+                CancelRequest::Requested => return Ok(Ok(key)),
             }
         }
     }
@@ -60,22 +81,29 @@ impl Instance {
     /// [`CANCEL_CONFIRM_TIMEOUT`] for the engine holding it to confirm, and
     /// withdraws the request ([`Error::CancelNotConfirmed`]) if none does.
     pub(crate) async fn terminate_run(&self, run_id: &str) -> Result<CancelOutcome, Error> {
-        let key = RunKey::new(self.name(), run_id);
         let journal = self.journal();
-        if let CancelRequest::AlreadyFinal(state) =
-            journal.request_cancel(&key, CancelKind::Terminate).await.map_err(|e| Error::from_journal(e, &key))?
-        {
-            return Ok(CancelOutcome::AlreadyFinal(state));
-        }
+        let mut key = match self.request_on_chain(run_id, CancelKind::Terminate).await? {
+            Ok(key) => key,
+            Err(state) => return Ok(CancelOutcome::AlreadyFinal(state)),
+        };
         // The request as stored (an earlier, still pending one is reused):
         // what a withdrawal compares against.
         let requested_at = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?.cancel_requested_at;
-        self.shared.registry.terminate(run_id);
+        self.shared.registry.terminate(&key.run_id);
         let started = Instant::now();
         loop {
             let run = journal.get_run(&key).await?.ok_or_else(|| Error::unknown_run(&key))?;
+            let run_id = key.run_id.clone();
+            let run_id = run_id.as_str();
             match run.state {
                 RunState::Cancelled => return Ok(CancelOutcome::Cancelled),
+                // It continued as new before it saw the request: the next
+                // run of its chain took the request over (same time).
+                RunState::Continued if run.continued_to.is_some() => {
+                    key = RunKey::new(self.name(), run.continued_to.unwrap_or_default());
+                    self.shared.registry.terminate(&key.run_id);
+                    continue;
+                }
                 s if s.is_final() => return Ok(CancelOutcome::AlreadyFinal(s)),
                 _ => {}
             }

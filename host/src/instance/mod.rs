@@ -8,6 +8,7 @@ mod activity_supervisor;
 mod activity_workers;
 mod builder;
 mod cancel;
+mod chain;
 mod claim_window;
 mod dispatcher;
 mod finished_runs;

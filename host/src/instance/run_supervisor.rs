@@ -149,6 +149,7 @@ impl RunSupervisor {
                 AttemptOutcome::Failed(error) => Some((RunState::Failed, Some((None, Some(error.clone()))))),
                 AttemptOutcome::Cancelled => Some((RunState::Cancelled, None)),
                 AttemptOutcome::Drifted(_) => Some((RunState::Drifted, None)),
+                AttemptOutcome::Continued(_) => Some((RunState::Continued, Some((None, None)))),
                 AttemptOutcome::Suspended { since_snapshot } => {
                     if let Some(snapshotter) = &shared.snapshotter {
                         snapshotter.consider(&key, &workflow, *since_snapshot);

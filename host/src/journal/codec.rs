@@ -17,7 +17,7 @@ use crate::journal::{
 };
 
 /// The states a run never leaves ([`RunState::FINAL`]), as a SQL list:
-/// `('completed', 'failed', 'cancelled', 'drifted')`.
+/// `('completed', 'failed', 'cancelled', 'drifted', 'continued')`.
 pub(in crate::journal) static FINAL_STATES_SQL: LazyLock<String> = LazyLock::new(|| {
     let names: Vec<String> = RunState::FINAL.iter().map(|s| format!("'{}'", s.as_str())).collect();
     format!("({})", names.join(", "))
@@ -176,7 +176,8 @@ pub(in crate::journal) use common_columns;
 /// The columns [`run_from_row`] reads.
 pub(in crate::journal) const RUN_COLUMNS: &str = "instance, run_id, workflow, module_hash, input, state, output, \
      error, lease_owner, lease_token, lease_expires_at, wake_at, wake_gen, cancel_requested_at, \
-     graceful_cancel_at, created_at, updated_at, trace_context, parent_run_id";
+     graceful_cancel_at, created_at, updated_at, trace_context, parent_run_id, continued_from, continued_to, \
+     chain_root, chain_seq";
 
 /// Decodes a `runs` row selected with [`RUN_COLUMNS`].
 pub(in crate::journal) fn run_from_row<R: TsRow + ?Sized>(row: &R) -> Result<RunRecord, JournalError>
@@ -205,6 +206,10 @@ pub(in crate::journal) fn run_from_row<R: TsRow + ?Sized>(row: &R) -> Result<Run
         updated_at: row.ts_req("updated_at", k)?,
         trace_context: row.opt_text("trace_context", k)?,
         parent_run_id: row.opt_text("parent_run_id", k)?,
+        continued_from: row.opt_text("continued_from", k)?,
+        continued_to: row.opt_text("continued_to", k)?,
+        chain_root: row.opt_text("chain_root", k)?,
+        chain_seq: row.opt_int("chain_seq", k)?.unwrap_or(0),
     })
 }
 
@@ -300,6 +305,7 @@ pub(in crate::journal) fn transition_columns(key: &RunKey, t: &Transition) -> Re
         Transition::Cancel { error } => (RunState::Cancelled, None, err(error)?, None, None),
         Transition::Park { error, seen_wake_gen } => (RunState::Suspended, None, err(error)?, None, Some(*seen_wake_gen)),
         Transition::Drift { error } => (RunState::Drifted, None, err(error)?, None, None),
+        Transition::Continue { .. } => (RunState::Continued, None, None, None, None),
     };
     Ok(TransitionColumns { state, output, error, wake_at, seen_gen })
 }

@@ -29,8 +29,8 @@ impl std::fmt::Display for RunKey {
 }
 
 /// Where a run is in its lifecycle:
-/// `pending -> running <-> suspended -> completed | failed | cancelled`,
-/// plus `drifted` when the journal no longer matches the module.
+/// `pending -> running <-> suspended -> completed | failed | cancelled |
+/// continued`, plus `drifted` when the journal no longer matches the module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -50,6 +50,9 @@ pub enum RunState {
     /// Stopped: replay found the module asking for a different step than
     /// the journal holds. The error names the mismatch.
     Drifted,
+    /// Ended by continue-as-new: the next run of its chain
+    /// (`continued_to`) goes on with a new input and a new history.
+    Continued,
 }
 
 impl RunState {
@@ -63,6 +66,7 @@ impl RunState {
             RunState::Failed => "failed",
             RunState::Cancelled => "cancelled",
             RunState::Drifted => "drifted",
+            RunState::Continued => "continued",
         }
     }
 
@@ -76,13 +80,16 @@ impl RunState {
             "failed" => RunState::Failed,
             "cancelled" => RunState::Cancelled,
             "drifted" => RunState::Drifted,
+            "continued" => RunState::Continued,
             _ => return None,
         })
     }
 
     /// The states a run never leaves (`drifted` included: it needs an
     /// operator, not an engine). Both stores' SQL is written from this list.
-    pub const FINAL: [RunState; 4] = [RunState::Completed, RunState::Failed, RunState::Cancelled, RunState::Drifted];
+    /// `continued` is final for the run (its chain goes on in the next run).
+    pub const FINAL: [RunState; 5] =
+        [RunState::Completed, RunState::Failed, RunState::Cancelled, RunState::Drifted, RunState::Continued];
 
     /// True for the states a run never leaves ([`RunState::FINAL`]).
     pub fn is_final(self) -> bool {
@@ -145,6 +152,27 @@ pub struct RunRecord {
     /// did: a run of the same instance.
     #[serde(default)]
     pub parent_run_id: Option<String>,
+    /// The run of the same chain this one continues (continue-as-new), if
+    /// it continues one.
+    #[serde(default)]
+    pub continued_from: Option<String>,
+    /// The run that continues this one, once it ended `continued`.
+    #[serde(default)]
+    pub continued_to: Option<String>,
+    /// The first run of this run's chain, when this run continues one.
+    #[serde(default)]
+    pub chain_root: Option<String>,
+    /// This run's position in its chain: 0 for a first run, n for its n-th
+    /// continuation.
+    #[serde(default)]
+    pub chain_seq: i64,
+}
+
+impl RunRecord {
+    /// The first run of this run's chain (itself when it continues none).
+    pub fn chain_root(&self) -> &str {
+        self.chain_root.as_deref().unwrap_or(&self.key.run_id)
+    }
 }
 
 /// A lease held on a run: who holds it and the fencing token every journal
@@ -391,6 +419,17 @@ pub enum EventBody {
         /// The options it was started with.
         options: super::ChildOptions,
     },
+    /// The workflow continued as new (`continue-as-new`) and returned: the
+    /// run ended `continued`, and the next run of its chain was created in
+    /// the transaction that recorded this.
+    ContinuedAsNew {
+        /// The next run's id.
+        run_id: String,
+        /// Its JSON input.
+        input: Value,
+        /// The module version it runs on.
+        module_hash: String,
+    },
     /// A child workflow completed with an output.
     ChildCompleted {
         /// Operation number.
@@ -439,6 +478,7 @@ impl EventBody {
             EventBody::CancelDelivered { .. } => "cancel_delivered",
             EventBody::OperationCancelled { .. } => "operation_cancelled",
             EventBody::ChildStarted { .. } => "child_started",
+            EventBody::ContinuedAsNew { .. } => "continued_as_new",
             EventBody::ChildCompleted { .. } => "child_completed",
             EventBody::ChildFailed { .. } => "child_failed",
             EventBody::AttributeSet { .. } => "attribute_set",
@@ -556,6 +596,14 @@ pub enum Transition {
         /// The `wake_gen` the engine saw.
         seen_wake_gen: i64,
     },
+    /// Ended by continue-as-new; releases the lease. The next run of the
+    /// chain is created in the same transaction (with the run's parent
+    /// link and any cancellation asked of it), the run names it in
+    /// `continued_to`, and the signals it did not take move to it.
+    Continue {
+        /// The next run.
+        next: super::Continuation,
+    },
     /// Replay drift; releases the lease.
     Drift {
         /// `{code: "replay_drift", message, seq, expected, found}`.
@@ -565,9 +613,16 @@ pub enum Transition {
 
 impl Transition {
     /// True for the transitions that end the run (complete, fail, cancel,
-    /// drift).
+    /// drift, continue).
     pub fn is_final(&self) -> bool {
-        matches!(self, Transition::Complete { .. } | Transition::Fail { .. } | Transition::Cancel { .. } | Transition::Drift { .. })
+        matches!(
+            self,
+            Transition::Complete { .. }
+                | Transition::Fail { .. }
+                | Transition::Cancel { .. }
+                | Transition::Drift { .. }
+                | Transition::Continue { .. }
+        )
     }
 }
 

@@ -17,7 +17,7 @@ use super::codec::{
     corrupt, event_from_row, heartbeat_from_row, outcome_from_row, run_from_row, signal_from_row, TsRow, RUN_COLUMNS,
 };
 use super::{
-    ActivityHeartbeat, ChildRun, Event, InboxSignal, JournalError, OpenTask, ParentClose, RunKey, RunRecord, RunState, Snapshot,
+    ActivityHeartbeat, ChainRun, ChildRun, Event, InboxSignal, JournalError, OpenTask, ParentClose, RunKey, RunRecord, RunState, Snapshot,
     StoredModule, TaskOutcome,
 };
 
@@ -276,6 +276,24 @@ pub(in crate::journal) async fn children(p: &dyn ReadPool, key: &RunKey) -> Resu
                 Some("abandon") => ParentClose::Abandon,
                 _ => ParentClose::Cancel,
             },
+            created_at: r.ts_req("created_at", &k)?,
+        })
+    })
+    .await
+}
+
+/// [`RunStore::chain`](super::RunStore::chain).
+pub(in crate::journal) async fn chain(p: &dyn ReadPool, instance: &str, root: &str) -> Result<Vec<ChainRun>, JournalError> {
+    let sql = "SELECT instance, run_id, state, module_hash, chain_seq, created_at FROM runs \
+               WHERE instance = $1 AND (run_id = $2 OR chain_root = $2) ORDER BY COALESCE(chain_seq, 0), run_id";
+    rows(p, sql, &[Arg::Text(instance), Arg::Text(root)], |r| {
+        let k = r.key_text();
+        let state = r.text("state", &k)?;
+        Ok(ChainRun {
+            key: RunKey::new(r.text("instance", &k)?, r.text("run_id", &k)?),
+            chain_seq: r.opt_int("chain_seq", &k)?.unwrap_or(0),
+            state: RunState::parse(&state).ok_or_else(|| corrupt(&k, format!("unknown state `{state}`")))?,
+            module_hash: r.text("module_hash", &k)?,
             created_at: r.ts_req("created_at", &k)?,
         })
     })

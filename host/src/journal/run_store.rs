@@ -49,6 +49,13 @@ pub trait RunStore: SharedReads + Send + Sync + 'static {
         reads::children(self.read_pool(), key).await
     }
 
+    /// The runs of the chain (continue-as-new) whose first run is `root`,
+    /// in order: the first run, then its continuations; just the first
+    /// run when it continued none (empty when there is no such run).
+    async fn chain(&self, instance: &str, root: &str) -> Result<Vec<super::ChainRun>, JournalError> {
+        reads::chain(self.read_pool(), instance, root).await
+    }
+
     /// Lists an instance's runs, newest first.
     async fn list_runs(&self, instance: &str, limit: i64) -> Result<Vec<RunRecord>, JournalError> {
         reads::list_runs(self.read_pool(), instance, limit).await

@@ -929,6 +929,7 @@ journal_suite!(module_versions_heads_and_migration, |j: SharedJournal, _: TestCl
 mod checked_migration;
 mod child_runs;
 mod run_attributes;
+mod continued_runs;
 mod instance_fence;
 mod activity_workers;
 mod schedules;

@@ -97,7 +97,8 @@ pub(crate) async fn result(
             Err(e) => return Err(e.into()),
         }
     }
-    let run = state.continuum.run_info(&scope.run_id, opts()).await?;
+    // A run that continued as new answers with its chain's latest run.
+    let run = state.continuum.chain_end(&scope.run_id, opts()).await?;
     let done = run.state.is_final();
     let status = if done { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok((status, Json(RunResult { done, state: run.state, output: run.output, error: run.error })))

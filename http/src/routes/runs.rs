@@ -194,7 +194,7 @@ pub(crate) async fn list(
                 StatusCode::BAD_REQUEST,
                 "bad_query",
                 format!(
-                    "invalid state `{}` (one of pending, running, suspended, completed, failed, cancelled, drifted)",
+                    "invalid state `{}` (one of pending, running, suspended, completed, failed, cancelled, drifted, continued)",
                     crate::auth::clip(s)
                 ),
             )

@@ -288,6 +288,20 @@ class Workflow:
         except Err as e:
             raise WorkflowError("invalid_attribute", str(e.value)) from None
 
+    def continue_as_new(self, input: Any = None, version: Optional[str] = None) -> None:
+        """Continues as new: this run ends (``continued``) when the workflow
+        returns, whatever it returns, and the next run of its chain starts
+        with ``input`` and an empty history, on the workflow's current
+        version or on ``version`` (a content hash). Return right after it
+        (``return ctx.continue_as_new(n)``): any further call fails the
+        run. ``await`` on the chain's first run id returns the chain's
+        final result; cancel, terminate and signals sent to an earlier run
+        id reach the chain's latest run. Input that is not JSON or an
+        unknown version fails the run (``invalid_continuation``)."""
+        from wit_world.imports import continuation
+
+        continuation.continue_as_new(encode_json(input), version)
+
 
 WorkflowFn = Callable[[Workflow, Any], Any]
 """A workflow function: takes the context and the decoded JSON input,

@@ -69,6 +69,7 @@ pub mod activity;
 mod attributes;
 pub mod bindings;
 mod child;
+mod continuation;
 mod error;
 pub mod log;
 mod retry;
@@ -83,6 +84,7 @@ mod rt;
 
 pub use attributes::INVALID_ATTRIBUTE;
 pub use child::{ChildError, ChildOptions, ChildRun, ParentClose};
+pub use continuation::CONTINUED_AS_NEW;
 pub use error::{ActivityError, ActivityFailed, FailureKind, WorkflowError};
 pub use retry::{ActivityOptions, RetryPolicy};
 pub use saga::Saga;

@@ -14,6 +14,7 @@ mod c_workflows;
 mod cancel;
 mod cancel_cleanup;
 mod child_workflows;
+mod continue_as_new;
 mod cli_remote;
 mod compile_cache;
 mod conformance;

@@ -11,13 +11,15 @@ use wit_component::{ComponentEncoder, DecodedWasm, WitPrinter};
 use wit_parser::{Resolve, WorldId, WorldItem};
 
 /// The interfaces a workflow component may import (`children`: child
-/// workflows, and `attributes`: run attributes, additions to the
+/// workflows, `continuation`: continue-as-new, and `attributes`: run
+/// attributes, additions to the
 /// contract).
-pub const WORKFLOW_IMPORTS: [&str; 4] = [
+pub const WORKFLOW_IMPORTS: [&str; 5] = [
     "continuum:workflow/host@0.1.0",
     "continuum:workflow/types@0.1.0",
     "continuum:workflow/children@0.1.0",
     "continuum:workflow/attributes@0.1.0",
+    "continuum:workflow/continuation@0.1.0",
 ];
 /// The interfaces an activity component may import besides WASI.
 pub const ACTIVITY_IMPORTS: [&str; 2] = ["continuum:workflow/types@0.1.0", "continuum:workflow/activity-context@0.1.0"];
@@ -223,6 +225,7 @@ mod tests {
         "child_flow",
         "parent_flow",
         "tagged_flow",
+        "loop_flow",
     ];
     /// Every activity crate in examples-wasm/.
     const ACTIVITIES: [&str; 6] = [
@@ -476,6 +479,8 @@ mod tests {
         assert!(!activity_may_import("continuum:workflow/children@0.1.0"));
         assert!(workflow_may_import("continuum:workflow/attributes@0.1.0"));
         assert!(!activity_may_import("continuum:workflow/attributes@0.1.0"));
+        assert!(workflow_may_import("continuum:workflow/continuation@0.1.0"));
+        assert!(!activity_may_import("continuum:workflow/continuation@0.1.0"));
     }
 
     #[test]

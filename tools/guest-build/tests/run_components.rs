@@ -169,6 +169,13 @@ impl wf::continuum::workflow::attributes::Host for FakeHost {
     }
 }
 
+/// The example components these tests run do not continue as new.
+impl wf::continuum::workflow::continuation::Host for FakeHost {
+    fn continue_as_new(&mut self, _input: Vec<u8>, _version: Option<String>) {
+        panic!("the fake host does not continue runs as new")
+    }
+}
+
 impl wf::continuum::workflow::host::Host for FakeHost {
     fn call_activity(&mut self, name: String, input: Vec<u8>, options: ActivityOptions) -> u32 {
         self.calls.push((name.clone(), options));

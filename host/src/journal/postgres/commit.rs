@@ -19,6 +19,7 @@ use sqlx::Row;
 
 use super::codec::{plan_applied, wake_payload};
 use super::fence::{held, LeaseArrays, LEASES};
+use super::continuation;
 use super::family::{self, ChildRows, EndedRows};
 use super::{notify_all, one_statement, PostgresJournal, Tx};
 use crate::journal::codec::{attribute_sets, journaled_ops, queue_of, to_json, transition_columns};
@@ -74,6 +75,8 @@ impl PostgresJournal {
         let children = family::insert_children(&mut tx, batch.children).await?;
         drop_tasks(&mut tx, batch.dropped).await?;
         apply_transitions(&mut tx, batch.transitions).await?;
+        let continued: Vec<&RunWrite> = writes.iter().zip(&applied).filter(|(_, a)| **a).map(|(w, _)| w).collect();
+        continuation::continue_runs(&mut tx, &continued).await?;
         family::end_families(&mut tx, batch.ended).await?;
         self.commit_tx(tx).await?;
         self.plans.created(children, &self.pool);
@@ -293,7 +296,8 @@ impl TransitionRows {
         self.error.push(c.error);
         self.wake_at.push(c.wake_at);
         self.seen_gen.push(c.seen_gen);
-        self.cancel.push(matches!(t, Transition::Cancel { .. }));
+        // A cancelled or continued run's tasks are dropped.
+        self.cancel.push(matches!(t, Transition::Cancel { .. } | Transition::Continue { .. }));
         Ok(())
     }
 }

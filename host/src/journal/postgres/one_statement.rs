@@ -11,7 +11,8 @@
 //! exists already fails all of it.
 //!
 //! Used when every write of the batch is of a different run and none
-//! inserts activity tasks or child runs, cancels its run, or ends a run
+//! inserts activity tasks or child runs, cancels or continues its run
+//! (continue-as-new), or ends a run
 //! that has a parent or children (those take the general path, whose
 //! statements a single query could not order).
 
@@ -30,7 +31,7 @@ pub(super) fn applies_to(writes: &[RunWrite]) -> bool {
     writes.iter().all(|w| {
         w.tasks.is_empty()
             && w.dropped_tasks.is_empty()
-            && !matches!(w.transition, Some(Transition::Cancel { .. }))
+            && !matches!(w.transition, Some(Transition::Cancel { .. } | Transition::Continue { .. }))
             && w.children.is_empty()
             && attribute_sets(w).is_empty()
             && !w.ends_family()

@@ -138,6 +138,7 @@ impl WriteTx<'_> {
         if let Some(t) = &w.transition {
             self.transition(&w.key, t, now).await?;
         }
+        self.continue_run(w, now).await?;
         if w.ends_family() {
             self.end_family(&w.key, now).await?;
         }
@@ -169,7 +170,7 @@ impl WriteTx<'_> {
         if row.try_get::<Option<bool>, _>("due")?.unwrap_or(false) {
             self.wakes.push(wake(WakeKind::Run, key));
         }
-        if matches!(t, Transition::Cancel { .. }) {
+        if matches!(t, Transition::Cancel { .. } | Transition::Continue { .. }) {
             sqlx::query(
                 "DELETE FROM activity_tasks WHERE instance = ?1 AND run_id = ?2 AND state IN ('pending', 'claimed')",
             )

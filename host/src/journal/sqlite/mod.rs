@@ -8,6 +8,7 @@
 mod clock;
 mod codec;
 mod commit;
+mod continuation;
 mod family;
 mod fence;
 mod leases;
