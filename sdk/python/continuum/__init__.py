@@ -35,6 +35,7 @@ _IN_WORKFLOW = _util.find_spec("wit_world.imports.host") is not None
 
 if _IN_WORKFLOW:
     from . import log
+    from .child import ChildError, ChildErrorKind, ChildOptions, ChildRun, ParentClose
     from .errors import ActivityFailed, FailureKind, WorkflowError
     from .retry import ActivityOptions, Duration, RetryPolicy
     from .runtime import workflow
@@ -45,9 +46,14 @@ if _IN_WORKFLOW:
         "ActivityCall",
         "ActivityFailed",
         "ActivityOptions",
+        "ChildError",
+        "ChildErrorKind",
+        "ChildOptions",
+        "ChildRun",
         "Duration",
         "FailureKind",
         "Operation",
+        "ParentClose",
         "RetryPolicy",
         "Saga",
         "Workflow",
