@@ -5,8 +5,12 @@
 //! raced against a timer; a join of several; cancelling a parent reaches
 //! its children by their parent-close policy (cancel, terminate, abandon);
 //! `continuum show` lists a run's children and names a child's parent;
-//! and a host killed with SIGKILL while a parent waits on its child leaves
-//! both to the next host, every journal entry and activity once.
+//! a host killed with SIGKILL while a parent waits on its child leaves
+//! both to the next host, every journal entry and activity once; and a
+//! cancellation cascading down a tree of three levels crosses hosts: set up
+//! on one host, cascaded on a second that runs no activities and is killed
+//! while the grandchildren wait for their clean-up activities, finished on
+//! a third, every run cancelled and every journal entry and activity once.
 
 use std::path::Path;
 use std::time::Duration;
@@ -372,7 +376,7 @@ on_both_stores!(async fn a_cancellation_cascade_crosses_two_hosts_and_a_crash(st
         log.lines().filter(|l| l.contains("activity started") && l.contains(&format!("\"{activity}\""))).count()
     };
     for (activity, host) in [("reserve_stock", 0), ("charge_card", 0), ("refund_payment", 2), ("release_stock", 2)] {
-        let counts: Vec<usize> = logs.iter().map(|l| started(l, activity)).collect();
+        let counts: Vec<usize> = logs.iter().map(|l| started(l.as_str(), activity)).collect();
         let mut expected = vec![0; 3];
         expected[host] = orders.len();
         assert_eq!(counts, expected, "{activity} started per host (first, workflows-only, last):\n{}", logs.join("\n----\n"));

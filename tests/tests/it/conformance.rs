@@ -494,7 +494,7 @@ on_both_stores!(async fn every_language_passes_every_conformance_case(store: Sto
 // conformance workflow (its name is the input's `workflow`).
 
 /// The child-workflow cases that complete, for `language`.
-fn child_cases(language: &'static str) -> Vec<Completing> {
+fn child_cases(language: &str) -> Vec<Completing> {
     let workflow = format!("{language}-conformance");
     let case = |label, input, output| Completing { label, input, signal: None, output };
     let run_id = format!("conf-child-{language}");
@@ -547,8 +547,8 @@ fn child_facts(manifest: &Path, label: &str, shown: &Shown) -> Result<(), String
             if doc.run.parent_run_id.as_deref() != Some(parent) || doc.run.state != "completed" {
                 return Err(format!("child {child} should be a completed child of {parent}: {:?}, {}", doc.run.parent_run_id, doc.run.state));
             }
-            let started: Vec<&Value> = shown.of_kind("child_started").iter().map(|e| &e.body["run_id"]).collect();
-            if started != [&json!(child)] || shown.of_kind("child_completed").len() != 1 {
+            let ids: Vec<&Value> = shown.of_kind("child_started").iter().map(|e| &e.body["run_id"]).collect();
+            if ids != [&json!(child)] || shown.of_kind("child_completed").len() != 1 {
                 return Err(format!("one child_started (run id {child}) and one child_completed expected: {:?}", shown.kinds()));
             }
             Ok(())
