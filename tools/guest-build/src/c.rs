@@ -401,3 +401,27 @@ fn collect(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(world: &str) -> Vec<String> {
+        let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk/c");
+        sdk_sources(&sdk, world).iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn each_world_compiles_only_its_own_glue_of_the_c_sdk() {
+        let workflow = names("workflow");
+        for own in ["workflow.c", "child.c", "exit.c", "json.c"] {
+            assert!(workflow.iter().any(|n| n == own), "{own} missing from {workflow:?}");
+        }
+        assert!(!workflow.iter().any(|n| n == "activity.c"), "{workflow:?}");
+        let activity = names("activity");
+        assert!(activity.iter().any(|n| n == "activity.c") && activity.iter().any(|n| n == "json.c"), "{activity:?}");
+        for other in ["workflow.c", "child.c", "exit.c"] {
+            assert!(!activity.iter().any(|n| n == other), "{other} in {activity:?}");
+        }
+    }
+}
