@@ -299,6 +299,111 @@ bool cn_is_done(const cn_op *op);
 size_t cn_select(cn_op *const *ops, size_t n);
 
 /* ------------------------------------------------------------------ */
+/* Child workflows                                                     */
+/* ------------------------------------------------------------------ */
+
+/* A workflow starts another workflow of its instance as its child and
+ * waits on it like on any operation (cn_select races it, cn_join_children
+ * waits for several):
+ *
+ *     cn_child_options o = {.run_id = "ship-o-1", .parent_close = CN_PARENT_CLOSE_ABANDON};
+ *     cn_op *child = cn_start_child("ship-flow", cn_object("order_id", cn_str("o-1"), NULL), &o);
+ *     cn_json *tracking;
+ *     cn_child_error e;
+ *     if (!cn_wait_child(child, &tracking, &e)) {
+ *         if (e.kind == CN_CHILD_FAILED && strcmp(e.code, "no_carrier") == 0) ...
+ *         return cn_fail_child(&e);               // the child's code, like `?`
+ *     }
+ */
+
+/** What becomes of a child that has not ended when its parent ends
+ * (completes, fails, is cancelled or terminated). */
+typedef enum cn_parent_close {
+    /** Its cancellation is requested: delivered to the child workflow,
+     * which may clean up (the default). */
+    CN_PARENT_CLOSE_CANCEL,
+    /** It is terminated at once. */
+    CN_PARENT_CLOSE_TERMINATE,
+    /** It runs on, on its own. */
+    CN_PARENT_CLOSE_ABANDON,
+} cn_parent_close;
+
+/** Options of one child; zero-initialise and set what you need. */
+typedef struct cn_child_options {
+    /** The child's run id; NULL: derived from the parent's run id and the
+     * operation (`<parent>-child-<n>`, the same on every replay). */
+    const char *run_id;
+    /** What becomes of the child when the parent ends first. */
+    cn_parent_close parent_close;
+    /** The instance to run the child in; NULL: the parent's (another one
+     * is refused: CN_CHILD_REFUSED). */
+    const char *instance;
+} cn_child_options;
+
+/** Why a child workflow did not produce an output. */
+typedef enum cn_child_error_kind {
+    /** The child workflow failed (its error code is `code`). */
+    CN_CHILD_FAILED,
+    /** The child was cancelled (or this run's own cancellation completed
+     * the wait on it). */
+    CN_CHILD_CANCELLED,
+    /** The child was terminated. */
+    CN_CHILD_TERMINATED,
+    /** No workflow of that name is deployed in the instance; no child was
+     * started. */
+    CN_CHILD_UNKNOWN_WORKFLOW,
+    /** The start was refused (another instance, a run id that is not valid
+     * or is another run's); no child was started. */
+    CN_CHILD_REFUSED,
+    /** The child's output is not valid JSON. */
+    CN_CHILD_BAD_PAYLOAD,
+} cn_child_error_kind;
+
+/** A child's failure, typed. */
+typedef struct cn_child_error {
+    cn_child_error_kind kind;
+    /** The child's own code for CN_CHILD_FAILED, else `cancelled`,
+     * `terminated`, `unknown_workflow`, `child_refused`, `bad_payload`. */
+    const char *code;
+    /** Human-readable description. */
+    const char *message;
+} cn_child_error;
+
+/** The kind's name: `failed`, `cancelled`, `terminated`,
+ * `unknown_workflow`, `refused`, `bad_payload`. */
+const char *cn_child_error_kind_name(cn_child_error_kind kind);
+
+/** Starts the workflow `workflow` of this run's instance with `input`
+ * (NULL: null) as a child of this run, with `options` (NULL: the
+ * defaults); returns its pending operation. Journaled: a replay starts no
+ * second child. cn_wait works on it too (a cancelled or terminated child
+ * fails with CN_CANCELLED, another with CN_ACTIVITY_FAILED and the
+ * child's code); cn_wait_child tells the failure typed. */
+cn_op *cn_start_child(const char *workflow, const cn_json *input, const cn_child_options *options);
+
+/** Waits for the child of `child`: true with its output in `*out`, or false
+ * with why it did not complete in `*error`. Either pointer may be NULL.
+ * Waiting again returns the same. */
+bool cn_wait_child(cn_op *child, cn_json **out, cn_child_error *error);
+
+/** Starts a child and waits for it (cn_start_child, then cn_wait_child). */
+bool cn_child(const char *workflow, const cn_json *input, const cn_child_options *options, cn_json **out,
+              cn_child_error *error);
+
+/** The run id of the child of `child`, or NULL when `child` is not a
+ * child's operation. */
+const char *cn_child_run_id(const cn_op *child);
+
+/** Waits for every child of `children` (all of them: one failing does
+ * not stop the wait on the others); returns how many completed. Read each
+ * outcome with cn_wait_child afterwards (it returns at once). */
+size_t cn_join_children(cn_op *const *children, size_t n);
+
+/** Fails the run with a child's failure, as Rust's `?` does: its code and
+ * its message. Returns NULL. */
+cn_json *cn_fail_child(const cn_child_error *error);
+
+/* ------------------------------------------------------------------ */
 /* Clock, randomness, patches, log                                     */
 /* ------------------------------------------------------------------ */
 

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /** A growable string in the run's arena (always NUL-terminated once used). */
 typedef struct cn_buf {
@@ -27,5 +28,13 @@ void cn_arena_reset(void);
 void cn_buf_f64(cn_buf *b, double x);
 /** A string as a JSON string literal. */
 void cn_buf_json_string(cn_buf *b, const char *s, size_t len);
+
+/** A pending operation of the host's handle `handle` (workflow.c; for
+ * child.c, which adds the operations of the `children` interface). */
+struct cn_op *cn_op_pending(uint32_t handle);
+/** The host's handle of `op`. */
+uint32_t cn_op_handle(const struct cn_op *op);
+/** A copy of `len` bytes of a bindings string, in the arena. */
+#define cn_copy_wit_string(s) cn_strdup_n((const char *)(s)->ptr, (s)->len)
 
 #endif

@@ -79,6 +79,10 @@ static cn_op *pending(continuum_workflow_types_handle_t handle) {
     return op;
 }
 
+cn_op *cn_op_pending(uint32_t handle) { return pending(handle); }
+
+uint32_t cn_op_handle(const cn_op *op) { return op->handle; }
+
 static const char *copy_string(const workflow_string_t *s) { return cn_strdup_n((const char *)s->ptr, s->len); }
 
 /* Records a completion in `op` and frees the bindings' copy of it. */

@@ -1,12 +1,15 @@
 // Continuum workflows in JavaScript: the declarations of continuum.js.
 
-import { ActivityFailed } from "./errors.js";
+import { ChildError, ChildOptions, ChildRun } from "./child.js";
+import { Operation } from "./operation.js";
 import { ActivityOptions, RetryPolicy } from "./retry.js";
 
 export { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./errors.js";
 export { decodeJson, encodeJson, toJson } from "./json.js";
 export { ActivityOptions, RetryPolicy, RetryPolicyFields, millis } from "./retry.js";
 export { Saga } from "./saga.js";
+export { Operation } from "./operation.js";
+export { ChildError, ChildErrorKind, ChildOptions, ChildRun, ParentClose } from "./child.js";
 
 /** A severity of a log line. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
@@ -26,19 +29,6 @@ export declare const log: {
   /** Logs at error level. */
   error(message: string): void;
 };
-
-/** An operation started by the workflow that completes later: an activity call, a timer or a signal receipt. */
-export declare class Operation<T = any> {
-  constructor(handle: number | undefined, failure?: ActivityFailed);
-  /** The host's handle, or undefined when nothing was scheduled. */
-  readonly handle: number | undefined;
-  /** Whether the outcome is already known (it won a select). */
-  isDone(): boolean;
-  /** Records the WIT completion the host gave for this operation. */
-  settle(completion: { tag: "ok"; val: Uint8Array } | { tag: "err"; val: object }): void;
-  /** Blocks until the operation completes; returns its decoded JSON value (`null` for a timer), or throws its {@link ActivityFailed}. */
-  wait(): T;
-}
 
 /** A prepared activity call: set options, then `call()` or `start()` it. Durations in milliseconds. */
 export declare class ActivityCall<T = any> {
@@ -85,6 +75,13 @@ export declare class Workflow {
   waitAny(ops: Operation<any>[]): number;
   /** Joins operations started earlier: waits for each in order, returns their values; throws the first failure met. */
   all<T = any>(ops: Operation<T>[]): T[];
+  /** Starts the workflow `workflow` of this instance with `input` as a child of this run; wait on it or race it. Journaled: a replay starts no second child. */
+  startChild<T = any>(workflow: string, input?: unknown, options?: ChildOptions): ChildRun<T>;
+  /** Starts a child workflow and waits for its output; throws {@link ChildError} when it did not complete. */
+  child<T = any>(workflow: string, input?: unknown, options?: ChildOptions): T;
+  /** Waits for every child (all of them) and returns their outputs in order; the first {@link ChildError} is thrown once all ended, or with `returnErrors` each error takes its child's place. */
+  joinChildren<T = any>(children: ChildRun<T>[], options?: { returnErrors?: false }): T[];
+  joinChildren<T = any>(children: ChildRun<T>[], options: { returnErrors: true }): (T | ChildError)[];
   /** The current time (journaled). `Date.now()` reads the same journaled clock. */
   now(): Date;
   /** The current time in milliseconds since the Unix epoch (journaled). */

@@ -28,8 +28,11 @@ import "./no_http.js";
 import { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./errors.js";
 import { decodeJson, encodeJson, toJson } from "./json.js";
 import { RetryPolicy, millis, optionsToWit, optionsToWitExt } from "./retry.js";
+import { Operation } from "./operation.js";
+import { ChildError, ChildErrorKind, ChildRun, ParentClose, joinChildren, startChild } from "./child.js";
 
 export { ActivityError, ActivityFailed, FailureKind, RetryPolicy, WorkflowError, decodeJson, encodeJson, millis, toJson };
+export { ChildError, ChildErrorKind, ChildRun, Operation, ParentClose };
 export { Saga } from "./saga.js";
 
 /**
@@ -64,79 +67,6 @@ export const log = Object.freeze({
     host.log("error", String(message));
   },
 });
-
-/** The decoded value of a WIT completion, or its failure thrown. */
-function outcome(completion) {
-  if (completion.tag === "ok") {
-    try {
-      return decodeJson(completion.val);
-    } catch (e) {
-      throw ActivityFailed.badPayload(String(e && e.message ? e.message : e));
-    }
-  }
-  throw ActivityFailed.fromWit(completion.val);
-}
-
-/**
- * An operation started by the workflow that completes later: an activity
- * call, a timer or a signal receipt. {@link Operation#wait} for it, or race
- * several with {@link Workflow#select}.
- * @template T
- */
-export class Operation {
-  #handle;
-  #done = false;
-  #value = undefined;
-  #failure = undefined;
-
-  /**
-   * @param {number|undefined} handle the host's handle (undefined for an
-   *   operation that failed before it was scheduled)
-   * @param {ActivityFailed} [failure] that failure
-   */
-  constructor(handle, failure = undefined) {
-    this.#handle = handle;
-    if (failure !== undefined) {
-      this.#failure = failure;
-      this.#done = true;
-    }
-  }
-
-  /** The host's handle, or undefined when nothing was scheduled. @returns {number|undefined} */
-  get handle() {
-    return this.#handle;
-  }
-
-  /**
-   * Whether the outcome is already known (it won a select); `wait` then
-   * returns without blocking.
-   * @returns {boolean}
-   */
-  isDone() {
-    return this.#done;
-  }
-
-  /** Records the WIT completion the host gave for this operation. @param {object} completion */
-  settle(completion) {
-    try {
-      this.#value = outcome(completion);
-    } catch (failure) {
-      this.#failure = failure;
-    }
-    this.#done = true;
-  }
-
-  /**
-   * Blocks until the operation completes; returns its decoded JSON value
-   * (`null` for a timer), or throws its {@link ActivityFailed}.
-   * @returns {T}
-   */
-  wait() {
-    if (!this.#done) this.settle(host.wait(this.#handle));
-    if (this.#failure !== undefined) throw this.#failure;
-    return this.#value;
-  }
-}
 
 /**
  * A prepared activity call, made by {@link Workflow#activity}. Set options
@@ -377,6 +307,54 @@ export class Workflow {
    */
   all(ops) {
     return ops.map((op) => op.wait());
+  }
+
+  /**
+   * Starts the workflow `workflow` of this run's instance with `input`
+   * (sent as JSON) as a child of this run; the child runs on any host of
+   * the instance. {@link ChildRun#wait} for its output (a failure throws
+   * {@link ChildError}), or race it with {@link Workflow#select}.
+   * Journaled: a replay starts no second child. An input that is not
+   * JSON-serializable starts nothing: the child fails with
+   * {@link ChildErrorKind.BAD_PAYLOAD}.
+   *
+   * @example
+   * const child = ctx.startChild("ship-flow", { order_id: "o-1" }, { runId: "ship-o-1", parentClose: ParentClose.ABANDON });
+   * const tracking = child.wait();
+   *
+   * @param {string} workflow
+   * @param {unknown} [input]
+   * @param {import("./child.js").ChildOptions} [options]
+   * @returns {ChildRun<any>}
+   */
+  startChild(workflow, input = null, options = {}) {
+    return startChild(workflow, input, options);
+  }
+
+  /**
+   * Starts a child workflow and waits for its output; throws
+   * {@link ChildError} when it did not complete.
+   * @param {string} workflow
+   * @param {unknown} [input]
+   * @param {import("./child.js").ChildOptions} [options]
+   * @returns {any}
+   */
+  child(workflow, input = null, options = {}) {
+    return startChild(workflow, input, options).wait();
+  }
+
+  /**
+   * Waits for every child of `children` (all of them: one failing does not
+   * stop the wait on the others) and returns their outputs in the same
+   * order. With `returnErrors` a child that did not complete gives its
+   * {@link ChildError} in its place; without it, the first such error is
+   * thrown once all have ended.
+   * @param {ChildRun<any>[]} children
+   * @param {{returnErrors?: boolean}} [options]
+   * @returns {any[]}
+   */
+  joinChildren(children, options = {}) {
+    return joinChildren(children, options);
   }
 
   /**

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "continuum.h"
+#include "conformance_children.h"
 
 /* A parameter of the input, or `fallback` when it is missing. */
 static uint64_t param(const cn_json *input, const char *name, uint64_t fallback) {
@@ -154,6 +155,8 @@ static cn_json *conformance(const cn_json *input) {
     if (strcmp(name, "clock_random") == 0) return clock_random(input);
     if (strcmp(name, "drift") == 0) return drift();
     if (strcmp(name, "saga_cancel") == 0) return saga_cancel();
+    cn_json *child_result;
+    if (child_cases(name, input, &child_result)) return child_result;
     return cn_fail("unknown_case", "unknown case `%s`", name);
 }
 

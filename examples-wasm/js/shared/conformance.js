@@ -3,6 +3,7 @@
 // which differ only in the `drift` case they pass in.
 
 import { ActivityFailed, RetryPolicy, Saga, WorkflowError, log, toJson } from "../../../sdk/js/continuum.js";
+import { CHILD_CASES } from "./conformance_children.js";
 
 const NO_SIGNAL = Symbol("no signal");
 
@@ -95,7 +96,7 @@ const CASES = {
  * @returns {(ctx: import("../../../sdk/js/continuum.js").Workflow, input: any) => any}
  */
 export function conformance(drift) {
-  const cases = { ...CASES, drift };
+  const cases = { ...CASES, ...CHILD_CASES, drift };
   return (ctx, input) => {
     const name = input !== null && typeof input === "object" ? input.case : undefined;
     const run = typeof name === "string" && Object.prototype.hasOwnProperty.call(cases, name) ? cases[name] : undefined;

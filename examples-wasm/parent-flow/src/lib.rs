@@ -7,7 +7,9 @@
 //!   `{"winner": "child" | "timer", ...}`;
 //! - `join`: starts `n` children of `child-flow` (values 0 to n-1), joins
 //!   them and returns their outputs in order; child i sleeps `sleep_ms`
-//!   when given (0: no sleep at all), else `50 * (n - i)` ms;
+//!   when given (0: no sleep at all), else `50 * (n - i)` ms; with
+//!   `inputs` (an array), one child of `workflow` per input instead (a
+//!   tree: `parent-flow` children of their own);
 //! - `hold`: like `one`, but a child that did not complete fails the
 //!   parent with its code (a parent cancelled while it waits ends
 //!   cancelled, and its children follow by `policy`).
@@ -62,16 +64,19 @@ fn parent_flow(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
         "join" => {
             let n = input.get("n").and_then(Value::as_u64).unwrap_or(3);
             let sleep_ms = input.get("sleep_ms").and_then(Value::as_u64);
-            let children: Vec<ChildRun<Value>> = (0..n)
-                .map(|i| {
-                    let child_input = match sleep_ms {
-                        Some(0) => json!({"value": i}),
-                        Some(ms) => json!({"value": i, "sleep_ms": ms}),
-                        None => json!({"value": i, "sleep_ms": 50 * (n - i)}),
-                    };
-                    ctx.start_child("child-flow", &child_input, options(&input))
-                })
-                .collect();
+            let children: Vec<ChildRun<Value>> = match input.get("inputs").and_then(Value::as_array) {
+                Some(inputs) => inputs.iter().map(|i| ctx.start_child(workflow, i, options(&input))).collect(),
+                None => (0..n)
+                    .map(|i| {
+                        let child_input = match sleep_ms {
+                            Some(0) => json!({"value": i}),
+                            Some(ms) => json!({"value": i, "sleep_ms": ms}),
+                            None => json!({"value": i, "sleep_ms": 50 * (n - i)}),
+                        };
+                        ctx.start_child("child-flow", &child_input, options(&input))
+                    })
+                    .collect(),
+            };
             let ids: Vec<Option<String>> = children.iter().map(ChildRun::run_id).collect();
             let results: Vec<Value> = ctx
                 .join_children(children)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any, Callable, Dict
 
 from continuum import ActivityFailed, FailureKind, RetryPolicy, Saga, Workflow, WorkflowError, log
+from conformance_children import CHILD_CASES
 
 Output = Dict[str, Any]
 
@@ -159,6 +160,7 @@ def conformance(drift_v2: bool) -> Callable[[Workflow, Any], Output]:
         "clock_random": clock_random,
         "drift": drift,
         "saga_cancel": saga_cancel,
+        **CHILD_CASES,
     }
 
     def run(ctx: Workflow, input: Any) -> Output:

@@ -124,7 +124,12 @@ fn drift(ctx: &Workflow) -> Result<Value, WorkflowError> {
     }
 }
 
+include!("children.rs");
+
 fn conformance(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
+    if let Some(result) = child_cases(ctx, input["case"].as_str().unwrap_or_default(), &input) {
+        return result;
+    }
     match input["case"].as_str().unwrap_or_default() {
         "activity_retry" => activity_retry(ctx),
         "timer" => timer(ctx, &input),

@@ -21,6 +21,12 @@ Build it (``tools/guest-build`` does this for ``examples-wasm/python/*``)::
 
     componentize-py -d sdk/wit -w workflow componentize -p sdk/python -p . app -o app.wasm
 
+A workflow starts other workflows of its instance as its children with
+:meth:`Workflow.start_child` (:mod:`continuum.child`): a :class:`ChildRun`
+is waited on, raced with :meth:`Workflow.select` and joined with
+:meth:`Workflow.join_children` like any operation; a child that did not
+complete raises a typed :class:`ChildError`.
+
 Activities are written with :mod:`continuum.activity` and built against the
 ``activity`` world (``-w activity``); in such a component only that module
 is available (the workflow API needs the ``host`` interface).
@@ -35,6 +41,7 @@ _IN_WORKFLOW = _util.find_spec("wit_world.imports.host") is not None
 
 if _IN_WORKFLOW:
     from . import log
+    from .child import ChildError, ChildErrorKind, ChildOptions, ChildRun, ParentClose
     from .errors import ActivityFailed, FailureKind, WorkflowError
     from .retry import ActivityOptions, Duration, RetryPolicy
     from .runtime import workflow
@@ -45,9 +52,14 @@ if _IN_WORKFLOW:
         "ActivityCall",
         "ActivityFailed",
         "ActivityOptions",
+        "ChildError",
+        "ChildErrorKind",
+        "ChildOptions",
+        "ChildRun",
         "Duration",
         "FailureKind",
         "Operation",
+        "ParentClose",
         "RetryPolicy",
         "Saga",
         "Workflow",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Callable, Generic, List, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, List, Optional, Sequence, TypeVar
 
 from componentize_py_types import Err
 from wit_world.imports import attributes as wit_attributes
@@ -25,6 +25,9 @@ from wit_world.imports import types as wit
 
 from .errors import ActivityFailed, FailureKind, WorkflowError
 from .retry import ActivityOptions, Duration, RetryPolicy, millis
+
+if TYPE_CHECKING:
+    from .child import ChildOptions, ChildOutcome, ChildRun
 
 T = TypeVar("T")
 
@@ -67,7 +70,7 @@ def _outcome(completion: wit.Completion) -> Any:
 
 class Operation(Generic[T]):
     """An operation started by the workflow that completes later: an activity
-    call, a timer or a signal receipt. :meth:`wait` for it, or race several
+    call, a timer, a signal receipt or a child workflow (:class:`ChildRun`). :meth:`wait` for it, or race several
     with :meth:`Workflow.select`."""
 
     def __init__(self, handle: Optional[int], failure: Optional[ActivityFailed] = None) -> None:
@@ -245,6 +248,42 @@ class Workflow:
     def wait_any(self, ops: Sequence[Operation[Any]]) -> int:
         """:meth:`select` over a sequence, under the name of the host call."""
         return self.select(*ops)
+
+    def start_child(self, workflow: str, input: Any = None, options: "Optional[ChildOptions]" = None) -> "ChildRun[Any]":
+        """Starts the workflow ``workflow`` of this run's instance with
+        ``input`` (sent as JSON) as a child of this run; the child runs on
+        any host of the instance. :meth:`ChildRun.wait` for its output (a
+        failure raises :class:`ChildError`), or race it with
+        :meth:`select`. Journaled: a replay starts no second child. An input
+        that is not JSON-serializable starts nothing: the child fails with
+        :attr:`ChildErrorKind.BAD_PAYLOAD`::
+
+            child = ctx.start_child("ship-flow", {"order_id": "o-1"},
+                                    ChildOptions(run_id="ship-o-1", parent_close=ParentClose.ABANDON))
+            tracking = child.wait()
+        """
+        from .child import start_child
+
+        return start_child(workflow, input, options)
+
+    def child(self, workflow: str, input: Any = None, options: "Optional[ChildOptions]" = None) -> Any:
+        """Starts a child workflow and waits for its output; raises
+        :class:`ChildError` when it did not complete."""
+        return self.start_child(workflow, input, options).wait()
+
+    def join_children(self, children: "Sequence[ChildRun[Any]]", return_errors: bool = False) -> "List[ChildOutcome]":
+        """Waits for every child of ``children`` (all of them: one failing
+        does not stop the wait on the others) and returns their outputs in
+        the same order. With ``return_errors`` a child that did not complete
+        gives its :class:`ChildError` in its place; without it, the first
+        such error is raised once all have ended::
+
+            parts = [ctx.start_child("part-flow", i) for i in range(3)]
+            outputs = ctx.join_children(parts)
+        """
+        from .child import join_children
+
+        return join_children(children, return_errors)
 
     def now(self) -> datetime:
         """The current time, UTC (journaled: the same value on every replay)."""

@@ -5,8 +5,12 @@
 //! raced against a timer; a join of several; cancelling a parent reaches
 //! its children by their parent-close policy (cancel, terminate, abandon);
 //! `continuum show` lists a run's children and names a child's parent;
-//! and a host killed with SIGKILL while a parent waits on its child leaves
-//! both to the next host, every journal entry and activity once.
+//! a host killed with SIGKILL while a parent waits on its child leaves
+//! both to the next host, every journal entry and activity once; and a
+//! cancellation cascading down a tree of three levels crosses hosts: set up
+//! on one host, cascaded on a second that runs no activities and is killed
+//! while the grandchildren wait for their clean-up activities, finished on
+//! a third, every run cancelled and every journal entry and activity once.
 
 use std::path::Path;
 use std::time::Duration;
@@ -272,5 +276,109 @@ on_both_stores!(async fn a_host_killed_while_a_parent_waits_on_its_child(store: 
     for activity in ["reserve_stock", "charge_card", "ship_order"] {
         let n = logs.lines().filter(|l| l.contains("activity started") && l.contains(activity)).count();
         assert_eq!(n, 1, "{activity} started {n} times:\n{logs}");
+    }
+});
+
+/// The example instance on a host that runs workflows but no activity:
+/// the activity calls of its runs wait, as durable tasks, for a host that
+/// serves them.
+fn workflows_only(db: &StoreDb) -> InstanceSpec {
+    let base = spec(db);
+    InstanceSpec { children: format!("{}activity_supervisor = false\nactivity_dispatcher = false\n", base.children), ..base }
+}
+
+/// Waits until `run` has ended; its `show`, which may not exist yet.
+async fn ended(manifest: &Path, run: &str) -> Shown {
+    eventually(Duration::from_secs(90), || async {
+        let doc = try_show(manifest, run)?;
+        matches!(doc.run.state.as_str(), "completed" | "failed" | "cancelled" | "drifted").then_some(doc)
+    })
+    .await
+    .unwrap_or_else(|| panic!("run {run} did not end: {:#?}", try_show(manifest, run)))
+}
+
+on_both_stores!(async fn a_cancellation_cascade_crosses_two_hosts_and_a_crash(store: Store) {
+    // A tree of three levels: the root (`parent-flow`, join) has two
+    // children (`parent-flow`, hold), each holding an `order-flow`
+    // grandchild, which a cancellation makes refund and release (its
+    // saga's clean-up activities).
+    let _turn = cpu_heavy().await;
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let full = write_manifest(&dir.0, "node-a", &[spec(&db)]);
+    let mut setup = Host::start(&full, &[]);
+    let orders = ["o-cascade-1", "o-cascade-2"];
+    let inputs: Vec<Value> = orders.iter().map(|o| json!({"mode": "hold", "workflow": "order-flow", "input": order(o)})).collect();
+    let root = start_parent(&full, &json!({"mode": "join", "workflow": "parent-flow", "inputs": inputs}));
+    let children: Vec<String> = (0..2).map(|op| format!("{root}-child-{op}")).collect();
+    let grandchildren: Vec<String> = children.iter().map(|c| format!("{c}-child-0")).collect();
+    for g in &grandchildren {
+        waiting_for_review(&full, g).await;
+    }
+    for run in std::iter::once(&root).chain(&children) {
+        eventually(Duration::from_secs(30), || async { (show_json(&full, run, None).run.state == "suspended").then_some(()) })
+            .await
+            .unwrap_or_else(|| panic!("{run} never parked on its children"));
+    }
+    // The tree is parked; its first host dies.
+    setup.kill();
+
+    // Host B runs workflows only: the cascade runs on it, and the
+    // grandchildren's clean-up activities wait for a host that serves them.
+    let workflows = write_manifest(&dir.0, "node-b", &[workflows_only(&db)]);
+    let mut second = Host::start(&workflows, &[]);
+    let said = cli_ok(&workflows, &["cancel", &root]);
+    assert!(said.contains("cancelled") || said.contains("requested"), "{said}");
+    for run in std::iter::once(&root).chain(&children) {
+        let doc = ended(&workflows, run).await;
+        assert_eq!((doc.run.state.as_str(), doc.run.error_code()), ("cancelled", Some("cancelled")), "{run}: {:#?}", doc.run);
+    }
+    // Each grandchild got its cancellation and scheduled its first
+    // compensation, which no live host serves.
+    for g in &grandchildren {
+        eventually(Duration::from_secs(60), || async {
+            let doc = show_json(&workflows, g, None);
+            let cleaning = doc.has("cancel_delivered")
+                && doc.of_kind("activity_scheduled").iter().any(|e| e.body["name"] == "refund_payment");
+            cleaning.then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("{g} never started its clean-up: {:#?}", show_json(&workflows, g, None)));
+        let doc = show_json(&workflows, g, None);
+        assert_ne!(doc.run.state, "cancelled", "{g} ended before the crash: {:#?}", doc.run);
+    }
+    // The host holding the cascade dies in the middle of it.
+    second.kill();
+
+    // A new host serving everything finishes the grandchildren's clean-up.
+    let last = write_manifest(&dir.0, "node-c", &[spec(&db)]);
+    let third = Host::start(&last, &[]);
+    for g in &grandchildren {
+        let doc = ended(&last, g).await;
+        assert_eq!((doc.run.state.as_str(), doc.run.error_code()), ("cancelled", Some("cancelled")), "{g}: {:#?}", doc.run);
+        let names: Vec<&str> = doc.of_kind("activity_scheduled").iter().filter_map(|e| e.body["name"].as_str()).collect();
+        assert_eq!(names, ["reserve_stock", "charge_card", "refund_payment", "release_stock"], "{g}");
+        assert_eq!(doc.of_kind("activity_completed").len(), 4, "{g}: {:?}", doc.kinds());
+        assert_eq!(doc.of_kind("cancel_delivered").len(), 1, "{g}");
+        assert_eq!(doc.run.parent_run_id.as_deref(), Some(children[grandchildren.iter().position(|x| x == g).unwrap_or(0)].as_str()));
+        assert_exactly_once(&doc.events);
+    }
+    for run in std::iter::once(&root).chain(&children) {
+        let doc = show_json(&last, run, None);
+        assert_eq!(doc.run.state, "cancelled", "{run}");
+        assert_exactly_once(&doc.events);
+        assert_eq!(doc.of_kind("child_started").len(), doc.children.len(), "{run}: one run per start");
+    }
+    // Every activity ran once across the three hosts: the steps on the
+    // first, the clean-up on the last, nothing on the workflows-only one.
+    let logs = [setup.log_text(), second.log_text(), third.log_text()];
+    let started = |log: &str, activity: &str| {
+        log.lines().filter(|l| l.contains("activity started") && l.contains(&format!("\"{activity}\""))).count()
+    };
+    for (activity, host) in [("reserve_stock", 0), ("charge_card", 0), ("refund_payment", 2), ("release_stock", 2)] {
+        let counts: Vec<usize> = logs.iter().map(|l| started(l.as_str(), activity)).collect();
+        let mut expected = vec![0; 3];
+        expected[host] = orders.len();
+        assert_eq!(counts, expected, "{activity} started per host (first, workflows-only, last):\n{}", logs.join("\n----\n"));
     }
 });

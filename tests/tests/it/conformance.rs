@@ -157,6 +157,9 @@ fn completing_cases(language: &str) -> Vec<Completing> {
             json!({ "failure": { "kind": "unknown_activity", "code": null, "attempts": 0 } }),
         ),
     ]
+    .into_iter()
+    .chain(child_cases(language))
+    .collect()
 }
 
 /// `continuum show RUN --json`, read; an error instead of a panic.
@@ -283,7 +286,8 @@ fn run_completing(manifest: &Path, language: &Language, case: &Completing) -> Re
     }
     let shown = finished(manifest, &run)?;
     completed_with(&shown, &case.output)?;
-    journal_facts(case.label, &shown)
+    journal_facts(case.label, &shown)?;
+    child_facts(manifest, case.label, &shown)
 }
 
 /// `saga_cancel`: cancelled while it waits for `go`, the run runs its two
@@ -421,6 +425,7 @@ on_both_stores!(async fn every_language_passes_every_conformance_case(store: Sto
                         }
                         s.spawn(|| failures.check(language.name, "unknown case", run_unknown(manifest, language)));
                         s.spawn(|| failures.check(language.name, "saga_cancel", run_saga_cancel(manifest, language)));
+                        s.spawn(|| failures.check(language.name, "child_cancel", run_child_cancel(manifest, language)));
                     });
                     drift.map_err(|e| failures.add(language.name, "drift", e)).ok()
                 })
@@ -483,3 +488,136 @@ on_both_stores!(async fn every_language_passes_every_conformance_case(store: Sto
     eprintln!("conformance on {store:?}: {} language(s) in {:?}", languages.len(), began.elapsed());
     failures.assert_none(store);
 });
+
+// ---------------------------------------------------------------------------
+// Child workflows: each case starts children of the language's own
+// conformance workflow (its name is the input's `workflow`).
+
+/// The child-workflow cases that complete, for `language`.
+fn child_cases(language: &str) -> Vec<Completing> {
+    let workflow = format!("{language}-conformance");
+    let case = |label, input, output| Completing { label, input, signal: None, output };
+    let run_id = format!("conf-child-{language}");
+    vec![
+        case(
+            "child",
+            json!({ "case": "child", "workflow": workflow, "run_id": run_id }),
+            json!({ "child": { "patched": true }, "child_run_id": run_id }),
+        ),
+        case(
+            "child_join",
+            json!({ "case": "child_join", "workflow": workflow, "n": 3 }),
+            json!({ "results": [{ "doubles": [] }, { "doubles": [0] }, { "doubles": [0, 2] }] }),
+        ),
+        case(
+            "child_race (child wins)",
+            json!({ "case": "child_race", "workflow": workflow, "child_ms": 10, "timer_ms": LONG_MS }),
+            json!({ "winner": "child", "child": { "slept_at_least": true } }),
+        ),
+        case(
+            "child_race (timer wins)",
+            json!({ "case": "child_race", "workflow": workflow, "child_ms": LONG_MS, "timer_ms": SHORT_MS }),
+            json!({ "winner": "timer" }),
+        ),
+        case(
+            "child_errors",
+            json!({ "case": "child_errors", "workflow": workflow }),
+            json!({
+                "unknown": { "kind": "unknown_workflow", "code": "unknown_workflow", "names_it": true },
+                "failed": { "kind": "failed", "code": "unknown_case" },
+            }),
+        ),
+    ]
+}
+
+/// The run ids of a run's children, in the order `show` lists them.
+fn child_run_ids(shown: &Shown) -> Vec<String> {
+    shown.children.iter().filter_map(|c| c["key"]["run_id"].as_str().map(str::to_string)).collect()
+}
+
+/// The journal and child-run facts of a completed child case.
+fn child_facts(manifest: &Path, label: &str, shown: &Shown) -> Result<(), String> {
+    let parent = shown.run.key.run_id.as_str();
+    let children = child_run_ids(shown);
+    let started = shown.of_kind("child_started").len();
+    match label {
+        "child" => {
+            let [child] = children.as_slice() else { return Err(format!("one child run expected: {children:?}")) };
+            let doc = show(manifest, child)?;
+            if doc.run.parent_run_id.as_deref() != Some(parent) || doc.run.state != "completed" {
+                return Err(format!("child {child} should be a completed child of {parent}: {:?}, {}", doc.run.parent_run_id, doc.run.state));
+            }
+            let ids: Vec<&Value> = shown.of_kind("child_started").iter().map(|e| &e.body["run_id"]).collect();
+            if ids != [&json!(child)] || shown.of_kind("child_completed").len() != 1 {
+                return Err(format!("one child_started (run id {child}) and one child_completed expected: {:?}", shown.kinds()));
+            }
+            Ok(())
+        }
+        "child_join" => {
+            let first_done = shown.events.iter().find(|e| e.kind() == "child_completed").map(|e| e.seq);
+            let last_started = shown.of_kind("child_started").last().map(|e| e.seq);
+            match (started, children.len(), last_started, first_done) {
+                (3, 3, Some(last), Some(first)) if last < first => Ok(()),
+                _ => Err(format!("3 children must all start before the first completes: {:?}, children {children:?}", shown.kinds())),
+            }
+        }
+        "child_race (timer wins)" => {
+            let [child] = children.as_slice() else { return Err(format!("one child run expected: {children:?}")) };
+            // The parent ended first: the child is cancelled (the default policy).
+            let doc = wait_until(manifest, child, "ended", |s| matches!(s.run.state.as_str(), "completed" | "failed" | "cancelled" | "drifted"))?;
+            match (doc.run.state.as_str(), doc.run.error_code()) {
+                ("cancelled", Some("cancelled")) => Ok(()),
+                (state, code) => Err(format!("the abandoned race's child should end cancelled, ended {state} ({code:?})")),
+            }
+        }
+        "child_errors" => {
+            // The unknown workflow's start creates no run; the failing child's does.
+            if started != 2 || children.len() != 1 || shown.of_kind("child_failed").len() != 2 {
+                return Err(format!("2 starts, 1 child run, 2 failures expected: {:?}, children {children:?}", shown.kinds()));
+            }
+            let doc = show(manifest, &children[0])?;
+            match (doc.run.state.as_str(), doc.run.error_code()) {
+                ("failed", Some("unknown_case")) => Ok(()),
+                (state, code) => Err(format!("the failing child ended {state} ({code:?})")),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `child_cancel`: the parent waits on a child running `saga_cancel`; the
+/// harness cancels the parent once the child waits for its signal: the
+/// parent ends cancelled, and the cancellation reaches the child (the
+/// default policy), which runs its compensations (`conf_echo` 102, then
+/// 101) and ends cancelled.
+fn run_child_cancel(manifest: &Path, language: &Language) -> Result<(), String> {
+    let parent = start(manifest, &language.workflow, &json!({ "case": "child_cancel", "workflow": language.workflow }))?;
+    let child = format!("{parent}-child-0");
+    let started = Instant::now();
+    while show(manifest, &child).map(|s| s.has("signal_requested")) != Ok(true) {
+        if started.elapsed() > RUN_DEADLINE {
+            return Err(format!("child {child} never asked for its signal"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = cli(manifest, &["cancel", &parent]);
+    if !out.status.success() {
+        return Err(format!("`continuum cancel` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let shown = finished(manifest, &parent)?;
+    if (shown.run.state.as_str(), shown.run.error_code()) != ("cancelled", Some("cancelled")) {
+        return Err(format!("the parent should end cancelled (cancelled), ended {} with {:?}", shown.run.state, shown.run.error));
+    }
+    let doc = finished(manifest, &child)?;
+    if (doc.run.state.as_str(), doc.run.error_code()) != ("cancelled", Some("cancelled")) {
+        return Err(format!("the child should end cancelled (cancelled), ended {} with {:?}", doc.run.state, doc.run.error));
+    }
+    let delivered = doc.events.iter().find(|e| e.kind() == "cancel_delivered").map(|e| e.seq);
+    let Some(delivered) = delivered else { return Err(format!("no cancel_delivered in the child's journal: {:?}", doc.kinds())) };
+    let undone: Vec<Value> =
+        doc.of_kind("activity_scheduled").iter().filter(|e| e.seq > delivered).map(|e| e.body["input"]["i"].clone()).collect();
+    if undone != [json!(102), json!(101)] {
+        return Err(format!("the child's compensations should be conf_echo 102 then 101, were {undone:?}"));
+    }
+    Ok(())
+}

@@ -268,10 +268,10 @@ impl CToolchain {
 }
 
 /// The SDK's sources for a world: all of `sdk/c/*.c` except the glue of
-/// the other world (`workflow.c` and `exit.c` are the workflow world's,
-/// `activity.c` the activity world's).
+/// the other world (`workflow.c`, `child.c` and `exit.c` are the workflow
+/// world's, `activity.c` the activity world's).
 fn sdk_sources(sdk: &Path, world: &str) -> Vec<PathBuf> {
-    let others: &[&str] = if world == "workflow" { &["activity.c"] } else { &["workflow.c", "exit.c"] };
+    let others: &[&str] = if world == "workflow" { &["activity.c"] } else { &["workflow.c", "child.c", "exit.c"] };
     sources(sdk).into_iter().filter(|p| p.file_name().is_none_or(|n| !others.iter().any(|o| n == *o))).collect()
 }
 
@@ -400,4 +400,28 @@ fn collect(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(world: &str) -> Vec<String> {
+        let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk/c");
+        sdk_sources(&sdk, world).iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn each_world_compiles_only_its_own_glue_of_the_c_sdk() {
+        let workflow = names("workflow");
+        for own in ["workflow.c", "child.c", "exit.c", "json.c"] {
+            assert!(workflow.iter().any(|n| n == own), "{own} missing from {workflow:?}");
+        }
+        assert!(!workflow.iter().any(|n| n == "activity.c"), "{workflow:?}");
+        let activity = names("activity");
+        assert!(activity.iter().any(|n| n == "activity.c") && activity.iter().any(|n| n == "json.c"), "{activity:?}");
+        for other in ["workflow.c", "child.c", "exit.c"] {
+            assert!(!activity.iter().any(|n| n == other), "{other} in {activity:?}");
+        }
+    }
 }
