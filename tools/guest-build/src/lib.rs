@@ -208,7 +208,7 @@ mod tests {
     }
 
     /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
-    const WORKFLOWS: [&str; 16] = [
+    const WORKFLOWS: [&str; 17] = [
         "order_flow",
         "billing_flow",
         "bench_flow",
