@@ -75,6 +75,22 @@ static cn_json *signal_race(const cn_json *input) {
 }
 
 /* n calls of conf_echo started before any is waited on, joined in order. */
+/* `continue`: a chain of `n` runs; each calls `conf_echo` with its position
+ * `i` (0 in the first), then continues as new with `i + 1`; the last returns
+ * the count and its echo. */
+static cn_json *continue_case(const cn_json *input) {
+    uint64_t n = param(input, "n", 0), i = param(input, "i", 0), twice;
+    cn_json *echo;
+    cn_failure failed;
+    if (!cn_call("conf_echo", cn_object("i", cn_u64(i), NULL), NULL, &echo, &failed)) return cn_fail_with(&failed);
+    if (i + 1 < n) {
+        cn_continue_as_new(cn_object("case", cn_str("continue"), "n", cn_u64(n), "i", cn_u64(i + 1), NULL), NULL);
+        return cn_null();
+    }
+    if (!cn_as_u64(cn_get(echo, "double"), &twice)) return cn_fail("bad_payload", "conf_echo gave %s", cn_to_json(echo));
+    return cn_object("continued", cn_u64(n), "double", cn_u64(twice), NULL);
+}
+
 static cn_json *fan_out(const cn_json *input) {
     uint64_t n = param(input, "n", 0);
     if (n > 10000) return cn_fail("invalid_input", "n is at most 10000");
@@ -152,6 +168,7 @@ static cn_json *conformance(const cn_json *input) {
     if (strcmp(name, "signal_race") == 0) return signal_race(input);
     if (strcmp(name, "fan_out") == 0) return fan_out(input);
     if (strcmp(name, "patch") == 0) return patch();
+    if (strcmp(name, "continue") == 0) return continue_case(input);
     if (strcmp(name, "clock_random") == 0) return clock_random(input);
     if (strcmp(name, "drift") == 0) return drift();
     if (strcmp(name, "saga_cancel") == 0) return saga_cancel();

@@ -71,6 +71,16 @@ const CASES = {
     return { saga: "completed" };
   },
 
+  // `continue`: a chain of `n` runs; each calls `conf_echo` with its
+  // position `i` (0 in the first), then continues as new with `i + 1`; the
+  // last returns the count and its echo.
+  continue(ctx, input) {
+    const i = input.i ?? 0;
+    const echo = ctx.activity("conf_echo", { i }).start().wait();
+    if (i + 1 < input.n) return ctx.continueAsNew({ case: "continue", n: input.n, i: i + 1 });
+    return { continued: input.n, double: echo.double };
+  },
+
   patch(ctx) {
     return { patched: ctx.patched("conformance-patch") };
   },

@@ -117,6 +117,18 @@ def saga_cancel(ctx: Workflow, input: Dict[str, Any]) -> Output:
     return {"saga": "completed"}
 
 
+def continue_case(ctx: Workflow, input: Dict[str, Any]) -> Output:
+    """``continue``: a chain of ``n`` runs; each calls ``conf_echo`` with its
+    position ``i`` (0 in the first), then continues as new with ``i + 1``;
+    the last returns the count and its echo."""
+    n = _param(input, "n")
+    i = input.get("i", 0)
+    echo = ctx.activity("conf_echo", {"i": i}).start().wait()
+    if i + 1 < n:
+        return ctx.continue_as_new({"case": "continue", "n": n, "i": i + 1})
+    return {"continued": n, "double": echo["double"]}
+
+
 def patch(ctx: Workflow, input: Dict[str, Any]) -> Output:
     """The patch marker ``conformance-patch``."""
     return {"patched": ctx.patched("conformance-patch")}
@@ -157,6 +169,7 @@ def conformance(drift_v2: bool) -> Callable[[Workflow, Any], Output]:
         "signal_race": signal_race,
         "fan_out": fan_out,
         "patch": patch,
+        "continue": continue_case,
         "clock_random": clock_random,
         "drift": drift,
         "saga_cancel": saga_cancel,

@@ -124,6 +124,19 @@ fn drift(ctx: &Workflow) -> Result<Value, WorkflowError> {
     }
 }
 
+/// `continue`: a chain of `n` runs; each calls `conf_echo` with its
+/// position `i` (0 in the first), then continues as new with `i + 1`; the
+/// last returns the count and its echo.
+fn continue_case(ctx: &Workflow, input: &Value) -> Result<Value, WorkflowError> {
+    let n = param(input, "n")?;
+    let i = input["i"].as_u64().unwrap_or(0);
+    let echo: Value = ctx.activity("conf_echo", &json!({ "i": i })).start().wait()?;
+    if i + 1 < n {
+        return ctx.continue_as_new(&json!({ "case": "continue", "n": n, "i": i + 1 }));
+    }
+    Ok(json!({ "continued": n, "double": echo["double"] }))
+}
+
 include!("children.rs");
 
 fn conformance(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
@@ -141,6 +154,7 @@ fn conformance(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
         "clock_random" => clock_random(ctx, &input),
         "drift" => drift(ctx),
         "saga_cancel" => saga_cancel(ctx),
+        "continue" => continue_case(ctx, &input),
         other => Err(WorkflowError::new("unknown_case", format!("no conformance case `{other}`"))),
     }
 }

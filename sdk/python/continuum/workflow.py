@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, List, Optional, Sequen
 
 from componentize_py_types import Err
 from wit_world.imports import attributes as wit_attributes
+from wit_world.imports import continuation as wit_continuation
 from wit_world.imports import host
 from wit_world.imports import types as wit
 
@@ -337,9 +338,7 @@ class Workflow:
         final result; cancel, terminate and signals sent to an earlier run
         id reach the chain's latest run. Input that is not JSON or an
         unknown version fails the run (``invalid_continuation``)."""
-        from wit_world.imports import continuation
-
-        continuation.continue_as_new(encode_json(input), version)
+        wit_continuation.continue_as_new(encode_json(input), version)
 
 
 WorkflowFn = Callable[[Workflow, Any], Any]

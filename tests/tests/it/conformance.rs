@@ -290,6 +290,39 @@ fn run_completing(manifest: &Path, language: &Language, case: &Completing) -> Re
     child_facts(manifest, case.label, &shown)
 }
 
+/// Runs in the chain of `continue` (its `n`).
+const CHAIN: u64 = 3;
+
+/// `continue`: `await` on the first run id returns the chain's final
+/// output; the first run ended `continued`, each run of the chain links to
+/// the next and journaled its own `conf_echo` call (with its position),
+/// and the last completed.
+fn run_continue(manifest: &Path, language: &Language) -> Result<(), String> {
+    let first = start(manifest, &language.workflow, &json!({ "case": "continue", "n": CHAIN }))?;
+    let out = cli(manifest, &["await", &first, "--timeout", &RUN_DEADLINE.as_secs().to_string()]);
+    let expected = json!({ "continued": CHAIN, "double": 2 * (CHAIN - 1) });
+    let awaited: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!("`continuum await {first}` printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr).trim())
+    })?;
+    if !out.status.success() || awaited != expected {
+        return Err(format!("`continuum await {first}` on the chain's first run gave {awaited} ({}), expected {expected}", out.status));
+    }
+    let mut run = first;
+    for i in 0..CHAIN {
+        let shown = show(manifest, &run)?;
+        let echo = outcome_of(&shown, "conf_echo")?;
+        if echo.kind() != "activity_completed" || echo.body["output"]["double"] != json!(2 * i) {
+            return Err(format!("run {i} of the chain ({run}) should echo {i}: {}", echo.body));
+        }
+        match (&shown.run.continued_to, i + 1 < CHAIN) {
+            (Some(next), true) if shown.run.state == "continued" => run = next.clone(),
+            (None, false) => return completed_with(&shown, &expected),
+            (next, _) => return Err(format!("run {i} of {CHAIN} ({run}) ended {} continued to {next:?}", shown.run.state)),
+        }
+    }
+    Err(format!("the chain is longer than {CHAIN} runs"))
+}
+
 /// `saga_cancel`: cancelled while it waits for `go`, the run runs its two
 /// compensations (`conf_echo` 102, then 101) after the delivered
 /// cancellation, and ends cancelled.
@@ -425,6 +458,7 @@ on_both_stores!(async fn every_language_passes_every_conformance_case(store: Sto
                         }
                         s.spawn(|| failures.check(language.name, "unknown case", run_unknown(manifest, language)));
                         s.spawn(|| failures.check(language.name, "saga_cancel", run_saga_cancel(manifest, language)));
+                        s.spawn(|| failures.check(language.name, "continue", run_continue(manifest, language)));
                         s.spawn(|| failures.check(language.name, "child_cancel", run_child_cancel(manifest, language)));
                     });
                     drift.map_err(|e| failures.add(language.name, "drift", e)).ok()
