@@ -19,8 +19,9 @@ impl Workflow {
     /// Continues as new on the workflow's current version: this run ends
     /// (`continued`) when the workflow returns, and the next run of its
     /// chain starts with `input` and an empty history. Return its result
-    /// at once: `return ctx.continue_as_new(&next)`. Any further call to
-    /// the context fails the run.
+    /// at once: `return ctx.continue_as_new(&next)`. A further call that
+    /// starts something (activity, timer, signal, child, attribute) fails
+    /// the run; reading the clock or drawing random values does not.
     ///
     /// The next run's id is derived from the chain's first run id
     /// (`<first>-can-<n>`); `await` on any run of the chain returns the
