@@ -427,7 +427,8 @@ export class Workflow {
    * returns, whatever it returns, and the next run of its chain starts
    * with `input` and an empty history, on the workflow's current version
    * or on `version` (a content hash). Return right after it
-   * (`return ctx.continueAsNew(n)`): any further call fails the run.
+   * (`return ctx.continueAsNew(n)`): a further call that starts something
+   * (activity, timer, signal, child) fails the run.
    * `await` on the chain's first run id returns the chain's final result;
    * cancel, terminate and signals sent to an earlier run id reach the
    * chain's latest run. Input that is not JSON or an unknown version fails

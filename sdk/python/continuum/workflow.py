@@ -333,8 +333,8 @@ class Workflow:
         returns, whatever it returns, and the next run of its chain starts
         with ``input`` and an empty history, on the workflow's current
         version or on ``version`` (a content hash). Return right after it
-        (``return ctx.continue_as_new(n)``): any further call fails the
-        run. ``await`` on the chain's first run id returns the chain's
+        (``return ctx.continue_as_new(n)``): a further call that starts
+        something (activity, timer, signal, child) fails the run. ``await`` on the chain's first run id returns the chain's
         final result; cancel, terminate and signals sent to an earlier run
         id reach the chain's latest run. Input that is not JSON or an
         unknown version fails the run (``invalid_continuation``)."""
