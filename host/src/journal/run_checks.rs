@@ -14,6 +14,25 @@ pub(in crate::journal) fn signal_target(key: &RunKey, found: Option<(RunState, S
     }
 }
 
+/// The signal sent before with an idempotency key (`$3`) to the run
+/// `$2` of instance `$1` or to any run of its chain (continue-as-new): its
+/// id, name and JSON payload text. A key is the chain's, as the run id a
+/// caller holds leads to the chain's latest run: a resend addressed to a
+/// run that has continued since finds the signal its first sending
+/// delivered to an earlier run. Postgres placeholders; SQLite's
+/// ([`CHAIN_SIGNAL_KEY_SQLITE`]) are the same with `?`.
+pub(in crate::journal) const CHAIN_SIGNAL_KEY: &str = "\
+    WITH root AS (SELECT COALESCE((SELECT chain_root FROM runs WHERE instance = $1 AND run_id = $2), $2) AS id) \
+    SELECT s.id, s.name, s.payload FROM signals s \
+     WHERE s.instance = $1 AND s.idempotency_key = $3 \
+       AND s.run_id IN (SELECT id FROM root \
+                        UNION ALL SELECT r.run_id FROM runs r JOIN root ON r.chain_root = root.id WHERE r.instance = $1) \
+     ORDER BY s.id LIMIT 1";
+
+/// [`CHAIN_SIGNAL_KEY`] with SQLite's placeholders.
+pub(in crate::journal) static CHAIN_SIGNAL_KEY_SQLITE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| CHAIN_SIGNAL_KEY.replace('$', "?"));
+
 /// What a signal sent with an idempotency key finds: the signal sent before
 /// with that key (`found`: its id, name and JSON payload text) is this one
 /// again (returns its id), or `SignalKeyConflict` naming the difference;

@@ -151,6 +151,40 @@ on_both_stores!(async fn signals_and_a_cancellation_to_the_first_run_reach_the_c
     assert!(String::from_utf8_lossy(&out.stderr).contains("cancelled"), "{}", String::from_utf8_lossy(&out.stderr));
 });
 
+on_both_stores!(async fn a_keyed_signal_is_delivered_once_to_a_chain_whichever_of_its_runs_it_is_sent_to(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[spec(&db)]);
+    let _host = Host::start(&manifest, &[]);
+    // One iteration per run, each taking one signal: `k1` is taken by the
+    // first run, which then continues.
+    start_loop(&manifest, "keyed", &json!({"n": 3, "every": 1, "step": "signal"}));
+    let sent = cli_ok(&manifest, &["signal", "keyed", "tick", "1", "--key", "k1"]);
+    assert!(sent.contains("sent to run keyed"), "{sent}");
+    eventually(Duration::from_secs(60), || async { try_show(&manifest, "keyed-can-1").filter(|d| d.run.state == "suspended") })
+        .await
+        .expect("the chain never moved on to its second run");
+    // The retrying client sends `k1` again, to the first id and to the
+    // chain's current run: neither delivers it again.
+    for to in ["keyed", "keyed-can-1"] {
+        let again = cli_ok(&manifest, &["signal", to, "tick", "1", "--key", "k1"]);
+        assert!(again.contains("before with key `k1`: not sent again"), "resend to {to}: {again}");
+    }
+    // The same key with another payload is a conflict, naming the key.
+    let out = cli(&manifest, &["signal", "keyed", "tick", "5", "--key", "k1"]);
+    assert!(!out.status.success(), "a key reused with another payload must be refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("k1"), "{}", String::from_utf8_lossy(&out.stderr));
+    for (v, k) in [(2, "k2"), (3, "k3")] {
+        cli_ok(&manifest, &["signal", "keyed", "tick", &v.to_string(), "--key", k]);
+    }
+    cli_ok(&manifest, &["signal", "keyed", "tick", "2", "--key", "k2"]);
+    let end = chain_end(&manifest, "keyed").await;
+    // A `k1` or `k2` delivered twice would have been counted: 1 + 1 + 2.
+    assert_eq!(end.run.output, Some(json!({"count": 3, "sum": 6, "runs": 3})), "{:#?}", end.run);
+    let signals: usize = chain_ids(&end).iter().map(|id| show_json(&manifest, id, None).of_kind("signal_received").len()).sum();
+    assert_eq!(signals, 3, "the chain received each keyed signal once");
+});
+
 on_both_stores!(async fn bad_continuations_fail_the_run_clearly_and_create_nothing(store: Store) {
     let db = store.create().await;
     let dir = TempDir::new();

@@ -15,7 +15,7 @@ use sqlx::Row;
 use super::codec::{is_unique_violation, wake_payload, WAKE_CHANNEL};
 use super::{lock_run, notify, wake_run, PostgresJournal};
 use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
-use crate::journal::run_checks::{final_state, keyed_resend, signal_target};
+use crate::journal::run_checks::{final_state, keyed_resend, signal_target, CHAIN_SIGNAL_KEY};
 use crate::journal::{
     CancelKind, CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
@@ -153,8 +153,7 @@ impl RunStore for PostgresJournal {
         let found = lock_run(&mut tx, key).await?;
         if let (Some(signal_key), Some((_, workflow))) = (idempotency_key, &found) {
             let first = sqlx::query_as::<_, (i64, String, String)>(
-                "SELECT id, name, payload FROM signals WHERE instance = $1 AND run_id = $2 AND idempotency_key = $3",
-            )
+CHAIN_SIGNAL_KEY)
             .bind(&key.instance)
             .bind(&key.run_id)
             .bind(signal_key)

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{wake, SqliteJournal};
 use crate::journal::codec::{creation_lease, millis, run_from_row, to_json, RUN_COLUMNS};
-use crate::journal::run_checks::{final_state, keyed_resend, signal_target};
+use crate::journal::run_checks::{final_state, keyed_resend, signal_target, CHAIN_SIGNAL_KEY_SQLITE};
 use crate::journal::{
     CancelKind, CancelRequest, CancelWithdrawal, JournalError, Lease, NewRun, RunKey, RunRecord, RunStore, SentSignal, WakeKind,
 };
@@ -99,8 +99,7 @@ impl RunStore for SqliteJournal {
         let found = w.run_workflow(key).await?;
         if let (Some(signal_key), Some((_, workflow))) = (idempotency_key, &found) {
             let first = sqlx::query_as::<_, (i64, String, String)>(
-                "SELECT id, name, payload FROM signals WHERE instance = ?1 AND run_id = ?2 AND idempotency_key = ?3",
-            )
+CHAIN_SIGNAL_KEY_SQLITE.as_str())
             .bind(&key.instance)
             .bind(&key.run_id)
             .bind(signal_key)
