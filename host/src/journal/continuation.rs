@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{NewRun, RunKey, RunState};
+use super::{JournalError, NewRun, RunKey, RunState};
 use crate::input_limits::MAX_RUN_ID_CHARS;
 
 /// The next run of a chain, created in the transaction that ends the run
@@ -22,6 +22,22 @@ pub struct Continuation {
     /// The next run's position in the chain (1 for the first
     /// continuation).
     pub chain_seq: i64,
+}
+
+/// The statements both stores run once the next run is created (Postgres
+/// placeholders; SQLite's are the same with `?`): the ended run (`$2`)
+/// names it (`$3`) in `continued_to`, and the signals the ended run did not
+/// take move to it.
+pub(super) const LINK_CONTINUATION: [&str; 2] = [
+    "UPDATE runs SET continued_to = $3 WHERE instance = $1 AND run_id = $2",
+    "UPDATE signals SET run_id = $3 WHERE instance = $1 AND run_id = $2 AND consumed_at IS NULL",
+];
+
+/// The error of a continuation whose run id is taken: the engine checked
+/// the id was free, so a run created with it since is not this chain's,
+/// and the continuation is not recorded.
+pub(super) fn continuation_exists(ended: &RunKey, next: &RunKey) -> JournalError {
+    JournalError::Corrupt { key: next.to_string(), detail: format!("the continuation of run `{}` exists already", ended.run_id) }
 }
 
 /// The id of the `seq`-th continuation of the chain whose first run is

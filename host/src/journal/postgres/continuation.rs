@@ -10,6 +10,7 @@
 use super::codec::wake_payload;
 use super::{notify_all, Tx};
 use crate::journal::codec::to_json;
+use crate::journal::continuation::{continuation_exists, LINK_CONTINUATION};
 use crate::journal::{JournalError, RunWrite, Transition, WakeKind};
 
 /// Applies the continuations of the applied writes.
@@ -40,25 +41,16 @@ pub(super) async fn continue_runs(tx: &mut Tx, writes: &[&RunWrite]) -> Result<(
         .fetch_optional(&mut **tx)
         .await?;
         if inserted.is_none() {
-            // The engine checked the id was free; a run created with it
-            // since is not this chain's: the continuation is not recorded.
-            return Err(JournalError::Corrupt {
-                key: next.run.key.to_string(),
-                detail: format!("the continuation of run `{}` exists already", w.key.run_id),
-            });
+            return Err(continuation_exists(&w.key, &next.run.key));
         }
-        sqlx::query("UPDATE runs SET continued_to = $3 WHERE instance = $1 AND run_id = $2")
-            .bind(&w.key.instance)
-            .bind(&w.key.run_id)
-            .bind(&next.run.key.run_id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("UPDATE signals SET run_id = $3 WHERE instance = $1 AND run_id = $2 AND consumed_at IS NULL")
-            .bind(&w.key.instance)
-            .bind(&w.key.run_id)
-            .bind(&next.run.key.run_id)
-            .execute(&mut **tx)
-            .await?;
+        for statement in LINK_CONTINUATION {
+            sqlx::query(statement)
+                .bind(&w.key.instance)
+                .bind(&w.key.run_id)
+                .bind(&next.run.key.run_id)
+                .execute(&mut **tx)
+                .await?;
+        }
         payloads.push(wake_payload(&WakeKind::Run, &next.run.key.instance, &next.run.key.run_id));
     }
     notify_all(tx, payloads).await

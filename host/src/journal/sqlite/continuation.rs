@@ -7,8 +7,14 @@
 //! over, one after finds the run `continued` and follows `continued_to`.
 
 use super::{wake, WriteTx};
+use std::sync::LazyLock;
+
 use crate::journal::codec::to_json;
+use crate::journal::continuation::{continuation_exists, LINK_CONTINUATION};
 use crate::journal::{JournalError, RunWrite, Transition, WakeKind};
+
+/// [`LINK_CONTINUATION`] with SQLite's placeholders.
+static LINK_CONTINUATION_SQLITE: LazyLock<[String; 2]> = LazyLock::new(|| LINK_CONTINUATION.map(|s| s.replace('$', "?")));
 
 impl WriteTx<'_> {
     /// Creates the next run of the chain if `w` continues its run.
@@ -37,25 +43,16 @@ impl WriteTx<'_> {
         .await?
         .rows_affected();
         if inserted != 1 {
-            // The engine checked the id was free; a run created with it
-            // since is not this chain's: the continuation is not recorded.
-            return Err(JournalError::Corrupt {
-                key: next.run.key.to_string(),
-                detail: format!("the continuation of run `{}` exists already", w.key.run_id),
-            });
+            return Err(continuation_exists(&w.key, &next.run.key));
         }
-        sqlx::query("UPDATE runs SET continued_to = ?3 WHERE instance = ?1 AND run_id = ?2")
-            .bind(&w.key.instance)
-            .bind(&w.key.run_id)
-            .bind(&next.run.key.run_id)
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query("UPDATE signals SET run_id = ?3 WHERE instance = ?1 AND run_id = ?2 AND consumed_at IS NULL")
-            .bind(&w.key.instance)
-            .bind(&w.key.run_id)
-            .bind(&next.run.key.run_id)
-            .execute(&mut *self.tx)
-            .await?;
+        for statement in LINK_CONTINUATION_SQLITE.iter() {
+            sqlx::query(statement)
+                .bind(&w.key.instance)
+                .bind(&w.key.run_id)
+                .bind(&next.run.key.run_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.wakes.push(wake(WakeKind::Run, &next.run.key));
         Ok(())
     }
