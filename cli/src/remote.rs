@@ -30,11 +30,6 @@ pub async fn execute(server: &str, command: Command) -> Result<u8, CliError> {
     if matches!(command, Command::Serve { .. } | Command::Demo) {
         return Err(refuse());
     }
-    if matches!(command, Command::Schedule { .. }) {
-        return Err(CliError::Usage(
-            "`continuum schedule` has no HTTP API yet and cannot go through a server: drop --server (and unset CONTINUUM_SERVER)".into(),
-        ));
-    }
     let remote = Remote::new(server, std::env::var(TOKEN_ENV).ok())?;
     let none = Duration::ZERO;
     match command {
@@ -158,7 +153,8 @@ pub async fn execute(server: &str, command: Command) -> Result<u8, CliError> {
             let verdicts: Vec<_> = r.runs.into_iter().map(|c| (c.run_id, c.compatible, c.verdict)).collect();
             Ok(print::replayed(&verdicts))
         }
-        Command::Serve { .. } | Command::Demo | Command::Schedule { .. } => Err(refuse()),
+        Command::Schedule { verb } => crate::schedule::run_remote(&remote, verb).await,
+        Command::Serve { .. } | Command::Demo => Err(refuse()),
     }
 }
 

@@ -1,15 +1,16 @@
 //! `continuum schedule create|list|pause|resume|delete`: an instance's
-//! schedules, through the journal (a host serving the instance fires them).
+//! schedules, through the journal (a host serving the instance fires them)
+//! or through a server's HTTP API (`--server`).
 
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
-use serde_json::{json, Value};
+use reqwest::Method;
 
-use continuum_host::{CallOptions, Continuum, Overlap, ScheduleInfo, ScheduleSpec, ScheduleTiming, DEFAULT_CATCH_UP};
+use continuum_host::{CallOptions, Continuum, ScheduleDraft, ScheduleSpec, ScheduleView, DEFAULT_INSTANCE};
 
 use crate::exit::{CliError, EXIT_OK};
+use crate::remote_client::{Body, Remote};
 
 /// The schedule verbs.
 #[derive(Debug, Subcommand)]
@@ -95,39 +96,36 @@ impl ScheduleCommand {
     }
 }
 
-/// The spec `create` asks for; bad arguments are usage errors.
-fn spec(cmd: &ScheduleCommand) -> Result<Option<ScheduleSpec>, CliError> {
+/// The schedule `create` describes (`None` for another verb); input that
+/// is not JSON is refused.
+fn draft(cmd: &ScheduleCommand) -> Result<Option<ScheduleDraft>, CliError> {
     let ScheduleCommand::Create { name, cron, at, time_zone, workflow, input, overlap, catch_up_ms, .. } = cmd else {
         return Ok(None);
     };
-    let timing = match (cron, at) {
-        (Some(expression), _) => ScheduleTiming::Cron {
-            expression: expression.clone(),
-            time_zone: time_zone.clone().unwrap_or_else(|| continuum_host::DEFAULT_TIME_ZONE.to_string()),
-        },
-        (None, Some(at)) => ScheduleTiming::At(
-            DateTime::parse_from_rfc3339(at)
-                .map_err(|e| CliError::Usage(format!("invalid --at `{at}`: {e} (give an RFC 3339 time such as 2030-01-01T09:00:00Z)")))?
-                .with_timezone(&Utc),
-        ),
-        (None, None) => return Err(CliError::Usage("give --cron or --at".into())),
-    };
-    let overlap = Overlap::parse(overlap)
-        .ok_or_else(|| CliError::Usage(format!("invalid --overlap `{overlap}`: give `skip` or `allow`")))?;
-    let input = match input {
-        Some(text) => serde_json::from_str(text).map_err(|e| {
-            CliError::Continuum(continuum_host::Error::InvalidJson { what: "input".into(), message: e.to_string() })
-        })?,
-        None => Value::Object(Default::default()),
-    };
-    Ok(Some(ScheduleSpec {
+    let input = input
+        .as_deref()
+        .map(|text| {
+            serde_json::from_str(text).map_err(|e| {
+                CliError::Continuum(continuum_host::Error::InvalidJson { what: "input".into(), message: e.to_string() })
+            })
+        })
+        .transpose()?;
+    Ok(Some(ScheduleDraft {
         name: name.clone(),
         workflow: workflow.clone(),
         input,
-        timing,
-        overlap,
-        catch_up: catch_up_ms.map(Duration::from_millis).unwrap_or(DEFAULT_CATCH_UP),
+        cron: cron.clone(),
+        time_zone: time_zone.clone(),
+        at: at.clone(),
+        overlap: Some(overlap.clone()),
+        catch_up_ms: *catch_up_ms,
     }))
+}
+
+/// The spec `create` asks for, read as the server would read it.
+fn spec(cmd: &ScheduleCommand) -> Result<Option<ScheduleSpec>, CliError> {
+    let instance = cmd.instance().unwrap_or(DEFAULT_INSTANCE);
+    Ok(draft(cmd)?.map(|d| d.to_spec(instance)).transpose()?)
 }
 
 /// Checks the arguments (before the database is opened).
@@ -142,28 +140,11 @@ pub async fn run(c: &Continuum, cmd: ScheduleCommand) -> Result<u8, CliError> {
         ScheduleCommand::Create { name, .. } => {
             let Some(spec) = spec(&cmd)? else { return Ok(EXIT_OK) };
             let info = c.create_schedule(&spec, opts).await?;
-            outln!("schedule {name} created; next tick {}", next(&info));
+            outln!("schedule {name} created; next tick {}", next(&ScheduleView::from(&info)));
         }
         ScheduleCommand::List { json, .. } => {
-            let list = c.schedules(opts).await?;
-            if *json {
-                let doc: Vec<Value> = list.iter().map(to_json).collect();
-                outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-            } else {
-                for s in &list {
-                    outln!(
-                        "{}  {:<8} {:<16} {:<28} next {}  fired {}  skipped {}{}",
-                        s.spec.name,
-                        state(s),
-                        s.spec.workflow,
-                        timing(&s.spec.timing),
-                        next(s),
-                        s.fired,
-                        s.skipped,
-                        s.last_run_id.as_ref().map(|r| format!("  last {r}")).unwrap_or_default()
-                    );
-                }
-            }
+            let list: Vec<ScheduleView> = c.schedules(opts).await?.iter().map(ScheduleView::from).collect();
+            print_list(&list, *json);
         }
         ScheduleCommand::Pause { name, .. } => {
             c.pause_schedule(name, opts).await?;
@@ -171,7 +152,7 @@ pub async fn run(c: &Continuum, cmd: ScheduleCommand) -> Result<u8, CliError> {
         }
         ScheduleCommand::Resume { name, .. } => {
             let info = c.resume_schedule(name, opts).await?;
-            outln!("schedule {name} resumed; next tick {}", next(&info));
+            outln!("schedule {name} resumed; next tick {}", next(&ScheduleView::from(&info)));
         }
         ScheduleCommand::Delete { name, .. } => {
             c.delete_schedule(name, opts).await?;
@@ -181,49 +162,76 @@ pub async fn run(c: &Continuum, cmd: ScheduleCommand) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-fn next(s: &ScheduleInfo) -> String {
-    s.next_fire_at.map(time).unwrap_or_else(|| "none".into())
-}
-
-fn state(s: &ScheduleInfo) -> &'static str {
-    match (s.paused, s.next_fire_at) {
-        (true, _) => "paused",
-        (false, None) => "done",
-        (false, Some(_)) => "active",
-    }
-}
-
-fn timing(t: &ScheduleTiming) -> String {
-    match t {
-        ScheduleTiming::Cron { expression, time_zone } => format!("cron \"{expression}\" {time_zone}"),
-        ScheduleTiming::At(at) => format!("at {}", time(*at)),
-    }
-}
-
-fn to_json(s: &ScheduleInfo) -> Value {
-    let (cron, time_zone, at) = match &s.spec.timing {
-        ScheduleTiming::Cron { expression, time_zone } => (json!(expression), json!(time_zone), Value::Null),
-        ScheduleTiming::At(at) => (Value::Null, Value::Null, json!(time(*at))),
+/// Runs a schedule verb through a server's HTTP API.
+pub async fn run_remote(remote: &Remote, cmd: ScheduleCommand) -> Result<u8, CliError> {
+    let instance = cmd.instance().unwrap_or(DEFAULT_INSTANCE).to_string();
+    let url = |rest: &[&str]| {
+        let mut segments = vec!["v1", "instances", instance.as_str(), "schedules"];
+        segments.extend_from_slice(rest);
+        remote.url(&segments, &[])
     };
-    json!({
-        "name": s.spec.name,
-        "workflow": s.spec.workflow,
-        "input": s.spec.input,
-        "cron": cron,
-        "time_zone": time_zone,
-        "at": at,
-        "overlap": s.spec.overlap.as_str(),
-        "catch_up_ms": u64::try_from(s.spec.catch_up.as_millis()).unwrap_or(u64::MAX),
-        "state": state(s),
-        "paused": s.paused,
-        "next_fire_at": s.next_fire_at.map(time),
-        "last_run_id": s.last_run_id,
-        "fired": s.fired,
-        "skipped": s.skipped,
-        "origin": if s.from_manifest { "manifest" } else { "api" },
-    })
+    let none = Duration::ZERO;
+    match &cmd {
+        ScheduleCommand::Create { name, .. } => {
+            let Some(draft) = draft(&cmd)? else { return Ok(EXIT_OK) };
+            let body = Body::Json(serde_json::to_value(&draft).unwrap_or_default());
+            let (_, a) = remote.call(Method::POST, url(&[]), Some(body), none, "schedule create").await?;
+            let view: ScheduleView = remote.parse("schedule create", a)?;
+            outln!("schedule {name} created; next tick {}", next(&view));
+        }
+        ScheduleCommand::List { json, .. } => {
+            let (_, a) = remote.call(Method::GET, url(&[]), None, none, "schedule list").await?;
+            let list: ScheduleList = remote.parse("schedule list", a)?;
+            print_list(&list.schedules, *json);
+        }
+        ScheduleCommand::Pause { name, .. } => {
+            remote.call(Method::POST, url(&[name.as_str(), "pause"]), None, none, "schedule pause").await?;
+            outln!("schedule {name} paused");
+        }
+        ScheduleCommand::Resume { name, .. } => {
+            let (_, a) = remote.call(Method::POST, url(&[name.as_str(), "resume"]), None, none, "schedule resume").await?;
+            let view: ScheduleView = remote.parse("schedule resume", a)?;
+            outln!("schedule {name} resumed; next tick {}", next(&view));
+        }
+        ScheduleCommand::Delete { name, .. } => {
+            remote.call(Method::DELETE, url(&[name.as_str()]), None, none, "schedule delete").await?;
+            outln!("schedule {name} deleted");
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The API's list of schedules.
+#[derive(serde::Deserialize)]
+struct ScheduleList {
+    schedules: Vec<ScheduleView>,
+}
+
+/// Prints schedules: one line each, or a JSON array.
+fn print_list(list: &[ScheduleView], json: bool) {
+    if json {
+        outln!("{}", serde_json::to_string_pretty(list).unwrap_or_default());
+        return;
+    }
+    for s in list {
+        let timing = match (&s.cron, &s.at) {
+            (Some(cron), _) => format!("cron \"{cron}\" {}", s.time_zone.as_deref().unwrap_or_default()),
+            (None, at) => format!("at {}", at.as_deref().unwrap_or_default()),
+        };
+        outln!(
+            "{}  {:<8} {:<16} {:<28} next {}  fired {}  skipped {}{}",
+            s.name,
+            s.state,
+            s.workflow,
+            timing,
+            next(s),
+            s.fired,
+            s.skipped,
+            s.last_run_id.as_ref().map(|r| format!("  last {r}")).unwrap_or_default()
+        );
+    }
+}
+
+fn next(s: &ScheduleView) -> &str {
+    s.next_fire_at.as_deref().unwrap_or("none")
 }

@@ -52,6 +52,7 @@ mod run_attributes;
 mod run_error;
 mod run_search;
 mod schedule;
+mod schedule_wire;
 pub mod telemetry;
 mod versioning;
 mod views;
@@ -73,6 +74,7 @@ pub use database::Database;
 pub use run_attributes::{parse_attribute_filter, MAX_ATTRIBUTE_KEY_CHARS, MAX_ATTRIBUTE_VALUE_CHARS};
 pub use run_error::RunError;
 pub use run_search::{decode_run_cursor, encode_run_cursor, RunPage};
+pub use schedule_wire::{ScheduleDraft, ScheduleView};
 pub use schedule::{
     Overlap, ScheduleInfo, ScheduleSpec, ScheduleTiming, DEFAULT_CATCH_UP, DEFAULT_TIME_ZONE, MAX_SCHEDULE_NAME_CHARS,
 };

@@ -34,10 +34,15 @@ use crate::schemas;
         routes::workflows::list,
         routes::workflows::deploy,
         routes::replay::replay,
+        routes::schedules::create,
+        routes::schedules::list,
+        routes::schedules::pause,
+        routes::schedules::resume,
+        routes::schedules::delete,
         crate::sse::journal_stream,
         crate::sse::run_changes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::ChildRunSchema, schemas::ChainRunSchema, schemas::RunHistorySchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
+    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::ChildRunSchema, schemas::ChainRunSchema, schemas::RunHistorySchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, schemas::ScheduleDraftSchema, schemas::ScheduleViewSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -59,11 +64,11 @@ pub struct ApiErrors;
 impl IntoResponses for ApiErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         [
-            ("400", "Bad input: invalid JSON, name, query or cursor (codes invalid_json, invalid_name, bad_query, bad_cursor, bad_request, invalid_module)"),
+            ("400", "Bad input: invalid JSON, name, query, cursor or schedule (codes invalid_json, invalid_name, bad_query, bad_cursor, bad_request, invalid_module, invalid_schedule)"),
             ("401", "No token, or an unknown one (unauthorized)"),
             ("403", "The token does not reach this instance (forbidden)"),
-            ("404", "Unknown instance, run or workflow (unknown_instance, unknown_run, unknown_workflow)"),
-            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused)"),
+            ("404", "Unknown instance, run, workflow or schedule (unknown_instance, unknown_run, unknown_workflow, unknown_schedule)"),
+            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused, schedule_exists)"),
             ("413", "The body or a payload is too large (body_too_large, payload_too_large)"),
             ("503", "The database is unavailable, or a cancel was not confirmed: retry (database_unavailable, cancel_not_confirmed)"),
         ]
@@ -98,7 +103,7 @@ mod tests {
             std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
         }
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal", "/v1/instances/{instance}/runs/{run_id}/history", "/v1/instances/{instance}/replay"] {
+        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal", "/v1/instances/{instance}/runs/{run_id}/history", "/v1/instances/{instance}/replay", "/v1/instances/{instance}/schedules", "/v1/instances/{instance}/schedules/{name}/pause"] {
             assert!(paths.iter().any(|q| q.as_str() == p), "{p} missing from {paths:?}");
         }
     }

@@ -211,3 +211,61 @@ pub struct ChildRunSchema {
     /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// A schedule to create: `cron` (with an optional `time_zone`) or `at`.
+#[derive(ToSchema)]
+#[schema(as = ScheduleDraft)]
+pub struct ScheduleDraftSchema {
+    /// Its name, unique in its instance (no whitespace, no `@`).
+    pub name: String,
+    /// The workflow each tick starts.
+    pub workflow: String,
+    /// The JSON input of each run (default `{}`).
+    pub input: Option<Value>,
+    /// A cron expression: five fields, or six with seconds first.
+    pub cron: Option<String>,
+    /// The IANA time zone of `cron` (default `UTC`).
+    pub time_zone: Option<String>,
+    /// One time instead of `cron` (RFC 3339, with its offset).
+    pub at: Option<String>,
+    /// `skip` (default) or `allow` a tick while the last run is unfinished.
+    pub overlap: Option<String>,
+    /// A tick later than this many milliseconds is skipped and counted (default 60000).
+    pub catch_up_ms: Option<u64>,
+}
+
+/// A schedule as listed (as `continuum schedule list --json` prints it).
+#[derive(ToSchema)]
+#[schema(as = ScheduleView)]
+pub struct ScheduleViewSchema {
+    /// Its name.
+    pub name: String,
+    /// The workflow each tick starts.
+    pub workflow: String,
+    /// The input of each run.
+    pub input: Value,
+    /// Its cron expression (null for a one-shot schedule).
+    pub cron: Option<String>,
+    /// The cron expression's time zone (null for a one-shot schedule).
+    pub time_zone: Option<String>,
+    /// Its one time, RFC 3339 (null for a cron schedule).
+    pub at: Option<String>,
+    /// `skip` or `allow`.
+    pub overlap: String,
+    /// The catch-up window, in milliseconds.
+    pub catch_up_ms: u64,
+    /// `active`, `paused`, or `done` (a one-shot schedule that fired).
+    pub state: String,
+    /// True while paused.
+    pub paused: bool,
+    /// Its next tick, RFC 3339 (null when it will not tick again).
+    pub next_fire_at: Option<String>,
+    /// The run of the last tick that started one.
+    pub last_run_id: Option<String>,
+    /// Ticks that started a run.
+    pub fired: u64,
+    /// Ticks skipped (overlap, or later than the catch-up window).
+    pub skipped: u64,
+    /// `manifest` or `api`.
+    pub origin: String,
+}

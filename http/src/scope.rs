@@ -1,6 +1,6 @@
 //! What a request addresses, checked before its handler runs: the
 //! instance of its path (known, and reachable with the caller's token) and,
-//! for a run's paths, the run id. A handler that takes an
+//! for a run's paths, the run id (a schedule's: its name). A handler that takes an
 //! [`InstanceScope`] or a [`RunScope`] cannot forget the check.
 
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -35,6 +35,16 @@ pub struct RunScope {
     pub instance: String,
     /// The run id.
     pub run_id: String,
+}
+
+/// A schedule of an instance the caller may use (the schedule itself is
+/// not read).
+#[derive(Debug, Clone)]
+pub struct ScheduleScope {
+    /// The instance.
+    pub instance: String,
+    /// The schedule's name.
+    pub name: String,
 }
 
 async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Result<String, ApiError> {
@@ -74,5 +84,15 @@ impl FromRequestParts<AppState> for RunScope {
         let InstanceScope { instance, .. } = InstanceScope::from_request_parts(parts, state).await?;
         let run_id = path_param(parts, state, "run_id").await?;
         Ok(RunScope { instance, run_id })
+    }
+}
+
+impl FromRequestParts<AppState> for ScheduleScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let InstanceScope { instance, .. } = InstanceScope::from_request_parts(parts, state).await?;
+        let name = path_param(parts, state, "name").await?;
+        Ok(ScheduleScope { instance, name })
     }
 }

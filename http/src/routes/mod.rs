@@ -1,7 +1,7 @@
 //! The routes, one file per resource: health, instances, runs (start,
 //! list, read), a run's verbs (result, signal, cancel, terminate), its journal and
-//! history, workflows (versions, deploy) and replay checks, an instance's
-//! counters (stats); and the web UI's (`/`, `/ui/...`).
+//! history, workflows (versions, deploy) and replay checks, schedules
+//! (create, list, pause, resume, delete), an instance's counters (stats); and the web UI's (`/`, `/ui/...`).
 
 pub(crate) mod health;
 pub(crate) mod history;
@@ -10,10 +10,11 @@ pub(crate) mod journal;
 pub(crate) mod replay;
 pub(crate) mod run_verbs;
 pub(crate) mod runs;
+pub(crate) mod schedules;
 pub(crate) mod stats;
 pub(crate) mod workflows;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::errors::ApiError;
@@ -40,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/instances/{instance}/workflows", get(workflows::list))
         .route("/v1/instances/{instance}/workflows/{workflow}/versions", post(workflows::deploy))
         .route("/v1/instances/{instance}/replay", post(replay::replay))
+        .route("/v1/instances/{instance}/schedules", post(schedules::create).get(schedules::list))
+        .route("/v1/instances/{instance}/schedules/{name}", delete(schedules::delete))
+        .route("/v1/instances/{instance}/schedules/{name}/pause", post(schedules::pause))
+        .route("/v1/instances/{instance}/schedules/{name}/resume", post(schedules::resume))
         .merge(crate::ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

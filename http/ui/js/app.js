@@ -4,6 +4,7 @@
 //   #/i/{instance}/runs?state=&workflow=&since=&until=&cursor=
 //   #/i/{instance}/runs/{run_id}
 //   #/i/{instance}/workflows
+//   #/i/{instance}/schedules
 
 import { h, replace, errorBox } from './dom.js';
 import { UNAUTHORIZED } from './api.js';
@@ -12,12 +13,14 @@ import { instancesView } from './views/instances.js';
 import { runsView } from './views/runs.js';
 import { runView } from './views/run.js';
 import { workflowsView } from './views/workflows.js';
+import { schedulesView } from './views/schedules.js';
 
 const ROUTES = [
   [/^\/?$/, instancesView],
   [/^\/i\/([^/]+)\/runs$/, runsView],
   [/^\/i\/([^/]+)\/runs\/([^/]+)$/, runView],
   [/^\/i\/([^/]+)\/workflows$/, workflowsView],
+  [/^\/i\/([^/]+)\/schedules$/, schedulesView],
 ];
 
 const main = document.getElementById('main');

@@ -160,10 +160,28 @@ on_both_stores!(async fn every_verb_works_over_http_as_it_does_on_the_database(s
         assert_eq!(code, Some(2), "{verb}");
         assert!(one_error_line(&err).contains(&format!("`continuum {verb}` runs in this process")), "{err}");
     }
-    // Schedules have no HTTP API yet: refused through a server, one line.
-    let (code, _, err) = r(&["schedule", "list"]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(one_error_line(&err).contains("`continuum schedule` has no HTTP API yet"), "{err}");
+    // Schedules, through the server as against the database.
+    let (code, out, err) = r(&["schedule", "create", "nightly", "--workflow", "order-flow", "--cron", "0 2 * * *", "--time-zone", "Europe/Paris"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("schedule nightly created; next tick 20"), "{out}");
+    assert_eq!(r(&["schedule", "list"]), d(&["schedule", "list"]));
+    assert_eq!(r(&["schedule", "list", "--json"]), d(&["schedule", "list", "--json"]));
+    assert_eq!(r(&["schedule", "pause", "nightly"]), (Some(0), "schedule nightly paused\n".into(), String::new()));
+    assert!(d(&["schedule", "list"]).1.contains("paused"), "paused through the server: {:?}", d(&["schedule", "list"]));
+    let (code, out, _) = r(&["schedule", "resume", "nightly"]);
+    assert!(code == Some(0) && out.starts_with("schedule nightly resumed; next tick 20"), "{out}");
+    for bad in [
+        &["schedule", "create", "nightly", "--workflow", "order-flow", "--cron", "0 2 * * *"][..],
+        &["schedule", "create", "x", "--workflow", "order-flow", "--cron", "61 * * * *"],
+        &["schedule", "create", "x", "--workflow", "order-flow", "--at", "tomorrow"],
+        &["schedule", "create", "x", "--workflow", "no-such-flow", "--cron", "* * * * *"],
+        &["schedule", "pause", "ghost"],
+    ] {
+        let (code, _, err) = r(bad);
+        assert_eq!((code, one_error_line(&err)), (Some(2), one_error_line(&d(bad).2)), "{bad:?}: {err}");
+    }
+    assert_eq!(r(&["schedule", "delete", "nightly"]), (Some(0), "schedule nightly deleted\n".into(), String::new()));
+    assert_eq!(d(&["schedule", "list"]), (Some(0), String::new(), String::new()));
     let env_server = cli_env(&manifest, &["instances"], &[("CONTINUUM_SERVER", base.as_str())]);
     assert_eq!(outcome(&env_server), (Some(0), "default\n".into(), String::new()), "CONTINUUM_SERVER is --server");
 

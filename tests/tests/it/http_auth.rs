@@ -1,6 +1,6 @@
 //! Tenant isolation over HTTP (issue 15): an instance's bearer token
 //! (`${VAR}` from the environment) reaches that instance only, every verb
-//! tried across instances; the admin token reaches all; no token or a
+//! tried across instances (schedules too); the admin token reaches all; no token or a
 //! wrong one is 401; without tokens the API serves loopback only.
 
 use std::time::Duration;
@@ -30,6 +30,8 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
         let a = api.post(&format!("/v1/instances/{inst}/runs"), &json!({"workflow": "order-flow", "input": order("o"), "run_id": "r"})).await;
         assert_eq!(a.status, 201, "{inst}: {a:?}");
     }
+    let a = tb.post("/v1/instances/b/schedules", &json!({"name": "s", "workflow": "order-flow", "cron": "0 9 * * *"})).await;
+    assert_eq!(a.status, 201, "b's token creates a schedule in b: {a:?}");
     // Every verb of a's token on b's instance is refused, whether or not
     // the run or the instance exists; nothing of b changes.
     let b = "/v1/instances/b/runs";
@@ -37,6 +39,7 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
     let signal = json!({"name": "fraud_review", "payload": "approved"});
     // Not a component: had the token been let through, this would be a 400.
     let deploy = json!("bytes");
+    let schedule = json!({"name": "s", "workflow": "order-flow", "cron": "0 9 * * *"});
     let tries: Vec<(&str, String, Option<&Value>)> = vec![
         ("GET", b.into(), None),
         ("POST", b.into(), Some(&start)),
@@ -54,6 +57,11 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
         ("GET", format!("{b}/r/journal/stream"), None),
         ("GET", "/v1/instances/b/stream/runs".into(), None),
         ("POST", "/v1/instances/b/workflows/order-flow/versions".into(), Some(&deploy)),
+        ("GET", "/v1/instances/b/schedules".into(), None),
+        ("POST", "/v1/instances/b/schedules".into(), Some(&schedule)),
+        ("POST", "/v1/instances/b/schedules/s/pause".into(), None),
+        ("POST", "/v1/instances/b/schedules/s/resume".into(), None),
+        ("DELETE", "/v1/instances/b/schedules/s".into(), None),
     ];
     for (method, path, body) in &tries {
         let body = body.map(|b| b.to_string().into_bytes());
@@ -82,6 +90,8 @@ on_both_stores!(async fn a_token_reaches_its_own_instance_only(store: Store) {
     assert_eq!(runs_of(&tb.get(b).await), ["r"]);
     let journal = tb.get(&format!("{b}/r/journal")).await;
     assert!(!journal.body.to_string().contains("signal_received"), "{journal:?}");
+    let a = tb.get("/v1/instances/b/schedules").await;
+    assert_eq!((a.status, a.body["schedules"][0]["name"].as_str(), a.body["schedules"][0]["paused"].as_bool()), (200, Some("s"), Some(false)), "{a:?}");
 
     // The admin token reaches both; b's own token finishes b's run.
     for inst in ["a", "b"] {

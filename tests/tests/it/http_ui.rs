@@ -4,7 +4,9 @@
 //! live, opens a run that waits for its fraud review, sends `fraud_review`
 //! from the run's form and shows the run completed with its output and
 //! timeline, without reloading; a parent-flow run's page lists its child,
-//! linked, and the child's page names its parent. With
+//! linked, and the child's page names its parent; the schedules page
+//! refuses a bad cron with the server's message, then creates, pauses,
+//! resumes and deletes a schedule. With
 //! `CONTINUUM_UI_SCREENSHOT=path` it
 //! writes a PNG of the run page there (docs/ui-run.png is one).
 
@@ -137,6 +139,33 @@ on_both_stores!(async fn the_web_ui_signals_a_run_and_shows_it_complete_live(sto
     browser.wait_text("#run-state", START, |t| t == "completed").await;
     browser.find(r#".tl-row[data-kind="child"][data-status="completed"]"#, SEEN).await;
     browser.wait_text(r#"#run-children tr[data-run="ui-child"]"#, SEEN, |t| t.contains("completed")).await;
+
+    // The schedules page: a bad cron is refused with the server's message;
+    // a good one is created, listed, paused, resumed and deleted.
+    browser.goto(&format!("{}/#/i/default/schedules", api.base)).await;
+    browser.find("#no-schedules", SEEN).await;
+    browser.fill("#schedule-name", "ui-nightly").await;
+    browser.select("#schedule-workflow", "order-flow").await;
+    browser.fill("#schedule-cron", "61 2 * * *").await;
+    browser.fill("#schedule-input", &order("nightly").to_string()).await;
+    browser.click("#schedule-create").await;
+    browser.wait_text("#schedule-result", SEEN, |t| t.contains("invalid cron expression")).await;
+    browser.fill("#schedule-cron", "0 2 * * *").await;
+    browser.fill("#schedule-time_zone", "Europe/Paris").await;
+    browser.click("#schedule-create").await;
+    browser.wait_text("#schedule-result", SEEN, |t| t.contains("Schedule ui-nightly created")).await;
+    let row = browser.wait_text(r#"tr[data-schedule="ui-nightly"]"#, SEEN, |t| t.contains("active")).await;
+    assert!(row.contains("order-flow") && row.contains("Europe/Paris"), "{row}");
+    browser.click(r#"tr[data-schedule="ui-nightly"] button[data-action="pause"]"#).await;
+    browser.find(r#"tr[data-schedule="ui-nightly"] [data-state="paused"]"#, SEEN).await;
+    let listed = api.get("/v1/instances/default/schedules").await;
+    assert_eq!((listed.body["schedules"][0]["name"].as_str(), listed.body["schedules"][0]["paused"].as_bool()), (Some("ui-nightly"), Some(true)), "{listed:?}");
+    assert_eq!(listed.body["schedules"][0]["input"], order("nightly"), "{listed:?}");
+    browser.click(r#"tr[data-schedule="ui-nightly"] button[data-action="resume"]"#).await;
+    browser.find(r#"tr[data-schedule="ui-nightly"] [data-state="active"]"#, SEEN).await;
+    browser.click(r#"tr[data-schedule="ui-nightly"] button[data-action="delete"]"#).await;
+    browser.find("#no-schedules", SEEN).await;
+    assert_eq!(api.get("/v1/instances/default/schedules").await.body, json!({"schedules": []}));
 
     browser.goto(&format!("{}/#/i/default/workflows", api.base)).await;
     let wf = browser.wait_text(r#"[data-workflow="order-flow"]"#, SEEN, |t| t.contains("current")).await;

@@ -3,7 +3,8 @@
 //! `continuum serve` hosts share the database and one is killed (SIGKILL);
 //! the `skip` overlap policy; the catch-up window after every host was
 //! down; pause, resume and delete; a one-shot schedule; a schedule the
-//! manifest declares; and bad input refused with one line, nothing written.
+//! manifest declares; bad input refused with one line, nothing written;
+//! and all of it over the HTTP API.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -226,8 +227,8 @@ on_both_stores!(async fn bad_schedules_are_refused_with_one_line_and_nothing_wri
     assert_one_line_refusal(&create(&["--cron", "* * * * *", "--time-zone", "Mars/Olympus"]), "bad zone", &["unknown time zone `Mars/Olympus`"]);
     assert_one_line_refusal(&create(&["--cron", "0 0 30 2 *"]), "never", &["never matches"]);
     assert_one_line_refusal(&create(&["--at", "2001-01-01T00:00:00Z"]), "past", &["one-shot time 2001-01-01T00:00:00Z is in the past"]);
-    assert_one_line_refusal(&create(&["--at", "tomorrow"]), "bad time", &["invalid --at `tomorrow`"]);
-    assert_one_line_refusal(&create(&["--cron", "* * * * *", "--overlap", "sometimes"]), "bad overlap", &["--overlap `sometimes`"]);
+    assert_one_line_refusal(&create(&["--at", "tomorrow"]), "bad time", &["invalid at `tomorrow`"]);
+    assert_one_line_refusal(&create(&["--cron", "* * * * *", "--overlap", "sometimes"]), "bad overlap", &["invalid overlap `sometimes`"]);
     assert_one_line_refusal(&create(&["--cron", "* * * * *", "--input", "{nope"]), "bad input", &["invalid JSON input"]);
     let other = cli(&m, &["schedule", "create", "s", "--workflow", "no-such-flow", "--cron", "* * * * *"]);
     assert_one_line_refusal(&other, "unknown workflow", &["unknown workflow `no-such-flow`"]);
@@ -250,4 +251,68 @@ on_both_stores!(async fn bad_schedules_are_refused_with_one_line_and_nothing_wri
     assert_one_line_refusal(&cli(&bad, &["schedule", "list"]), "manifest zone", &["instances.default.schedules.x.time_zone", "Nowhere"]);
     let bad = manifest(&dir.0, &db, "node-bad", "\n[instances.default.schedules.x]\nworkflow = \"nope\"\ncron = \"* * * * *\"\n");
     assert_one_line_refusal(&cli(&bad, &["schedule", "list"]), "manifest workflow", &["instances.default.schedules.x.workflow", "nope"]);
+});
+
+on_both_stores!(async fn schedules_over_the_http_api(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let m = manifest(&dir.0, &db, "node-a", "");
+    add_http(&m, "");
+    let host = Host::start(&m, &[]);
+    let api = Api::new(&host.http_base(Duration::from_secs(60))).checked().await;
+    let path = "/v1/instances/default/schedules";
+
+    // Created over HTTP, it fires (the host serving the API fires it too).
+    let every = json!({"name": "every", "workflow": "billing-flow", "cron": "* * * * * *",
+                       "input": serde_json::from_str::<Value>(&quick_input()).unwrap(), "overlap": "allow"});
+    let a = api.post(path, &every).await;
+    assert_eq!((a.status, a.body["state"].as_str(), a.body["origin"].as_str()), (201, Some("active"), Some("api")), "{a:?}");
+    let fired = eventually(Duration::from_secs(30), || async { (runs_of(&db, "every").await.len() >= 2).then_some(()) }).await;
+    assert!(fired.is_some(), "a schedule created over HTTP did not fire");
+    let a = api.get(path).await;
+    assert_eq!((a.status, a.body["schedules"].as_array().map(Vec::len)), (200, Some(1)), "{a:?}");
+    let listed = schedule(&m, "every");
+    for field in ["name", "workflow", "input", "cron", "time_zone", "at", "overlap", "catch_up_ms", "state", "origin"] {
+        assert_eq!(a.body["schedules"][0][field], listed[field], "{field}: the API and the CLI list the schedule alike");
+    }
+
+    // Pause: no tick fires; resume: it fires again.
+    let a = api.post(&format!("{path}/every/pause"), &json!({})).await;
+    assert_eq!((a.status, a.body["paused"].as_bool(), a.body["state"].as_str()), (200, Some(true), Some("paused")), "{a:?}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let paused_at = runs_of(&db, "every").await.len();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(runs_of(&db, "every").await.len(), paused_at, "a paused schedule fired");
+    let a = api.post(&format!("{path}/every/resume"), &json!({})).await;
+    assert_eq!((a.status, a.body["paused"].as_bool()), (200, Some(false)), "{a:?}");
+    let resumed = eventually(Duration::from_secs(30), || async { (runs_of(&db, "every").await.len() > paused_at).then_some(()) }).await;
+    assert!(resumed.is_some(), "a resumed schedule did not fire");
+
+    // Bad input: a stable code, one line, nothing written.
+    let bad: [(Value, u16, &str, &str); 6] = [
+        (json!({"name": "x", "workflow": "billing-flow", "cron": "61 * * * *"}), 400, "invalid_schedule", "invalid cron expression"),
+        (json!({"name": "x", "workflow": "billing-flow", "at": "tomorrow"}), 400, "invalid_schedule", "invalid at `tomorrow`"),
+        (json!({"name": "x", "workflow": "billing-flow", "at": "2001-01-01T00:00:00Z"}), 400, "invalid_schedule", "in the past"),
+        (json!({"name": "x", "workflow": "billing-flow", "cron": "* * * * *", "every": 5}), 400, "invalid_json", "every"),
+        (json!({"name": "x", "workflow": "no-such-flow", "cron": "* * * * *"}), 404, "unknown_workflow", "no-such-flow"),
+        (json!({"name": "every", "workflow": "billing-flow", "cron": "* * * * *"}), 409, "schedule_exists", "already exists"),
+    ];
+    for (body, status, code, needle) in bad {
+        let a = api.post(path, &body).await;
+        assert_eq!((a.status, a.code()), (status, code), "{body}: {a:?}");
+        assert!(a.message().contains(needle) && !a.message().contains('\n'), "{body}: {a:?}");
+    }
+    for (method, p) in [("POST", format!("{path}/ghost/pause")), ("POST", format!("{path}/ghost/resume")), ("DELETE", format!("{path}/ghost"))] {
+        let a = api.raw(method, &p, None).await;
+        assert_eq!((a.status, a.code()), (404, "unknown_schedule"), "{method} {p}: {a:?}");
+    }
+    assert_eq!(schedules(&m).len(), 1, "a refused schedule was written");
+
+    // Delete: gone, and its runs stay.
+    let runs = runs_of(&db, "every").await.len();
+    let a = api.raw("DELETE", &format!("{path}/every"), None).await;
+    assert_eq!((a.status, a.body["deleted"].as_bool()), (200, Some(true)), "{a:?}");
+    assert_eq!(api.get(path).await.body, json!({"schedules": []}));
+    assert!(runs_of(&db, "every").await.len() >= runs, "deleting a schedule removed its runs");
+    drop(host);
 });

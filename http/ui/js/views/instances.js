@@ -1,4 +1,5 @@
-// The instances this token reaches, each with its runs and workflows.
+// The instances this token reaches, each with its runs, workflows and
+// schedules.
 
 import { h, replace } from '../dom.js';
 import { get } from '../api.js';
@@ -12,7 +13,7 @@ export async function instancesView(page, _args, _params, { setCrumbs }) {
     const base = `#/i/${encodeURIComponent(name)}`;
     return h('tr', { 'data-instance': name },
       h('td', { class: 'id' }, h('a', { href: `${base}/runs` }, name)),
-      h('td', {}, h('a', { href: `${base}/runs` }, 'Runs'), ' · ', h('a', { href: `${base}/workflows` }, 'Workflows')));
+      h('td', {}, h('a', { href: `${base}/runs` }, 'Runs'), ' · ', h('a', { href: `${base}/workflows` }, 'Workflows'), ' · ', h('a', { href: `${base}/schedules` }, 'Schedules')));
   });
   replace(page,
     h('h1', {}, 'Instances'),

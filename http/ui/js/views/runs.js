@@ -77,7 +77,7 @@ export async function runsView(page, [instance], params, { setCrumbs }) {
   const workflows = await get(`${instancePath(instance)}/workflows`).then((w) => w.workflows.map((x) => x.workflow), () => []);
   replace(page,
     h('h1', {}, `Runs of ${instance} `, live),
-    h('p', {}, h('a', { href: `#/i/${enc}/workflows` }, 'Workflows and their versions')),
+    h('p', {}, h('a', { href: `#/i/${enc}/workflows` }, 'Workflows and their versions'), ' · ', h('a', { href: `#/i/${enc}/schedules` }, 'Schedules')),
     h('div', { class: 'card' }, filterForm(instance, filters, workflows)),
     body);
 
