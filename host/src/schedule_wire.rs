@@ -18,6 +18,7 @@ use crate::Error;
 /// A schedule to create, as a client describes it: either `cron` (with an
 /// optional `time_zone`) or `at`; the rest optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleDraft {
     /// Its name, unique in its instance.
@@ -89,6 +90,7 @@ impl ScheduleDraft {
 
 /// A schedule as listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleView {
     /// Its name.
     pub name: String,

@@ -38,6 +38,7 @@ pub struct RunOutcome {
 /// A run's record: what it runs, where it is, who holds it. Serialized as
 /// `continuum show --json` prints its `run`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct RunInfo {
     /// The run's instance and id.
@@ -125,11 +126,14 @@ impl From<RunRecord> for RunInfo {
 
 /// One entry of a run's journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct HistoryEvent {
     /// Position in the run's journal, from 1, without gaps.
     pub seq: i64,
-    /// What happened.
+    /// What happened: an object with its `type` (`run_started`,
+    /// `signal_received`, ...) and the fields of that type.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub body: EventBody,
     /// When it was written.
     pub recorded_at: DateTime<Utc>,
@@ -143,6 +147,7 @@ impl From<Event> for HistoryEvent {
 
 /// The latest heartbeat of an activity call still in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Heartbeat {
     /// The call's operation number in its run.
@@ -164,6 +169,7 @@ impl From<ActivityHeartbeat> for Heartbeat {
 /// An activity call of a run that has no outcome yet, and whether any live
 /// host serves it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct OpenActivity {
     /// The call's operation number in its run.
@@ -193,6 +199,7 @@ impl OpenActivity {
 /// A run's record, its journal in order and the heartbeats of its activity
 /// calls in progress. Serialized as `continuum show --json` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct RunHistory {
     /// The run.

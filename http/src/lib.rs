@@ -16,7 +16,6 @@ pub mod errors;
 pub mod openapi;
 mod panics;
 mod routes;
-mod schemas;
 mod trace;
 mod ui;
 mod upload;

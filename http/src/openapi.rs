@@ -11,7 +11,6 @@ use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::errors::{ErrorBody, ErrorDetail};
 use crate::routes;
-use crate::schemas;
 
 /// The API's document.
 #[derive(OpenApi)]
@@ -42,7 +41,7 @@ use crate::schemas;
         crate::sse::journal_stream,
         crate::sse::run_changes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::ChildRunSchema, schemas::ChainRunSchema, schemas::RunHistorySchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, schemas::ScheduleDraftSchema, schemas::ScheduleViewSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
+    components(schemas(ErrorBody, ErrorDetail, continuum_host::RunInfo, continuum_host::RunKey, continuum_host::RunState, continuum_host::ParentClose, continuum_host::HistoryEvent, continuum_host::Heartbeat, continuum_host::OpenActivity, continuum_host::ChildRun, continuum_host::ChainRun, continuum_host::RunHistory, continuum_host::WorkflowVersions, continuum_host::WorkflowVersion, continuum_host::ScheduleDraft, continuum_host::ScheduleView, crate::sse::StreamEnd, crate::sse::StateChange)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]

@@ -54,7 +54,6 @@ pub struct StateStreamQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StreamEnd {
     /// Its final state.
-    #[schema(value_type = crate::schemas::RunStateSchema)]
     pub state: RunState,
 }
 
@@ -66,7 +65,6 @@ pub struct StateChange {
     /// Its workflow.
     pub workflow: String,
     /// Its new state.
-    #[schema(value_type = crate::schemas::RunStateSchema)]
     pub state: RunState,
     /// When the run last changed.
     pub updated_at: DateTime<Utc>,

@@ -11,6 +11,7 @@ use super::{NewRun, RunKey, RunState};
 /// What becomes of a child that has not ended when its parent ends
 /// (completes, fails, is cancelled or terminated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ParentClose {
     /// The child's cancellation is requested: it is delivered to the
@@ -107,6 +108,7 @@ pub struct NewChild {
 
 /// A child of a run, as `continuum show` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChildRun {
     /// The child's key.
     pub key: RunKey,

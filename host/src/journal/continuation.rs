@@ -53,6 +53,7 @@ pub fn continuation_run_id(root: &str, seq: i64) -> String {
 
 /// A run of a chain, as `continuum show` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainRun {
     /// The run's key.
     pub key: RunKey,

@@ -8,6 +8,7 @@ use serde_json::Value;
 /// Identifies a run: runs are keyed by `(instance, run_id)`, so two instances
 /// may share one database and hold the same run id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunKey {
     /// The instance name.
     pub instance: String,
@@ -32,6 +33,7 @@ impl std::fmt::Display for RunKey {
 /// `pending -> running <-> suspended -> completed | failed | cancelled |
 /// continued`, plus `drifted` when the journal no longer matches the module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RunState {

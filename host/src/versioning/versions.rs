@@ -9,6 +9,7 @@ use crate::{CallOptions, Continuum, Error};
 
 /// One stored version of a workflow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct WorkflowVersion {
     /// Content hash (hex SHA-256) of the module.
@@ -19,6 +20,7 @@ pub struct WorkflowVersion {
 
 /// A workflow and its versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct WorkflowVersions {
     /// The workflow name.

@@ -33,7 +33,6 @@ pub struct JournalQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JournalPage {
     /// The entries, by `seq`.
-    #[schema(value_type = Vec<crate::schemas::HistoryEventSchema>)]
     pub events: Vec<HistoryEvent>,
     /// The `after` of the next page; none when this page is the last so far.
     pub next_after: Option<i64>,

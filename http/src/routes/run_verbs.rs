@@ -30,7 +30,6 @@ pub struct RunResult {
     /// True when the run is final (then `output` or `error` is set).
     pub done: bool,
     /// Its state.
-    #[schema(value_type = crate::schemas::RunStateSchema)]
     pub state: RunState,
     /// The output, when completed.
     pub output: Option<Value>,
@@ -74,7 +73,6 @@ pub struct Cancelled {
     #[schema(value_type = String)]
     pub outcome: &'static str,
     /// The run's final state.
-    #[schema(value_type = crate::schemas::RunStateSchema)]
     pub state: RunState,
 }
 

@@ -133,7 +133,6 @@ impl ListQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunPage {
     /// The runs, newest first.
-    #[schema(value_type = Vec<crate::schemas::RunInfoSchema>)]
     pub runs: Vec<RunInfo>,
     /// The cursor of the next page; none when this page is the last (no
     /// more runs match).
@@ -228,7 +227,7 @@ pub(crate) async fn list(
 }
 
 /// Reads a run: state, output or error, lease.
-#[utoipa::path(get, path = "/v1/instances/{instance}/runs/{run_id}", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "The run", body = crate::schemas::RunInfoSchema), crate::openapi::ApiErrors))]
+#[utoipa::path(get, path = "/v1/instances/{instance}/runs/{run_id}", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "The run", body = continuum_host::RunInfo), crate::openapi::ApiErrors))]
 pub(crate) async fn read(State(state): State<AppState>, scope: RunScope) -> Result<Json<RunInfo>, ApiError> {
     Ok(Json(state.continuum.run_info(&scope.run_id, CallOptions::instance(scope.instance)).await?))
 }

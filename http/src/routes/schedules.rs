@@ -20,7 +20,6 @@ use crate::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScheduleList {
     /// By name.
-    #[schema(value_type = Vec<crate::schemas::ScheduleViewSchema>)]
     pub schedules: Vec<ScheduleView>,
 }
 
@@ -34,7 +33,7 @@ pub struct ScheduleDeleted {
 }
 
 /// Creates a schedule: each tick of its cron expression (or its one time) starts one run of the workflow, named `NAME@TICK`, however many hosts serve the instance.
-#[utoipa::path(post, path = "/v1/instances/{instance}/schedules", tag = "schedules", params(("instance" = String, Path, description = "The instance")), request_body = crate::schemas::ScheduleDraftSchema, responses((status = 201, description = "Created", body = crate::schemas::ScheduleViewSchema), crate::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/v1/instances/{instance}/schedules", tag = "schedules", params(("instance" = String, Path, description = "The instance")), request_body = continuum_host::ScheduleDraft, responses((status = 201, description = "Created", body = continuum_host::ScheduleView), crate::openapi::ApiErrors))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     scope: InstanceScope,
@@ -56,14 +55,14 @@ pub(crate) async fn list(State(state): State<AppState>, scope: InstanceScope) ->
 }
 
 /// Pauses a schedule: no tick fires until it is resumed.
-#[utoipa::path(post, path = "/v1/instances/{instance}/schedules/{name}/pause", tag = "schedules", params(("instance" = String, Path, description = "The instance"), ("name" = String, Path, description = "The schedule")), responses((status = 200, description = "Paused", body = crate::schemas::ScheduleViewSchema), crate::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/v1/instances/{instance}/schedules/{name}/pause", tag = "schedules", params(("instance" = String, Path, description = "The instance"), ("name" = String, Path, description = "The schedule")), responses((status = 200, description = "Paused", body = continuum_host::ScheduleView), crate::openapi::ApiErrors))]
 pub(crate) async fn pause(State(state): State<AppState>, scope: ScheduleScope) -> Result<Json<ScheduleView>, ApiError> {
     let info = state.continuum.pause_schedule(&scope.name, CallOptions::instance(scope.instance)).await?;
     Ok(Json(ScheduleView::from(&info)))
 }
 
 /// Resumes a paused schedule from its next tick after now.
-#[utoipa::path(post, path = "/v1/instances/{instance}/schedules/{name}/resume", tag = "schedules", params(("instance" = String, Path, description = "The instance"), ("name" = String, Path, description = "The schedule")), responses((status = 200, description = "Resumed", body = crate::schemas::ScheduleViewSchema), crate::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/v1/instances/{instance}/schedules/{name}/resume", tag = "schedules", params(("instance" = String, Path, description = "The instance"), ("name" = String, Path, description = "The schedule")), responses((status = 200, description = "Resumed", body = continuum_host::ScheduleView), crate::openapi::ApiErrors))]
 pub(crate) async fn resume(State(state): State<AppState>, scope: ScheduleScope) -> Result<Json<ScheduleView>, ApiError> {
     let info = state.continuum.resume_schedule(&scope.name, CallOptions::instance(scope.instance)).await?;
     Ok(Json(ScheduleView::from(&info)))

@@ -21,7 +21,6 @@ use crate::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowList {
     /// By name.
-    #[schema(value_type = Vec<crate::schemas::WorkflowVersionsSchema>)]
     pub workflows: Vec<WorkflowVersions>,
 }
 
