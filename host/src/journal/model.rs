@@ -166,6 +166,10 @@ pub struct RunRecord {
     /// continuation.
     #[serde(default)]
     pub chain_seq: i64,
+    /// When the run was paused (`continuum pause`), while it is: no host
+    /// claims it until it is resumed.
+    #[serde(default)]
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 impl RunRecord {

@@ -933,6 +933,7 @@ mod continued_runs;
 mod instance_fence;
 mod activity_workers;
 mod schedules;
+mod run_control;
 
 journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal, _: TestClock| async move {
     let k = key("a", "parked");
