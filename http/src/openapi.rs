@@ -28,6 +28,10 @@ use crate::schemas;
         routes::run_verbs::signal,
         routes::run_verbs::cancel,
         routes::run_verbs::terminate,
+        routes::run_verbs::pause,
+        routes::run_verbs::resume,
+        routes::run_verbs::retry,
+        routes::run_verbs::reset,
         routes::journal::page,
         routes::history::read,
         routes::stats::stats,
@@ -37,7 +41,7 @@ use crate::schemas;
         crate::sse::journal_stream,
         crate::sse::run_changes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::ChildRunSchema, schemas::ChainRunSchema, schemas::RunHistorySchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
+    components(schemas(ErrorBody, ErrorDetail, schemas::RunInfoSchema, schemas::RunKeySchema, schemas::RunStateSchema, schemas::HistoryEventSchema, schemas::HeartbeatSchema, schemas::OpenActivitySchema, schemas::ChildRunSchema, schemas::ChainRunSchema, schemas::RunHistorySchema, schemas::RunResetSchema, schemas::WorkflowVersionsSchema, schemas::WorkflowVersionSchema, crate::sse::StreamEnd, crate::sse::StateChange)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -59,11 +63,11 @@ pub struct ApiErrors;
 impl IntoResponses for ApiErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         [
-            ("400", "Bad input: invalid JSON, name, query or cursor (codes invalid_json, invalid_name, bad_query, bad_cursor, bad_request, invalid_module)"),
+            ("400", "Bad input: invalid JSON, name, query or cursor, a reset point the journal does not have (codes invalid_json, invalid_name, bad_query, bad_cursor, bad_request, invalid_module, invalid_reset_point)"),
             ("401", "No token, or an unknown one (unauthorized)"),
             ("403", "The token does not reach this instance (forbidden)"),
             ("404", "Unknown instance, run or workflow (unknown_instance, unknown_run, unknown_workflow)"),
-            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused)"),
+            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused, run_control_refused)"),
             ("413", "The body or a payload is too large (body_too_large, payload_too_large)"),
             ("503", "The database is unavailable, or a cancel was not confirmed: retry (database_unavailable, cancel_not_confirmed)"),
         ]

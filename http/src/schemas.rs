@@ -92,6 +92,8 @@ pub struct RunInfoSchema {
     pub continued_from: Option<String>,
     /// The run that continues this one, once it ended `continued`.
     pub continued_to: Option<String>,
+    /// When the run was paused, while it is: no host executes it until it is resumed.
+    pub paused_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One entry of a run's journal.
@@ -176,6 +178,28 @@ pub struct RunHistorySchema {
     pub children: Vec<ChildRunSchema>,
     /// The runs of its chain (continue-as-new), first run first; empty when it neither continues nor was continued.
     pub chain: Vec<ChainRunSchema>,
+    /// Its resets and retries, oldest first, each with the journal entries it superseded.
+    pub resets: Vec<RunResetSchema>,
+}
+
+/// A reset or retry of a run: the journal entries after `to_seq` it superseded (history, never replayed).
+#[derive(ToSchema)]
+#[schema(as = RunReset)]
+pub struct RunResetSchema {
+    /// 1 for the run's first reset, then 2, ...
+    pub reset_id: i64,
+    /// `reset` or `retry`.
+    pub kind: String,
+    /// The last journal entry kept.
+    pub to_seq: i64,
+    /// Why, if given.
+    pub reason: Option<String>,
+    /// The state the run was in.
+    pub previous_state: String,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The entries it superseded.
+    pub superseded: Vec<HistoryEventSchema>,
 }
 
 /// A run of a chain (continue-as-new).
