@@ -3,19 +3,20 @@
 //!
 //! A reset keeps the journal up to its point and supersedes the rest: the
 //! entries after it move to the reset's history (`continuum show` lists
-//! them), the run becomes `pending` with a new lease token (an engine
-//! still executing it is fenced out at its next write), and it replays
-//! its kept journal and goes on live from there. What the superseded
-//! entries had done: activity calls scheduled after the point lose their
-//! tasks (the new path schedules them again); a call scheduled before it
-//! whose outcome came after gets a new task, no attempt made; timers are
-//! the replay's own (started again when the new path starts them);
-//! signals the superseded entries consumed stay consumed (the new path
-//! waits for new ones; signals not consumed yet stay in the inbox); a
-//! pending cancellation or termination request is cleared; snapshots past
-//! the point are deleted. A reset to before a child's start is refused
-//! (the child exists and would be started again under the same id), and
-//! so is a reset of a run that continued as new.
+//! them), the run becomes `pending` with a new lease token (an engine still
+//! executing it is fenced out at its next write), and it replays its kept
+//! journal and goes on live from there. What the superseded entries had
+//! done: activity calls scheduled after the point lose their tasks (the new
+//! path schedules them again; a worker still holding a claim of one
+//! completes nothing: its claim token is moved on); a call scheduled before
+//! it whose outcome came after gets a new task, no attempt made; timers are
+//! the replay's own (started again when the new path starts them); signals
+//! the superseded entries consumed stay consumed (the new path waits for
+//! new ones; signals not consumed yet stay in the inbox); a pending
+//! cancellation or termination request is cleared; snapshots past the point
+//! are deleted. A reset to before a child's start is refused (the child
+//! exists and would be started again under the same id), and so is a reset
+//! of a run that continued as new.
 
 use serde::{Deserialize, Serialize};
 

@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::codec::{corrupt, event_from_row};
+use super::codec::{corrupt, event_from_row, TsRow};
 use super::reads::{Arg, SharedReads};
 use super::{Event, JournalError, NewActivityTask, RunKey, RunRecord, RunState};
 
@@ -35,12 +35,14 @@ pub struct ResetPlan {
     pub expected_last_seq: i64,
     /// Keep `paused_at` (a paused unfinished run stays paused).
     pub keep_paused: bool,
-    /// Activity calls whose schedule is superseded: their tasks and
-    /// heartbeats are deleted (the new path schedules them again).
+    /// Activity calls whose schedule is superseded: their tasks are
+    /// marked `superseded` (their claim token moved on: a worker still
+    /// holding a claim completes nothing) for the new path's call of the
+    /// same operation to replace, their heartbeats deleted.
     pub dropped_ops: Vec<u32>,
     /// Activity calls whose schedule is kept but whose outcome is
     /// superseded (or whose task a final run dropped): their task is
-    /// written again as new, no attempt made.
+    /// written again as new, no attempt made, its claim token moved on.
     pub reopened: Vec<NewActivityTask>,
 }
 
@@ -91,7 +93,7 @@ pub trait RunControlStore: SharedReads + Send + Sync + 'static {
                 "SELECT reset_id, kind, to_seq, reason, previous_state, created_at FROM run_resets \
                  WHERE instance = $1 AND run_id = $2 ORDER BY reset_id",
                 &args,
-                &mut |r| {
+                &mut |r: &dyn TsRow| {
                     out.push(ResetRow {
                         reset_id: r.int("reset_id", &k)?,
                         kind: r.text("kind", &k)?,
@@ -114,7 +116,7 @@ pub trait RunControlStore: SharedReads + Send + Sync + 'static {
                 "SELECT reset_id, seq, body, recorded_at FROM superseded_events \
                  WHERE instance = $1 AND run_id = $2 ORDER BY reset_id, seq",
                 &args,
-                &mut |r| {
+                &mut |r: &dyn TsRow| {
                     superseded.push((r.int("reset_id", &k)?, event_from_row(r, key)?));
                     Ok(())
                 },

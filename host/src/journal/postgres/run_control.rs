@@ -40,6 +40,25 @@ const RESET_RUN: &str = "UPDATE runs SET state = 'pending', output = NULL, error
        AND (SELECT COALESCE(MAX(seq), 0) FROM events WHERE instance = $1 AND run_id = $2) = $4 \
      RETURNING run_id";
 
+/// The tasks of the calls whose schedule a reset superseded: kept as
+/// `superseded`, their claim token moved on (a worker still holding a
+/// claim can complete nothing), for the new path's call of the same
+/// operation to replace (`task_sql::REPLACE_SUPERSEDED`).
+const SUPERSEDE_TASKS: &str = "UPDATE activity_tasks SET state = 'superseded', claim_owner = NULL, \
+        claim_expires_at = NULL, claim_token = claim_token + 1, outcome = NULL \
+     WHERE instance = $1 AND run_id = $2 AND op = ANY($3)";
+
+/// The task of a call whose schedule a reset kept and whose outcome it
+/// superseded: written as new, no attempt made, its claim token moved on.
+const REOPEN_TASK: &str = "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
+        ready_at, start_deadline) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now() + $9::bigint * interval '1 millisecond') \
+     ON CONFLICT (instance, run_id, op) DO UPDATE SET name = excluded.name, input = excluded.input, \
+        options = excluded.options, queue = excluded.queue, priority = excluded.priority, state = 'pending', \
+        claim_owner = NULL, claim_expires_at = NULL, claim_token = activity_tasks.claim_token + 1, outcome = NULL, \
+        journaled = FALSE, attempts_started = 0, attempts_ended = 0, first_attempt_at = NULL, \
+        ready_at = excluded.ready_at, start_deadline = excluded.start_deadline, created_at = now()";
+
 #[async_trait]
 impl RunControlStore for PostgresJournal {
     async fn pause_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
@@ -111,33 +130,28 @@ impl RunControlStore for PostgresJournal {
         ] {
             sqlx::query(sql).bind(i).bind(r).bind(plan.to_seq).execute(&mut *tx).await?;
         }
-        let ops: Vec<i64> =
-            plan.dropped_ops.iter().chain(plan.reopened.iter().map(|t| &t.op)).map(|op| i64::from(*op)).collect();
-        for table in ["activity_tasks", "activity_heartbeats"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE instance = $1 AND run_id = $2 AND op = ANY($3)"))
-                .bind(i)
-                .bind(r)
-                .bind(&ops)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for t in &plan.reopened {
-            sqlx::query(
-                "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, ready_at, \
-                                             start_deadline) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now() + $9::bigint * interval '1 millisecond')",
-            )
+        let dropped: Vec<i64> = plan.dropped_ops.iter().map(|op| i64::from(*op)).collect();
+        let ops: Vec<i64> = dropped.iter().copied().chain(plan.reopened.iter().map(|t| i64::from(t.op))).collect();
+        sqlx::query(SUPERSEDE_TASKS).bind(i).bind(r).bind(&dropped).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM activity_heartbeats WHERE instance = $1 AND run_id = $2 AND op = ANY($3)")
             .bind(i)
             .bind(r)
-            .bind(i64::from(t.op))
-            .bind(&t.name)
-            .bind(to_json(key, "task input", &t.input)?)
-            .bind(to_json(key, "task options", &t.options)?)
-            .bind(queue_of(&t.options))
-            .bind(t.options.priority)
-            .bind(t.start_within_ms())
+            .bind(&ops)
             .execute(&mut *tx)
             .await?;
+        for t in &plan.reopened {
+            sqlx::query(REOPEN_TASK)
+                .bind(i)
+                .bind(r)
+                .bind(i64::from(t.op))
+                .bind(&t.name)
+                .bind(to_json(key, "task input", &t.input)?)
+                .bind(to_json(key, "task options", &t.options)?)
+                .bind(queue_of(&t.options))
+                .bind(t.options.priority)
+                .bind(t.start_within_ms())
+                .execute(&mut *tx)
+                .await?;
         }
         notify(&mut tx, WakeKind::Run, i, r).await?;
         if !plan.reopened.is_empty() {

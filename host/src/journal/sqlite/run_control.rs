@@ -93,8 +93,9 @@ impl RunControlStore for SqliteJournal {
 }
 
 /// The rows of a reset whose compare-and-set held: its record, the
-/// superseded entries moved, snapshots past the point and the tasks of
-/// the superseded calls dropped, the reopened calls' tasks written anew.
+/// superseded entries moved, snapshots past the point dropped, the tasks
+/// of the superseded calls marked superseded (claim token moved on), the
+/// reopened calls' tasks written anew.
 async fn write_reset(w: &mut WriteTx<'_>, key: &RunKey, plan: &ResetPlan, now: i64) -> Result<i64, JournalError> {
     let (i, r) = (&key.instance, &key.run_id);
     let reset_id: i64 =
@@ -135,19 +136,36 @@ async fn write_reset(w: &mut WriteTx<'_>, key: &RunKey, plan: &ResetPlan, now: i
     ] {
         sqlx::query(sql).bind(i).bind(r).bind(plan.to_seq).execute(&mut *w.tx).await?;
     }
+    for op in &plan.dropped_ops {
+        sqlx::query(
+            "UPDATE activity_tasks SET state = 'superseded', claim_owner = NULL, claim_expires_at = NULL, \
+                    claim_token = claim_token + 1, outcome = NULL \
+             WHERE instance = ?1 AND run_id = ?2 AND op = ?3",
+        )
+        .bind(i)
+        .bind(r)
+        .bind(i64::from(*op))
+        .execute(&mut *w.tx)
+        .await?;
+    }
     for op in plan.dropped_ops.iter().chain(plan.reopened.iter().map(|t| &t.op)) {
-        for sql in [
-            "DELETE FROM activity_tasks WHERE instance = ?1 AND run_id = ?2 AND op = ?3",
-            "DELETE FROM activity_heartbeats WHERE instance = ?1 AND run_id = ?2 AND op = ?3",
-        ] {
-            sqlx::query(sql).bind(i).bind(r).bind(i64::from(*op)).execute(&mut *w.tx).await?;
-        }
+        sqlx::query("DELETE FROM activity_heartbeats WHERE instance = ?1 AND run_id = ?2 AND op = ?3")
+            .bind(i)
+            .bind(r)
+            .bind(i64::from(*op))
+            .execute(&mut *w.tx)
+            .await?;
     }
     for t in &plan.reopened {
         sqlx::query(
             "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, ready_at, \
                                          created_at, start_deadline) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10) \
+             ON CONFLICT (instance, run_id, op) DO UPDATE SET name = excluded.name, input = excluded.input, \
+                options = excluded.options, queue = excluded.queue, priority = excluded.priority, state = 'pending', \
+                claim_owner = NULL, claim_expires_at = NULL, claim_token = activity_tasks.claim_token + 1, \
+                outcome = NULL, journaled = 0, attempts_started = 0, attempts_ended = 0, first_attempt_at = NULL, \
+                ready_at = excluded.ready_at, start_deadline = excluded.start_deadline, created_at = excluded.created_at",
         )
         .bind(i)
         .bind(r)

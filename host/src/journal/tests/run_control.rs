@@ -114,4 +114,16 @@ journal_suite!(a_reset_supersedes_later_entries_and_fences_the_old_lease, |j: Sh
     assert_eq!(j.reset_run(&a, &second).await.unwrap(), Some(2));
     assert_eq!(j.resets(&a).await.unwrap()[1].superseded.len(), 1);
     assert!(j.claim_tasks("i1", &["default".into()], &["act".into()], "w", TTL, 10).await.unwrap().is_empty(), "a dropped call kept its task");
+    // The new path's call of the same operation replaces the superseded
+    // task, with a claim token past every earlier claim's.
+    let (lease, _) = j.claim_runs("i1", &["n/i1/3".into()], &[], TTL).await.unwrap().pop().expect("due after the reset");
+    let mut w = RunWrite::new(a.clone(), lease);
+    w.events.push((2, EventBody::ActivityScheduled { op: 0, name: "other".into(), input: json!({}), options: ActivityOptions::default(), eager: false }));
+    w.tasks.push(NewActivityTask::new(0, "other", json!({}), ActivityOptions::default()));
+    assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
+    let new = j.claim_tasks("i1", &["default".into()], &["other".into()], "w", TTL, 10).await.unwrap();
+    assert_eq!((new.len(), new[0].attempt), (1, 1));
+    assert!(new[0].claim_token > again[0].claim_token, "{} <= {}", new[0].claim_token, again[0].claim_token);
+    // A worker still holding the superseded claim completes nothing.
+    assert!(!j.complete_task(&a, 0, again[0].claim_token, &TaskOutcome::Completed { output: json!(1), attempts: 1 }).await.unwrap());
 });
