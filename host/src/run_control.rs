@@ -72,9 +72,9 @@ pub struct ResetOutcome {
 
 impl Continuum {
     /// Pauses a run: no host claims or executes it until it is resumed
-    /// (an activation in progress goes on to its next wait, where its
-    /// lease is released). Signals and activity results still arrive and
-    /// wait. Refused ([`Error::RunControlRefused`]) for a finished or an
+    /// (an engine executing it suspends it at its next wait, its lease
+    /// released: at once here, at its next lease renewal on another
+    /// host). Signals and activity results still arrive and wait. Refused ([`Error::RunControlRefused`]) for a finished or an
     /// already paused run, nothing written.
     pub async fn pause(&self, run_id: &str, opts: CallOptions) -> Result<(), Error> {
         check_run_id(run_id)?;
@@ -83,6 +83,9 @@ impl Continuum {
         match inst.journal().pause_run(&key).await? {
             Some(run) => {
                 tracing::info!(instance = %key.instance, run_id, workflow = %run.workflow, "run paused");
+                // An engine executing it here suspends it at its next wait
+                // (one on another host learns it at its next renewal).
+                inst.shared.registry.pause(run_id);
                 Ok(())
             }
             None => Err(refusal(inst.journal().get_run(&key).await?, &key, "pause")),

@@ -857,6 +857,8 @@ pub enum Renewal {
         /// The run has a cancellation request (to deliver to the
         /// workflow).
         graceful_cancel: bool,
+        /// The run was paused: its engine suspends it at its next wait.
+        paused: bool,
     },
 }
 

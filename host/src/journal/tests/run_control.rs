@@ -45,6 +45,13 @@ journal_suite!(a_paused_run_is_claimed_by_nobody_until_resumed, |j: SharedJourna
     assert_eq!(j.commit(&[w]).await.unwrap(), vec![true]);
     assert!(j.pause_run(&a).await.unwrap().is_none());
     assert!(j.pause_run(&key("i1", "nope")).await.unwrap().is_none());
+
+    // The engine holding a run learns of its pause at its lease renewal.
+    let b = key("i1", "run-b");
+    let lease = leased(&j, &b, "n/i1/2", TTL).await;
+    j.pause_run(&b).await.unwrap().expect("paused while leased");
+    let renewed = j.renew_leases(&[(b.clone(), lease)], TTL).await.unwrap();
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false, paused: true }]);
 });
 
 journal_suite!(a_reset_supersedes_later_entries_and_fences_the_old_lease, |j: SharedJournal, _: TestClock| async move {
