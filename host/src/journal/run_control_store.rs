@@ -73,9 +73,11 @@ pub trait RunControlStore: SharedReads + Send + Sync + 'static {
     /// written).
     async fn pause_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError>;
 
-    /// Clears the pause of an unfinished paused run and notifies the
-    /// hosts; returns it as updated, `None` when the run is unknown, final
-    /// or not paused (nothing written).
+    /// Clears the pause of an unfinished paused run and makes it due
+    /// (`wake_gen` bumped, so an engine suspending it meanwhile leaves it
+    /// due: what it waits for may have come while it was paused), and
+    /// notifies the hosts; returns it as updated, `None` when the run is
+    /// unknown, final or not paused (nothing written).
     async fn resume_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError>;
 
     /// Applies a reset (see [`ResetPlan`]): returns the reset's id, `None`

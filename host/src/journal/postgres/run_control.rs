@@ -23,7 +23,8 @@ static PAUSE: LazyLock<String> = LazyLock::new(|| {
 
 static RESUME: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE runs SET paused_at = NULL, updated_at = now() \
+        "UPDATE runs SET paused_at = NULL, updated_at = now(), wake_gen = wake_gen + 1, \
+                wake_at = CASE WHEN state IN ('pending', 'suspended') THEN now() ELSE wake_at END \
          WHERE instance = $1 AND run_id = $2 AND paused_at IS NOT NULL AND state NOT IN {final_states} \
          RETURNING {RUN_COLUMNS}",
         final_states = *FINAL_STATES_SQL
@@ -62,8 +63,7 @@ const REOPEN_TASK: &str = "INSERT INTO activity_tasks (instance, run_id, op, nam
 #[async_trait]
 impl RunControlStore for PostgresJournal {
     async fn pause_run(&self, key: &RunKey) -> Result<Option<RunRecord>, JournalError> {
-        let row = sqlx::query(&PAUSE).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await?;
-        self.commits.add();
+        let row = self.commits.counted(sqlx::query(&PAUSE).bind(&key.instance).bind(&key.run_id).fetch_optional(&self.pool).await)?;
         row.as_ref().map(run_from_row).transpose()
     }
 

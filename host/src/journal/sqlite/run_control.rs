@@ -23,7 +23,8 @@ static PAUSE: LazyLock<String> = LazyLock::new(|| {
 
 static RESUME: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE runs SET paused_at = NULL, updated_at = ?3 \
+        "UPDATE runs SET paused_at = NULL, updated_at = ?3, wake_gen = wake_gen + 1, \
+                wake_at = CASE WHEN state IN ('pending', 'suspended') THEN ?3 ELSE wake_at END \
          WHERE instance = ?1 AND run_id = ?2 AND paused_at IS NOT NULL AND state NOT IN {final_states} \
          RETURNING {RUN_COLUMNS}",
         final_states = *FINAL_STATES_SQL
