@@ -145,7 +145,7 @@ impl Continuum {
                 instance: key.instance,
                 run_id: key.run_id,
                 to_seq,
-                reason: format!("its journal holds entries 1 to {last}"),
+                reason: if last == 0 { "its journal is empty".into() } else { format!("its journal holds entries 1 to {last}") },
             });
         }
         if to_seq == last && !run.state.is_final() {
