@@ -109,12 +109,20 @@ on_both_stores!(async fn a_reset_run_goes_on_from_its_point_and_keeps_the_rest_a
     // consumed is history), and ends on the path a new one gives it.
     let again = wait_for_review(&manifest, "r-1").await;
     assert_eq!(again.events.len() as i64, point, "{again:#?}");
+    // A waiting run can be reset too: to before its review's timer, which
+    // starts again.
+    let timer = again.of_kind("timer_started")[0].seq;
+    cli_ok(&manifest, &["reset", "r-1", "--to", &(timer - 1).to_string()]);
+    let waiting = wait_for_review(&manifest, "r-1").await;
+    assert_eq!(waiting.of_kind("timer_started").len(), 1, "{waiting:#?}");
+    assert_eq!(waiting.events.len() as i64, point, "{waiting:#?}");
     cli_ok(&manifest, &["signal", "r-1", "fraud_review", "\"approved\""]);
     assert_eq!(awaited(&manifest, "r-1")["status"], "shipped");
 
     let done = show_json(&manifest, "r-1", None);
     assert_eq!(done.of_kind("signal_received")[0].body["payload"], "approved");
-    assert_eq!(done.resets.len(), 1, "{:#?}", done.resets);
+    assert_eq!(done.resets.len(), 2, "{:#?}", done.resets);
+    assert_eq!((done.resets[1]["previous_state"].as_str(), done.resets[1]["to_seq"].as_i64()), (Some("suspended"), Some(timer - 1)));
     let reset = &done.resets[0];
     assert_eq!((reset["kind"].as_str(), reset["to_seq"].as_i64()), (Some("reset"), Some(point)));
     assert_eq!((reset["reason"].as_str(), reset["previous_state"].as_str()), (Some("review again"), Some("completed")));
@@ -191,4 +199,43 @@ on_both_stores!(async fn bad_run_control_requests_are_refused_and_change_nothing
     let after = show_json(&manifest, "b-1", None);
     assert_eq!(after, before, "a refused request changed the run");
     assert!(after.resets.is_empty());
+});
+
+on_both_stores!(async fn a_run_reset_while_an_engine_executes_it_fences_that_engine_out(store: Store) {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &db.url)]);
+    let host = Host::start(&manifest, &[]);
+    let input = json!({"order_id": "x-1", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242", "spin": 200_000_000_000u64});
+    cli_ok(&manifest, &["start", "order-flow", &input.to_string(), "--run-id", "x-1"]);
+    let charges = |host: &Host| host.log_text().lines().filter(|l| l.contains("activity started") && l.contains("charge_card")).count();
+    let busy = eventually(Duration::from_secs(60), || async {
+        let doc = show_json(&manifest, "x-1", None);
+        (charges(&host) == 1 && doc.run.state == "running" && doc.run.lease_owner.is_some()).then_some(doc)
+    })
+    .await
+    .unwrap_or_else(|| panic!("x-1 never got busy in charge_card: {:#?}\n{}", show_json(&manifest, "x-1", None), host.log_text()));
+    let charge = busy.of_kind("activity_scheduled").into_iter().find(|e| e.body["name"] == "charge_card").expect("the charge").seq;
+
+    // Reset to before the charge while the engine is in it: that engine
+    // loses its lease (it is stopped and writes nothing more), and the run
+    // goes on from the reset on the new path (the charge scheduled again).
+    let point = (charge - 1).to_string();
+    cli_ok(&manifest, &["reset", "x-1", "--to", &point]);
+    let again = eventually(Duration::from_secs(60), || async { (charges(&host) == 2).then_some(()) }).await;
+    assert!(again.is_some(), "the charge did not start again:\n{}", host.log_text());
+    assert!(host.log_text().lines().any(|l| l.contains("lease lost") && l.contains("x-1")), "{}", host.log_text());
+    let now = show_json(&manifest, "x-1", None);
+    let scheduled: Vec<&str> = now.of_kind("activity_scheduled").iter().filter_map(|e| e.body["name"].as_str()).collect();
+    assert_eq!(scheduled, ["reserve_stock", "charge_card"], "{:#?}", now.events);
+    assert!(now.run.lease_token > busy.run.lease_token + 1, "{} -> {}", busy.run.lease_token, now.run.lease_token);
+    let old: Vec<ShownEvent> = serde_json::from_value(now.resets[0]["superseded"].clone()).expect("entries");
+    assert_eq!(old.iter().map(|e| e.seq).collect::<Vec<_>>(), [charge], "only what was committed before the reset is history: {old:#?}");
+    assert_eq!(now.resets[0]["previous_state"], "running");
+
+    // Stop it: the new engine takes the termination.
+    assert_eq!(cli(&manifest, &["terminate", "x-1"]).status.code(), Some(0));
+    assert_eq!(show_json(&manifest, "x-1", None).run.state, "cancelled");
 });
