@@ -173,13 +173,23 @@ on_both_stores!(async fn a_run_failed_by_an_activity_is_retried_and_completes(st
 on_both_stores!(async fn bad_run_control_requests_are_refused_and_change_nothing(store: Store) {
     let db = store.create().await;
     let dir = TempDir::new();
-    let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &db.url)]);
+    let mut spec = InstanceSpec::examples("default", &db.url);
+    spec.workflows.push(("parent-flow".into(), component("parent_flow")));
+    spec.workflows.push(("child-flow".into(), component("child_flow")));
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
     let host = Host::start(&manifest, &[]);
     cli_ok(&manifest, &["start", "order-flow", &order("b-1"), "--run-id", "b-1"]);
+    cli_ok(&manifest, &["start", "parent-flow", &json!({"mode": "join", "n": 1}).to_string(), "--run-id", "par"]);
     wait_for_review(&manifest, "b-1").await;
     cli_ok(&manifest, &["signal", "b-1", "fraud_review", "\"approved\""]);
     awaited(&manifest, "b-1");
+    awaited(&manifest, "par");
     drop(host);
+    // A reset to before a child's start is refused, naming the child.
+    let parent = show_json(&manifest, "par", None);
+    let started = parent.of_kind("child_started")[0].seq;
+    assert_refused(&cli(&manifest, &["reset", "par", "--to", &(started - 1).to_string()]), "par", "started child run `par-child-");
+    assert_eq!(show_json(&manifest, "par", None), parent);
     let before = show_json(&manifest, "b-1", None);
     let last = before.events.len();
 
