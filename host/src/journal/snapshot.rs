@@ -1,7 +1,6 @@
 //! Snapshots: a run's journal prefix compacted into one row, so loading a
 //! long run reads one row and the entries after it. A snapshot is used only
-//! if its digest matches, it holds exactly the entries 1 to `upto_seq` and
-//! its last entry is still the journal's (a reset replaces entries);
+//! if its digest matches and it holds exactly the entries 1 to `upto_seq`;
 //! otherwise the full journal is read. Replay then checks every command of
 //! the loaded history against the module as usual.
 
@@ -39,17 +38,8 @@ pub async fn load_history(journal: &SharedJournal, key: &RunKey) -> Result<Histo
     if let Some(snapshot) = journal.get_snapshot(key).await? {
         match decode(&snapshot) {
             Some(mut events) => {
-                // The journal's entry at `upto_seq` is read with the tail:
-                // a snapshot whose last entry is no longer the journal's
-                // (the run was reset past it after it was taken) is not used.
-                let mut tail = journal.load_events_after(key, snapshot.upto_seq - 1).await?;
-                let same = |a: &Event, b: &Event| (a.seq, a.recorded_at) == (b.seq, b.recorded_at);
-                if tail.first().zip(events.last()).is_some_and(|(a, b)| same(a, b)) {
-                    tail.remove(0);
-                    events.extend(tail);
-                    return Ok(History { events, snapshot_upto: snapshot.upto_seq });
-                }
-                tracing::warn!(instance = %key.instance, run_id = %key.run_id, "snapshot does not match the journal (reset since); reading the full journal");
+                events.extend(journal.load_events_after(key, snapshot.upto_seq).await?);
+                return Ok(History { events, snapshot_upto: snapshot.upto_seq });
             }
             None => tracing::warn!(instance = %key.instance, run_id = %key.run_id, "snapshot does not verify; reading the full journal"),
         }

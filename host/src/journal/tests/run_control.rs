@@ -96,10 +96,11 @@ journal_suite!(a_reset_supersedes_later_entries_and_fences_the_old_lease, |j: Sh
     assert!(matches!(resets[0].superseded[2].body, EventBody::RunFailed { .. }));
     assert_eq!(j.get_snapshot(&a).await.unwrap(), None, "a snapshot past the point survived");
     // A snapshot of the old entries written after the reset (a snapshotter
-    // racing it) is not used: its last entry is no longer the journal's.
+    // racing it) is not written: the journal no longer holds its last entry.
     j.put_snapshot(&a, &crate::journal::make_snapshot(&all[..4]).unwrap()).await.unwrap();
     let h = crate::journal::load_history(&j, &a).await.unwrap();
     assert_eq!((h.snapshot_upto, h.events.len()), (0, 2));
+    assert_eq!(j.get_snapshot(&a).await.unwrap(), None);
 
     let r = run(&j, &a).await;
     assert_eq!((r.state, r.output.as_ref(), r.error.as_ref(), r.lease_owner.as_deref()), (RunState::Pending, None, None, None));
