@@ -249,3 +249,40 @@ on_both_stores!(async fn a_run_reset_while_an_engine_executes_it_fences_that_eng
     assert_eq!(cli(&manifest, &["terminate", "x-1"]).status.code(), Some(0));
     assert_eq!(show_json(&manifest, "x-1", None).run.state, "cancelled");
 });
+
+on_both_stores!(async fn a_run_paused_while_an_engine_executes_it_suspends_at_its_next_wait(store: Store) {
+    // A guest keeps a core busy here: one such scenario at a time.
+    let _turn = cpu_heavy().await;
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let manifest = write_manifest(&dir.0, "node-a", &[InstanceSpec::examples("default", &db.url)]);
+    let host = Host::start(&manifest, &[]);
+    let input = json!({"order_id": "w-1", "sku": "S", "quantity": 1, "amount_cents": 100, "card": "4242", "spin": 4_000_000_000u64});
+    cli_ok(&manifest, &["start", "order-flow", &input.to_string(), "--run-id", "w-1"]);
+    eventually(Duration::from_secs(60), || async {
+        let charging = host.log_text().lines().any(|l| l.contains("activity started") && l.contains("charge_card"));
+        (charging && show_json(&manifest, "w-1", None).run.state == "running").then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("w-1 never got busy in charge_card:\n{}", host.log_text()));
+
+    // The approval is in the inbox before the run gets to its review; the
+    // pause reaches the engine (at its lease renewal) while it charges, so
+    // at the review it suspends instead of taking the approval.
+    cli_ok(&manifest, &["signal", "w-1", "fraud_review", "\"approved\""]);
+    cli_ok(&manifest, &["pause", "w-1"]);
+    let paused = eventually(Duration::from_secs(90), || async {
+        let doc = show_json(&manifest, "w-1", None);
+        (doc.run.state == "suspended" && doc.run.lease_owner.is_none()).then_some(doc)
+    })
+    .await
+    .unwrap_or_else(|| panic!("w-1 did not suspend: {:#?}\n{}", show_json(&manifest, "w-1", None), host.log_text()));
+    assert!(host.log_text().contains("run paused: suspended at its wait"), "{}", host.log_text());
+    assert!(paused.of_kind("activity_completed").iter().any(|e| e.body["output"]["charge_id"].is_string()), "{paused:#?}");
+    assert!(!paused.has("signal_received"), "the paused run took a step: {paused:#?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(show_json(&manifest, "w-1", None).events.len(), paused.events.len());
+
+    cli_ok(&manifest, &["resume", "w-1"]);
+    assert_eq!(awaited(&manifest, "w-1")["status"], "shipped");
+});
