@@ -4,8 +4,11 @@
 //! a finished run reset to before its fraud review goes on from there and
 //! ends on the path a new signal gives it, `show` listing the superseded
 //! entries; a run failed by an activity (its receipt file cannot be
-//! written) is retried, runs the activity again and completes; and every
-//! refusal is one line naming the run, with nothing written.
+//! written) is retried, runs the activity again and completes; a run
+//! paused while its engine executes it suspends at its next wait; a run
+//! reset while its engine executes it fences that engine out; and every
+//! refusal (a reset to 0, past the end or before a child's start, ...) is
+//! one line naming the run, with nothing written.
 
 use std::path::Path;
 use std::process::Output;
