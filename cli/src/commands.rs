@@ -107,6 +107,47 @@ pub enum Command {
         #[arg(long)]
         instance: Option<String>,
     },
+    /// Pause a run: no host executes it until it is resumed (signals and
+    /// activity results still arrive and wait).
+    Pause {
+        /// The run id.
+        run_id: String,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Resume a paused run.
+    Resume {
+        /// The run id.
+        run_id: String,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Retry a failed run from its last journaled step (an activity that
+    /// failed for good runs again).
+    Retry {
+        /// The run id.
+        run_id: String,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Reset a run to a journal entry: it goes on live from there; the
+    /// later entries are kept as the reset's history (`show` lists them).
+    Reset {
+        /// The run id.
+        run_id: String,
+        /// The last journal entry to keep (its `seq`, as `show` prints it).
+        #[arg(long = "to", allow_negative_numbers = true)]
+        to_seq: i64,
+        /// Why (recorded with the reset).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
     /// Wait for a run to finish; prints its output (or error) as JSON.
     Await {
         /// The run id.
@@ -239,6 +280,10 @@ impl Command {
             Command::Signal { .. } => "signal",
             Command::Cancel { .. } => "cancel",
             Command::Terminate { .. } => "terminate",
+            Command::Pause { .. } => "pause",
+            Command::Resume { .. } => "resume",
+            Command::Retry { .. } => "retry",
+            Command::Reset { .. } => "reset",
             Command::Await { .. } => "await",
             Command::Show { .. } => "show",
             Command::Runs { .. } => "runs",

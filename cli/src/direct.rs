@@ -49,6 +49,30 @@ pub async fn execute(cli: Cli) -> Result<u8, CliError> {
             print::terminated(&run_id, &c.terminate(&run_id, CallOptions { instance }).await?);
             Ok(EXIT_OK)
         }
+        Command::Pause { run_id, instance } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            c.pause(&run_id, CallOptions { instance }).await?;
+            print::paused(&run_id, true);
+            Ok(EXIT_OK)
+        }
+        Command::Resume { run_id, instance } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            c.resume(&run_id, CallOptions { instance }).await?;
+            print::paused(&run_id, false);
+            Ok(EXIT_OK)
+        }
+        Command::Retry { run_id, instance } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            let done = c.retry(&run_id, CallOptions { instance }).await?;
+            print::reset("retrying", &done.run_id, done.to_seq, done.superseded);
+            Ok(EXIT_OK)
+        }
+        Command::Reset { run_id, to_seq, reason, instance } => {
+            let c = client(&manifest, instance.as_deref()).await?;
+            let done = c.reset(&run_id, to_seq, reason, CallOptions { instance }).await?;
+            print::reset("reset", &done.run_id, done.to_seq, done.superseded);
+            Ok(EXIT_OK)
+        }
         Command::Await { run_id, timeout, instance } => {
             let timeout = commands::await_timeout(timeout)?;
             let c = client(&manifest, instance.as_deref()).await?;

@@ -56,6 +56,8 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::RunConflict { .. }
             | Error::SignalKeyConflict { .. }
             | Error::RunFinished { .. }
+            | Error::RunControlRefused { .. }
+            | Error::InvalidResetPoint { .. }
             | Error::WorkflowMismatch { .. }
             | Error::NothingToReplay
             | Error::Module(_)

@@ -101,6 +101,17 @@ pub fn cancelled(run_id: &str, outcome: &CancelOutcome) {
     }
 }
 
+/// A run paused (`pause`) or resumed (`resume`).
+pub fn paused(run_id: &str, paused: bool) {
+    outln!("run {run_id} {}", if paused { "paused" } else { "resumed" });
+}
+
+/// A run reset (`reset`) or retried (`retry`): where it goes on from.
+pub fn reset(what: &str, run_id: &str, to_seq: i64, superseded: usize) {
+    outln!("run {run_id} {what} from journal entry {to_seq} ({superseded} later entr{} kept as history)",
+        if superseded == 1 { "y" } else { "ies" });
+}
+
 /// How a terminate ended (`terminate`).
 pub fn terminated(run_id: &str, outcome: &CancelOutcome) {
     match outcome {

@@ -74,6 +74,28 @@ pub async fn execute(server: &str, command: Command) -> Result<u8, CliError> {
             print::terminated(&run_id, &c.outcome("terminate").map_err(|r| remote.bad_answer("terminate", r))?);
             Ok(EXIT_OK)
         }
+        Command::Pause { run_id, instance } | Command::Resume { run_id, instance } => {
+            let verb = if verb == "pause" { "pause" } else { "resume" };
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), verb], &[]);
+            remote.call(Method::POST, url, None, none, verb).await?;
+            print::paused(&run_id, verb == "pause");
+            Ok(EXIT_OK)
+        }
+        Command::Retry { run_id, instance } => {
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "retry"], &[]);
+            let (_, a) = remote.call(Method::POST, url, None, none, "retry").await?;
+            let done: answer::ResetDone = remote.parse("retry", a)?;
+            print::reset("retrying", &run_id, done.to_seq, done.superseded);
+            Ok(EXIT_OK)
+        }
+        Command::Reset { run_id, to_seq, reason, instance } => {
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "reset"], &[]);
+            let body = json!({"to_seq": to_seq, "reason": reason});
+            let (_, a) = remote.call(Method::POST, url, Some(Body::Json(body)), none, "reset").await?;
+            let done: answer::ResetDone = remote.parse("reset", a)?;
+            print::reset("reset", &run_id, done.to_seq, done.superseded);
+            Ok(EXIT_OK)
+        }
         Command::Await { run_id, timeout, instance } => {
             let timeout = commands::await_timeout(timeout)?;
             await_run(&remote, of(&instance), &run_id, timeout).await

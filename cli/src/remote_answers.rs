@@ -46,6 +46,15 @@ pub struct RunResult {
     pub error: Option<Value>,
 }
 
+/// `POST .../retry` and `POST .../reset`.
+#[derive(Debug, Deserialize)]
+pub struct ResetDone {
+    /// The last journal entry kept.
+    pub to_seq: i64,
+    /// How many entries the reset superseded.
+    pub superseded: usize,
+}
+
 /// `POST .../cancel` and `POST .../terminate`.
 #[derive(Debug, Deserialize)]
 pub struct Cancelled {

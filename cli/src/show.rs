@@ -63,7 +63,14 @@ pub fn render(history: &RunHistory) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "run {} (instance {})", run.key.run_id, run.key.instance);
     let _ = writeln!(out, "  workflow  {} @ {}", run.workflow, &run.module_hash[..run.module_hash.len().min(12)]);
-    let _ = writeln!(out, "  state     {}", run.state);
+    match &run.paused_at {
+        Some(at) if !run.state.is_final() => {
+            let _ = writeln!(out, "  state     {} (paused since {})", run.state, at.to_rfc3339());
+        }
+        _ => {
+            let _ = writeln!(out, "  state     {}", run.state);
+        }
+    }
     if let Some(parent) = &run.parent_run_id {
         let _ = writeln!(out, "  parent    {parent}");
     }
@@ -128,6 +135,14 @@ pub fn render(history: &RunHistory) -> String {
             let this = if c.key.run_id == run.key.run_id { "  <- this run" } else { "" };
             let _ = writeln!(out, "  #{:<4} {}  {}  @ {}{this}", c.chain_seq, c.key.run_id, c.state,
                 &c.module_hash[..c.module_hash.len().min(12)]);
+        }
+    }
+    for r in &history.resets {
+        let reason = r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default();
+        let _ = writeln!(out, "{} #{} at {} to entry {} (was {}){reason}; superseded ({} events)", r.kind, r.reset_id,
+            r.at.to_rfc3339(), r.to_seq, r.previous_state, r.superseded.len());
+        for e in &r.superseded {
+            let _ = writeln!(out, "  {:>4}  {}  {:<19} {}", e.seq, e.recorded_at.format("%H:%M:%S%.3f"), e.body.kind(), describe(&e.body));
         }
     }
     if !heartbeats.is_empty() {

@@ -237,6 +237,32 @@ pub enum Error {
         /// Its name.
         name: String,
     },
+    /// A pause, resume, retry or reset the run's state does not allow;
+    /// nothing was written.
+    #[error("cannot {verb} run `{run_id}` in instance `{instance}`: {reason}")]
+    RunControlRefused {
+        /// `pause`, `resume`, `retry` or `reset`.
+        verb: String,
+        /// Instance.
+        instance: String,
+        /// The run.
+        run_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A reset to a journal entry the run does not have; nothing was
+    /// written.
+    #[error("cannot reset run `{run_id}` in instance `{instance}` to entry {to_seq}: {reason}")]
+    InvalidResetPoint {
+        /// Instance.
+        instance: String,
+        /// The run.
+        run_id: String,
+        /// The entry asked for.
+        to_seq: i64,
+        /// Why.
+        reason: String,
+    },
     /// The configuration is invalid.
     #[error("invalid configuration of instance `{instance}`: {message}")]
     Config {

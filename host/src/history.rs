@@ -52,6 +52,7 @@ impl Continuum {
             Vec::new()
         };
         let mut history = RunHistory::new(run, events, heartbeats, open, children, chain);
+        history.resets = journal.resets(&key).await?.into_iter().map(crate::RunReset::from).collect();
         if let Some(attributes) = journal.attributes(inst.name(), std::slice::from_ref(&key.run_id)).await?.remove(&key.run_id) {
             history.run.attributes = attributes;
         }

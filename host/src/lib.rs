@@ -49,6 +49,7 @@ mod load;
 mod manifest;
 mod modules;
 mod run_attributes;
+mod run_control;
 mod run_error;
 mod run_search;
 mod schedule;
@@ -72,6 +73,7 @@ pub use activities::{
 pub use call_options::{CallOptions, IfExists, SignalOptions, SignalSent, StartOptions, Started};
 pub use database::Database;
 pub use run_attributes::{parse_attribute_filter, MAX_ATTRIBUTE_KEY_CHARS, MAX_ATTRIBUTE_VALUE_CHARS};
+pub use run_control::{ResetOutcome, RunReset};
 pub use run_error::RunError;
 pub use run_search::{decode_run_cursor, encode_run_cursor, RunPage};
 pub use schedule_wire::{ScheduleDraft, ScheduleView};

@@ -94,6 +94,10 @@ pub struct RunInfo {
     /// The run that continues this one, once it ended `continued`.
     #[serde(default)]
     pub continued_to: Option<String>,
+    /// When the run was paused, while it is (`continuum pause`): no host
+    /// executes it until it is resumed.
+    #[serde(default)]
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 impl From<RunRecord> for RunInfo {
@@ -120,6 +124,7 @@ impl From<RunRecord> for RunInfo {
             attributes: BTreeMap::new(),
             continued_from: r.continued_from,
             continued_to: r.continued_to,
+            paused_at: r.paused_at,
         }
     }
 }
@@ -218,6 +223,10 @@ pub struct RunHistory {
     /// included; empty when the run neither continues nor was continued.
     #[serde(default)]
     pub chain: Vec<ChainRun>,
+    /// Its resets and retries, oldest first, each with the journal
+    /// entries it superseded.
+    #[serde(default)]
+    pub resets: Vec<crate::RunReset>,
 }
 
 impl RunHistory {
@@ -237,6 +246,7 @@ impl RunHistory {
             open_activities,
             children,
             chain,
+            resets: Vec::new(),
         }
     }
 }

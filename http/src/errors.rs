@@ -71,6 +71,8 @@ impl From<Error> for ApiError {
             Error::RunConflict { .. } => (S::CONFLICT, "run_conflict"),
             Error::SignalKeyConflict { .. } => (S::CONFLICT, "signal_key_conflict"),
             Error::RunFinished { .. } => (S::CONFLICT, "run_finished"),
+            Error::RunControlRefused { .. } => (S::CONFLICT, "run_control_refused"),
+            Error::InvalidResetPoint { .. } => (S::BAD_REQUEST, "invalid_reset_point"),
             Error::WorkflowMismatch { .. } => (S::CONFLICT, "workflow_mismatch"),
             Error::DeployRefused { .. } => (S::CONFLICT, "deploy_refused"),
             Error::AwaitTimeout { .. } => (S::ACCEPTED, "not_finished"),

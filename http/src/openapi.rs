@@ -27,6 +27,10 @@ use crate::routes;
         routes::run_verbs::signal,
         routes::run_verbs::cancel,
         routes::run_verbs::terminate,
+        routes::run_verbs::pause,
+        routes::run_verbs::resume,
+        routes::run_verbs::retry,
+        routes::run_verbs::reset,
         routes::journal::page,
         routes::history::read,
         routes::stats::stats,
@@ -41,7 +45,7 @@ use crate::routes;
         crate::sse::journal_stream,
         crate::sse::run_changes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, continuum_host::RunInfo, continuum_host::RunKey, continuum_host::RunState, continuum_host::ParentClose, continuum_host::HistoryEvent, continuum_host::Heartbeat, continuum_host::OpenActivity, continuum_host::ChildRun, continuum_host::ChainRun, continuum_host::RunHistory, continuum_host::WorkflowVersions, continuum_host::WorkflowVersion, continuum_host::ScheduleDraft, continuum_host::ScheduleView, crate::sse::StreamEnd, crate::sse::StateChange)),
+    components(schemas(ErrorBody, ErrorDetail, continuum_host::RunInfo, continuum_host::RunKey, continuum_host::RunState, continuum_host::ParentClose, continuum_host::HistoryEvent, continuum_host::Heartbeat, continuum_host::OpenActivity, continuum_host::ChildRun, continuum_host::ChainRun, continuum_host::RunHistory, continuum_host::RunReset, continuum_host::WorkflowVersions, continuum_host::WorkflowVersion, continuum_host::ScheduleDraft, continuum_host::ScheduleView, crate::sse::StreamEnd, crate::sse::StateChange)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]
@@ -63,11 +67,11 @@ pub struct ApiErrors;
 impl IntoResponses for ApiErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         [
-            ("400", "Bad input: invalid JSON, name, query, cursor or schedule (codes invalid_json, invalid_name, bad_query, bad_cursor, bad_request, invalid_module, invalid_schedule)"),
+            ("400", "Bad input: invalid JSON, name, query, cursor or schedule, a reset point the journal does not have (codes invalid_json, invalid_name, bad_query, bad_cursor, bad_request, invalid_module, invalid_schedule, invalid_reset_point)"),
             ("401", "No token, or an unknown one (unauthorized)"),
             ("403", "The token does not reach this instance (forbidden)"),
             ("404", "Unknown instance, run, workflow or schedule (unknown_instance, unknown_run, unknown_workflow, unknown_schedule)"),
-            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused, schedule_exists)"),
+            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused, schedule_exists, run_control_refused)"),
             ("413", "The body or a payload is too large (body_too_large, payload_too_large)"),
             ("503", "The database is unavailable, or a cancel was not confirmed: retry (database_unavailable, cancel_not_confirmed)"),
         ]

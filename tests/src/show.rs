@@ -30,6 +30,11 @@ pub struct Shown {
     /// when it neither continues nor was continued.
     #[serde(default)]
     pub chain: Vec<Value>,
+    /// Its resets and retries, oldest first, each with `reset_id`,
+    /// `kind`, `to_seq`, `reason`, `previous_state`, `at` and the
+    /// `superseded` journal entries (as `events`).
+    #[serde(default)]
+    pub resets: Vec<Value>,
 }
 
 impl Shown {
@@ -90,6 +95,9 @@ pub struct ShownRun {
     /// The run that continues this one, once it ended `continued`.
     #[serde(default)]
     pub continued_to: Option<String>,
+    /// When the run was paused, while it is, as printed.
+    #[serde(default)]
+    pub paused_at: Option<String>,
 }
 
 impl ShownRun {

@@ -256,6 +256,13 @@ impl RunCtx {
             // Eager calls made since the last wait start now, once their
             // schedules are committed.
             self.start_scheduled().await?;
+            // Paused meanwhile: the run takes no new step; it suspends
+            // here (taking in what its activities running here return),
+            // its lease released, and no host claims it until resumed.
+            if self.pause.is_set() {
+                tracing::info!("run paused: suspended at its wait");
+                return Err(self.suspend().await);
+            }
             for (i, op) in ops.iter().enumerate() {
                 if let Some(outcome) = self.resolve_live(*op).await? {
                     // Committed before the run's next effect on the world

@@ -61,10 +61,11 @@ pub async fn execute_attempt(
     lease: Lease,
     lease_clock: LeaseClock,
     stop: watch::Receiver<StopRequest>,
+    pause: super::PauseFlag,
 ) -> AttemptOutcome {
     let span = telemetry::run_attempt_span(&env.instance, &run.key.run_id, &run.workflow, run.trace_context.as_deref());
     let labels = telemetry::metrics::enabled().then(|| (env.instance.clone(), run.workflow.clone(), run.created_at));
-    let outcome = attempt(env, module, run, lease, lease_clock, stop).instrument(span.clone()).await;
+    let outcome = attempt(env, module, run, lease, lease_clock, stop, pause).instrument(span.clone()).await;
     let ended = match &outcome {
         AttemptOutcome::Completed(_) => Some("completed"),
         AttemptOutcome::Failed(_) => Some("failed"),
@@ -92,6 +93,7 @@ async fn attempt(
     lease: Lease,
     lease_clock: LeaseClock,
     stop: watch::Receiver<StopRequest>,
+    pause: super::PauseFlag,
 ) -> AttemptOutcome {
     // Token 1 is the run's first lease ever, and nothing is journaled
     // without a lease: the journal is empty, no need to read it.
@@ -107,6 +109,7 @@ async fn attempt(
     let first = history.is_empty();
     let mut ctx = RunCtx::new(env.clone(), run.key.clone(), run.workflow.clone(), lease, run.wake_gen, history, stop);
     ctx.lease_clock = lease_clock;
+    ctx.pause = pause;
     ctx.cancel_recorded = run.graceful_cancel_at.is_some();
     ctx.has_parent = run.parent_run_id.is_some();
     ctx.chain_root = run.chain_root().to_string();

@@ -106,6 +106,9 @@ pub struct RunCtx {
     pub(crate) unstarted: Vec<super::eager_activities::Unstarted>,
     /// What a caller asked of the run while it executes here.
     pub(crate) stop: watch::Receiver<StopRequest>,
+    /// The run was paused while it executes here: it suspends at its next
+    /// wait.
+    pub(crate) pause: super::PauseFlag,
     /// The run had a cancellation request when this attempt took it.
     pub(crate) cancel_recorded: bool,
     /// When this engine first saw the cancellation it has not delivered
@@ -186,6 +189,7 @@ impl RunCtx {
             ops: HashMap::new(),
             unstarted: Vec::new(),
             stop,
+            pause: super::PauseFlag::default(),
             cancel_recorded: false,
             cancel_seen_at: None,
             activity_cancel: watch::channel(false).0,

@@ -86,4 +86,15 @@ impl FinishedRuns {
     pub fn finished_here(&self, run_id: &str) -> Option<RunFinished> {
         self.recent.lock().ok().and_then(|r| r.0.get(run_id).cloned())
     }
+
+    /// Forgets a run's recent end: it was reset and runs again, so a local
+    /// `await` must read it from the journal.
+    pub fn forget(&self, run_id: &str) {
+        if let Ok(mut recent) = self.recent.lock() {
+            let (by_id, order) = &mut *recent;
+            if by_id.remove(run_id).is_some() {
+                order.retain(|r| r != run_id);
+            }
+        }
+    }
 }

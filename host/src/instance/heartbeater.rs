@@ -34,9 +34,12 @@ pub async fn run(shared: Arc<Shared>, opts: HeartbeaterConfig) {
                     tracing::debug!(instance = %shared.name, took_ms = asked_at.elapsed().as_millis() as u64, "lease renewal came back late; claiming fewer runs at a time");
                 }
                 for (HeldLease { key, lease, workflow, clock }, renewal) in held.iter().zip(renewed) {
-                    if let Renewal::Renewed { cancel_requested, graceful_cancel } = renewal {
+                    if let Renewal::Renewed { cancel_requested, graceful_cancel, paused } = renewal {
                         clock.renewed(asked_at, opts.lease_ttl);
                         tracing::trace!(instance = %key.instance, run_id = %key.run_id, %workflow, owner = %lease.owner, "lease renewed");
+                        if paused && shared.registry.pause(&key.run_id).is_some() {
+                            tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, "pause found at lease renewal");
+                        }
                         if cancel_requested && shared.registry.terminate(&key.run_id).is_some() {
                             tracing::debug!(instance = %key.instance, run_id = %key.run_id, %workflow, "termination request found at lease renewal");
                         } else if graceful_cancel && shared.registry.cancel(&key.run_id).is_some() {

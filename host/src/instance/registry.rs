@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use crate::engine::{LeaseClock, StopRequest};
+use crate::engine::{LeaseClock, PauseFlag, StopRequest};
 use crate::journal::{Lease, RunKey};
 
 struct LiveRun {
@@ -16,6 +16,7 @@ struct LiveRun {
     clock: LeaseClock,
     workflow: Arc<str>,
     stop: watch::Sender<StopRequest>,
+    pause: PauseFlag,
     abort: Option<AbortHandle>,
 }
 
@@ -43,15 +44,26 @@ pub struct Registry {
 impl Registry {
     /// Registers a run of `workflow` about to execute here under `lease`
     /// (counted on until `clock` runs out); returns the receiver of what is
-    /// asked of it, or `None` if it is executing here already.
-    pub fn insert(&self, run_id: &str, workflow: &str, lease: Lease, clock: LeaseClock) -> Option<watch::Receiver<StopRequest>> {
+    /// asked of it and its pause flag, or `None` if it is executing here
+    /// already.
+    pub fn insert(&self, run_id: &str, workflow: &str, lease: Lease, clock: LeaseClock) -> Option<(watch::Receiver<StopRequest>, PauseFlag)> {
         let mut runs = self.runs.lock().ok()?;
         if runs.contains_key(run_id) {
             return None;
         }
         let (stop, rx) = watch::channel(StopRequest::None);
-        runs.insert(run_id.to_string(), LiveRun { lease, clock, workflow: workflow.into(), stop, abort: None });
-        Some(rx)
+        let pause = PauseFlag::default();
+        runs.insert(run_id.to_string(), LiveRun { lease, clock, workflow: workflow.into(), stop, pause: pause.clone(), abort: None });
+        Some((rx, pause))
+    }
+
+    /// Tells the run's engine, if it executes here, that the run was
+    /// paused (it suspends at its next wait); returns its workflow.
+    pub fn pause(&self, run_id: &str) -> Option<Arc<str>> {
+        let runs = self.runs.lock().ok()?;
+        let run = runs.get(run_id)?;
+        run.pause.set();
+        Some(run.workflow.clone())
     }
 
     /// Attaches the task executing the run, so a lost lease can stop it.

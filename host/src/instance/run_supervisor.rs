@@ -100,7 +100,7 @@ impl RunSupervisor {
     pub fn spawn(&self, shared: Arc<Shared>, run: RunRecord, lease: Lease, slot: Slot) {
         let run_id = run.key.run_id.clone();
         let clock = LeaseClock::new(shared.lease_ttl);
-        let Some(cancel) = shared.registry.insert(&run_id, &run.workflow, lease.clone(), clock.clone()) else {
+        let Some((cancel, pause)) = shared.registry.insert(&run_id, &run.workflow, lease.clone(), clock.clone()) else {
             return;
         };
         let task_shared = shared.clone();
@@ -139,7 +139,7 @@ impl RunSupervisor {
                 }
             };
             let workflow = run.workflow.clone();
-            let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), clock, cancel).await;
+            let outcome = execute_attempt(shared.run_env(), module, run, lease.clone(), clock, cancel, pause).await;
             shared.registry.remove(&key.run_id);
             if let Some(supervisor) = &shared.run_supervisor {
                 supervisor.window.attempt_ended(slot.reserved_at.elapsed(), shared.lease_ttl, matches!(outcome, AttemptOutcome::LeaseLost));

@@ -46,7 +46,12 @@ pub async fn run(shared: Arc<Shared>, _opts: WakeRouterConfig) {
                         // A run became due (started, signalled, a result
                         // or a timer came in): not an event of its own; the
                         // dispatcher that takes it logs `lease acquired`.
-                        WakeKind::Run => shared.wakeups.dispatcher.notify_one(),
+                        // A run that finished here and is due again was
+                        // reset: its remembered end is stale.
+                        WakeKind::Run => {
+                            shared.finished_runs.forget(&wake.run_id);
+                            shared.wakeups.dispatcher.notify_one()
+                        }
                         WakeKind::Task => shared.wakeups.tasks.notify_one(),
                         WakeKind::Schedule => shared.wakeups.scheduler.notify_one(),
                         WakeKind::Deploy => {

@@ -177,7 +177,7 @@ pub(in crate::journal) use common_columns;
 pub(in crate::journal) const RUN_COLUMNS: &str = "instance, run_id, workflow, module_hash, input, state, output, \
      error, lease_owner, lease_token, lease_expires_at, wake_at, wake_gen, cancel_requested_at, \
      graceful_cancel_at, created_at, updated_at, trace_context, parent_run_id, continued_from, continued_to, \
-     chain_root, chain_seq";
+     chain_root, chain_seq, paused_at";
 
 /// Decodes a `runs` row selected with [`RUN_COLUMNS`].
 pub(in crate::journal) fn run_from_row<R: TsRow + ?Sized>(row: &R) -> Result<RunRecord, JournalError>
@@ -210,6 +210,7 @@ pub(in crate::journal) fn run_from_row<R: TsRow + ?Sized>(row: &R) -> Result<Run
         continued_to: row.opt_text("continued_to", k)?,
         chain_root: row.opt_text("chain_root", k)?,
         chain_seq: row.opt_int("chain_seq", k)?.unwrap_or(0),
+        paused_at: row.ts("paused_at", k)?,
     })
 }
 

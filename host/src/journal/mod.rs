@@ -31,6 +31,7 @@ mod notifications;
 mod postgres;
 mod reads;
 mod run_checks;
+mod run_control_store;
 mod run_store;
 mod schedule_store;
 mod snapshot;
@@ -60,6 +61,7 @@ pub use module_store::ModuleStore;
 pub use notifications::{Notifications, WakeStream};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresJournal;
+pub use run_control_store::{ResetPlan, ResetRow, RunControlStore};
 pub use run_store::RunStore;
 pub use schedule_store::{Advance, ScheduleRow, ScheduleStore, ORIGIN_API, ORIGIN_MANIFEST};
 pub use snapshot::{load_history, make as make_snapshot};
@@ -144,7 +146,16 @@ pub enum JournalError {
 /// write again.
 #[async_trait]
 pub trait Journal:
-    RunStore + LeaseStore + CommitStore + TaskStore + WorkerStore + ModuleStore + SnapshotStore + ScheduleStore + Notifications
+    RunStore
+    + RunControlStore
+    + LeaseStore
+    + CommitStore
+    + TaskStore
+    + WorkerStore
+    + ModuleStore
+    + SnapshotStore
+    + ScheduleStore
+    + Notifications
 {
     /// `"postgres"` or `"sqlite"`.
     fn kind(&self) -> &'static str;

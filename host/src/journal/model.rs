@@ -168,6 +168,10 @@ pub struct RunRecord {
     /// continuation.
     #[serde(default)]
     pub chain_seq: i64,
+    /// When the run was paused (`continuum pause`), while it is: no host
+    /// claims it until it is resumed.
+    #[serde(default)]
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 impl RunRecord {
@@ -855,6 +859,8 @@ pub enum Renewal {
         /// The run has a cancellation request (to deliver to the
         /// workflow).
         graceful_cancel: bool,
+        /// The run was paused: its engine suspends it at its next wait.
+        paused: bool,
     },
 }
 

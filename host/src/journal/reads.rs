@@ -161,7 +161,7 @@ pub(in crate::journal) fn due_candidates(now: &str, exclude: &str, per_kind: &st
     let waiting = |state: &str| {
         format!(
             "SELECT run_id, due FROM (SELECT run_id, wake_at AS due FROM runs \
-               WHERE instance = $1 AND state = '{state}' AND wake_at <= {now} AND {exclude} \
+               WHERE instance = $1 AND state = '{state}' AND wake_at <= {now} AND {exclude} AND paused_at IS NULL \
                  AND (lease_owner IS NULL OR lease_expires_at < {now}) \
                ORDER BY wake_at LIMIT {per_kind} {lock}) AS {state}_due"
         )
@@ -169,7 +169,7 @@ pub(in crate::journal) fn due_candidates(now: &str, exclude: &str, per_kind: &st
     format!(
         "{pending} UNION ALL {suspended} UNION ALL \
          SELECT run_id, due FROM (SELECT run_id, lease_expires_at AS due FROM runs \
-           WHERE instance = $1 AND state = 'running' AND lease_expires_at < {now} AND {exclude} \
+           WHERE instance = $1 AND state = 'running' AND lease_expires_at < {now} AND {exclude} AND paused_at IS NULL \
            ORDER BY lease_expires_at LIMIT {per_kind} {lock}) AS expired",
         pending = waiting("pending"),
         suspended = waiting("suspended"),
@@ -200,7 +200,7 @@ pub(in crate::journal) async fn expired_runs(
     limit: i64,
 ) -> Result<Vec<RunRecord>, JournalError> {
     let sql = format!(
-        "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND state = 'running' AND lease_expires_at < $2 \
+        "SELECT {RUN_COLUMNS} FROM runs WHERE instance = $1 AND state = 'running' AND lease_expires_at < $2 AND paused_at IS NULL \
          ORDER BY lease_expires_at, run_id LIMIT $3"
     );
     rows(p, &sql, &[Arg::Text(instance), Arg::Time(now), Arg::Int(limit)], |r| run_from_row(r)).await

@@ -11,6 +11,9 @@ use super::{Event, JournalError, RunKey, Snapshot};
 pub trait SnapshotStore: SharedReads + Send + Sync + 'static {
     /// Stores a run's snapshot, replacing an older one (one covering fewer
     /// entries never replaces one covering more).
+    ///
+    /// Nothing is written when the journal no longer holds entry
+    /// `upto_seq` (a reset took it out after it was read).
     async fn put_snapshot(&self, key: &RunKey, snapshot: &Snapshot) -> Result<(), JournalError>;
 
     /// The run's snapshot, if it has one.

@@ -25,6 +25,20 @@ macro_rules! claim_fenced {
 }
 pub(in crate::journal) use claim_fenced;
 
+/// The `SET` of a task insert's `ON CONFLICT (instance, run_id, op) DO
+/// UPDATE`: a task row a reset superseded (state `superseded`: its call's
+/// schedule was taken out of the journal) is replaced by the new call's
+/// task, as new, keeping its claim token, which the reset moved on, so a
+/// worker still holding a claim of the superseded task can never complete
+/// the new one. Any other row is kept (the `WHERE`).
+pub(in crate::journal) const REPLACE_SUPERSEDED: &str = "name = excluded.name, input = excluded.input, \
+    options = excluded.options, queue = excluded.queue, priority = excluded.priority, state = 'pending', \
+    claim_owner = NULL, claim_expires_at = NULL, outcome = NULL, journaled = excluded.journaled, \
+    attempts_started = excluded.attempts_started, attempts_ended = excluded.attempts_ended, \
+    first_attempt_at = excluded.first_attempt_at, ready_at = excluded.ready_at, \
+    start_deadline = excluded.start_deadline, created_at = excluded.created_at \
+    WHERE activity_tasks.state = 'superseded'";
+
 /// Forgets the heartbeat of task `$1`/`$2`/`$3`.
 pub(in crate::journal) const CLEAR_HEARTBEAT: &str =
     "DELETE FROM activity_heartbeats WHERE instance = $1 AND run_id = $2 AND op = $3";

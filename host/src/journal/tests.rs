@@ -675,7 +675,7 @@ journal_suite!(a_graceful_cancel_is_its_own_request_and_drops_pending_tasks, |j:
     let r = run(&j, &k).await;
     assert!(r.graceful_cancel_at.is_some() && r.cancel_requested_at.is_none(), "{r:?}");
     let renewed = j.renew_leases(&[(k.clone(), lease.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: true }]);
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: true, paused: false }]);
 
     // Delivered: both operations complete as cancelled; the pending task
     // is dropped, the claimed one kept.
@@ -693,7 +693,7 @@ journal_suite!(a_graceful_cancel_is_its_own_request_and_drops_pending_tasks, |j:
     // A termination besides: both requests stand, told apart.
     assert_eq!(j.request_cancel(&k, CancelKind::Terminate).await.unwrap(), CancelRequest::Requested);
     let renewed = j.renew_leases(&[(k.clone(), lease)], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: true, graceful_cancel: true }]);
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: true, graceful_cancel: true, paused: false }]);
 });
 
 journal_suite!(timers_fall_due_at_their_runs_wake_at, |j: SharedJournal, _: TestClock| async move {
@@ -832,10 +832,10 @@ journal_suite!(renew_and_release_leases, |j: SharedJournal, time: TestClock| asy
     let lb = leased(&j, &b, "o", TTL).await;
     let wrong = Lease { owner: "o".into(), token: lb.token + 1 };
     let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), wrong.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false }, Renewal::Lost]);
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false, paused: false }, Renewal::Lost]);
     j.request_cancel(&b, CancelKind::Terminate).await.unwrap();
     let renewed = j.renew_leases(&[(a.clone(), la.clone()), (b.clone(), lb.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false }, Renewal::Renewed { cancel_requested: true, graceful_cancel: false }], "a cancellation request is reported to the lease holder");
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false, paused: false }, Renewal::Renewed { cancel_requested: true, graceful_cancel: false, paused: false }], "a cancellation request is reported to the lease holder");
     time.advance(Duration::from_millis(450)).await;
     assert!(j.acquire_lease(&a, "thief", TTL).await.unwrap().is_none(), "renewed past the first ttl");
 
@@ -933,6 +933,7 @@ mod continued_runs;
 mod instance_fence;
 mod activity_workers;
 mod schedules;
+mod run_control;
 
 journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal, _: TestClock| async move {
     let k = key("a", "parked");
@@ -1156,7 +1157,7 @@ journal_suite!(withdraw_cancel_is_compare_and_set, |j: SharedJournal, _: TestClo
     assert_eq!((r.cancel_requested_at, r.state, r.lease_token), (None, RunState::Running, lease.token));
     assert_eq!(j.withdraw_cancel(&k, at).await.unwrap(), CancelWithdrawal::NotOurs);
     let renewed = j.renew_leases(&[(k.clone(), lease.clone())], TTL).await.unwrap();
-    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false }]);
+    assert_eq!(renewed, [Renewal::Renewed { cancel_requested: false, graceful_cancel: false, paused: false }]);
     // A new request can be made after a withdrawal.
     assert_eq!(j.request_cancel(&k, CancelKind::Terminate).await.unwrap(), CancelRequest::Requested);
     let again = run(&j, &k).await.cancel_requested_at.expect("recorded again");

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use continuum_host::{CallOptions, CancelOutcome, Error, RunState, SignalOptions};
+use continuum_host::{CallOptions, CancelOutcome, Error, RunInfo, RunState, SignalOptions};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use serde_json::Value;
@@ -138,4 +138,68 @@ pub(crate) async fn terminate(State(state): State<AppState>, scope: RunScope) ->
         CancelOutcome::AlreadyFinal(state) => Cancelled { outcome: "already_final", state },
         _ => Cancelled { outcome: "terminated", state: RunState::Cancelled },
     }))
+}
+
+/// `POST .../reset`: the journal entry to reset to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// The last journal entry kept (from 1 to the journal's last).
+    pub to_seq: i64,
+    /// Why (recorded with the reset).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What a reset or retry did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetDone {
+    /// The run.
+    pub run_id: String,
+    /// The reset's number among the run's resets.
+    pub reset_id: i64,
+    /// The last journal entry kept.
+    pub to_seq: i64,
+    /// How many entries it superseded (kept as the reset's history).
+    pub superseded: usize,
+}
+
+impl From<continuum_host::ResetOutcome> for ResetDone {
+    fn from(o: continuum_host::ResetOutcome) -> Self {
+        Self { run_id: o.run_id, reset_id: o.reset_id, to_seq: o.to_seq, superseded: o.superseded }
+    }
+}
+
+/// Pauses a run: no host executes it until it is resumed (signals and results still arrive and wait). 409 for a finished or paused run.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/pause", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Paused", body = continuum_host::RunInfo), crate::openapi::ApiErrors))]
+pub(crate) async fn pause(State(state): State<AppState>, scope: RunScope) -> Result<Json<RunInfo>, ApiError> {
+    let opts = || CallOptions::instance(scope.instance.clone());
+    state.continuum.pause(&scope.run_id, opts()).await?;
+    Ok(Json(state.continuum.run_info(&scope.run_id, opts()).await?))
+}
+
+/// Resumes a paused run. 409 for a run that is not paused.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/resume", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Resumed", body = continuum_host::RunInfo), crate::openapi::ApiErrors))]
+pub(crate) async fn resume(State(state): State<AppState>, scope: RunScope) -> Result<Json<RunInfo>, ApiError> {
+    let opts = || CallOptions::instance(scope.instance.clone());
+    state.continuum.resume(&scope.run_id, opts()).await?;
+    Ok(Json(state.continuum.run_info(&scope.run_id, opts()).await?))
+}
+
+/// Retries a failed run from its last journaled step (a failed activity runs again). 409 for a run that is not failed.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/retry", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), responses((status = 200, description = "Retrying", body = ResetDone), crate::openapi::ApiErrors))]
+pub(crate) async fn retry(State(state): State<AppState>, scope: RunScope) -> Result<Json<ResetDone>, ApiError> {
+    let done = state.continuum.retry(&scope.run_id, CallOptions::instance(scope.instance)).await?;
+    Ok(Json(done.into()))
+}
+
+/// Resets a run to a journal entry: it goes on live from there; the later entries are kept as the reset's history. 400 for an entry the journal does not have.
+#[utoipa::path(post, path = "/v1/instances/{instance}/runs/{run_id}/reset", tag = "runs", params(("instance" = String, Path, description = "The instance"), ("run_id" = String, Path, description = "The run id")), request_body = ResetRequest, responses((status = 200, description = "Reset", body = ResetDone), crate::openapi::ApiErrors))]
+pub(crate) async fn reset(
+    State(state): State<AppState>,
+    scope: RunScope,
+    JsonBody(req): JsonBody<ResetRequest>,
+) -> Result<Json<ResetDone>, ApiError> {
+    let done = state.continuum.reset(&scope.run_id, req.to_seq, req.reason, CallOptions::instance(scope.instance)).await?;
+    Ok(Json(done.into()))
 }

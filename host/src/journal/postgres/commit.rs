@@ -324,27 +324,37 @@ async fn write_attributes(tx: &mut Tx, a: AttributeRows) -> Result<(), JournalEr
     Ok(())
 }
 
+/// Inserts a batch's activity tasks (bound as arrays), the first of each
+/// key; one that exists is kept unless a reset superseded it
+/// (`task_sql::REPLACE_SUPERSEDED`).
+static INSERT_TASKS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
+                                     attempts_started, attempts_ended, first_attempt_at, ready_at, \
+                                     start_deadline) \
+         SELECT DISTINCT ON (instance, run_id, op) instance, run_id, op, name, input, options, queue, priority, \
+                started, ended, first_at, COALESCE(ready_at, now()), now() + start_within * interval '1 millisecond' \
+         FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
+                     $6::text[], $7::text[], $8::int4[], $9::int4[], $10::int4[], $11::timestamptz[], \
+                     $12::timestamptz[], $13::bigint[]) WITH ORDINALITY \
+           AS u(instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, ready_at, \
+                start_within, n) \
+         ORDER BY instance, run_id, op, n \
+         ON CONFLICT (instance, run_id, op) DO UPDATE SET {REPLACE_SUPERSEDED}",
+        REPLACE_SUPERSEDED = crate::journal::task_sql::REPLACE_SUPERSEDED,
+    )
+});
+
 /// Inserts the batch's activity tasks and notifies each instance once. A
 /// task that exists already is kept (a replay re-queues a call whose
-/// first attempt was lost with its host; an earlier re-queue wins).
+/// first attempt was lost with its host; an earlier re-queue wins), unless
+/// a reset superseded it: then it is replaced, keeping its claim token.
 async fn insert_tasks(tx: &mut Tx, t: TaskRows) -> Result<(), JournalError> {
     if t.op.is_empty() {
         return Ok(());
     }
     let instances: BTreeSet<String> = t.instance.iter().cloned().collect();
-    sqlx::query(
-        "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
-                                     attempts_started, attempts_ended, first_attempt_at, ready_at, \
-                                     start_deadline) \
-         SELECT instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, \
-                COALESCE(ready_at, now()), now() + start_within * interval '1 millisecond' \
-         FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], \
-                     $6::text[], $7::text[], $8::int4[], $9::int4[], $10::int4[], $11::timestamptz[], \
-                     $12::timestamptz[], $13::bigint[]) \
-           AS u(instance, run_id, op, name, input, options, queue, priority, started, ended, first_at, ready_at, \
-                start_within) \
-         ON CONFLICT (instance, run_id, op) DO NOTHING",
-    )
+    sqlx::query(&INSERT_TASKS)
     .bind(t.instance)
     .bind(t.run_id)
     .bind(t.op)

@@ -54,7 +54,8 @@ static RENEW: LazyLock<String> = LazyLock::new(|| {
          UPDATE runs SET lease_expires_at = now() + $6 * interval '1 millisecond', updated_at = now() \
          FROM locked WHERE runs.instance = locked.instance AND runs.run_id = locked.run_id \
          RETURNING locked.idx, runs.cancel_requested_at IS NOT NULL AS cancel_requested, \
-                   runs.graceful_cancel_at IS NOT NULL AS graceful_cancel",
+                   runs.graceful_cancel_at IS NOT NULL AS graceful_cancel, \
+                   runs.paused_at IS NOT NULL AS paused",
         held = held("r.instance, r.run_id, u.idx", LEASES)
     )
 });
@@ -116,8 +117,9 @@ impl LeaseStore for PostgresJournal {
             let idx: i64 = row.try_get("idx")?;
             let cancel_requested: bool = row.try_get("cancel_requested")?;
             let graceful_cancel: bool = row.try_get("graceful_cancel")?;
+            let paused: bool = row.try_get("paused")?;
             if let Some(r) = usize::try_from(idx).ok().and_then(|i| renewed.get_mut(i)) {
-                *r = Renewal::Renewed { cancel_requested, graceful_cancel };
+                *r = Renewal::Renewed { cancel_requested, graceful_cancel, paused };
             }
         }
         Ok(renewed)

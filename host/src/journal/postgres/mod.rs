@@ -16,6 +16,7 @@ mod modules;
 mod notifications;
 mod one_statement;
 mod plan_refresh;
+mod run_control;
 mod runs;
 mod schedules;
 mod snapshots;

@@ -18,6 +18,19 @@ use super::{wake, SqliteJournal, WriteTx};
 use crate::journal::codec::{attribute_sets, journaled_ops, queue_of, to_json, transition_columns};
 use crate::journal::{CommitStore, JournalError, RunKey, RunWrite, Transition, Wake, WakeKind};
 
+/// Inserts one activity task (one that exists is kept unless a reset
+/// superseded it: `task_sql::REPLACE_SUPERSEDED`).
+static INSERT_TASK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
+                                     ready_at, created_at, attempts_started, attempts_ended, \
+                                     first_attempt_at, start_deadline) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+         ON CONFLICT (instance, run_id, op) DO UPDATE SET {REPLACE_SUPERSEDED}",
+        REPLACE_SUPERSEDED = crate::journal::task_sql::REPLACE_SUPERSEDED,
+    )
+});
+
 /// Touches the run `?1`/`?2` at `?5` if its lease is still `?3`/`?4`.
 static TOUCH_FENCED: LazyLock<String> = LazyLock::new(|| format!("UPDATE runs SET updated_at = ?5 WHERE {FENCE}"));
 
@@ -78,13 +91,7 @@ impl WriteTx<'_> {
             .await?;
         }
         for t in &w.tasks {
-            sqlx::query(
-                "INSERT INTO activity_tasks (instance, run_id, op, name, input, options, queue, priority, \
-                                             ready_at, created_at, attempts_started, attempts_ended, \
-                                             first_attempt_at, start_deadline) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-                 ON CONFLICT (instance, run_id, op) DO NOTHING",
-            )
+            sqlx::query(&INSERT_TASK)
             .bind(inst)
             .bind(rid)
             .bind(i64::from(t.op))

@@ -97,7 +97,8 @@ impl LeaseStore for SqliteJournal {
         let sql = format!(
             "UPDATE runs SET lease_expires_at = ?5, updated_at = ?6 WHERE {FENCE} \
              RETURNING cancel_requested_at IS NOT NULL AS cancel_requested, \
-                       graceful_cancel_at IS NOT NULL AS graceful_cancel"
+                       graceful_cancel_at IS NOT NULL AS graceful_cancel, \
+                       paused_at IS NOT NULL AS paused"
         );
         let now = self.now_ms();
         let mut w = self.write().await?;
@@ -112,6 +113,7 @@ impl LeaseStore for SqliteJournal {
                 Some(row) => Renewal::Renewed {
                     cancel_requested: row.try_get("cancel_requested")?,
                     graceful_cancel: row.try_get("graceful_cancel")?,
+                    paused: row.try_get("paused")?,
                 },
                 None => Renewal::Lost,
             });

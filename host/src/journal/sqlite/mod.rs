@@ -14,6 +14,7 @@ mod fence;
 mod leases;
 mod modules;
 mod notifications;
+mod run_control;
 mod runs;
 mod schedules;
 mod snapshots;

@@ -23,6 +23,7 @@ function facts(instance, run) {
   add('Updated', fmtTime(run.updated_at));
   if (run.lease_owner && !FINAL.has(run.state)) add('Lease', `${run.lease_owner} until ${fmtTime(run.lease_expires_at)}`);
   if (run.wake_at && !FINAL.has(run.state)) add('Wakes', fmtTime(run.wake_at));
+  if (run.paused_at && !FINAL.has(run.state)) add('Paused', `since ${fmtTime(run.paused_at)} (continuum resume)`);
   return dl;
 }
 
