@@ -226,7 +226,10 @@ on_both_stores!(async fn a_run_reset_while_an_engine_executes_it_fences_that_eng
     let charges = |host: &Host| host.log_text().lines().filter(|l| l.contains("activity started") && l.contains("charge_card")).count();
     let busy = eventually(Duration::from_secs(60), || async {
         let doc = show_json(&manifest, "x-1", None);
-        (charges(&host) == 1 && doc.run.state == "running" && doc.run.lease_owner.is_some()).then_some(doc)
+        // The log is read after the journal: its charge may have started
+        // after that read; then the next round sees it scheduled.
+        let scheduled = doc.of_kind("activity_scheduled").iter().any(|e| e.body["name"] == "charge_card");
+        (charges(&host) == 1 && scheduled && doc.run.state == "running" && doc.run.lease_owner.is_some()).then_some(doc)
     })
     .await
     .unwrap_or_else(|| panic!("x-1 never got busy in charge_card: {:#?}\n{}", show_json(&manifest, "x-1", None), host.log_text()));
