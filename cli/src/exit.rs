@@ -57,6 +57,9 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::SignalKeyConflict { .. }
             | Error::RunFinished { .. }
             | Error::WorkflowMismatch { .. }
+            | Error::QueriesUnsupported { .. }
+            | Error::UnknownQuery { .. }
+            | Error::UpdateNotReplied { .. }
             | Error::NothingToReplay
             | Error::Module(_)
             | Error::WorkflowModule { .. }

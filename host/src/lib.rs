@@ -48,6 +48,8 @@ mod journal;
 mod load;
 mod manifest;
 mod modules;
+mod query;
+mod update;
 mod run_attributes;
 mod run_error;
 mod run_search;
@@ -91,6 +93,7 @@ pub use manifest::{
     DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE, DEFAULT_MAX_BODY_BYTES,
 };
 pub use modules::ModuleError;
+pub use update::UpdateSent;
 pub use views::{CancelOutcome, Heartbeat, HistoryEvent, OpenActivity, RunHistory, RunInfo, RunOutcome};
 
 

@@ -13,6 +13,9 @@ mod interrupt;
 mod lease_clock;
 mod memory_budget;
 mod memory_footprint;
+mod query_imports;
+mod query_replay;
+mod update_imports;
 pub mod replay;
 mod replay_only;
 mod run;
@@ -26,6 +29,8 @@ mod workflow_wasi;
 
 pub use lease_clock::LeaseClock;
 pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};
+pub(crate) use query_imports::QueryAnswer;
+pub(crate) use query_replay::{query_replay, QueryEnd};
 pub use memory_budget::MemoryBudget;
 pub(crate) use memory_budget::{defer_delay, BudgetShare};
 pub use run::{execute_attempt, AttemptOutcome};
