@@ -5,8 +5,8 @@
 //! `--server`) and the HTTP API, and leaves the run's record and journal
 //! as they were (also with no host up: no lease is taken); an unknown
 //! query, an unknown run, a failing handler and a workflow that answers no
-//! queries give clear errors. The Python SDK's counter answers the same
-//! queries and updates.
+//! queries give clear errors. The Python and JavaScript SDKs' counters answer
+//! the same queries and updates.
 
 use std::path::Path;
 use std::time::Duration;
@@ -191,4 +191,32 @@ on_both_stores!(async fn the_python_sdk_answers_queries_and_updates(store: Store
     let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", "py-c", "--timeout", "60"])).expect("JSON");
     assert_eq!(out, json!({"count": 5, "adds": 2}));
     assert_eq!(query(&manifest, None, &["py-c", "status"]), json!({"count": 5, "adds": 2, "stopped": true}));
+});
+
+on_both_stores!(async fn the_javascript_sdk_answers_queries_and_updates(store: Store) {
+    let db = store.create().await;
+    let dir = TempDir::new();
+    let mut spec = spec(&db);
+    spec.workflows.push(("js-counter".into(), component("js_counter_flow")));
+    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
+    let _host = Host::start(&manifest, &[]);
+    cli_ok(&manifest, &["start", "js-counter", "{}", "--run-id", "js-c"]);
+    cli_ok(&manifest, &["signal", "js-c", "add", "2"]);
+    let before = parked_after(&manifest, "js-c", 1).await;
+    assert_eq!(query(&manifest, None, &["js-c", "count"]), json!(2));
+    assert_eq!(query(&manifest, None, &["js-c", "echo", "[1]"]), json!([1]));
+    let (code, err) = query_err(&manifest, None, &["js-c", "fail"]);
+    assert!(code == 1 && err.contains("the fail query always fails"), "{code} {err}");
+    let (code, err) = query_err(&manifest, None, &["js-c", "nope"]);
+    assert!(code == 2 && err.contains("has no query `nope`"), "{code} {err}");
+    assert_eq!(show_json(&manifest, "js-c", None), before, "a query changed the run");
+    let out = cli_ok(&manifest, &["update", "js-c", "add", "3", "--timeout", "60s"]);
+    assert_eq!(out, "5");
+    let out = cli(&manifest, &["update", "js-c", "add", "\"reject\""]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the counter rejects"), "{out:?}");
+    assert_eq!(query(&manifest, None, &["js-c", "status"]), json!({"count": 5, "adds": 2, "stopped": false}));
+    cli_ok(&manifest, &["signal", "js-c", "add", "\"stop\""]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", "js-c", "--timeout", "60"])).expect("JSON");
+    assert_eq!(out, json!({"count": 5, "adds": 2}));
+    assert_eq!(query(&manifest, None, &["js-c", "status"]), json!({"count": 5, "adds": 2, "stopped": true}));
 });

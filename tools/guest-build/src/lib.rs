@@ -364,8 +364,9 @@ mod tests {
     }
 
     /// Every JavaScript workflow in examples-wasm/js/, as its component.
-    const JS_WORKFLOWS: [&str; 6] = [
+    const JS_WORKFLOWS: [&str; 7] = [
         "js_bench_flow",
+        "js_counter_flow",
         "js_conformance",
         "js_conformance_v2",
         "js_greeter_flow",
