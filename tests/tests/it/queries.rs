@@ -5,8 +5,8 @@
 //! `--server`) and the HTTP API, and leaves the run's record and journal
 //! as they were (also with no host up: no lease is taken); an unknown
 //! query, an unknown run, a failing handler and a workflow that answers no
-//! queries give clear errors. The Python and JavaScript SDKs' counters answer
-//! the same queries and updates.
+//! queries give clear errors. The Python, JavaScript and C SDKs' counters
+//! answer the same queries and updates.
 
 use std::path::Path;
 use std::time::Duration;
@@ -165,58 +165,47 @@ on_both_stores!(async fn query_errors_are_clear(store: Store) {
     assert_eq!(a.status, 400, "{a:?}");
 });
 
-on_both_stores!(async fn the_python_sdk_answers_queries_and_updates(store: Store) {
+/// The counter of another SDK (component `component`) answers the same
+/// queries and updates as the Rust one.
+async fn counter_of_another_sdk(store: Store, component_name: &str) {
     let db = store.create().await;
     let dir = TempDir::new();
     let mut spec = spec(&db);
-    spec.workflows.push(("py-counter".into(), component("python_counter_flow")));
+    spec.workflows.push(("sdk-counter".into(), component(component_name)));
     let manifest = write_manifest(&dir.0, "node-a", &[spec]);
-    let _host = Host::start(&manifest, &[]);
-    cli_ok(&manifest, &["start", "py-counter", "{}", "--run-id", "py-c"]);
-    cli_ok(&manifest, &["signal", "py-c", "add", "2"]);
-    let before = parked_after(&manifest, "py-c", 1).await;
-    assert_eq!(query(&manifest, None, &["py-c", "count"]), json!(2));
-    assert_eq!(query(&manifest, None, &["py-c", "echo", "[1]"]), json!([1]));
-    let (code, err) = query_err(&manifest, None, &["py-c", "fail"]);
+    let host = Host::start(&manifest, &[]);
+    cli_ok(&manifest, &["start", "sdk-counter", "{}", "--run-id", "sdk-c"]);
+    cli_ok(&manifest, &["signal", "sdk-c", "add", "2"]);
+    let before = parked_after(&manifest, "sdk-c", 1).await;
+    assert_eq!(query(&manifest, None, &["sdk-c", "count"]), json!(2));
+    assert_eq!(query(&manifest, None, &["sdk-c", "echo", "[1]"]), json!([1]));
+    let (code, err) = query_err(&manifest, None, &["sdk-c", "fail"]);
     assert!(code == 1 && err.contains("the fail query always fails"), "{code} {err}");
-    let (code, err) = query_err(&manifest, None, &["py-c", "nope"]);
-    assert!(code == 2 && err.contains("has no query `nope`"), "{code} {err}");
-    assert_eq!(show_json(&manifest, "py-c", None), before, "a query changed the run");
-    let out = cli_ok(&manifest, &["update", "py-c", "add", "3", "--timeout", "60s"]);
-    assert_eq!(out, "5");
-    let out = cli(&manifest, &["update", "py-c", "add", "\"reject\""]);
+    let (code, err) = query_err(&manifest, None, &["sdk-c", "nope"]);
+    assert!(code == 2 && err.contains("has no query `nope`") && err.contains("count, status, echo, fail"), "{code} {err}");
+    assert_eq!(show_json(&manifest, "sdk-c", None), before, "a query changed the run");
+    let out = cli_ok(&manifest, &["update", "sdk-c", "add", "3", "--timeout", "60s"]);
+    assert_eq!(out, "5", "{}", host.log_text());
+    let out = cli(&manifest, &["update", "sdk-c", "add", "\"reject\""]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("the counter rejects"), "{out:?}");
-    assert_eq!(query(&manifest, None, &["py-c", "status"]), json!({"count": 5, "adds": 2, "stopped": false}));
-    cli_ok(&manifest, &["signal", "py-c", "add", "\"stop\""]);
-    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", "py-c", "--timeout", "60"])).expect("JSON");
+    assert_eq!(query(&manifest, None, &["sdk-c", "status"]), json!({"count": 5, "adds": 2, "stopped": false}));
+    cli_ok(&manifest, &["signal", "sdk-c", "add", "\"stop\""]);
+    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", "sdk-c", "--timeout", "60"])).expect("JSON");
     assert_eq!(out, json!({"count": 5, "adds": 2}));
-    assert_eq!(query(&manifest, None, &["py-c", "status"]), json!({"count": 5, "adds": 2, "stopped": true}));
+    assert_eq!(query(&manifest, None, &["sdk-c", "status"]), json!({"count": 5, "adds": 2, "stopped": true}));
+    let doc = show_json(&manifest, "sdk-c", None);
+    assert_exactly_once(&doc.events);
+    assert_eq!(doc.of_kind("update_replied").len(), 2, "{:#?}", doc.kinds());
+}
+
+on_both_stores!(async fn the_python_sdk_answers_queries_and_updates(store: Store) {
+    counter_of_another_sdk(store, "python_counter_flow").await;
 });
 
 on_both_stores!(async fn the_javascript_sdk_answers_queries_and_updates(store: Store) {
-    let db = store.create().await;
-    let dir = TempDir::new();
-    let mut spec = spec(&db);
-    spec.workflows.push(("js-counter".into(), component("js_counter_flow")));
-    let manifest = write_manifest(&dir.0, "node-a", &[spec]);
-    let _host = Host::start(&manifest, &[]);
-    cli_ok(&manifest, &["start", "js-counter", "{}", "--run-id", "js-c"]);
-    cli_ok(&manifest, &["signal", "js-c", "add", "2"]);
-    let before = parked_after(&manifest, "js-c", 1).await;
-    assert_eq!(query(&manifest, None, &["js-c", "count"]), json!(2));
-    assert_eq!(query(&manifest, None, &["js-c", "echo", "[1]"]), json!([1]));
-    let (code, err) = query_err(&manifest, None, &["js-c", "fail"]);
-    assert!(code == 1 && err.contains("the fail query always fails"), "{code} {err}");
-    let (code, err) = query_err(&manifest, None, &["js-c", "nope"]);
-    assert!(code == 2 && err.contains("has no query `nope`"), "{code} {err}");
-    assert_eq!(show_json(&manifest, "js-c", None), before, "a query changed the run");
-    let out = cli_ok(&manifest, &["update", "js-c", "add", "3", "--timeout", "60s"]);
-    assert_eq!(out, "5");
-    let out = cli(&manifest, &["update", "js-c", "add", "\"reject\""]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the counter rejects"), "{out:?}");
-    assert_eq!(query(&manifest, None, &["js-c", "status"]), json!({"count": 5, "adds": 2, "stopped": false}));
-    cli_ok(&manifest, &["signal", "js-c", "add", "\"stop\""]);
-    let out: Value = serde_json::from_str(&cli_ok(&manifest, &["await", "js-c", "--timeout", "60"])).expect("JSON");
-    assert_eq!(out, json!({"count": 5, "adds": 2}));
-    assert_eq!(query(&manifest, None, &["js-c", "status"]), json!({"count": 5, "adds": 2, "stopped": true}));
+    counter_of_another_sdk(store, "js_counter_flow").await;
+});
+
+on_both_stores!(async fn the_c_sdk_answers_queries_and_updates(store: Store) {
+    counter_of_another_sdk(store, "c_counter_flow").await;
 });

@@ -327,7 +327,7 @@ mod tests {
     }
 
     /// Every C workflow in examples-wasm/c/, as its component.
-    const C_WORKFLOWS: [&str; 4] = ["c_conformance", "c_conformance_v2", "c_order_flow", "c_wasi_probe"];
+    const C_WORKFLOWS: [&str; 5] = ["c_conformance", "c_conformance_v2", "c_counter_flow", "c_order_flow", "c_wasi_probe"];
     /// Every C activity component (a `*-activities` directory).
     const C_ACTIVITIES: [&str; 1] = ["c_conformance_activities"];
 
