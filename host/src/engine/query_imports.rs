@@ -1,7 +1,8 @@
 //! The `queries` interface of the WIT contract, implemented on [`RunCtx`].
 //! In a live run `pending-query` always answers none. In a query execution
 //! (see [`super::query_replay`]) it hands the guest the query once the
-//! guest is where the recorded run is: every recorded command replayed,
+//! guest is where the recorded run is: every recorded command replayed
+//! (but for clock and random reads a language runtime makes on its own),
 //! and about to block on operations none of which completed in the
 //! journal (or returned). `answer-query` keeps the answer and stops the
 //! guest.
@@ -51,9 +52,13 @@ impl queries::Host for RunCtx {
         let Some(query) = self.query.as_ref() else {
             return Ok(None);
         };
-        // Not there yet: recorded commands remain, or the guest will not
-        // block (one of the operations completed in the journal).
-        if query.asked || self.history.replaying() || waiting_on.iter().any(|op| self.history.completion(*op).is_some()) {
+        // Not there yet: recorded commands remain (but for reads a
+        // language runtime makes on its own), or the guest will not block
+        // (one of the operations completed in the journal).
+        if query.asked
+            || self.history.replaying_more_than_reads()
+            || waiting_on.iter().any(|op| self.history.completion(*op).is_some())
+        {
             return Ok(None);
         }
         let args = serde_json::to_vec(&query.args).map_err(|e| Interrupt::Contract(format!("cannot encode the query's arguments: {e}")).trap())?;

@@ -250,6 +250,18 @@ impl History {
         self.cursor < self.commands.len()
     }
 
+    /// True while recorded commands other than clock, random and UUID
+    /// reads remain to be replayed. Reads a language runtime makes on its
+    /// own (StarlingMonkey reads the clock as the workflow returns) may be
+    /// recorded after the point a query is answered at.
+    pub fn replaying_more_than_reads(&self) -> bool {
+        self.commands.get(self.cursor..).is_some_and(|rest| {
+            rest.iter().any(|(_, body)| {
+                !matches!(body, EventBody::ClockRead { .. } | EventBody::RandomDrawn { .. } | EventBody::UuidDrawn { .. })
+            })
+        })
+    }
+
     /// True once the guest is past everything an earlier attempt of the
     /// run executed: from the start on a first attempt; otherwise from the
     /// first command the journal does not hold, or the first wait none of
