@@ -101,7 +101,7 @@ mod tests {
             std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
         }
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal", "/v1/instances/{instance}/runs/{run_id}/history", "/v1/instances/{instance}/replay"] {
+        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal", "/v1/instances/{instance}/runs/{run_id}/history", "/v1/instances/{instance}/replay", "/v1/instances/{instance}/runs/{run_id}/queries", "/v1/instances/{instance}/runs/{run_id}/updates", "/v1/instances/{instance}/runs/{run_id}/updates/{update_id}"] {
             assert!(paths.iter().any(|q| q.as_str() == p), "{p} missing from {paths:?}");
         }
     }
