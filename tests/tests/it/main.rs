@@ -29,6 +29,7 @@ mod hot_deploy_hosts;
 mod http_api;
 mod http_auth;
 mod http_deploy;
+mod http_queries_updates;
 mod http_streams;
 mod http_ui;
 mod instances;
