@@ -90,6 +90,36 @@ pub enum Command {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Ask a run a query; prints the workflow's answer (JSON). The run's
+    /// history is replayed read-only: nothing is written, no lease taken.
+    Query {
+        /// The run id.
+        run_id: String,
+        /// The query name.
+        name: String,
+        /// The JSON arguments (default `null`).
+        args: Option<String>,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Send a run an update (a signal whose sender waits for the
+    /// workflow's reply) and print the reply (JSON). On timeout (exit 4)
+    /// the update stays delivered.
+    Update {
+        /// The run id.
+        run_id: String,
+        /// The update name (the signal the workflow receives).
+        name: String,
+        /// The JSON payload (default `null`).
+        payload: Option<String>,
+        /// How long to wait for the reply (`30s`, `500ms`, `2m`).
+        #[arg(long, default_value = "30s")]
+        timeout: String,
+        /// The instance.
+        #[arg(long)]
+        instance: Option<String>,
+    },
     /// Cancel a run: the workflow is told and may clean up before it ends
     /// as cancelled (the request stands if it has not ended in 5 s).
     Cancel {
@@ -278,6 +308,8 @@ impl Command {
             Command::Serve { .. } => "serve",
             Command::Start { .. } => "start",
             Command::Signal { .. } => "signal",
+            Command::Query { .. } => "query",
+            Command::Update { .. } => "update",
             Command::Cancel { .. } => "cancel",
             Command::Terminate { .. } => "terminate",
             Command::Pause { .. } => "pause",
@@ -391,6 +423,32 @@ pub fn signal_payload(payload: Option<String>) -> Result<Value, CliError> {
         Some(text) => parse_json("signal payload", &text),
         None => Ok(Value::Null),
     }
+}
+
+/// The JSON arguments of `query` (default `null`).
+pub fn query_args(args: Option<String>) -> Result<Value, CliError> {
+    match args {
+        Some(text) => parse_json("query arguments", &text),
+        None => Ok(Value::Null),
+    }
+}
+
+/// `update --timeout`: a number with the unit `ms`, `s` or `m` (seconds
+/// when it has none).
+pub fn update_timeout(text: &str) -> Result<Duration, CliError> {
+    let bad = || CliError::Usage(format!("invalid --timeout `{text}`: give a duration like 30s, 500ms or 2m"));
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    Duration::try_from_secs_f64(value * scale).map_err(|_| bad())
 }
 
 /// `await --timeout` in seconds, as a duration.

@@ -39,6 +39,19 @@ pub async fn execute(cli: Cli) -> Result<u8, CliError> {
             print::signalled(&run_id, &name, key.as_deref(), sent.duplicate);
             Ok(EXIT_OK)
         }
+        Command::Query { run_id, name, args, instance } => {
+            let args = commands::query_args(args)?;
+            let c = client(&manifest, instance.as_deref()).await?;
+            print::answered(&c.query(&run_id, &name, args, CallOptions { instance }).await?);
+            Ok(EXIT_OK)
+        }
+        Command::Update { run_id, name, payload, timeout, instance } => {
+            let payload = commands::signal_payload(payload)?;
+            let timeout = commands::update_timeout(&timeout)?;
+            let c = client(&manifest, instance.as_deref()).await?;
+            print::answered(&c.update(&run_id, &name, payload, timeout, CallOptions { instance }).await?);
+            Ok(EXIT_OK)
+        }
         Command::Cancel { run_id, instance } => {
             let c = client(&manifest, instance.as_deref()).await?;
             print::cancelled(&run_id, &c.cancel(&run_id, CallOptions { instance }).await?);

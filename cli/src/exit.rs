@@ -59,6 +59,9 @@ pub fn exit_code(e: &CliError) -> u8 {
             | Error::RunControlRefused { .. }
             | Error::InvalidResetPoint { .. }
             | Error::WorkflowMismatch { .. }
+            | Error::QueriesUnsupported { .. }
+            | Error::UnknownQuery { .. }
+            | Error::UpdateNotReplied { .. }
             | Error::NothingToReplay
             | Error::Module(_)
             | Error::WorkflowModule { .. }

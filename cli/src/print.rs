@@ -89,6 +89,11 @@ pub fn signalled(run_id: &str, name: &str, key: Option<&str>, duplicate: bool) {
     }
 }
 
+/// A query's answer (`query`): its JSON on stdout.
+pub fn answered(answer: &Value) {
+    outln!("{answer}");
+}
+
 /// How a cancel ended (`cancel`).
 pub fn cancelled(run_id: &str, outcome: &CancelOutcome) {
     match outcome {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use continuum_host::{Error, Migrate, RunHistory, DEFAULT_INSTANCE};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::commands::{self, Command};
 use crate::exit::{CliError, EXIT_OK};
@@ -59,6 +59,20 @@ pub async fn execute(server: &str, command: Command) -> Result<u8, CliError> {
             let sent: answer::SignalSent = remote.parse("signal", a)?;
             print::signalled(&run_id, &name, key.as_deref(), sent.duplicate);
             Ok(EXIT_OK)
+        }
+        Command::Query { run_id, name, args, instance } => {
+            let args = commands::query_args(args)?;
+            let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "queries"], &[]);
+            let body = json!({"name": name, "args": args});
+            let (_, a) = remote.call(Method::POST, url, Some(Body::Json(body)), none, "query").await?;
+            let answered: answer::QueryAnswered = remote.parse("query", a)?;
+            print::answered(&answered.answer);
+            Ok(EXIT_OK)
+        }
+        Command::Update { run_id, name, payload, timeout, instance } => {
+            let payload = commands::signal_payload(payload)?;
+            let timeout = commands::update_timeout(&timeout)?;
+            update_run(&remote, of(&instance), &run_id, &name, payload, timeout).await
         }
         Command::Cancel { run_id, instance } => {
             let url = remote.url(&["v1", "instances", of(&instance), "runs", run_id.as_str(), "cancel"], &[]);
@@ -215,6 +229,34 @@ async fn await_run(remote: &Remote, instance: &str, run_id: &str, timeout: Durat
             let (instance, run_id) = (instance.to_string(), run_id.to_string());
             return Err(Error::AwaitTimeout { instance, run_id, waited: timeout }.into());
         }
+    }
+}
+
+/// `update`: sends the update with a long poll for its reply, then polls
+/// on until the reply comes or `timeout` has passed (exit 4; the update
+/// stays delivered).
+async fn update_run(remote: &Remote, instance: &str, run_id: &str, name: &str, payload: Value, timeout: Duration) -> Result<u8, CliError> {
+    let begun = Instant::now();
+    let wait = timeout.min(continuum_http::wait::MAX_WAIT);
+    let query = [("wait", format!("{}ms", wait.as_millis()))];
+    let url = remote.url(&["v1", "instances", instance, "runs", run_id, "updates"], &query);
+    let body = json!({"name": name, "payload": payload});
+    let (_, a) = remote.call(Method::POST, url, Some(Body::Json(body)), wait, "update").await?;
+    let mut answered: answer::UpdateAnswer = remote.parse("update", a)?;
+    loop {
+        if answered.replied {
+            print::answered(&answered.reply.unwrap_or(Value::Null));
+            return Ok(EXIT_OK);
+        }
+        if begun.elapsed() >= timeout {
+            let (instance, run_id, update_id) = (instance.to_string(), answered.run_id, answered.update_id);
+            return Err(Error::UpdateTimeout { instance, run_id, update_id, waited: timeout }.into());
+        }
+        let wait = timeout.saturating_sub(begun.elapsed()).min(continuum_http::wait::MAX_WAIT);
+        let query = [("wait", format!("{}ms", wait.as_millis()))];
+        let url = remote.url(&["v1", "instances", instance, "runs", answered.run_id.as_str(), "updates", answered.update_id.as_str()], &query);
+        let (_, a) = remote.call(Method::GET, url, None, wait, "update").await?;
+        answered = remote.parse("update", a)?;
     }
 }
 

@@ -24,6 +24,27 @@ pub struct SignalSent {
     pub duplicate: bool,
 }
 
+/// `POST .../queries`.
+#[derive(Debug, Deserialize)]
+pub struct QueryAnswered {
+    /// The workflow's answer.
+    pub answer: Value,
+}
+
+/// `POST .../updates`, `GET .../updates/{update_id}`.
+#[derive(Debug, Deserialize)]
+pub struct UpdateAnswer {
+    /// The update id.
+    pub update_id: String,
+    /// The run it was delivered to.
+    pub run_id: String,
+    /// True once the workflow replied.
+    pub replied: bool,
+    /// The reply.
+    #[serde(default)]
+    pub reply: Option<Value>,
+}
+
 /// `GET .../runs`: a page of runs.
 #[derive(Debug, Deserialize)]
 pub struct RunPage {

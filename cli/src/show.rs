@@ -30,9 +30,10 @@ pub fn describe(body: &EventBody) -> String {
         }
         EventBody::TimerFired { op } => format!("op {op}"),
         EventBody::SignalRequested { op, name } => format!("op {op}  `{name}`"),
-        EventBody::SignalReceived { op, name, payload, signal_id } => {
-            format!("op {op}  `{name}` = {}  (inbox #{signal_id})", short(payload))
-        }
+        EventBody::SignalReceived { op, name, payload, signal_id, update_id } => match update_id {
+            Some(u) => format!("op {op}  `{name}` = {}  (inbox #{signal_id}, update {u})", short(payload)),
+            None => format!("op {op}  `{name}` = {}  (inbox #{signal_id})", short(payload)),
+        },
         EventBody::ClockRead { value_ms } => {
             chrono::DateTime::from_timestamp_millis(*value_ms as i64).map(|t| t.to_rfc3339()).unwrap_or_default()
         }
@@ -52,6 +53,10 @@ pub fn describe(body: &EventBody) -> String {
             format!("op {op}  {:?}{code}: {}", failure.kind, failure.message)
         }
         EventBody::AttributeSet { key, value } => format!("{key} = {value}"),
+        EventBody::UpdateReplied { update_id, reply, error } => match error {
+            Some(e) => format!("update {update_id}  rejected: {e}"),
+            None => format!("update {update_id}  -> {}", short(reply.as_ref().unwrap_or(&serde_json::Value::Null))),
+        },
         _ => String::new(),
     }
 }

@@ -148,6 +148,81 @@ pub enum Error {
         #[source]
         source: ModuleError,
     },
+    /// The run's workflow answers no queries where the run is (its
+    /// component does not import `queries`, or registers no handler).
+    #[error("workflow `{workflow}` does not answer queries (run `{}` in instance `{instance}`)", clip(.run_id))]
+    QueriesUnsupported {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The run's workflow.
+        workflow: String,
+    },
+    /// The run's workflow has no query of that name.
+    #[error("workflow `{workflow}` has no query `{}` (run `{}` in instance `{instance}`; its queries: {known})", clip(.query), clip(.run_id))]
+    UnknownQuery {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The run's workflow.
+        workflow: String,
+        /// The query asked.
+        query: String,
+        /// The queries it answers, comma-separated.
+        known: String,
+    },
+    /// The query's handler failed (its message), or the run's history
+    /// could not be replayed to answer it.
+    #[error("query `{}` of run `{}` in instance `{instance}` failed: {message}", clip(.query), clip(.run_id))]
+    QueryFailed {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The query asked.
+        query: String,
+        /// The handler's error, or why the replay failed.
+        message: String,
+    },
+    /// The workflow rejected the update: it replied with this error.
+    #[error("update `{update_id}` of run `{}` in instance `{instance}` was rejected: {message}", clip(.run_id))]
+    UpdateRejected {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The update id.
+        update_id: String,
+        /// The workflow's error message.
+        message: String,
+    },
+    /// No reply to the update came in time; the update stays delivered
+    /// (wait again with `await_update`).
+    #[error("update `{update_id}` of run `{}` in instance `{instance}` was not replied to within {waited:?} (it stays delivered)", clip(.run_id))]
+    UpdateTimeout {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The update id.
+        update_id: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The run ended without replying to the update.
+    #[error("run `{}` in instance `{instance}` ended {state} without replying to update `{update_id}`", clip(.run_id))]
+    UpdateNotReplied {
+        /// Instance.
+        instance: String,
+        /// Run id.
+        run_id: String,
+        /// The update id.
+        update_id: String,
+        /// The run's final state.
+        state: RunState,
+    },
     /// An activity component file was refused (not a component, does not
     /// compile, or does not fit the `activity` world).
     #[error("activity component of instance `{instance}`: {source}")]
@@ -276,7 +351,7 @@ pub enum Error {
 impl Error {
     /// True when retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::CancelNotConfirmed { .. } | Error::AwaitTimeout { .. })
+        matches!(self, Error::CancelNotConfirmed { .. } | Error::AwaitTimeout { .. } | Error::UpdateTimeout { .. })
     }
 
     /// [`Error::UnknownRun`] for `key`.

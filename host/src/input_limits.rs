@@ -37,6 +37,11 @@ pub(crate) fn check_signal_name(name: &str) -> Result<(), Error> {
     check_name("signal name", name, MAX_SIGNAL_NAME_CHARS, true)
 }
 
+/// Checks a query's name (the rules of a signal's name).
+pub(crate) fn check_query_name(name: &str) -> Result<(), Error> {
+    check_name("query name", name, MAX_SIGNAL_NAME_CHARS, true)
+}
+
 /// Checks a signal's idempotency key.
 pub(crate) fn check_signal_key(key: &str) -> Result<(), Error> {
     check_name("signal idempotency key", key, MAX_SIGNAL_KEY_CHARS, false)

@@ -48,6 +48,8 @@ mod journal;
 mod load;
 mod manifest;
 mod modules;
+mod query;
+mod update;
 mod run_attributes;
 mod run_control;
 mod run_error;
@@ -95,6 +97,7 @@ pub use manifest::{
     DEFAULT_INSTANCE, DEFAULT_MANIFEST_FILE, DEFAULT_MAX_BODY_BYTES,
 };
 pub use modules::ModuleError;
+pub use update::UpdateSent;
 pub use views::{CancelOutcome, Heartbeat, HistoryEvent, OpenActivity, RunHistory, RunInfo, RunOutcome};
 
 

@@ -25,6 +25,9 @@ use crate::routes;
         routes::runs::read,
         routes::run_verbs::result,
         routes::run_verbs::signal,
+        routes::queries::query,
+        routes::updates::send,
+        routes::updates::read,
         routes::run_verbs::cancel,
         routes::run_verbs::terminate,
         routes::run_verbs::pause,
@@ -70,8 +73,8 @@ impl IntoResponses for ApiErrors {
             ("400", "Bad input: invalid JSON, name, query, cursor or schedule, a reset point the journal does not have (codes invalid_json, invalid_name, bad_query, bad_cursor, bad_request, invalid_module, invalid_schedule, invalid_reset_point)"),
             ("401", "No token, or an unknown one (unauthorized)"),
             ("403", "The token does not reach this instance (forbidden)"),
-            ("404", "Unknown instance, run, workflow or schedule (unknown_instance, unknown_run, unknown_workflow, unknown_schedule)"),
-            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused, schedule_exists, run_control_refused)"),
+            ("404", "Unknown instance, run, workflow, schedule or query (unknown_instance, unknown_run, unknown_workflow, unknown_schedule, unknown_query)"),
+            ("409", "Conflict (run_exists, run_conflict, signal_key_conflict, run_finished, workflow_mismatch, deploy_refused, schedule_exists, run_control_refused, queries_unsupported, update_not_replied)"),
             ("413", "The body or a payload is too large (body_too_large, payload_too_large)"),
             ("503", "The database is unavailable, or a cancel was not confirmed: retry (database_unavailable, cancel_not_confirmed)"),
         ]
@@ -106,7 +109,7 @@ mod tests {
             std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
         }
         let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
-        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal", "/v1/instances/{instance}/runs/{run_id}/history", "/v1/instances/{instance}/replay", "/v1/instances/{instance}/schedules", "/v1/instances/{instance}/schedules/{name}/pause"] {
+        for p in ["/healthz", "/readyz", "/v1/instances", "/v1/instances/{instance}/runs", "/v1/instances/{instance}/runs/{run_id}/journal", "/v1/instances/{instance}/runs/{run_id}/history", "/v1/instances/{instance}/replay", "/v1/instances/{instance}/schedules", "/v1/instances/{instance}/schedules/{name}/pause", "/v1/instances/{instance}/runs/{run_id}/queries", "/v1/instances/{instance}/runs/{run_id}/updates", "/v1/instances/{instance}/runs/{run_id}/updates/{update_id}"] {
             assert!(paths.iter().any(|q| q.as_str() == p), "{p} missing from {paths:?}");
         }
     }

@@ -423,6 +423,40 @@ bool cn_patched(const char *name);
  * `return cn_fail("invalid_attribute", "%s", message)`). */
 const char *cn_set_attribute(const char *key, const char *value);
 
+/* ------------------------------------------------------------------ */
+/* Queries and updates                                                 */
+/* ------------------------------------------------------------------ */
+
+/** A query handler: returns the answer for `args` (the query's JSON
+ * arguments), or NULL with `*error` set to the message the query fails
+ * with. It must only read the workflow's state (nothing it does is
+ * recorded). */
+typedef cn_json *(*cn_query_handler)(const cn_json *args, void *ctx, const char **error);
+/** Registers the handler of the query `name` (`continuum query RUN NAME
+ * ARGS`), called with `ctx`; registering a name again replaces it. The
+ * host answers a query by replaying the run read-only: the handler is
+ * called once the guest is where the run is (at the wait it is blocked
+ * at, or after the workflow returned). */
+void cn_on_query(const char *name, cn_query_handler handler, void *ctx);
+
+/** A signal received by cn_update_receive: its payload, and its update id
+ * (NULL for a plain signal) when its sender waits for a reply. */
+typedef struct cn_update {
+    cn_json *value;
+    const char *id;
+} cn_update;
+/** Waits for the next signal `name`, sent as an update (`continuum update`)
+ * or as a plain signal: true with it in `*out`, false (with `*failure`) if
+ * its payload is not JSON. */
+bool cn_update_receive(const char *name, cn_update *out, cn_failure *failure);
+/** Replies `value` to the update's sender (journaled: a replay does not
+ * reply again); nothing for a plain signal. Returns NULL, or the message
+ * why it was refused (replied to already). */
+const char *cn_update_reply(const cn_update *u, const cn_json *value);
+/** Rejects the update: its sender gets the error `message`. Returns NULL
+ * or why it was refused. */
+const char *cn_update_reject(const cn_update *u, const char *message);
+
 /** Continues as new: the run ends `continued` when the workflow returns
  * (whatever it returns) and the next run of its chain starts with `input`
  * and an empty history, on the current version or on `version` (a content

@@ -34,6 +34,9 @@ void cn_buf_json_string(cn_buf *b, const char *s, size_t len);
 struct cn_op *cn_op_pending(uint32_t handle);
 /** The host's handle of `op`. */
 uint32_t cn_op_handle(const struct cn_op *op);
+/** Answers the pending query, if the host has one now (query.c): before a
+ * wait on `handles` may block, and after the workflow returned (none). */
+void cn_answer_pending_query(const uint32_t *handles, size_t n);
 /** A copy of `len` bytes of a bindings string, in the arena. */
 #define cn_copy_wit_string(s) cn_strdup_n((const char *)(s)->ptr, (s)->len)
 

@@ -126,6 +126,7 @@ bool cn_is_done(const cn_op *op) { return op && op->done; }
 bool cn_wait(cn_op *op, cn_json **out, cn_failure *failure) {
     if (!op->done) {
         continuum_workflow_types_completion_t c;
+        cn_answer_pending_query(&op->handle, 1);
         continuum_workflow_host_wait(op->handle, &c);
         settle(op, &c);
     }
@@ -146,6 +147,7 @@ size_t cn_select(cn_op *const *ops, size_t n) {
     for (size_t i = 0; i < n; i++) handles[i] = ops[i]->handle;
     workflow_list_handle_t list = {handles, n};
     continuum_workflow_host_tuple2_u32_completion_t ret;
+    cn_answer_pending_query(handles, n);
     continuum_workflow_host_wait_any(&list, &ret);
     size_t i = ret.f0 < n ? ret.f0 : 0;
     settle(ops[i], &ret.f1);
@@ -317,6 +319,8 @@ bool exports_workflow_run(workflow_payload_t *input, workflow_payload_t *ret, wo
         if (value) output = cn_the_workflow(value);
         else cn_fail("invalid_input", "cannot decode the workflow input: %s", why);
     }
+    /* A query execution past the workflow's end is answered here. */
+    cn_answer_pending_query(NULL, 0);
     if (!run_error.failed && !output) {
         cn_fail("exception", "the workflow returned no output without calling cn_fail");
     }

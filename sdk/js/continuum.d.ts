@@ -55,8 +55,24 @@ export declare class ActivityCall<T = any> {
   call(): T;
 }
 
+/** A signal received by {@link Workflow.update}: its payload, and its update id when its sender waits for a reply. */
+export declare class Update<T = any> {
+  /** The payload. */
+  readonly value: T;
+  /** The update id; `undefined` for a plain signal. */
+  readonly id: string | undefined;
+  /** Replies `reply` (a JSON value) to the sender; nothing for a plain signal. */
+  reply(reply: unknown): void;
+  /** Rejects the update: its sender gets the error `message`. */
+  reject(message: string): void;
+}
+
 /** The handle a workflow function receives; there is one per run. Durations in milliseconds. */
 export declare class Workflow {
+  /** Registers the handler of the query `name`: it takes the arguments and returns the answer (JSON); what it throws fails the query. */
+  onQuery(name: string, handler: (args: any) => unknown): void;
+  /** Waits for the next signal `name`, sent as an update or as a plain signal; reply with {@link Update.reply}. */
+  update<T = any>(name: string): Update<T>;
   /** Prepares a call of the activity `name` with `input` (sent as JSON). */
   activity<T = any>(name: string, input?: unknown): ActivityCall<T>;
   /** Starts a durable timer; the operation completes (with `null`) when it fires. */

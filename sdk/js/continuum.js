@@ -22,6 +22,7 @@
 import * as host from "continuum:workflow/host@0.1.0";
 import * as attributes from "continuum:workflow/attributes@0.1.0";
 import * as continuation from "continuum:workflow/continuation@0.1.0";
+import * as updates from "continuum:workflow/updates@0.1.0";
 
 import "./no_http.js";
 
@@ -29,6 +30,7 @@ import { ActivityError, ActivityFailed, FailureKind, WorkflowError } from "./err
 import { decodeJson, encodeJson, toJson } from "./json.js";
 import { RetryPolicy, millis, optionsToWit, optionsToWitExt } from "./retry.js";
 import { Operation } from "./operation.js";
+import { answerPendingQuery, registerQuery } from "./query.js";
 import { ChildError, ChildErrorKind, ChildRun, ParentClose, joinChildren, startChild } from "./child.js";
 
 export { ActivityError, ActivityFailed, FailureKind, RetryPolicy, WorkflowError, decodeJson, encodeJson, millis, toJson };
@@ -191,6 +193,48 @@ export class ActivityCall {
 }
 
 /** The handle a workflow function receives; there is one per run. */
+/**
+ * A signal received by {@link Workflow#update}: its payload (`value`) and
+ * its update id (`id`, `undefined` for a plain signal) when its sender
+ * waits for a reply.
+ */
+export class Update {
+  /** @param {any} value @param {string | undefined} id */
+  constructor(value, id) {
+    this.value = value;
+    this.id = id;
+  }
+
+  /**
+   * Replies `reply` (a JSON value) to the sender; nothing for a plain
+   * signal. Throws a {@link WorkflowError} (`update_refused`) when the
+   * update was replied to already.
+   * @param {any} reply
+   */
+  reply(reply) {
+    if (this.id === undefined) return;
+    replyUpdate(this.id, { tag: "ok", val: encodeJson(reply) });
+  }
+
+  /**
+   * Rejects the update: its sender gets the error `message`.
+   * @param {string} message
+   */
+  reject(message) {
+    if (this.id === undefined) return;
+    replyUpdate(this.id, { tag: "err", val: String(message) });
+  }
+}
+
+function replyUpdate(id, reply) {
+  try {
+    updates.replyUpdate(id, reply);
+  } catch (e) {
+    const message = typeof e?.payload === "string" ? e.payload : String(e?.message ?? e);
+    throw new WorkflowError("update_refused", message);
+  }
+}
+
 export class Workflow {
   /**
    * Prepares a call of the activity `name` with `input` (sent as JSON). Set
@@ -241,6 +285,34 @@ export class Workflow {
   }
 
   /**
+   * Registers the handler of the query `name`: it takes the query's
+   * arguments (decoded JSON) and returns the answer (a JSON value); what it
+   * throws fails the query with its message. Handlers only read the
+   * workflow's state (nothing they do is recorded). Registering a name
+   * again replaces its handler.
+   * @example
+   * ctx.onQuery("count", () => state.count);
+   * @param {string} name
+   * @param {(args: any) => any} handler
+   */
+  onQuery(name, handler) {
+    registerQuery(name, handler);
+  }
+
+  /**
+   * Waits for the next signal called `name`, sent as an update or as a
+   * plain signal; reply with {@link Update#reply} or {@link Update#reject}
+   * (an update's sender waits for that).
+   * @param {string} name
+   * @returns {Update}
+   */
+  update(name) {
+    const op = this.receiveSignal(name);
+    const value = op.wait();
+    return new Update(value, updates.updateIdOf(op.handle) ?? undefined);
+  }
+
+  /**
    * Waits for the next signal called `name`; returns its payload.
    * @param {string} name
    * @returns {any}
@@ -284,6 +356,7 @@ export class Workflow {
         handles.push(op.handle);
       }
     });
+    answerPendingQuery(handles);
     const [pos, completion] = host.waitAny(handles);
     const i = positions[pos];
     ops[i].settle(completion);
@@ -500,11 +573,23 @@ export function workflow(fn) {
     try {
       output = fn(new Workflow(), value);
     } catch (e) {
+      // A query execution past the workflow's end is answered here.
+      answerPendingQuery([]);
       return failure(e);
     }
     if (output && typeof output.then === "function") {
-      return Promise.resolve(output).then(success, failure);
+      return Promise.resolve(output).then(
+        (v) => {
+          answerPendingQuery([]);
+          return success(v);
+        },
+        (e) => {
+          answerPendingQuery([]);
+          return failure(e);
+        },
+      );
     }
+    answerPendingQuery([]);
     return success(output);
   };
 }

@@ -5,6 +5,7 @@ import * as host from "continuum:workflow/host@0.1.0";
 
 import { ActivityFailed } from "./errors.js";
 import { decodeJson } from "./json.js";
+import { answerPendingQuery } from "./query.js";
 
 /** The decoded value of a WIT completion, or its failure thrown. */
 function outcome(completion) {
@@ -73,7 +74,10 @@ export class Operation {
    * @returns {T}
    */
   wait() {
-    if (!this.#done) this.settle(host.wait(this.#handle));
+    if (!this.#done) {
+      answerPendingQuery([this.#handle]);
+      this.settle(host.wait(this.#handle));
+    }
     if (this.#failure !== undefined) throw this.#failure;
     return this.#value;
   }

@@ -108,6 +108,30 @@ static cn_json *fan_out(const cn_json *input) {
     return cn_object("doubles", doubles, NULL);
 }
 
+/* query: answers `state` ({"step": "waiting"} until the signal `go`, then
+ * {"step": "done"}) and `echo` (its arguments); waits for `go`. */
+static const char *query_step = "waiting";
+
+static cn_json *query_state(const cn_json *args, void *ctx, const char **error) {
+    (void)args, (void)ctx, (void)error;
+    return cn_object("step", cn_str(query_step), NULL);
+}
+
+static cn_json *query_echo(const cn_json *args, void *ctx, const char **error) {
+    (void)ctx, (void)error;
+    return (cn_json *)args;
+}
+
+static cn_json *query_case(void) {
+    cn_on_query("state", query_state, NULL);
+    cn_on_query("echo", query_echo, NULL);
+    cn_json *payload;
+    cn_failure failed;
+    if (!cn_signal("go", &payload, &failed)) return cn_fail_with(&failed);
+    query_step = "done";
+    return cn_object("step", cn_str("done"), NULL);
+}
+
 static cn_json *patch(void) { return cn_object("patched", cn_bool(cn_patched("conformance-patch")), NULL); }
 
 /* The host's clock and randomness, then libc's own; logged, then a sleep
@@ -168,6 +192,7 @@ static cn_json *conformance(const cn_json *input) {
     if (strcmp(name, "signal_race") == 0) return signal_race(input);
     if (strcmp(name, "fan_out") == 0) return fan_out(input);
     if (strcmp(name, "patch") == 0) return patch();
+    if (strcmp(name, "query") == 0) return query_case();
     if (strcmp(name, "continue") == 0) return continue_case(input);
     if (strcmp(name, "clock_random") == 0) return clock_random(input);
     if (strcmp(name, "drift") == 0) return drift();

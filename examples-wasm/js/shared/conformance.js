@@ -85,6 +85,17 @@ const CASES = {
     return { patched: ctx.patched("conformance-patch") };
   },
 
+  // Answers `state` ({"step": "waiting"} until the signal `go`, then
+  // {"step": "done"}) and `echo` (its arguments); waits for `go`.
+  query(ctx) {
+    let step = "waiting";
+    ctx.onQuery("state", () => ({ step }));
+    ctx.onQuery("echo", (args) => args);
+    ctx.signal("go");
+    step = "done";
+    return { step: "done" };
+  },
+
   clock_random(ctx, input) {
     const values = {
       now: ctx.nowMs(),

@@ -129,6 +129,17 @@ def continue_case(ctx: Workflow, input: Dict[str, Any]) -> Output:
     return {"continued": n, "double": echo["double"]}
 
 
+def query(ctx: Workflow, input: Dict[str, Any]) -> Output:
+    """Answers ``state`` (``{"step": "waiting"}`` until the signal ``go``,
+    then ``{"step": "done"}``) and ``echo`` (its arguments); waits for ``go``."""
+    step = {"step": "waiting"}
+    ctx.on_query("state", lambda _args: dict(step))
+    ctx.on_query("echo", lambda args: args)
+    ctx.signal("go")
+    step["step"] = "done"
+    return {"step": "done"}
+
+
 def patch(ctx: Workflow, input: Dict[str, Any]) -> Output:
     """The patch marker ``conformance-patch``."""
     return {"patched": ctx.patched("conformance-patch")}
@@ -169,6 +180,7 @@ def conformance(drift_v2: bool) -> Callable[[Workflow, Any], Output]:
         "signal_race": signal_race,
         "fan_out": fan_out,
         "patch": patch,
+        "query": query,
         "continue": continue_case,
         "clock_random": clock_random,
         "drift": drift,

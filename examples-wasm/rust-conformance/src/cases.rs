@@ -151,6 +151,7 @@ fn conformance(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
         "signal_race" => signal_race(ctx, &input),
         "fan_out" => fan_out(ctx, &input),
         "patch" => Ok(json!({ "patched": ctx.patched("conformance-patch") })),
+        "query" => query_case(ctx),
         "clock_random" => clock_random(ctx, &input),
         "drift" => drift(ctx),
         "saga_cancel" => saga_cancel(ctx),
@@ -160,3 +161,15 @@ fn conformance(ctx: &Workflow, input: Value) -> Result<Value, WorkflowError> {
 }
 
 continuum_sdk::workflow!(conformance);
+
+/// `query`: answers `state` (`{"step": "waiting"}` until the signal `go`,
+/// then `{"step": "done"}`) and `echo` (its arguments); waits for `go`.
+fn query_case(ctx: &Workflow) -> Result<Value, WorkflowError> {
+    let step = std::rc::Rc::new(std::cell::Cell::new("waiting"));
+    let seen = step.clone();
+    ctx.on_query("state", move |_: Value| Ok(json!({ "step": seen.get() })));
+    ctx.on_query("echo", |args: Value| Ok(args));
+    let _: Value = ctx.signal("go")?;
+    step.set("done");
+    Ok(json!({ "step": "done" }))
+}

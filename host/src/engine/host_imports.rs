@@ -108,6 +108,12 @@ impl RunCtx {
         self.check_cancel()?;
         let next = self.history.next_command(&cmd).map_err(Interrupt::Drift)?;
         if next.1 == Replayed::Live {
+            // A query execution: the guest goes on past the journal (to the
+            // wait it blocks at), and nothing it starts is recorded or
+            // executed (nothing is committed, activities never start).
+            if self.query.is_some() {
+                return Ok(next);
+            }
             if self.check_only {
                 return Err(Interrupt::ReplayEnd);
             }
@@ -194,12 +200,13 @@ impl RunCtx {
                 match found {
                     Some(sig) => {
                         self.pending.consumed_signals.push(sig.id);
-                        tracing::info!(signal = %name, signal_id = sig.id, "signal received");
+                        tracing::info!(signal = %name, signal_id = sig.id, update_id = sig.update_id.as_deref(), "signal received");
                         EventBody::SignalReceived {
                             op,
                             name,
                             payload: sig.payload,
                             signal_id: sig.id,
+                            update_id: sig.update_id,
                         }
                     }
                     None => return Ok(None),
@@ -469,6 +476,8 @@ impl host::Host for RunCtx {
         self.check_cancel().map_err(Interrupt::trap)?;
         match self.history.patched(&name) {
             Some(taken) => Ok(taken),
+            // A query execution past the journal: the new path, unrecorded.
+            None if self.query.is_some() => Ok(true),
             None if self.check_only => Err(Interrupt::ReplayEnd.trap()),
             None => {
                 self.check_journal_limits().map_err(Interrupt::trap)?;
@@ -482,8 +491,9 @@ impl host::Host for RunCtx {
         if message.starts_with("panic: ") {
             self.last_panic = Some(message.clone());
         }
-        // Muted for what an earlier attempt already executed (and logged).
-        if !self.history.caught_up() {
+        // Muted for what an earlier attempt already executed (and logged),
+        // and in a query execution (nothing it does is the run's).
+        if !self.history.caught_up() || self.query.is_some() {
             return Ok(());
         }
         let (instance, run_id, workflow) = (&*self.env.instance, &self.key.run_id, &self.workflow);

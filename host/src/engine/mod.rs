@@ -14,6 +14,9 @@ mod lease_clock;
 mod memory_budget;
 mod memory_footprint;
 mod pause_flag;
+mod query_imports;
+mod query_replay;
+mod update_imports;
 pub mod replay;
 mod replay_only;
 mod run;
@@ -27,6 +30,8 @@ mod workflow_wasi;
 
 pub use lease_clock::LeaseClock;
 pub(crate) use replay_only::{replay_only, ReplayOnlyEnd};
+pub(crate) use query_imports::QueryAnswer;
+pub(crate) use query_replay::{query_replay, QueryEnd};
 pub use memory_budget::MemoryBudget;
 pub use pause_flag::PauseFlag;
 pub(crate) use memory_budget::{defer_delay, BudgetShare};

@@ -61,6 +61,11 @@ pub enum Command {
         /// Its value.
         value: String,
     },
+    /// `reply-update(update-id, ..)`.
+    UpdateReply {
+        /// The update replied to.
+        update_id: String,
+    },
 }
 
 impl Command {
@@ -75,6 +80,7 @@ impl Command {
             Command::Uuid => "uuid()".into(),
             Command::Child { workflow } => format!("start-child `{workflow}`"),
             Command::Attribute { key, value } => format!("set-attribute `{key}` = `{value}`"),
+            Command::UpdateReply { update_id } => format!("reply-update `{update_id}`"),
         }
     }
 }
@@ -132,6 +138,12 @@ pub struct History {
     children: HashMap<u32, String>,
     /// How the children that did not complete failed, by operation.
     child_failures: HashMap<u32, ChildFailure>,
+    /// The update id of each signal receipt that received an update, by
+    /// operation.
+    update_ids: HashMap<u32, String>,
+    /// The updates replied to so far (replayed or appended), in step with
+    /// the guest.
+    replied_updates: HashSet<String>,
 }
 
 impl History {
@@ -152,7 +164,8 @@ impl History {
                 | EventBody::UuidDrawn { .. }
                 | EventBody::PatchMarker { .. }
                 | EventBody::ChildStarted { .. }
-                | EventBody::AttributeSet { .. } => h.commands.push((e.seq, e.body.clone())),
+                | EventBody::AttributeSet { .. }
+                | EventBody::UpdateReplied { .. } => h.commands.push((e.seq, e.body.clone())),
                 _ => {}
             }
             h.note_completion(e.seq, &e.body);
@@ -186,8 +199,11 @@ impl History {
             EventBody::ActivityCompleted { op, output, .. } => (*op, Outcome::Ok(output.clone())),
             EventBody::ActivityFailed { op, failure } => (*op, Outcome::Err(failure.clone())),
             EventBody::TimerFired { op } => (*op, Outcome::Ok(serde_json::Value::Null)),
-            EventBody::SignalReceived { op, payload, signal_id, .. } => {
+            EventBody::SignalReceived { op, payload, signal_id, update_id, .. } => {
                 self.consumed_signals.insert(*signal_id);
+                if let Some(id) = update_id {
+                    self.update_ids.entry(*op).or_insert_with(|| id.clone());
+                }
                 (*op, Outcome::Ok(payload.clone()))
             }
             _ => return,
@@ -232,6 +248,18 @@ impl History {
     /// True while recorded commands remain to be replayed.
     pub fn replaying(&self) -> bool {
         self.cursor < self.commands.len()
+    }
+
+    /// True while recorded commands other than clock, random and UUID
+    /// reads remain to be replayed. Reads a language runtime makes on its
+    /// own (StarlingMonkey reads the clock as the workflow returns) may be
+    /// recorded after the point a query is answered at.
+    pub fn replaying_more_than_reads(&self) -> bool {
+        self.commands.get(self.cursor..).is_some_and(|rest| {
+            rest.iter().any(|(_, body)| {
+                !matches!(body, EventBody::ClockRead { .. } | EventBody::RandomDrawn { .. } | EventBody::UuidDrawn { .. })
+            })
+        })
     }
 
     /// True once the guest is past everything an earlier attempt of the
@@ -294,6 +322,7 @@ impl History {
                 w == workflow && *o == op
             }
             (Command::Attribute { key, value }, EventBody::AttributeSet { key: k, value: v }) => k == key && v == value,
+            (Command::UpdateReply { update_id }, EventBody::UpdateReplied { update_id: u, .. }) => u == update_id,
             (Command::Clock, EventBody::ClockRead { .. })
             | (Command::Random, EventBody::RandomDrawn { .. })
             | (Command::Uuid, EventBody::UuidDrawn { .. }) => true,
@@ -377,6 +406,28 @@ impl History {
     pub fn last_seq(&self) -> i64 {
         self.last_seq
     }
+
+    /// The update id of the signal operation `op` received, if it received
+    /// an update.
+    pub fn update_id_of(&self, op: u32) -> Option<&str> {
+        self.update_ids.get(&op).map(String::as_str)
+    }
+
+    /// True if the run received the update `id` (recorded or appended).
+    pub fn update_received(&self, id: &str) -> bool {
+        self.update_ids.values().any(|u| u == id)
+    }
+
+    /// True once the guest has replied to the update `id` (replayed or
+    /// appended).
+    pub fn update_replied(&self, id: &str) -> bool {
+        self.replied_updates.contains(id)
+    }
+
+    /// Notes the guest's reply to the update `id`.
+    pub fn mark_replied(&mut self, id: &str) {
+        self.replied_updates.insert(id.to_string());
+    }
 }
 
 fn describe_recorded(body: &EventBody) -> String {
@@ -390,6 +441,7 @@ fn describe_recorded(body: &EventBody) -> String {
         EventBody::PatchMarker { name } => format!("patched(`{name}`)"),
         EventBody::ChildStarted { workflow, .. } => format!("start-child `{workflow}`"),
         EventBody::AttributeSet { key, value } => format!("set-attribute `{key}` = `{value}`"),
+        EventBody::UpdateReplied { update_id, .. } => format!("reply-update `{update_id}`"),
         other => other.kind().to_string(),
     }
 }

@@ -131,6 +131,10 @@ pub struct RunCtx {
     pub(crate) outcomes_cache: Option<Vec<(u32, TaskOutcome)>>,
     /// A replay check: stop (with `ReplayEnd`) instead of going live.
     pub(crate) check_only: bool,
+    /// A query execution (with `check_only`): the query asked; commands
+    /// past the journal are taken without being recorded or executed (see
+    /// [`super::query_replay`]).
+    pub(crate) query: Option<super::query_imports::QueryExec>,
     /// An outcome taken in live (an activity result, a signal) is in the
     /// pending write: it must be committed before the run's next effect
     /// on the world (see [`RunCtx::commit_taken`]).
@@ -199,6 +203,7 @@ impl RunCtx {
             inbox_cache: None,
             outcomes_cache: None,
             check_only: false,
+            query: None,
             taken_uncommitted: false,
             lease_clock: super::LeaseClock::unbounded(),
             wasi: None,
@@ -224,6 +229,11 @@ impl RunCtx {
     /// or once its clean-up after a delivered cancellation has run past
     /// its deadline.
     pub(crate) fn check_cancel(&self) -> Result<(), Interrupt> {
+        // A query execution replays what was recorded, whatever the clock
+        // says now.
+        if self.query.is_some() {
+            return Ok(());
+        }
         if *self.stop.borrow() == StopRequest::Terminate {
             return Err(Interrupt::Terminated(TERMINATED_ON_REQUEST.into()));
         }

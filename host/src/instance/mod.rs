@@ -13,7 +13,7 @@ mod claim_window;
 mod dispatcher;
 mod finished_runs;
 mod heartbeater;
-mod module_lookup;
+pub(crate) mod module_lookup;
 pub mod options;
 mod recovery;
 mod registry;

@@ -226,7 +226,7 @@ pub(in crate::journal) fn event_from_row<R: TsRow + ?Sized>(row: &R, key: &RunKe
     })
 }
 
-/// Decodes a `signals` row (`id`, `name`, `payload`).
+/// Decodes a `signals` row (`id`, `name`, `payload`, `idempotency_key`).
 pub(in crate::journal) fn signal_from_row<R: TsRow + ?Sized>(row: &R, key: &RunKey) -> Result<InboxSignal, JournalError>
 {
     let k = key.to_string();
@@ -235,6 +235,9 @@ pub(in crate::journal) fn signal_from_row<R: TsRow + ?Sized>(row: &R, key: &RunK
         id: row.int("id", &k)?,
         name: row.text("name", &k)?,
         payload: from_json(&k, "signal payload", &payload)?,
+        update_id: row
+            .opt_text("idempotency_key", &k)?
+            .and_then(|key| key.strip_prefix(super::model::UPDATE_KEY_PREFIX).map(str::to_string)),
     })
 }
 

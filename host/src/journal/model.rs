@@ -357,6 +357,10 @@ pub enum EventBody {
         payload: Value,
         /// The inbox row it came from.
         signal_id: i64,
+        /// The update id when the signal was sent as an update (its
+        /// sender waits for `update_replied`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        update_id: Option<String>,
     },
     /// `now()` returned this value.
     ClockRead {
@@ -460,6 +464,18 @@ pub enum EventBody {
         /// Its value.
         value: String,
     },
+    /// The workflow replied to an update (`reply-update`); the update's
+    /// sender finds the reply here. Replay replies nothing again.
+    UpdateReplied {
+        /// The update id.
+        update_id: String,
+        /// The reply (JSON), when the workflow replied with one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply: Option<Value>,
+        /// The error message, when the workflow rejected the update.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
 }
 
 impl EventBody {
@@ -488,6 +504,7 @@ impl EventBody {
             EventBody::ChildCompleted { .. } => "child_completed",
             EventBody::ChildFailed { .. } => "child_failed",
             EventBody::AttributeSet { .. } => "attribute_set",
+            EventBody::UpdateReplied { .. } => "update_replied",
         }
     }
 }
@@ -708,7 +725,15 @@ pub struct InboxSignal {
     pub name: String,
     /// JSON payload.
     pub payload: Value,
+    /// The update id, when it was sent as an update (its idempotency key
+    /// is [`UPDATE_KEY_PREFIX`] and the id).
+    pub update_id: Option<String>,
 }
+
+/// The idempotency key of a signal sent as an update is this prefix and the
+/// update id. A signal key a caller gives cannot hold a space, so no plain
+/// signal is taken for an update.
+pub const UPDATE_KEY_PREFIX: &str = "update ";
 
 /// An activity task's outcome.
 #[derive(Debug, Clone, PartialEq)]

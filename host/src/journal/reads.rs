@@ -140,7 +140,7 @@ pub(in crate::journal) async fn load_events_after(
 
 /// [`RunStore::inbox`](super::RunStore::inbox).
 pub(in crate::journal) async fn inbox(p: &dyn ReadPool, key: &RunKey) -> Result<Vec<InboxSignal>, JournalError> {
-    let sql = "SELECT id, name, payload FROM signals \
+    let sql = "SELECT id, name, payload, idempotency_key FROM signals \
                WHERE instance = $1 AND run_id = $2 AND consumed_at IS NULL ORDER BY id";
     rows(p, sql, &[Arg::Text(&key.instance), Arg::Text(&key.run_id)], |r| signal_from_row(r, key)).await
 }

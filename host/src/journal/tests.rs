@@ -581,7 +581,7 @@ journal_suite!(signals_are_kept_in_order_and_consumed, |j: SharedJournal, _: Tes
     assert_eq!(r.wake_gen, 3);
 
     let mut w = RunWrite::new(k.clone(), lease.clone());
-    w.events.push((1, EventBody::SignalReceived { op: 1, name: "a".into(), payload: json!({"n": 2}), signal_id: ids[1] }));
+    w.events.push((1, EventBody::SignalReceived { op: 1, name: "a".into(), payload: json!({"n": 2}), signal_id: ids[1], update_id: None }));
     w.consumed_signals.push(ids[1]);
     assert_eq!(j.commit(&[w]).await.unwrap(), [true]);
     assert_eq!(j.inbox(&k).await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
@@ -934,6 +934,7 @@ mod instance_fence;
 mod activity_workers;
 mod schedules;
 mod run_control;
+mod updates;
 
 journal_suite!(a_parked_run_wakes_when_its_version_is_deployed, |j: SharedJournal, _: TestClock| async move {
     let k = key("a", "parked");

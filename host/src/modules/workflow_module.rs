@@ -55,7 +55,7 @@ impl WorkflowModule {
         let instance_pre = engine
             .workflow_linker
             .instantiate_pre(&component)
-            .map_err(|e| wrong(format!("{} (workflows may import continuum:workflow/host, children, continuation and attributes, and WASI 0.2 but not wasi:http)", foreign_message(&e))))?;
+            .map_err(|e| wrong(format!("{} (workflows may import continuum:workflow/host, children, continuation, attributes, queries and updates, and WASI 0.2 but not wasi:http)", foreign_message(&e))))?;
         let pre = WorkflowPre::new(instance_pre).map_err(|e| wrong(foreign_message(&e)))?;
         cache.log_ready(source, &format!("workflow `{name}`"), &hash, path);
         Ok(Arc::new(WorkflowModule { name: name.into(), hash, path: path.into(), pre }))

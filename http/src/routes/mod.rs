@@ -1,17 +1,21 @@
 //! The routes, one file per resource: health, instances, runs (start,
-//! list, read), a run's verbs (result, signal, cancel, terminate), its journal and
-//! history, workflows (versions, deploy) and replay checks, schedules
-//! (create, list, pause, resume, delete), an instance's counters (stats); and the web UI's (`/`, `/ui/...`).
+//! list, read), a run's verbs (result, signal, cancel, terminate, pause,
+//! resume, reset, retry), its queries and updates, its journal and history,
+//! workflows (versions, deploy) and replay checks, schedules (create, list,
+//! pause, resume, delete), an instance's counters (stats); and the web UI's
+//! (`/`, `/ui/...`).
 
 pub(crate) mod health;
 pub(crate) mod history;
 pub(crate) mod instances;
 pub(crate) mod journal;
+pub(crate) mod queries;
 pub(crate) mod replay;
 pub(crate) mod run_verbs;
 pub(crate) mod runs;
 pub(crate) mod schedules;
 pub(crate) mod stats;
+pub(crate) mod updates;
 pub(crate) mod workflows;
 
 use axum::routing::{delete, get, post};
@@ -31,6 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/instances/{instance}/runs/{run_id}", get(runs::read))
         .route("/v1/instances/{instance}/runs/{run_id}/result", get(run_verbs::result))
         .route("/v1/instances/{instance}/runs/{run_id}/signals", post(run_verbs::signal))
+        .route("/v1/instances/{instance}/runs/{run_id}/queries", post(queries::query))
+        .route("/v1/instances/{instance}/runs/{run_id}/updates", post(updates::send))
+        .route("/v1/instances/{instance}/runs/{run_id}/updates/{update_id}", get(updates::read))
         .route("/v1/instances/{instance}/runs/{run_id}/cancel", post(run_verbs::cancel))
         .route("/v1/instances/{instance}/runs/{run_id}/terminate", post(run_verbs::terminate))
         .route("/v1/instances/{instance}/runs/{run_id}/pause", post(run_verbs::pause))

@@ -46,7 +46,7 @@ if _IN_WORKFLOW:
     from .retry import ActivityOptions, Duration, RetryPolicy
     from .runtime import workflow
     from .saga import Saga
-    from .workflow import ActivityCall, Operation, Workflow, to_json
+    from .workflow import ActivityCall, Operation, Update, Workflow, to_json
 
     __all__ = [
         "ActivityCall",
@@ -62,6 +62,7 @@ if _IN_WORKFLOW:
         "ParentClose",
         "RetryPolicy",
         "Saga",
+        "Update",
         "Workflow",
         "WorkflowError",
         "log",

@@ -20,7 +20,7 @@ from wit_world.imports import types as wit
 
 from . import log
 from .errors import ActivityFailed, WorkflowError
-from .workflow import Workflow, WorkflowFn, decode_json, encode_json
+from .workflow import Workflow, WorkflowFn, answer_pending_query, decode_json, encode_json
 
 
 def _prepare_run() -> None:
@@ -57,7 +57,11 @@ def run_workflow(fn: WorkflowFn, input: bytes) -> bytes:
     except ValueError as e:
         raise _fail("invalid_input", f"cannot decode the workflow input: {e}") from None
     try:
-        output = fn(Workflow(), value)
+        try:
+            output = fn(Workflow(), value)
+        finally:
+            # A query execution past the workflow's end is answered here.
+            answer_pending_query([])
     except WorkflowError as e:
         raise _fail(e.code, e.message) from None
     except ActivityFailed as failure:

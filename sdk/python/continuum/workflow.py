@@ -18,10 +18,12 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Generic, List, Optional, Sequence, TypeVar
 
-from componentize_py_types import Err
+from componentize_py_types import Err, Ok
 from wit_world.imports import attributes as wit_attributes
 from wit_world.imports import continuation as wit_continuation
 from wit_world.imports import host
+from wit_world.imports import queries as wit_queries
+from wit_world.imports import updates as wit_updates
 from wit_world.imports import types as wit
 
 from .errors import ActivityFailed, FailureKind, WorkflowError
@@ -69,6 +71,62 @@ def _outcome(completion: wit.Completion) -> Any:
     raise ActivityFailed(_KINDS[failure.kind], failure.message, failure.attempts, failure.code)
 
 
+# The query handlers registered so far, by name (`Workflow.on_query`).
+_QUERY_HANDLERS: "dict[str, Callable[[Any], Any]]" = {}
+
+
+def answer_pending_query(waiting_on: List[int]) -> None:
+    """Answers the pending query, if the host has one now: called just
+    before a wait on ``waiting_on`` may block, and after the workflow
+    function returned (with no handles). A workflow with no handler does
+    not ask. When it answers, the host stops the guest."""
+    if not _QUERY_HANDLERS:
+        return
+    call = wit_queries.pending_query(list(waiting_on))
+    if call is None:
+        return
+    handler = _QUERY_HANDLERS.get(call.name)
+    answer: wit_queries.QueryAnswer
+    if handler is None:
+        answer = wit_queries.QueryAnswer_UnknownQuery(list(_QUERY_HANDLERS))
+    else:
+        try:
+            answer = wit_queries.QueryAnswer_Ok(encode_json(handler(decode_json(call.args))))
+        except Exception as e:  # noqa: BLE001 - the handler's failure is the query's
+            answer = wit_queries.QueryAnswer_Err(str(e) or type(e).__name__)
+    wit_queries.answer_query(answer)
+
+
+class Update(Generic[T]):
+    """A signal received by :meth:`Workflow.update`: its payload
+    (``value``), and its update id (``id``, ``None`` for a plain signal)
+    when its sender waits for a reply."""
+
+    def __init__(self, value: T, update_id: Optional[str]) -> None:
+        self.value = value
+        self.id = update_id
+
+    def reply(self, reply: Any) -> None:
+        """Replies ``reply`` (a JSON value) to the sender; nothing for a
+        plain signal. Raises :class:`WorkflowError` (``update_refused``)
+        when the update was replied to already."""
+        if self.id is None:
+            return
+        try:
+            wit_updates.reply_update(self.id, Ok(encode_json(reply)))
+        except Err as e:
+            raise WorkflowError("update_refused", str(e.value)) from None
+
+    def reject(self, message: str) -> None:
+        """Rejects the update: its sender gets the error ``message``."""
+        if self.id is None:
+            return
+        try:
+            wit_updates.reply_update(self.id, Err(str(message)))
+        except Err as e:
+            raise WorkflowError("update_refused", str(e.value)) from None
+
+
 class Operation(Generic[T]):
     """An operation started by the workflow that completes later: an activity
     call, a timer, a signal receipt or a child workflow (:class:`ChildRun`). :meth:`wait` for it, or race several
@@ -97,6 +155,7 @@ class Operation(Generic[T]):
         value, or raises its :class:`ActivityFailed`."""
         if not self._done:
             assert self._handle is not None
+            answer_pending_query([self._handle])
             self._settle(host.wait(self._handle))
         if self._failure is not None:
             raise self._failure
@@ -211,6 +270,25 @@ class Workflow:
         kept and delivered in order."""
         return Operation(host.receive_signal(name))
 
+    def on_query(self, name: str, handler: Callable[[Any], Any]) -> None:
+        """Registers the handler of the query ``name``: it takes the query's
+        arguments (decoded JSON) and returns the answer (a JSON value); an
+        exception it raises fails the query with its message. Handlers must
+        only read the workflow's state (nothing they do is recorded).
+        Registering a name again replaces its handler.
+
+        ``ctx.on_query("count", lambda _args: state["count"])``"""
+        _QUERY_HANDLERS[name] = handler
+
+    def update(self, name: str) -> "Update[Any]":
+        """Waits for the next signal ``name``, sent as an update or as a
+        plain signal; reply with :meth:`Update.reply` or
+        :meth:`Update.reject` (an update's sender waits for that)."""
+        op = self.receive_signal(name)
+        value = op.wait()
+        assert op._handle is not None
+        return Update(value, wit_updates.update_id_of(op._handle))
+
     def signal(self, name: str) -> Any:
         """Waits for the next signal called ``name``; returns its payload."""
         return self.receive_signal(name).wait()
@@ -241,6 +319,7 @@ class Workflow:
             if op._handle is not None:
                 positions.append(i)
                 handles.append(op._handle)
+        answer_pending_query(handles)
         pos, completion = host.wait_any(handles)
         i = positions[pos]
         ops[i]._settle(completion)

@@ -295,10 +295,13 @@ impl<T: DeserializeOwned> ChildRun<T> {
     /// ```
     pub fn wait(self) -> Result<T, ChildError> {
         let outcome = match self.state.into_inner() {
-            OpState::Pending(h) => match host::wait(h) {
-                types::Completion::Ok(bytes) => Ok(bytes),
-                types::Completion::Err(f) => Err(ActivityFailed::from(f)),
-            },
+            OpState::Pending(h) => {
+                crate::query::answer_pending(&[h]);
+                match host::wait(h) {
+                    types::Completion::Ok(bytes) => Ok(bytes),
+                    types::Completion::Err(f) => Err(ActivityFailed::from(f)),
+                }
+            }
             OpState::Done(r) => r,
         };
         match outcome {

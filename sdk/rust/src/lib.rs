@@ -72,8 +72,10 @@ mod child;
 mod continuation;
 mod error;
 pub mod log;
+mod query;
 mod retry;
 mod saga;
+mod update;
 mod workflow;
 
 #[doc(hidden)]
@@ -88,6 +90,7 @@ pub use continuation::CONTINUED_AS_NEW;
 pub use error::{ActivityError, ActivityFailed, FailureKind, WorkflowError};
 pub use retry::{ActivityOptions, RetryPolicy};
 pub use saga::Saga;
+pub use update::Update;
 pub use workflow::{ActivityCall, Operation, Pending, Workflow};
 
 /// Re-export of `serde`, for `#[serde(crate = "continuum_sdk::serde")]`.
@@ -104,7 +107,7 @@ pub use serde_json;
 pub mod prelude {
     pub use crate::{
         ActivityCall, ActivityError, ActivityFailed, ActivityOptions, ChildError, ChildOptions, ChildRun, FailureKind,
-        Operation, ParentClose, Pending, RetryPolicy, Saga, Workflow, WorkflowError,
+        Operation, ParentClose, Pending, RetryPolicy, Saga, Update, Workflow, WorkflowError,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json;

@@ -188,6 +188,7 @@ impl Workflow {
                 handles.push(h);
             }
         }
+        crate::query::answer_pending(&handles);
         let (pos, completion) = host::wait_any(&handles);
         let i = *positions.get(pos as usize).unwrap_or_else(|| {
             panic!("continuum host contract: wait-any returned position {pos} for {} handles", handles.len())
@@ -553,7 +554,10 @@ impl<T> Operation<T> {
     /// ```
     pub fn wait(self) -> Result<T, ActivityFailed> {
         let outcome = match self.state.into_inner() {
-            OpState::Pending(h) => completion_to_result(host::wait(h)),
+            OpState::Pending(h) => {
+                crate::query::answer_pending(&[h]);
+                completion_to_result(host::wait(h))
+            }
             OpState::Done(r) => r,
         };
         let bytes = outcome?;

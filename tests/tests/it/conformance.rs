@@ -354,6 +354,42 @@ fn run_saga_cancel(manifest: &Path, language: &Language) -> Result<(), String> {
     Ok(())
 }
 
+/// `query`: parked on its signal, the run answers `state` (`waiting`) and
+/// `echo` (its arguments) and names its queries for an unknown one, with
+/// its record and journal unchanged; once `go` came it completes and
+/// answers `state` with `done`.
+fn run_query(manifest: &Path, language: &Language) -> Result<(), String> {
+    let run = start(manifest, &language.workflow, &json!({ "case": "query" }))?;
+    let parked = wait_until(manifest, &run, "parked on its signal", |s| s.run.state == "suspended" && s.has("signal_requested"))?;
+    let ask = |args: &[&str]| -> Result<Value, String> {
+        let mut all = vec!["query", run.as_str()];
+        all.extend(args);
+        let out = cli(manifest, &all);
+        if !out.status.success() {
+            return Err(format!("`continuum {all:?}` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("`continuum {all:?}` printed no JSON: {e}"))
+    };
+    let expect = |got: Value, want: Value| if got == want { Ok(()) } else { Err(format!("a query answered {got}, expected {want}")) };
+    expect(ask(&["state"])?, json!({ "step": "waiting" }))?;
+    expect(ask(&["echo", r#"[1, "x", {"y": null}]"#])?, json!([1, "x", { "y": null }]))?;
+    let out = cli(manifest, &["query", &run, "nope"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() != Some(2) || !err.contains("has no query `nope`") || !err.contains("state, echo") {
+        return Err(format!("an unknown query should be exit 2 naming `state` and `echo`: {} {err}", out.status));
+    }
+    let after = show(manifest, &run)?;
+    if after.events != parked.events || after.run != parked.run {
+        return Err(format!("the queries changed the run: {:?} -> {:?}", parked.kinds(), after.kinds()));
+    }
+    let out = cli(manifest, &["signal", &run, "go", "null"]);
+    if !out.status.success() {
+        return Err(format!("`continuum signal` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    completed_with(&finished(manifest, &run)?, &json!({ "step": "done" }))?;
+    expect(ask(&["state"])?, json!({ "step": "done" }))
+}
+
 /// An unknown case fails the run with the code `unknown_case`.
 fn run_unknown(manifest: &Path, language: &Language) -> Result<(), String> {
     let run = start(manifest, &language.workflow, &json!({ "case": "no_such_case" }))?;
@@ -457,6 +493,7 @@ on_both_stores!(async fn every_language_passes_every_conformance_case(store: Sto
                             s.spawn(move || failures.check(language.name, case.label, run_completing(manifest, language, &case)));
                         }
                         s.spawn(|| failures.check(language.name, "unknown case", run_unknown(manifest, language)));
+                        s.spawn(|| failures.check(language.name, "query", run_query(manifest, language)));
                         s.spawn(|| failures.check(language.name, "saga_cancel", run_saga_cancel(manifest, language)));
                         s.spawn(|| failures.check(language.name, "continue", run_continue(manifest, language)));
                         s.spawn(|| failures.check(language.name, "child_cancel", run_child_cancel(manifest, language)));

@@ -268,10 +268,10 @@ impl CToolchain {
 }
 
 /// The SDK's sources for a world: all of `sdk/c/*.c` except the glue of
-/// the other world (`workflow.c`, `child.c` and `exit.c` are the workflow
+/// the other world (`workflow.c`, `child.c`, `exit.c` and `query.c` are the workflow
 /// world's, `activity.c` the activity world's).
 fn sdk_sources(sdk: &Path, world: &str) -> Vec<PathBuf> {
-    let others: &[&str] = if world == "workflow" { &["activity.c"] } else { &["workflow.c", "child.c", "exit.c"] };
+    let others: &[&str] = if world == "workflow" { &["activity.c"] } else { &["workflow.c", "child.c", "exit.c", "query.c"] };
     sources(sdk).into_iter().filter(|p| p.file_name().is_none_or(|n| !others.iter().any(|o| n == *o))).collect()
 }
 

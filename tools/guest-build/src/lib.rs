@@ -11,15 +11,18 @@ use wit_component::{ComponentEncoder, DecodedWasm, WitPrinter};
 use wit_parser::{Resolve, WorldId, WorldItem};
 
 /// The interfaces a workflow component may import (`children`: child
-/// workflows, `continuation`: continue-as-new, and `attributes`: run
-/// attributes, additions to the
+/// workflows, `continuation`: continue-as-new, `attributes`: run
+/// attributes, `queries`: answering queries, and `updates`: replying to
+/// updates, additions to the
 /// contract).
-pub const WORKFLOW_IMPORTS: [&str; 5] = [
+pub const WORKFLOW_IMPORTS: [&str; 7] = [
     "continuum:workflow/host@0.1.0",
     "continuum:workflow/types@0.1.0",
     "continuum:workflow/children@0.1.0",
     "continuum:workflow/attributes@0.1.0",
     "continuum:workflow/continuation@0.1.0",
+    "continuum:workflow/queries@0.1.0",
+    "continuum:workflow/updates@0.1.0",
 ];
 /// The interfaces an activity component may import besides WASI.
 pub const ACTIVITY_IMPORTS: [&str; 2] = ["continuum:workflow/types@0.1.0", "continuum:workflow/activity-context@0.1.0"];
@@ -208,7 +211,7 @@ mod tests {
     }
 
     /// Every workflow crate in examples-wasm/ (see `every_example_is_listed`).
-    const WORKFLOWS: [&str; 17] = [
+    const WORKFLOWS: [&str; 18] = [
         "order_flow",
         "billing_flow",
         "bench_flow",
@@ -226,6 +229,7 @@ mod tests {
         "parent_flow",
         "tagged_flow",
         "loop_flow",
+        "counter_flow",
     ];
     /// Every activity crate in examples-wasm/.
     const ACTIVITIES: [&str; 6] = [
@@ -282,8 +286,14 @@ mod tests {
     }
 
     /// Every Python workflow in examples-wasm/python/, as its component.
-    const PYTHON_WORKFLOWS: [&str; 5] =
-        ["python_order_flow", "python_wasi_probe", "python_bench_flow", "python_conformance", "python_conformance_v2"];
+    const PYTHON_WORKFLOWS: [&str; 6] = [
+        "python_order_flow",
+        "python_wasi_probe",
+        "python_bench_flow",
+        "python_conformance",
+        "python_conformance_v2",
+        "python_counter_flow",
+    ];
     /// Every Python activity component (`examples-wasm/python/*-activities`).
     const PYTHON_ACTIVITIES: [&str; 1] = ["python_notes_activities"];
 
@@ -317,7 +327,7 @@ mod tests {
     }
 
     /// Every C workflow in examples-wasm/c/, as its component.
-    const C_WORKFLOWS: [&str; 4] = ["c_conformance", "c_conformance_v2", "c_order_flow", "c_wasi_probe"];
+    const C_WORKFLOWS: [&str; 5] = ["c_conformance", "c_conformance_v2", "c_counter_flow", "c_order_flow", "c_wasi_probe"];
     /// Every C activity component (a `*-activities` directory).
     const C_ACTIVITIES: [&str; 1] = ["c_conformance_activities"];
 
@@ -354,8 +364,9 @@ mod tests {
     }
 
     /// Every JavaScript workflow in examples-wasm/js/, as its component.
-    const JS_WORKFLOWS: [&str; 6] = [
+    const JS_WORKFLOWS: [&str; 7] = [
         "js_bench_flow",
+        "js_counter_flow",
         "js_conformance",
         "js_conformance_v2",
         "js_greeter_flow",
