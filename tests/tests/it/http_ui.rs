@@ -4,7 +4,9 @@
 //! live, opens a run that waits for its fraud review, sends `fraud_review`
 //! from the run's form and shows the run completed with its output and
 //! timeline, without reloading; a parent-flow run's page lists its child,
-//! linked, and the child's page names its parent; the schedules page
+//! linked, and the child's page names its parent; a counter's page sends
+//! an update and shows the reply, asks a query, pauses, resumes and resets
+//! the run; the schedules page
 //! refuses a bad cron with the server's message, then creates, pauses,
 //! resumes and deletes a schedule. With
 //! `CONTINUUM_UI_SCREENSHOT=path` it
@@ -27,6 +29,7 @@ on_both_stores!(async fn the_web_ui_signals_a_run_and_shows_it_complete_live(sto
     let mut spec = InstanceSpec::examples("default", &db.url);
     spec.workflows.push(("parent-flow".into(), component("parent_flow")));
     spec.workflows.push(("child-flow".into(), component("child_flow")));
+    spec.workflows.push(("counter-flow".into(), component("counter_flow")));
     let (_host, anon) = serve(&dir, &[spec], &format!("admin_token = \"{TOKEN}\""));
     let api = anon.with_token(TOKEN);
 
@@ -139,6 +142,48 @@ on_both_stores!(async fn the_web_ui_signals_a_run_and_shows_it_complete_live(sto
     browser.wait_text("#run-state", START, |t| t == "completed").await;
     browser.find(r#".tl-row[data-kind="child"][data-status="completed"]"#, SEEN).await;
     browser.wait_text(r#"#run-children tr[data-run="ui-child"]"#, SEEN, |t| t.contains("completed")).await;
+
+    // A counter's page: an update gets its reply, a query its answer;
+    // pause and resume; a reset to before the update takes its add back.
+    let a = api.post(runs, &json!({"workflow": "counter-flow", "input": {}, "run_id": "ui-counter"})).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    browser.goto(&format!("{}/#/i/default/runs/ui-counter", api.base)).await;
+    browser.wait_text("#run-state", START, |t| t == "suspended").await;
+    browser.fill("#update-name", "add").await;
+    browser.fill("#update-payload", "5").await;
+    browser.click("#update-send").await;
+    browser.wait_text("#update-reply", START, |t| t == "5").await;
+    browser.fill("#query-name", "count").await;
+    browser.click("#query-ask").await;
+    browser.wait_text("#query-answer", START, |t| t == "5").await;
+    browser.fill("#query-name", "nope").await;
+    browser.click("#query-ask").await;
+    browser.wait_text("#query-result", SEEN, |t| t.contains("nope")).await;
+    browser.click("#run-pause").await;
+    browser.find("#run-resume", SEEN).await;
+    let paused = api.get(&format!("{runs}/ui-counter")).await;
+    assert!(paused.body["paused_at"].is_string(), "{paused:?}");
+    browser.click("#run-resume").await;
+    browser.find("#run-pause", SEEN).await;
+    assert!(api.get(&format!("{runs}/ui-counter")).await.body["paused_at"].is_null());
+    let journal = api.get(&format!("{runs}/ui-counter/journal")).await;
+    let received = journal.body["events"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["body"]["type"] == "signal_received"))
+        .and_then(|e| e["seq"].as_i64())
+        .expect("the update's entry");
+    browser.eval("window.beforeReset = true; return null").await;
+    browser.fill("#reset-seq", &(received - 1).to_string()).await;
+    browser.click("#reset-run").await;
+    eventually(SEEN, || async { (browser.eval("return window.beforeReset === undefined").await == json!(true)).then_some(()) })
+        .await
+        .expect("the page starts over after a reset");
+    browser.wait_text("#run-state", START, |t| t == "suspended").await;
+    browser.fill("#query-name", "count").await;
+    browser.click("#query-ask").await;
+    browser.wait_text("#query-answer", START, |t| t == "0").await;
+    let history = api.get(&format!("{runs}/ui-counter/history")).await;
+    assert_eq!(history.body["resets"].as_array().map(Vec::len), Some(1), "{history:?}");
 
     // The schedules page: a bad cron is refused with the server's message;
     // a good one is created, listed, paused, resumed and deleted.

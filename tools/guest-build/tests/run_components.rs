@@ -176,6 +176,28 @@ impl wf::continuum::workflow::continuation::Host for FakeHost {
     }
 }
 
+/// The fake host runs workflows live: it never asks them a query.
+impl wf::continuum::workflow::queries::Host for FakeHost {
+    fn pending_query(&mut self, _waiting_on: Vec<u32>) -> Option<wf::continuum::workflow::queries::QueryCall> {
+        None
+    }
+
+    fn answer_query(&mut self, _answer: wf::continuum::workflow::queries::QueryAnswer) {
+        panic!("the fake host asked no query")
+    }
+}
+
+/// The example components these tests run get no updates.
+impl wf::continuum::workflow::updates::Host for FakeHost {
+    fn update_id_of(&mut self, _op: u32) -> Option<String> {
+        None
+    }
+
+    fn reply_update(&mut self, update_id: String, _reply: Result<Vec<u8>, String>) -> Result<(), String> {
+        panic!("the fake host sent no update (a reply to `{update_id}`)")
+    }
+}
+
 impl wf::continuum::workflow::host::Host for FakeHost {
     fn call_activity(&mut self, name: String, input: Vec<u8>, options: ActivityOptions) -> u32 {
         self.calls.push((name.clone(), options));

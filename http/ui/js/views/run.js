@@ -1,11 +1,13 @@
 // One run: its state, input and output or error, its journal as a
 // timeline and as entries, live from the journal stream (GET
-// .../journal/stream); forms to send a signal and to cancel.
+// .../journal/stream); forms to send a signal, an update and a query,
+// to cancel, pause, resume, retry and reset (run_control.js).
 
 import { h, replace, stateBadge, fmtTime, pretty, errorBox, shortHash } from '../dom.js';
 import { get, post, runPath } from '../api.js';
 import { openStream } from '../sse.js';
 import { renderTimeline } from './timeline.js';
+import { controlCard, queryForm, updateForm } from './run_control.js';
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'drifted']);
 
@@ -117,7 +119,11 @@ export async function runView(page, [instance, runId], _params, { setCrumbs }) {
   let run = await get(runPath(instance, runId));
   const live = h('span', { class: 'live off', id: 'run-live' }, 'connecting');
   const summary = h('div', { class: 'card' });
-  const actions = h('div', { class: 'card', id: 'run-actions' }, signalForm(instance, runId), cancelForm(instance, runId));
+  const actions = h('div', { class: 'card', id: 'run-actions' }, signalForm(instance, runId), updateForm(instance, runId), cancelForm(instance, runId));
+  const asks = h('div', { class: 'card', id: 'run-asks' }, queryForm(instance, runId));
+  const control = h('div', {});
+  // A reset or a retry rewrites the journal's tail: the page starts over.
+  const restart = () => setTimeout(() => location.reload(), 300);
   const timeline = h('div', { class: 'card' });
   const journal = h('div', {});
   const family = h('div', {});
@@ -141,6 +147,13 @@ export async function runView(page, [instance, runId], _params, { setCrumbs }) {
       h('div', {}, h('h2', {}, 'Input'), h('pre', { id: 'run-input' }, pretty(run.input))),
       h('div', {}, outcome(run))));
     actions.hidden = FINAL.has(run.state);
+    const before = control.firstChild && control.firstChild.dataset.shape;
+    const shape = `${run.state}/${Boolean(run.paused_at)}`;
+    if (before !== shape) {
+      const card = controlCard(instance, run, (what) => (what === 'reset' || what === 'retry' ? restart() : refresh()));
+      card.dataset.shape = shape;
+      replace(control, card);
+    }
   };
   const drawTimeline = () => replace(timeline, h('h2', {}, 'Timeline'), renderTimeline(entries, FINAL.has(run.state), instance));
   const drawJournal = () => {
@@ -149,7 +162,7 @@ export async function runView(page, [instance, runId], _params, { setCrumbs }) {
     replace(journal, h('div', { class: 'card' }, journalTable(entries)));
     if (wasOpen) journal.firstChild.firstChild.open = true;
   };
-  replace(page, h('h1', {}, `Run ${runId} `, live), summary, actions, family, timeline, journal);
+  replace(page, h('h1', {}, `Run ${runId} `, live), summary, actions, control, asks, family, timeline, journal);
   drawRun();
   drawJournal();
 
