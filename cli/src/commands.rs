@@ -436,19 +436,7 @@ pub fn query_args(args: Option<String>) -> Result<Value, CliError> {
 /// `update --timeout`: a number with the unit `ms`, `s` or `m` (seconds
 /// when it has none).
 pub fn update_timeout(text: &str) -> Result<Duration, CliError> {
-    let bad = || CliError::Usage(format!("invalid --timeout `{text}`: give a duration like 30s, 500ms or 2m"));
-    let t = text.trim();
-    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (t, 1.0)
-    };
-    let value: f64 = number.trim().parse().map_err(|_| bad())?;
-    Duration::try_from_secs_f64(value * scale).map_err(|_| bad())
+    continuum_http::wait::parse_duration(text).map_err(|why| CliError::Usage(format!("invalid --timeout `{text}`: {why}")))
 }
 
 /// `await --timeout` in seconds, as a duration.

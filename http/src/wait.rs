@@ -17,6 +17,17 @@ pub fn parse_wait(text: &str) -> Result<Duration, ApiError> {
             format!("invalid wait `{}`: {why}", crate::auth::clip(text)),
         )
     };
+    let wait = parse_duration(text).map_err(bad)?;
+    if wait > MAX_WAIT {
+        return Err(bad(&format!("at most {}s", MAX_WAIT.as_secs())));
+    }
+    Ok(wait)
+}
+
+/// Parses a duration as the API and the CLI take them: a number with the
+/// unit `ms`, `s` or `m` (seconds when it has none), 0 or more; else why
+/// it is not one.
+pub fn parse_duration(text: &str) -> Result<Duration, &'static str> {
     let t = text.trim();
     let (number, unit) = if let Some(n) = t.strip_suffix("ms") {
         (n, 0.001)
@@ -27,16 +38,12 @@ pub fn parse_wait(text: &str) -> Result<Duration, ApiError> {
     } else {
         (t, 1.0)
     };
-    let value: f64 = number.trim().parse().map_err(|_| bad("give a duration such as 30s, 500ms or 2m"))?;
+    let value: f64 = number.trim().parse().map_err(|_| "give a duration such as 30s, 500ms or 2m")?;
     let secs = value * unit;
     if !secs.is_finite() || secs < 0.0 {
-        return Err(bad("must be a duration of 0 or more"));
+        return Err("must be a duration of 0 or more");
     }
-    let wait = Duration::try_from_secs_f64(secs).map_err(|_| bad("too long"))?;
-    if wait > MAX_WAIT {
-        return Err(bad(&format!("at most {}s", MAX_WAIT.as_secs())));
-    }
-    Ok(wait)
+    Duration::try_from_secs_f64(secs).map_err(|_| "too long")
 }
 
 #[cfg(test)]

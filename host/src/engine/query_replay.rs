@@ -8,17 +8,13 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::watch;
-use wasmtime::Store;
-
-use crate::journal::{Event, Lease, RunRecord};
+use crate::journal::{Event, RunRecord};
 use crate::modules::WorkflowModule;
 
 use super::interrupt::Interrupt;
 use super::query_imports::{QueryAnswer, QueryExec};
-use super::replay::History;
+use super::replay_only::execute_read_only;
 use super::run_ctx::{RunCtx, RunEnv};
-use super::run_limits;
 
 /// How a query execution ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,25 +39,16 @@ pub(crate) async fn query_replay(
     name: &str,
     args: Value,
 ) -> QueryEnd {
-    let (_keep, stop) = watch::channel(super::StopRequest::None);
-    let lease = Lease { owner: "query".into(), token: -1 };
-    let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), stop);
-    ctx.check_only = true;
-    ctx.query = Some(QueryExec::new(name.to_string(), args));
-    ctx.has_parent = run.parent_run_id.is_some();
-    ctx.chain_root = run.chain_root().to_string();
-    ctx.chain_seq = run.chain_seq;
-    let input = match serde_json::to_vec(&run.input) {
-        Ok(b) => b,
-        Err(e) => return QueryEnd::Failed(format!("cannot encode the input: {e}")),
+    let prepare = |ctx: &mut RunCtx| {
+        ctx.query = Some(QueryExec::new(name.to_string(), args));
+        ctx.has_parent = run.parent_run_id.is_some();
+        ctx.chain_root = run.chain_root().to_string();
+        ctx.chain_seq = run.chain_seq;
     };
-    let mut store = Store::new(module.pre.engine(), ctx);
-    let cpu = run_limits::guard(&mut store);
-    let result = match cpu.meter(module.pre.instantiate_async(&mut store)).await {
-        Ok(instance) => cpu.meter(instance.call_run(&mut store, &input)).await,
-        Err(e) => Err(e),
+    let (ctx, result) = match execute_read_only(env, &module, run, events, "query", prepare).await {
+        Ok(done) => done,
+        Err(e) => return QueryEnd::Failed(e),
     };
-    let ctx = store.into_data();
     if let Some(answer) = ctx.query.as_ref().and_then(|q| q.answer.clone()) {
         return QueryEnd::Answered(answer);
     }

@@ -30,21 +30,10 @@ pub(crate) enum ReplayOnlyEnd {
 
 /// Replays `events` (the journal of `run`) on `module`.
 pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &RunRecord, events: &[Event]) -> ReplayOnlyEnd {
-    let (_keep, cancel) = watch::channel(super::StopRequest::None);
-    let lease = Lease { owner: "replay-check".into(), token: -1 };
-    let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), cancel);
-    ctx.check_only = true;
-    let input = match serde_json::to_vec(&run.input) {
-        Ok(b) => b,
-        Err(e) => return ReplayOnlyEnd::Failed(format!("cannot encode the input: {e}")),
+    let (ctx, result) = match execute_read_only(env, &module, run, events, "replay-check", |_| {}).await {
+        Ok(done) => done,
+        Err(e) => return ReplayOnlyEnd::Failed(e),
     };
-    let mut store = Store::new(module.pre.engine(), ctx);
-    let cpu = run_limits::guard(&mut store);
-    let result = match cpu.meter(module.pre.instantiate_async(&mut store)).await {
-        Ok(instance) => cpu.meter(instance.call_run(&mut store, &input)).await,
-        Err(e) => Err(e),
-    };
-    let ctx = store.into_data();
     match result {
         // The run had finished: the module must finish the same way.
         Ok(_) => match ctx.history.finish() {
@@ -69,4 +58,33 @@ pub(crate) async fn replay_only(env: RunEnv, module: Arc<WorkflowModule>, run: &
             }),
         },
     }
+}
+
+/// Executes `run` on `module` read-only with `events` as its history:
+/// nothing is journaled or leased (`check_only`; the lease `owner` with
+/// token -1, which no lease has), the guest's CPU is metered as a run's.
+/// `prepare` sets what else the execution carries (a query). The context
+/// and how the guest's `run` ended; an input that cannot be encoded is an
+/// error.
+pub(super) async fn execute_read_only(
+    env: RunEnv,
+    module: &WorkflowModule,
+    run: &RunRecord,
+    events: &[Event],
+    owner: &str,
+    prepare: impl FnOnce(&mut RunCtx),
+) -> Result<(RunCtx, wasmtime::Result<()>), String> {
+    let (_keep, stop) = watch::channel(super::StopRequest::None);
+    let lease = Lease { owner: owner.into(), token: -1 };
+    let mut ctx = RunCtx::new(env, run.key.clone(), run.workflow.clone(), lease, run.wake_gen, History::new(events), stop);
+    ctx.check_only = true;
+    prepare(&mut ctx);
+    let input = serde_json::to_vec(&run.input).map_err(|e| format!("cannot encode the input: {e}"))?;
+    let mut store = Store::new(module.pre.engine(), ctx);
+    let cpu = run_limits::guard(&mut store);
+    let result = match cpu.meter(module.pre.instantiate_async(&mut store)).await {
+        Ok(instance) => cpu.meter(instance.call_run(&mut store, &input)).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    Ok((store.into_data(), result))
 }
