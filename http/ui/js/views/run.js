@@ -162,7 +162,7 @@ export async function runView(page, [instance, runId], _params, { setCrumbs }) {
     replace(journal, h('div', { class: 'card' }, journalTable(entries)));
     if (wasOpen) journal.firstChild.firstChild.open = true;
   };
-  replace(page, h('h1', {}, `Run ${runId} `, live), summary, actions, control, asks, family, timeline, journal);
+  replace(page, h('h1', {}, `Run ${runId} `, live), summary, actions, family, timeline, control, asks, journal);
   drawRun();
   drawJournal();
 
